@@ -1,0 +1,101 @@
+"""course.toml: the project's own file loads, and every kind of mistake is named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.config import ConfigError, find_config, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = """
+[course]
+name = "t"
+seed = 7
+
+[faces]
+train_dir = "faces/train"
+heldout_dir = "faces/heldout"
+
+[assignments.01-convolution]
+points = { conv2d = 10 }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "course.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_course_toml_loads() -> None:
+    config = load_config(ROOT / "course.toml", environ={})
+    assert set(config.assignments) == {
+        "01-convolution",
+        "02-pooling",
+        "03-parameter-counting",
+        "04-gender-cnn",
+    }
+    assert config.language in ("zh", "en")
+    assert config.faces.heldout_dir.is_absolute()
+    assert config.faces.train_dir != config.faces.heldout_dir
+
+
+def test_defaults_and_relative_paths(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL), environ={})
+    assert config.seed == 7
+    assert config.language == "zh"
+    assert config.limits.cell_timeout == 120
+    assert config.faces.train_dir == (tmp_path / "faces/train").resolve()
+    assert config.assignments["01-convolution"].points == {"conv2d": 10.0}
+    assert config.root == tmp_path.resolve()
+
+
+def test_environment_seed_overrides(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL), environ={"GRADER_SEED": "99"}).seed == 99
+    with pytest.raises(ConfigError, match="GRADER_SEED='x' is not an integer"):
+        load_config(write(tmp_path, MINIMAL), environ={"GRADER_SEED": "x"})
+
+
+def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
+    text = MINIMAL + "cell_timeout = 600\n"
+    config = load_config(write(tmp_path, text), environ={})
+    assert config.limits_for("01-convolution").cell_timeout == 600
+    assert config.limits_for("01-convolution").notebook_timeout == config.limits.notebook_timeout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("seed = 7", "seed = 7\nsede = 8"), r"\[course.sede\] unknown key"),
+        (("[faces]", "[limits]\ncel_timeout = 3\n\n[faces]"), r"\[limits.cel_timeout\] unknown key"),
+        (("seed = 7", 'seed = "7"'), r"\[course.seed\] must be int, received '7'"),
+        (("seed = 7", "seed = true"), r"\[course.seed\] must be int, received True"),
+        (('name = "t"', 'name = "t"\nlanguage = "fr"'), r"\[course.language\] must be one of"),
+        (("seed = 7\n", ""), r"\[course.seed\] is required but missing"),
+        (("conv2d = 10", "conv2d = -1"), r"\[assignments.01-convolution.points.conv2d\] must be >= 0"),
+        (("[faces]", "[limits]\ncell_timeout = 0\n\n[faces]"), r"\[limits.cell_timeout\] must be > 0"),
+        (("[faces]", "[faces]\naccuracy_zero = 0.9\naccuracy_full = 0.5"), r"accuracy_zero < accuracy_full"),
+        (("[faces]", "[course2]\n[faces]"), r"\[course2\] unknown key"),
+    ],
+)
+def test_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = write(tmp_path, MINIMAL.replace(*change, 1))
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path, environ={})
+    assert str(path.resolve()) in str(info.value)
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[course\n"), environ={})
+    with pytest.raises(ConfigError, match="course configuration not found"):
+        load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_find_config_walks_up(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL)
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_config(deep) == path.resolve()
