@@ -1,0 +1,239 @@
+"""02-pooling (池化): max, average, overlapping and spatial pyramid pooling, and the max-pool gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import reference as ref
+from ..spec import Assignment, Case, Group, Mistake, Question
+from ._gen import case, sizes, small_ints, values
+
+COURSE_X = np.array([[1, 5, 9, 1], [2, -1, 8, 7], [4, 3, 5, 1], [2, 3, 8, -2]], dtype=np.float64)
+
+
+def _pair(v):
+    return (v, v) if np.isscalar(v) else tuple(v)
+
+
+def _ceil_pool(reduce):
+    """Pooling that keeps the last, partial window (ceil instead of floor in the output size)."""
+    def pool(x, size, stride=None):
+        x = np.asarray(x, dtype=float)
+        (fh, fw) = _pair(size)
+        sh, sw = _pair(size if stride is None else stride)
+        h, w = x.shape[:2]
+        oh, ow = -(-(h - fh) // sh) + 1, -(-(w - fw) // sw) + 1
+        fill = -np.inf if reduce is np.max else np.nan
+        pad = ((0, (oh - 1) * sh + fh - h), (0, (ow - 1) * sw + fw - w)) + ((0, 0),) * (x.ndim - 2)
+        padded = np.pad(x, pad, constant_values=fill)
+        out = [[(np.nanmean if reduce is np.mean else np.max)(padded[i * sh:i * sh + fh, j * sw:j * sw + fw],
+                                                              axis=(0, 1)) for j in range(ow)] for i in range(oh)]
+        return np.array(out)
+    return pool
+
+
+def _max_with_stride_one(x, size, stride=None):
+    return ref.max_pool2d(x, size, 1)
+
+
+def _avg_with_stride_one(x, size, stride=None):
+    return ref.avg_pool2d(x, size, 1)
+
+
+def _backward_everywhere(dout, x, size, stride=None):
+    """Every position of the window gets the upstream gradient, not just the maximum."""
+    x = np.asarray(x, dtype=float)
+    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+    dout = np.asarray(dout, dtype=float)
+    grad = np.zeros_like(x)
+    for i in range(dout.shape[0]):
+        for j in range(dout.shape[1]):
+            grad[i * sh:i * sh + fh, j * sw:j * sw + fw] += dout[i, j]
+    return grad
+
+
+def _backward_overwrite(dout, x, size, stride=None):
+    """The maximum's gradient is assigned, so overlapping windows overwrite each other."""
+    x = np.asarray(x, dtype=float)
+    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+    dout = np.asarray(dout, dtype=float)
+    grad = np.zeros_like(x)
+    for i in range(dout.shape[0]):
+        for j in range(dout.shape[1]):
+            window = x[i * sh:i * sh + fh, j * sw:j * sw + fw]
+            for c in np.ndindex(window.shape[2:]):
+                a, b = np.unravel_index(np.argmax(window[(..., *c)]), (fh, fw))
+                grad[(i * sh + a, j * sw + b, *c)] = dout[(i, j, *c)]
+    return grad
+
+
+def _backward_last_max(dout, x, size, stride=None):
+    """Ties go to the last maximum instead of the first."""
+    x = np.asarray(x, dtype=float)
+    flipped = ref.max_pool2d_backward(np.asarray(dout)[::-1, ::-1], x[::-1, ::-1], size, stride)
+    return flipped[::-1, ::-1] if _fits_flip(x, size, stride) else flipped
+
+
+def _fits_flip(x, size, stride):
+    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+    h, w = np.shape(x)[:2]
+    return (h - fh) % sh == 0 and (w - fw) % sw == 0
+
+
+def _spp_avg(x, levels=(1, 2, 4)):
+    return _spp(x, levels, np.mean)
+
+
+def _spp_channels_first(x, levels=(1, 2, 4)):
+    x = np.asarray(x, dtype=float)
+    c = x.shape[2]
+    parts, start = [], 0
+    full = ref.spatial_pyramid_pool(x, levels)
+    for level in levels:
+        n = level * level * c
+        parts.append(full[start:start + n].reshape(level, level, c).transpose(2, 0, 1).ravel())
+        start += n
+    return np.concatenate(parts)
+
+
+def _spp_floor_edges(x, levels=(1, 2, 4)):
+    return _spp(x, levels, np.max, ceil_end=False)
+
+
+def _spp(x, levels, reduce, ceil_end=True):
+    x = np.asarray(x, dtype=float)
+    h, w, _ = x.shape
+    out = []
+    for level in levels:
+        for i in range(level):
+            for j in range(level):
+                r1 = -(-(i + 1) * h // level) if ceil_end else max((i + 1) * h // level, i * h // level + 1)
+                c1 = -(-(j + 1) * w // level) if ceil_end else max((j + 1) * w // level, j * w // level + 1)
+                out.append(reduce(x[i * h // level:r1, j * w // level:c1], axis=(0, 1)))
+    return np.concatenate(out)
+
+
+MAX_MISTAKES = (
+    Mistake("average_instead_of_max", ref.avg_pool2d,
+            "这是平均池化：最大池化取每个窗口里的最大值。",
+            "This is average pooling: max pooling takes the largest value of each window."),
+    Mistake("stride_ignored", _max_with_stride_one,
+            "忽略了步长：stride 为 None 时步长等于窗口大小（Keras 默认），窗口每次移动 stride 个像素。",
+            "The stride is ignored: with stride=None it equals the window size (the Keras default)."),
+    Mistake("ceil_instead_of_floor", _ceil_pool(np.max),
+            "保留了不完整的最后一个窗口：valid 池化的输出尺寸是 floor((n-f)/s)+1，不是向上取整。",
+            "You keep the last partial window: valid pooling has floor((n-f)/s)+1 outputs, not ceil."),
+)
+
+
+def _pool_cases(rng: np.random.Generator) -> list[Case]:
+    cases = [case(values(rng, 4, 4), 2), case(values(rng, 6, 9), 3), case(values(rng, 7, 5), (2, 3)),
+             case(values(rng, 5, 5), 2), case(values(rng, 6, 4, 3), 2), case(values(rng, 8, 8, 1), (4, 2))]
+    return cases
+
+
+def _overlap_cases(rng: np.random.Generator) -> list[Case]:
+    return [case(values(rng, 7, 7), 3, 2), case(values(rng, 6, 9, 2), (3, 2), 1),
+            case(values(rng, 9, 6), 3, (2, 1)), case(values(rng, 5, 8, 4), 2, 1)]
+
+
+def _large_stride_cases(rng: np.random.Generator) -> list[Case]:
+    return [case(values(rng, 9, 9), 2, 3), case(values(rng, 7, 10, 2), (1, 2), (3, 4)),
+            case(values(rng, 4, 4), 4), case(values(rng, 5, 3), 1, 2)]
+
+
+def _course_pool(rng: np.random.Generator) -> list[Case]:
+    return [case(COURSE_X, 2, 1), case(COURSE_X, 2, 2), case(COURSE_X, 2)]
+
+
+def _backward_cases(overlap: bool, ties: bool):
+    def make(rng: np.random.Generator) -> list[Case]:
+        fill = small_ints if ties else values
+        shapes = [((6, 6), 2, None), ((5, 7, 2), (2, 3), None), ((8, 8), 2, 2)]
+        if overlap:
+            shapes = [((7, 7), 3, 2), ((6, 8, 3), (3, 2), 1), ((5, 5), 2, 1)]
+        cases = []
+        for shape, size, stride in shapes:
+            x = fill(rng, *shape)
+            out = ref.max_pool2d(x, size, stride)
+            cases.append(case(values(rng, *out.shape), x, size, stride))
+        return cases
+    return make
+
+
+def _spp_cases(rng: np.random.Generator) -> list[Case]:
+    return [case(values(rng, 8, 8, 2)), case(values(rng, 13, 7, 3)), case(values(rng, 5, 9, 1), (1, 2, 3)),
+            case(values(rng, 4, 4, 16), (1, 2, 4)), case(values(rng, 11, 6, 2), (3,))]
+
+
+ASSIGNMENT = Assignment(
+    id="02-pooling",
+    title="池化 Pooling",
+    aliases=("池化",),
+    questions=(
+        Question(
+            "max_pool2d",
+            ref.max_pool2d,
+            (
+                Group("course example", _course_pool, public=True),
+                Group("windows and channels", _pool_cases),
+                Group("overlapping windows", _overlap_cases),
+                Group("stride larger than window", _large_stride_cases),
+            ),
+            MAX_MISTAKES,
+        ),
+        Question(
+            "avg_pool2d",
+            ref.avg_pool2d,
+            (Group("windows and channels", _pool_cases), Group("overlapping windows", _overlap_cases),
+             Group("stride larger than window", _large_stride_cases)),
+            (
+                Mistake("max_instead_of_average", ref.max_pool2d,
+                        "这是最大池化：平均池化取每个窗口的平均值。",
+                        "This is max pooling: average pooling takes the mean of each window."),
+                Mistake("stride_ignored", _avg_with_stride_one, MAX_MISTAKES[1].zh, MAX_MISTAKES[1].en),
+            ),
+        ),
+        Question(
+            "max_pool2d_backward",
+            ref.max_pool2d_backward,
+            (
+                Group("non-overlapping windows", _backward_cases(False, False)),
+                Group("overlapping windows", _backward_cases(True, False)),
+                Group("ties go to the first maximum", _backward_cases(True, True)),
+            ),
+            (
+                Mistake("gradient_to_every_position", _backward_everywhere,
+                        "梯度被传给了窗口里的每一个位置：最大池化的梯度只流向窗口中最大值所在的位置。",
+                        "The gradient goes to every position of the window: in max pooling it flows only "
+                        "to the position of the window's maximum."),
+                Mistake("overlap_overwritten", _backward_overwrite,
+                        "重叠窗口的梯度被覆盖了：同一个位置是多个窗口的最大值时，梯度要累加（+=）。",
+                        "Overlapping windows overwrite each other: when one position is the maximum of "
+                        "several windows, their gradients add up (+=)."),
+                Mistake("last_maximum_on_ties", _backward_last_max,
+                        "并列最大值时选了最后一个：约定是按行优先顺序的第一个最大值（与 argmax 相同）。",
+                        "On ties you pick the last maximum: the rule is the first one in row-major order "
+                        "(as argmax does)."),
+            ),
+        ),
+        Question(
+            "spatial_pyramid_pool",
+            ref.spatial_pyramid_pool,
+            (Group("pyramid levels", _spp_cases),),
+            (
+                Mistake("average_instead_of_max", _spp_avg,
+                        "金字塔的每个格子应取最大值，而不是平均值。",
+                        "Each bin of the pyramid takes the maximum, not the mean."),
+                Mistake("channels_first_order", _spp_channels_first,
+                        "拼接顺序不对：每一层按 (l, l, C) 展开，通道在最内层。",
+                        "The concatenation order is wrong: each level is an (l, l, C) array flattened "
+                        "with channels innermost."),
+                Mistake("bin_edges_floor", _spp_floor_edges,
+                        "格子的边界不对：第 i 个格子从 floor(i*H/l) 到 ceil((i+1)*H/l)，结束处向上取整。",
+                        "The bin edges are wrong: bin i runs from floor(i*H/l) to ceil((i+1)*H/l); the end "
+                        "rounds up."),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,246 @@
+"""Calling the student's functions in their kernel and taking the answers back as data.
+
+The grader writes each call's inputs into a fresh, randomly named folder of the scratch directory
+(``numpy.save(..., allow_pickle=False)`` for arrays, JSON for the rest), sends one line of code that
+calls the function by name, and reads the return value back the same way. Nothing is ever unpickled;
+anything but plain numeric arrays, numbers, strings and JSON-like containers — object arrays, ndarray
+subclasses, arrays beyond the size cap, arbitrary objects — is an "unsupported return value". The
+expected answers never enter the kernel, and the comparison happens in the grader's process, so
+nothing the student prints, patches or writes changes a score.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = ["Answer", "HARNESS_SOURCE", "MAX_ARRAY_BYTES", "call_source", "read_answer", "write_call"]
+
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 4 * 1024 * 1024
+EXCHANGE = ".grader-exchange"
+_NAME = "__cnn_grader__"
+
+# Runs once in the kernel after the student's cells. It only moves data: it decodes the inputs,
+# calls the function, and encodes whatever came back. Everything it writes is validated again by
+# read_answer in the grader, so a student who patches it gains nothing.
+HARNESS_SOURCE = f'''
+def _cnn_grader_install():
+    import json, os, sys, traceback, types
+    import numpy
+
+    MAX_BYTES = {MAX_ARRAY_BYTES}
+
+    class Unsupported(Exception):
+        pass
+
+    def decode(value, folder):
+        if isinstance(value, dict):
+            if "__ndarray__" in value:
+                return numpy.load(os.path.join(folder, value["__ndarray__"]), allow_pickle=False)
+            if "__tuple__" in value:
+                return tuple(decode(v, folder) for v in value["__tuple__"])
+            if "__dict__" in value:
+                return {{k: decode(v, folder) for k, v in value["__dict__"].items()}}
+            if "__float__" in value:
+                return float(value["__float__"])
+        if isinstance(value, list):
+            return [decode(v, folder) for v in value]
+        return value
+
+    def encode(value, folder, counter):
+        if type(value) is numpy.ndarray:
+            if value.dtype.kind not in "biuf":
+                raise Unsupported(f"an array of dtype {{value.dtype}} (only numbers are graded)")
+            if value.nbytes > MAX_BYTES:
+                raise Unsupported(f"an array of {{value.nbytes}} bytes (the limit is {{MAX_BYTES}})")
+            name = f"r{{len(counter)}}.npy"
+            counter.append(name)
+            numpy.save(os.path.join(folder, name), value, allow_pickle=False)
+            return {{"__ndarray__": name}}
+        if isinstance(value, numpy.ndarray):
+            raise Unsupported(f"an ndarray subclass ({{type(value).__name__}}); return a plain numpy array")
+        if isinstance(value, numpy.generic) and value.dtype.kind in "biuf":
+            value = value.item()
+        if value is None or type(value) in (bool, int, str):
+            return value
+        if type(value) is float:
+            return value if value == value and abs(value) != float("inf") else {{"__float__": repr(value)}}
+        if type(value) is tuple:
+            return {{"__tuple__": [encode(v, folder, counter) for v in value]}}
+        if type(value) is list:
+            return [encode(v, folder, counter) for v in value]
+        if type(value) is dict and all(type(k) is str for k in value):
+            return {{"__dict__": {{k: encode(v, folder, counter) for k, v in value.items()}}}}
+        keras = sys.modules.get("keras")
+        if keras is not None and isinstance(value, keras.Model):
+            name = f"m{{len(counter)}}.keras"
+            counter.append(name)
+            value.save(os.path.join(folder, name))
+            return {{"__keras__": name}}
+        raise Unsupported(f"a value of type {{type(value).__module__}}.{{type(value).__qualname__}}")
+
+    def write(folder, record):
+        with open(os.path.join(folder, "answer.json"), "w", encoding="utf-8") as f:
+            json.dump(record, f)
+
+    def call(name, folder, user_ns):
+        with open(os.path.join(folder, "call.json"), encoding="utf-8") as f:
+            spec = json.load(f)
+        function = user_ns.get(name)
+        if not callable(function):
+            return write(folder, {{"status": "missing"}})
+        args = [decode(a, folder) for a in spec["args"]]
+        kwargs = {{k: decode(v, folder) for k, v in spec["kwargs"].items()}}
+        try:
+            value = function(*args, **kwargs)
+        except Exception as exc:
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            return write(folder, {{"status": "error", "ename": type(exc).__name__,
+                                   "evalue": str(exc)[:2000], "traceback": "".join(tb[-6:])[-6000:]}})
+        try:
+            write(folder, {{"status": "ok", "value": encode(value, folder, [])}})
+        except Unsupported as exc:
+            write(folder, {{"status": "unsupported", "evalue": str(exc)}})
+        except Exception as exc:
+            write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000]}})
+
+    return types.SimpleNamespace(call=call)
+
+{_NAME} = _cnn_grader_install()
+del _cnn_grader_install
+'''
+
+
+class UnsupportedValue(ValueError):
+    """What came back from the kernel is not a plain value the grader accepts."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a call returned, as the grader read it."""
+
+    status: Literal["ok", "error", "missing", "unsupported", "lost"]
+    value: Any = None
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+
+
+def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
+    if isinstance(value, np.ndarray):
+        name = f"a{len(counter)}.npy"
+        counter.append(name)
+        np.save(folder / name, np.ascontiguousarray(value), allow_pickle=False)
+        return {"__ndarray__": name}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, folder, counter) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, folder, counter) for v in value]
+    if isinstance(value, Mapping):
+        return {"__dict__": {str(k): _encode(v, folder, counter) for k, v in value.items()}}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
+    """A fresh, unguessable exchange folder holding one call's inputs; returns the folder."""
+    folder = scratch / EXCHANGE / secrets.token_hex(8)
+    folder.mkdir(parents=True)
+    counter: list[str] = []
+    spec = {"args": [_encode(a, folder, counter) for a in args],
+            "kwargs": {k: _encode(v, folder, counter) for k, v in kwargs.items()}}
+    (folder / "call.json").write_text(json.dumps(spec), encoding="utf-8")
+    return folder
+
+
+def call_source(function: str, folder: Path) -> str:
+    """The one line the kernel runs for a call."""
+    return f"{_NAME}.call({function!r}, {str(folder)!r}, get_ipython().user_ns)"
+
+
+def _load_array(folder: Path, name: Any) -> np.ndarray:
+    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+        raise UnsupportedValue(f"bad array reference {name!r}")
+    path = folder / name
+    if path.is_symlink() or not path.is_file():
+        raise UnsupportedValue(f"array file {name} is missing")
+    if path.stat().st_size > MAX_ARRAY_BYTES + 4096:
+        raise UnsupportedValue(f"an array of {path.stat().st_size} bytes (the limit is {MAX_ARRAY_BYTES})")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise UnsupportedValue(f"array file {name} is not a plain numeric array: {exc}") from None
+    if type(array) is not np.ndarray or array.dtype.kind not in "biuf":
+        raise UnsupportedValue(f"an array of dtype {array.dtype} (only numbers are graded)")
+    return array
+
+
+def _decode(value: Any, folder: Path, depth: int = 0) -> Any:
+    if depth > 32:
+        raise UnsupportedValue("a value nested more than 32 levels deep")
+    if isinstance(value, dict):
+        if set(value) == {"__ndarray__"}:
+            return _load_array(folder, value["__ndarray__"])
+        if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
+            return tuple(_decode(v, folder, depth + 1) for v in value["__tuple__"])
+        if set(value) == {"__dict__"} and isinstance(value["__dict__"], dict):
+            return {k: _decode(v, folder, depth + 1) for k, v in value["__dict__"].items()}
+        if set(value) == {"__float__"} and value["__float__"] in ("nan", "inf", "-inf"):
+            return float(value["__float__"])
+        if set(value) == {"__keras__"}:
+            name = value["__keras__"]
+            if not isinstance(name, str) or "/" in name or not (folder / name).is_file():
+                raise UnsupportedValue(f"bad model reference {name!r}")
+            return KerasFile(folder / name)
+        raise UnsupportedValue("a malformed answer record")
+    if isinstance(value, list):
+        return [_decode(v, folder, depth + 1) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise UnsupportedValue(f"a value of type {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class KerasFile:
+    """A Keras model the student's code returned, saved as ``.keras``; only inspected out of process."""
+
+    path: Path
+
+
+def read_answer(folder: Path) -> Answer:
+    """Read and validate what the kernel wrote for one call; never raises for bad content."""
+    record_path = folder / "answer.json"
+    if not record_path.is_file() or record_path.is_symlink():
+        return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
+    if record_path.stat().st_size > MAX_JSON_BYTES:
+        return Answer("unsupported", evalue="the answer record is too large")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        status = record["status"]
+        if status == "ok":
+            return Answer("ok", _decode(record["value"], folder))
+        if status in ("error", "missing", "unsupported"):
+            return Answer(status, ename=str(record.get("ename", ""))[:200],
+                          evalue=str(record.get("evalue", ""))[:2000],
+                          traceback=str(record.get("traceback", ""))[:6000])
+        return Answer("unsupported", evalue=f"unknown answer status {status!r}")
+    except UnsupportedValue as exc:
+        return Answer("unsupported", evalue=str(exc))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        return Answer("unsupported", evalue=f"unreadable answer record: {exc}")
+
+
+def discard(folder: Path) -> None:
+    """Remove one call's exchange folder (the kernel may have left anything in it)."""
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,136 @@
+"""How an assignment is declared: questions, test groups, input generators, references, mistakes.
+
+The engine is generic over these records; each assignment is declared once, as data, in
+:mod:`grader.assignments`. A question is graded by calling the student's function of the same name
+on every case of every group; its points are split equally across its groups, and a group scores
+only when all its cases pass (a group is one idea: "even kernels", "stride > kernel", so passing
+most of its cases is not yet understanding it).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Assignment", "Case", "Group", "Mistake", "Question", "SpecError", "Var", "group_rng"]
+
+PUBLIC_SEED = 2024
+
+
+class SpecError(ValueError):
+    """An assignment declaration is inconsistent; the message names the assignment and question."""
+
+
+@dataclass(frozen=True)
+class Var:
+    """An argument that is a variable of the student's own notebook (e.g. their trained ``model``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: positional and keyword arguments (arrays, numbers, strings, tuples, :class:`Var`)."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def signature(self, function: str, show_values: bool = False) -> str:
+        """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
+        parts = [_show(a, show_values) for a in self.args]
+        parts += [f"{k}={_show(v, show_values)}" for k, v in self.kwargs.items()]
+        return f"{function}({', '.join(parts)})"
+
+    def input_shapes(self) -> tuple[str, ...]:
+        values = [*self.args, *self.kwargs.values()]
+        return tuple(f"{v.shape}" for v in values if isinstance(v, np.ndarray))
+
+
+def _show(value: Any, show_values: bool) -> str:
+    if isinstance(value, np.ndarray):
+        if show_values and value.size <= 36:
+            return np.array2string(value, separator=", ").replace("\n", "")
+        return f"<array {value.shape} {value.dtype}>"
+    if isinstance(value, Var):
+        return value.name
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+CaseMaker = Callable[[np.random.Generator], Sequence[Case]]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A set of cases testing one idea; ``public`` groups are the self-check's, with a fixed seed."""
+
+    name: str
+    cases: CaseMaker
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong way to answer: ``variant`` is the reference with that mistake made."""
+
+    id: str
+    variant: Callable[..., Any]
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded function. ``reference`` computes the expected answer from the same arguments."""
+
+    id: str
+    reference: Callable[..., Any]
+    groups: tuple[Group, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    aliases: tuple[str, ...]
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def validate(self, points: Mapping[str, float]) -> None:
+        """Check the declaration against the course's points table, naming what is wrong."""
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise SpecError(f"{self.id}: question ids repeat: {ids}")
+        for question in self.questions:
+            if not question.groups:
+                raise SpecError(f"{self.id}.{question.id}: declares no test group")
+            names = [g.name for g in question.groups]
+            if len(set(names)) != len(names):
+                raise SpecError(f"{self.id}.{question.id}: group names repeat: {names}")
+            mistakes = [m.id for m in question.mistakes]
+            if len(set(mistakes)) != len(mistakes):
+                raise SpecError(f"{self.id}.{question.id}: mistake ids repeat: {mistakes}")
+        unknown = sorted(set(points) - set(ids))
+        if unknown:
+            raise SpecError(f"course.toml [assignments.{self.id}.points]: unknown question(s) {unknown}; "
+                            f"this assignment has {ids}")
+        missing = sorted(set(ids) - set(points))
+        if missing:
+            raise SpecError(f"course.toml [assignments.{self.id}.points]: no points for {missing}")
+
+
+def group_rng(seed: int, assignment: str, question: str, group: Group) -> np.random.Generator:
+    """The generator of one group's cases: public groups ignore the secret seed."""
+    key = zlib.crc32(f"{assignment}/{question}/{group.name}".encode())
+    return np.random.default_rng([PUBLIC_SEED if group.public else seed, key])

@@ -1,0 +1,110 @@
+"""The grading engine end to end on small notebooks: scores, diagnoses, crashes and forgeries.
+
+Each notebook runs in a real kernel. Known answers come from the course notes (the full/same/valid
+table) through the reference; the student functions here are written in the notebooks themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grader.assignments import course_assignments
+from grader.config import load_config
+from grader.grade import grade_notebook, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CORRECT_CONV2D = '''
+import numpy as np
+def conv2d(x, k, mode="valid"):
+    x = np.asarray(x, float); k = np.asarray(k, float)
+    fh, fw = k.shape
+    if mode == "full":
+        x = np.pad(x, ((fh - 1, fh - 1), (fw - 1, fw - 1)))
+    elif mode == "same":
+        x = np.pad(x, (((fh - 1) // 2, fh // 2), ((fw - 1) // 2, fw // 2)))
+    h, w = x.shape[0] - fh + 1, x.shape[1] - fw + 1
+    return np.array([[np.sum(x[i:i + fh, j:j + fw] * k) for j in range(w)] for i in range(h)]).reshape(h, w)
+'''
+
+
+@pytest.fixture(scope="module")
+def setup():
+    config = load_config(ROOT / "course.toml", environ={})
+    limits = dataclasses.replace(config.limits, cell_timeout=3, call_timeout=3, notebook_timeout=60)
+    config = dataclasses.replace(config, limits=limits)
+    assignment = course_assignments()["01-convolution"]
+    return config, assignment, prepare(assignment, config)
+
+
+def grade(tmp_path: Path, setup, *sources: str):
+    config, assignment, prepared = setup
+    path = tmp_path / "alice" / "01-convolution.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources]), path)
+    result = grade_notebook(path, student="alice", assignment=assignment, prepared=prepared, config=config)
+    return result, {t.name: t for t in result.tests}
+
+
+def test_correct_flipped_hanging_and_crashing(tmp_path: Path, setup) -> None:
+    result, tests = grade(
+        tmp_path, setup,
+        CORRECT_CONV2D,
+        "def conv2d_multi(x, k):\n    return conv2d(x[:, :, 0], k[:, :, 0])",
+        "import time\nwhile True:\n    time.sleep(0.1)",
+        "def im2col(x, fh, fw, stride=1):\n    import os\n    os._exit(1)",
+        "def conv2d_matmul(x, kernels, bias, stride=1):\n    while True:\n        pass",
+    )
+    points = result.question_scores()
+    assert points["conv2d"] == 20, "every conv2d group passes, defined before the hanging cell"
+    assert [t.passed_cases == t.cases for n, t in tests.items() if n.startswith("conv2d ·")] == [True] * 4
+    assert tests["conv2d_multi · depth"].diagnosis.id == "first_channel_only"
+    assert tests["im2col · patch matrix"].failure.kind == "crash"
+    assert tests["conv2d_matmul · as a matrix product"].failure.kind == "timeout"
+    assert tests["conv2d_layer · valid, stride 1"].failure.kind == "missing"
+    assert any("cell 2 was stopped" in note for note in result.notes)
+    assert result.score == 20 and result.max_score == 100
+    assert result.cells[0]["index"] == 2 and result.cells[0]["outcome"] == "timeout"
+    json.dumps(result.to_json())
+
+
+def test_flipped_kernel_is_diagnosed_and_correct_answer_is_not(tmp_path: Path, setup) -> None:
+    flipped = CORRECT_CONV2D.replace("* k)", "* k[::-1, ::-1])")
+    result, tests = grade(tmp_path, setup, flipped)
+    groups = [t for t in result.tests if t.question == "conv2d"]
+    assert all(t.score == 0 and t.diagnosis.id == "flipped_kernel" for t in groups)
+    assert "cross-correlation" in groups[0].diagnosis.en
+    good, _ = grade(tmp_path, setup, CORRECT_CONV2D)
+    assert all(t.diagnosis is None for t in good.tests if t.question == "conv2d")
+
+
+def test_forgeries_change_nothing(tmp_path: Path, setup) -> None:
+    result, tests = grade(
+        tmp_path, setup,
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True",
+        "print('{\"score\": 100, \"max_score\": 100}')",
+        "def conv2d(x, k, mode='valid'):\n    x[...] = 0\n    return np.zeros((1, 1))",
+        "def conv2d_multi(x, k):\n    return np.array([object()], dtype=object)",
+        "class Liar(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
+        "def im2col(x, fh, fw, stride=1):\n    return np.zeros((2, 2)).view(Liar)",
+    )
+    assert result.score == 0
+    assert tests["conv2d · course example"].failure.kind == "wrong"
+    assert tests["conv2d_multi · depth"].failure.kind == "unsupported"
+    assert "subclass" in tests["im2col · patch matrix"].failure.message
+
+
+def test_unreadable_notebook_gets_a_result_with_the_reason(tmp_path: Path, setup) -> None:
+    config, assignment, prepared = setup
+    path = tmp_path / "bob" / "01-convolution.ipynb"
+    path.parent.mkdir()
+    path.write_text('{"cells": [', encoding="utf-8")
+    result = grade_notebook(path, student="bob", assignment=assignment, prepared=prepared, config=config)
+    assert result.score == 0 and result.max_score == 100
+    assert "01-convolution.ipynb: not a readable notebook" in result.error
