@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, find_config, load_config
 from .release import ReleaseError, release
+from .spec import SpecError
 
 __all__ = ["main"]
 
@@ -50,6 +51,50 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade a class; exit 0 when every submission got a result, whatever the scores."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .batch import grade_class
+
+    config = load_config(_course(args))
+    out = Path(args.out)
+    console = Console(stderr=True)
+    counts = {"graded": 0, "failed": 0, "cached": 0}
+    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def start(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(sub, event, result) -> None:  # type: ignore[no-untyped-def]
+            counts[event] += 1
+            progress.update(task, advance=1, description=(
+                f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
+                f"{sub.student}/{sub.assignment}"))
+
+        run = grade_class(Path(args.submissions), out, config, assignment=args.assignment,
+                          on_start=start, on_done=done)
+    table = Table(title=f"{len(run.results)} submission(s) graded into {out}")
+    for column in ("student", "assignment", "score", "notes"):
+        table.add_column(column)
+    for result in run.results:
+        note = result.error or "; ".join(result.notes)
+        table.add_row(result.student, result.assignment, f"{result.score:g} / {result.max_score:g}", note[:80])
+    console.print(table)
+    if run.cached:
+        console.print(f"{run.cached} submission(s) unchanged since the last run: taken from the gradebook, not re-run")
+    for item in run.unrecognised:
+        console.print(f"[yellow]not graded[/]: {item.path}: {item.reason}")
+    for sub, reason in run.not_graded:
+        console.print(f"[yellow]not graded[/]: {sub.source}: {reason}")
+    console.print(f"results: {out / 'results'}  ·  grades: {out / 'grades.csv'}  ·  gradebook: {out / 'gradebook.sqlite'}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"cnn-grader {__version__}")
@@ -59,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     rel = verbs.add_parser("release", help="write assignments/ from solutions/")
     rel.add_argument("--check", action="store_true", help="write nothing; fail if assignments/ is stale")
     rel.set_defaults(run=cmd_release)
+
+    grade = verbs.add_parser("grade", help="grade a folder (or .zip) of submitted notebooks")
+    grade.add_argument("submissions", help="STUDENT/ASSIGNMENT.ipynb, flat STUDENT_ASSIGNMENT.ipynb, or a .zip")
+    grade.add_argument("--out", default="out", help="output folder (default: out)")
+    grade.add_argument("--assignment", help="treat every notebook as this assignment id")
+    grade.set_defaults(run=cmd_grade)
     return parser
 
 
@@ -66,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, ReleaseError) as exc:
+    except (ConfigError, ReleaseError, SpecError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -1,0 +1,75 @@
+"""Grading a whole class: find submissions, skip what the gradebook already has, grade the rest.
+
+Results are written (atomically) and recorded as each submission finishes, so an interrupted run
+keeps everything done so far and a rerun resumes: a submission whose notebook bytes, course
+configuration and grader version are unchanged is taken from the gradebook, not executed again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from . import __version__
+from .assignments import course_assignments
+from .config import CourseConfig
+from .grade import grade_notebook, prepare
+from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
+from .results import SubmissionResult
+from .submissions import Submission, Unrecognised, course_aliases, find_submissions
+
+__all__ = ["ClassRun", "grade_class"]
+
+Event = Literal["cached", "graded", "failed"]
+
+
+@dataclass
+class ClassRun:
+    """What a class run did, for the summary the CLI prints."""
+
+    results: list[SubmissionResult] = field(default_factory=list)
+    unrecognised: list[Unrecognised] = field(default_factory=list)
+    not_graded: list[tuple[Submission, str]] = field(default_factory=list)
+    cached: int = 0
+
+
+def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
+                on_start: Callable[[int], None] = lambda total: None,
+                on_done: Callable[[Submission, Event, SubmissionResult], None] = lambda s, e, r: None) -> ClassRun:
+    """Grade every submission under ``submissions`` into ``out_dir``."""
+    declared = course_assignments()
+    ids = list(config.assignments)
+    run = ClassRun()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cnn-grader-unzip-") as unzip:
+        found, run.unrecognised = find_submissions(submissions, course_aliases(ids), force_assignment=assignment,
+                                                   extract_to=Path(unzip))
+        gradable = []
+        for sub in found:
+            if sub.assignment in declared:
+                gradable.append(sub)
+            else:
+                run.not_graded.append((sub, "automatic grading of this assignment is not available yet"))
+        on_start(len(gradable))
+        prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
+        key = config_hash(config.path, extra=f"seed={config.seed}")
+        with Gradebook(out_dir) as book:
+            for sub in gradable:
+                result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
+                event: Event = "cached"
+                if result is None:
+                    result = grade_notebook(sub.path, student=sub.student, assignment=declared[sub.assignment],
+                                            prepared=prepared[sub.assignment], config=config, source=sub.source)
+                    event = "failed" if result.error else "graded"
+                else:
+                    run.cached += 1
+                book.record(result, key)
+                write_result(out_dir, result)
+                run.results.append(result)
+                on_done(sub, event, result)
+    questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
+    write_grades_csv(out_dir, run.results, questions)
+    return run
