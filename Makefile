@@ -20,6 +20,7 @@ $(FACES): $(STAMP) grader/faces.py
 
 demo: $(STAMP) $(FACES)
 	$(BIN)/grader release --check
+	$(BIN)/grader grade examples/submissions --out out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
