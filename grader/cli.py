@@ -82,7 +82,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for column in ("student", "assignment", "score", "notes"):
         table.add_column(column)
     for result in run.results:
-        note = result.error or "; ".join(result.notes)
+        found = sorted({d["id"] for d in result.diagnoses})
+        note = result.error or "; ".join([*result.notes, *(f"diagnosed: {d}" for d in found)])
         table.add_row(result.student, result.assignment, f"{result.score:g} / {result.max_score:g}", note[:80])
     console.print(table)
     if run.cached:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,7 +138,10 @@ class Kernel:
             on_cell_executed=self._keep_reply,
             on_cell_error=self._keep_reply,
         )
-        self._stack.enter_context(client.setup_kernel(cwd=str(self.cwd), env=self.env, cleanup_kc=True))
+        # The kernel process's own stdout/stderr (TensorFlow's C++ logs, crashes) is not the cells'
+        # output, which arrives over IOPub; it must not flood the instructor's terminal.
+        self._stack.enter_context(client.setup_kernel(cwd=str(self.cwd), env=self.env, cleanup_kc=True,
+                                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         self._client = client
 
     def stop(self) -> None:

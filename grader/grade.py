@@ -236,4 +236,6 @@ def _notes(execution: Execution) -> tuple[str, ...]:
             notes.append(f"cell {run.index} killed the kernel (exit, crash or out of memory)")
         elif run.outcome == "skipped":
             notes.append(f"cell {run.index} was not run: {run.evalue}")
+        elif run.ename != "NotImplementedError":
+            notes.append(f"cell {run.index} raised {run.ename}: {run.evalue}"[:300])
     return tuple(notes)
