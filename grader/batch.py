@@ -16,6 +16,7 @@ from typing import Literal
 from . import __version__
 from .assignments import course_assignments
 from .config import CourseConfig
+from .faces import ensure_faces
 from .grade import grade_notebook, prepare
 from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
 from .results import SubmissionResult
@@ -36,6 +37,17 @@ class ClassRun:
     cached: int = 0
 
 
+def ensure_synthetic_faces(config: CourseConfig) -> None:
+    """Generate the bundled synthetic face set where ``course.toml`` points, if it is missing."""
+    faces = config.faces
+    root = faces.train_dir.parent
+    if (faces.train_dir, faces.heldout_dir) != (root / "train", root / "heldout"):
+        raise ValueError(f"{config.path}: [faces] with synthetic = true needs train_dir and heldout_dir to be "
+                         f"the train/ and heldout/ folders of one directory, received {faces.train_dir} and "
+                         f"{faces.heldout_dir}")
+    ensure_faces(root)
+
+
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
                 on_start: Callable[[int], None] = lambda total: None,
                 on_done: Callable[[Submission, Event, SubmissionResult], None] = lambda s, e, r: None) -> ClassRun:
@@ -54,6 +66,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
             else:
                 run.not_graded.append((sub, "automatic grading of this assignment is not available yet"))
         on_start(len(gradable))
+        if config.faces.synthetic and any(s.assignment == "04-gender-cnn" for s in gradable):
+            ensure_synthetic_faces(config)
         prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
         key = config_hash(config.path, extra=f"seed={config.seed}")
         with Gradebook(out_dir) as book:

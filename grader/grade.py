@@ -10,6 +10,7 @@ kernel that dies — the result is a :class:`SubmissionResult` with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ from .compare import compare
 from .config import CourseConfig
 from .diagnose import Failing, diagnose
 from .execute import Execution, Kernel, execute_cells, kernel
-from .harness import HARNESS_SOURCE, Answer, call_source, discard, read_answer, write_call
+from .harness import HARNESS_SOURCE, Answer, KerasFile, call_source, discard, read_answer, write_call
 from .results import Failure, SubmissionResult, TestResult
 from .spec import Assignment, Case, Group, Question, group_rng
 
@@ -63,11 +64,17 @@ def prepare(assignment: Assignment, config: CourseConfig, *, public_only: bool =
         prepared_groups = []
         for group in groups:
             cases = group.cases(group_rng(config.seed, assignment.id, question.id, group))
-            prepared_groups.append(
-                PreparedGroup(group, tuple((c, question.reference(*c.args, **c.kwargs)) for c in cases), share)
-            )
+            expected = [_expected(question, c) for c in cases]
+            prepared_groups.append(PreparedGroup(group, tuple(zip(cases, expected)), share))
         prepared.append(PreparedQuestion(question, tuple(prepared_groups)))
     return tuple(prepared)
+
+
+def _expected(question: Question, case: Case) -> Any:
+    if question.reference is None:  # assessed, not compared
+        return None
+    args, kwargs = case.resolved()
+    return question.reference(*args, **kwargs)
 
 
 def _kernel_env(config: CourseConfig, scratch: Path) -> dict[str, str]:
@@ -98,8 +105,9 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 class _Caller:
     """Calls student functions; recovers the kernel when a call kills or wedges it."""
 
-    def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Any) -> None:
-        self.session, self.scratch, self.replay = session, scratch, replay
+    def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Any,
+                 models: Path) -> None:
+        self.session, self.scratch, self.replay, self.models = session, scratch, replay, models
         self.limits, self.config = limits, config
         self.broken: dict[str, tuple[Answer, str]] = {}
         self.install()
@@ -112,7 +120,7 @@ class _Caller:
         called again: its other cases fail the same way without costing a restart each."""
         if function in self.broken:
             return self.broken[function]
-        folder = write_call(self.scratch, case.args, case.kwargs)
+        folder = write_call(self.scratch, case.args, case.kwargs, case.files)
         try:
             run = self.session.run(call_source(function, folder), self.limits.call_timeout)
             if run.outcome in ("timeout", "dead_kernel"):
@@ -126,12 +134,43 @@ class _Caller:
                 return self.broken[function]
             if run.outcome == "error":  # the harness line itself failed: the student broke the harness
                 return Answer("lost", ename=run.ename, evalue=run.evalue), "error"
-            return read_answer(folder), ""
+            return self._keep_models(read_answer(folder)), ""
         finally:
             discard(folder)
 
+    def _keep_models(self, answer: Answer) -> Answer:
+        """Move a returned Keras model out of the exchange folder, beyond the kernel's reach."""
+        if answer.status != "ok" or not isinstance(answer.value, KerasFile):
+            return answer
+        self.models.mkdir(exist_ok=True)
+        kept = self.models / f"model{len(list(self.models.iterdir()))}.keras"
+        shutil.move(answer.value.path, kept)
+        return dataclasses.replace(answer, value=KerasFile(kept))
+
+
+def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:
+    """A group of an assessed question: its score is the smallest fraction any case earns."""
+    question = pq.question
+    assert question.assess is not None
+
+    def fetch(function: str, case: Case) -> Answer:
+        return caller.call(function, case)[0]
+
+    verdicts = [question.assess(fetch, case, config) for case, _ in pg.cases]
+    worst = min(verdicts, key=lambda v: v.fraction)
+    fraction = max(0.0, min(1.0, worst.fraction))
+    failure = None if fraction >= 1 else Failure(worst.kind, worst.message)  # type: ignore[arg-type]
+    return TestResult(
+        question=question.id, group=pg.group.name, public=pg.group.public,
+        score=round(pg.points * fraction, 4), max_score=round(pg.points, 4), cases=len(verdicts),
+        passed_cases=sum(v.fraction >= 1 for v in verdicts), failure=failure, diagnosis=worst.diagnosis,
+        extra_credit=question.optional, detail=worst.message if failure is None else "",
+    )
+
 
 def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:
+    if pq.question.assess is not None:
+        return _assess_group(caller, pq, pg, config)
     question, tol = pq.question, config.tolerance
     failing: list[Failing] = []
     first: Failure | None = None
@@ -219,7 +258,7 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
             execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
                                       notebook_timeout=limits.notebook_timeout)
             replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
-            caller = _Caller(session, scratch, replay, config, limits)
+            caller = _Caller(session, scratch, replay, config, limits, Path(tmp) / "models")
             tests = tuple(_grade_group(caller, pq, pg, config) for pq in prepared for pg in pq.groups)
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,

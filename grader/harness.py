@@ -21,12 +21,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .spec import FileArg, Var
+
 __all__ = ["Answer", "HARNESS_SOURCE", "MAX_ARRAY_BYTES", "call_source", "read_answer", "write_call"]
 
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
 MAX_JSON_BYTES = 4 * 1024 * 1024
 EXCHANGE = ".grader-exchange"
 _NAME = "__cnn_grader__"
+VALUE = "__value__"  # the pseudo-function that returns its argument: fetches a notebook variable
 
 # Runs once in the kernel after the student's cells. It only moves data: it decodes the inputs,
 # calls the function, and encodes whatever came back. Everything it writes is validated again by
@@ -41,6 +44,8 @@ def _cnn_grader_install():
     class Unsupported(Exception):
         pass
 
+    user_ns = get_ipython().user_ns
+
     def decode(value, folder):
         if isinstance(value, dict):
             if "__ndarray__" in value:
@@ -51,6 +56,12 @@ def _cnn_grader_install():
                 return {{k: decode(v, folder) for k, v in value["__dict__"].items()}}
             if "__float__" in value:
                 return float(value["__float__"])
+            if "__var__" in value:
+                if value["__var__"] not in user_ns:
+                    raise NameError(f"the notebook defines no variable {{value['__var__']!r}}")
+                return user_ns[value["__var__"]]
+            if "__file__" in value:
+                return os.path.join(folder, "files", value["__file__"])
         if isinstance(value, list):
             return [decode(v, folder) for v in value]
         return value
@@ -91,14 +102,17 @@ def _cnn_grader_install():
         with open(os.path.join(folder, "answer.json"), "w", encoding="utf-8") as f:
             json.dump(record, f)
 
-    def call(name, folder, user_ns):
+    def call(name, folder):
         with open(os.path.join(folder, "call.json"), encoding="utf-8") as f:
             spec = json.load(f)
-        function = user_ns.get(name)
+        function = (lambda value: value) if name == "{VALUE}" else user_ns.get(name)
         if not callable(function):
             return write(folder, {{"status": "missing"}})
-        args = [decode(a, folder) for a in spec["args"]]
-        kwargs = {{k: decode(v, folder) for k, v in spec["kwargs"].items()}}
+        try:
+            args = [decode(a, folder) for a in spec["args"]]
+            kwargs = {{k: decode(v, folder) for k, v in spec["kwargs"].items()}}
+        except NameError as exc:
+            return write(folder, {{"status": "missing", "evalue": str(exc)}})
         try:
             value = function(*args, **kwargs)
         except Exception as exc:
@@ -135,6 +149,10 @@ class Answer:
 
 
 def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
+    if isinstance(value, Var):
+        return {"__var__": value.name}
+    if isinstance(value, FileArg):
+        return {"__file__": value.path}
     if isinstance(value, np.ndarray):
         name = f"a{len(counter)}.npy"
         counter.append(name)
@@ -153,10 +171,13 @@ def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
     return value
 
 
-def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
-    """A fresh, unguessable exchange folder holding one call's inputs; returns the folder."""
+def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], files: Path | None = None) -> Path:
+    """A fresh, unguessable exchange folder holding one call's inputs (and a copy of the case's
+    data files, so the kernel never needs to see the grader's own folders); returns the folder."""
     folder = scratch / EXCHANGE / secrets.token_hex(8)
     folder.mkdir(parents=True)
+    if files is not None:
+        shutil.copytree(files, folder / "files")
     counter: list[str] = []
     spec = {"args": [_encode(a, folder, counter) for a in args],
             "kwargs": {k: _encode(v, folder, counter) for k, v in kwargs.items()}}
@@ -166,7 +187,7 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any]) ->
 
 def call_source(function: str, folder: Path) -> str:
     """The one line the kernel runs for a call."""
-    return f"{_NAME}.call({function!r}, {str(folder)!r}, get_ipython().user_ns)"
+    return f"{_NAME}.call({function!r}, {str(folder)!r})"
 
 
 def _load_array(folder: Path, name: Any) -> np.ndarray:

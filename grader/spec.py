@@ -12,11 +12,26 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Assignment", "Case", "Group", "Mistake", "Question", "SpecError", "Var", "group_rng"]
+from .results import Diagnosis
+
+__all__ = [
+    "Assess",
+    "Assignment",
+    "Case",
+    "FileArg",
+    "Group",
+    "Mistake",
+    "Question",
+    "SpecError",
+    "Var",
+    "Verdict",
+    "group_rng",
+]
 
 PUBLIC_SEED = 2024
 
@@ -33,11 +48,29 @@ class Var:
 
 
 @dataclass(frozen=True)
+class FileArg:
+    """A path argument inside the case's ``files`` folder (copied into the scratch folder per call)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class Case:
-    """One call: positional and keyword arguments (arrays, numbers, strings, tuples, :class:`Var`)."""
+    """One call: positional and keyword arguments (arrays, numbers, strings, tuples, :class:`Var`,
+    :class:`FileArg` naming a file of ``files``)."""
 
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    files: Path | None = None
+
+    def resolved(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The arguments as the reference sees them: file arguments as real paths."""
+        def resolve(value: Any) -> Any:
+            if isinstance(value, FileArg):
+                assert self.files is not None, "a FileArg needs the case's files folder"
+                return self.files / value.path
+            return value
+        return tuple(resolve(a) for a in self.args), {k: resolve(v) for k, v in self.kwargs.items()}
 
     def signature(self, function: str, show_values: bool = False) -> str:
         """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
@@ -55,8 +88,8 @@ def _show(value: Any, show_values: bool) -> str:
         if show_values and value.size <= 36:
             return np.array2string(value, separator=", ").replace("\n", "")
         return f"<array {value.shape} {value.dtype}>"
-    if isinstance(value, Var):
-        return value.name
+    if isinstance(value, (Var, FileArg)):
+        return getattr(value, "name", None) or repr(getattr(value, "path", ""))
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -84,14 +117,32 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """An assessment's outcome for one case: the fraction of the group's points it earns."""
+
+    fraction: float
+    message: str = ""
+    diagnosis: Diagnosis | None = None
+    kind: str = "wrong"
+
+
+# (fetch, case, config) -> Verdict, where fetch(function, case) calls into the student's kernel
+# and returns a harness Answer. For questions whose answer is a Keras model rather than data.
+Assess = Callable[[Callable[[str, Case], Any], Case, Any], Verdict]
+
+
+@dataclass(frozen=True)
 class Question:
-    """A graded function. ``reference`` computes the expected answer from the same arguments."""
+    """A graded function. ``reference`` computes the expected answer from the same arguments;
+    a question whose answer cannot be compared as data (a Keras model) declares ``assess`` instead,
+    which may give partial credit (e.g. held-out accuracy between two thresholds)."""
 
     id: str
-    reference: Callable[..., Any]
+    reference: Callable[..., Any] | None
     groups: tuple[Group, ...]
     mistakes: tuple[Mistake, ...] = ()
     optional: bool = False
+    assess: Assess | None = None
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..spec import Assignment
-from . import convolution, counting, pooling
+from . import convolution, counting, gender, pooling
 
 __all__ = ["course_assignments"]
 
 
 def course_assignments() -> dict[str, Assignment]:
-    """The declared assignments by id (04-gender-cnn is not graded by the engine yet)."""
-    return {a.id: a for a in (convolution.ASSIGNMENT, pooling.ASSIGNMENT, counting.ASSIGNMENT)}
+    """The declared assignments by id."""
+    return {a.id: a for a in (convolution.ASSIGNMENT, pooling.ASSIGNMENT, counting.ASSIGNMENT, gender.ASSIGNMENT)}
