@@ -20,7 +20,7 @@ $(FACES): $(STAMP) grader/faces.py
 
 demo: $(STAMP) $(FACES)
 	$(BIN)/grader release --check
-	$(BIN)/grader grade examples/submissions --out out/demo
+	$(BIN)/grader grade examples/submissions --out out/demo --jobs 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

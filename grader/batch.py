@@ -7,8 +7,10 @@ configuration and grader version are unchanged is taken from the gradebook, not 
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -37,6 +39,25 @@ class ClassRun:
     cached: int = 0
 
 
+def code_fingerprint() -> str:
+    """A hash of the grader's own source: a changed test case or reference regrades everything,
+    even when the version number was not bumped (instructors fix tests mid-course)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _keep(book: Gradebook, out_dir: Path, run: ClassRun, sub: Submission, event: Event, result: SubmissionResult,
+          key: str, on_done: Callable[[Submission, Event, SubmissionResult], None]) -> None:
+    """Record one finished submission at once, so an interrupted run loses nothing."""
+    book.record(result, key)
+    write_result(out_dir, result)
+    run.results.append(result)
+    on_done(sub, event, result)
+
+
 def ensure_synthetic_faces(config: CourseConfig) -> None:
     """Generate the bundled synthetic face set where ``course.toml`` points, if it is missing."""
     faces = config.faces
@@ -49,9 +70,14 @@ def ensure_synthetic_faces(config: CourseConfig) -> None:
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
+                jobs: int = 1,
                 on_start: Callable[[int], None] = lambda total: None,
                 on_done: Callable[[Submission, Event, SubmissionResult], None] = lambda s, e, r: None) -> ClassRun:
-    """Grade every submission under ``submissions`` into ``out_dir``."""
+    """Grade every submission under ``submissions`` into ``out_dir``, ``jobs`` at a time.
+
+    Each submission's work happens in its own kernel process, so threads are enough to keep
+    ``jobs`` kernels busy; results are recorded by this thread alone, as each one finishes.
+    """
     declared = course_assignments()
     ids = list(config.assignments)
     run = ClassRun()
@@ -69,21 +95,24 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
         if config.faces.synthetic and any(s.assignment == "04-gender-cnn" for s in gradable):
             ensure_synthetic_faces(config)
         prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
-        key = config_hash(config.path, extra=f"seed={config.seed}")
-        with Gradebook(out_dir) as book:
+        key = config_hash(config.path, extra=f"seed={config.seed};code={code_fingerprint()}")
+        with Gradebook(out_dir) as book, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            pending = {}
             for sub in gradable:
                 result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
-                event: Event = "cached"
-                if result is None:
-                    result = grade_notebook(sub.path, student=sub.student, assignment=declared[sub.assignment],
-                                            prepared=prepared[sub.assignment], config=config, source=sub.source)
-                    event = "failed" if result.error else "graded"
-                else:
+                if result is not None:
                     run.cached += 1
-                book.record(result, key)
-                write_result(out_dir, result)
-                run.results.append(result)
-                on_done(sub, event, result)
+                    _keep(book, out_dir, run, sub, "cached", result, key, on_done)
+                    continue
+                future = pool.submit(grade_notebook, sub.path, student=sub.student,
+                                     assignment=declared[sub.assignment], prepared=prepared[sub.assignment],
+                                     config=config, source=sub.source)
+                pending[future] = sub
+            for future in as_completed(pending):
+                result = future.result()
+                event: Event = "failed" if result.error else "graded"
+                _keep(book, out_dir, run, pending[future], event, result, key, on_done)
+        run.results.sort(key=lambda r: (r.student, r.assignment))
     questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
     write_grades_csv(out_dir, run.results, questions)
     return run

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .config import ConfigError, find_config, load_config
 from .release import ReleaseError, release
+from .results import SubmissionResult
 from .spec import SpecError
 
 __all__ = ["main"]
@@ -51,6 +52,16 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary(result: SubmissionResult) -> str:
+    """One line for the summary table: what broke, and which mistakes were recognised."""
+    if result.error:
+        return result.error[:100]
+    cells = [f"cell {c['index']}: {c['ename'] if c['outcome'] == 'error' else c['outcome']}"
+             for c in result.cells if c["ename"] != "NotImplementedError"]
+    found = sorted({d["id"] for d in result.diagnoses})
+    return "; ".join([*cells, *(f"diagnosed {d}" for d in found)])
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class; exit 0 when every submission got a result, whatever the scores."""
     from rich.console import Console
@@ -76,15 +87,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
                 f"{sub.student}/{sub.assignment}"))
 
-        run = grade_class(Path(args.submissions), out, config, assignment=args.assignment,
+        run = grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
                           on_start=start, on_done=done)
     table = Table(title=f"{len(run.results)} submission(s) graded into {out}")
     for column in ("student", "assignment", "score", "notes"):
         table.add_column(column)
     for result in run.results:
-        found = sorted({d["id"] for d in result.diagnoses})
-        note = result.error or "; ".join([*result.notes, *(f"diagnosed: {d}" for d in found)])
-        table.add_row(result.student, result.assignment, f"{result.score:g} / {result.max_score:g}", note[:80])
+        table.add_row(result.student, result.assignment, f"{result.score:g} / {result.max_score:g}", _summary(result))
     console.print(table)
     if run.cached:
         console.print(f"{run.cached} submission(s) unchanged since the last run: taken from the gradebook, not re-run")
@@ -110,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="STUDENT/ASSIGNMENT.ipynb, flat STUDENT_ASSIGNMENT.ipynb, or a .zip")
     grade.add_argument("--out", default="out", help="output folder (default: out)")
     grade.add_argument("--assignment", help="treat every notebook as this assignment id")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
     grade.set_defaults(run=cmd_grade)
     return parser
 

@@ -55,8 +55,9 @@ def _arrays(expected: np.ndarray, actual: np.ndarray, tol: Tolerance, where: str
     if np.isnan(act).any() and not np.isnan(exp).any():
         index = tuple(int(i) for i in np.argwhere(np.isnan(act))[0])
         return Comparison(False, "nan", f"{where}NaN at index {index}", math.inf, index)
-    diff = np.abs(exp - act)
-    close = diff <= tol.atol + tol.rtol * np.abs(exp)
+    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are handled just below
+        diff = np.abs(exp - act)
+    close = (diff <= tol.atol + tol.rtol * np.abs(exp)) | (exp == act)
     if close.all():
         return _EQUAL
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.where(close, -1.0, diff))), diff.shape))

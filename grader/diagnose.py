@@ -33,8 +33,9 @@ class Failing:
 
 
 def _explains(variant: Callable[..., Any], item: Failing, tol: Tolerance) -> bool:
+    args, kwargs = item.case.resolved()
     try:
-        mistaken = variant(*item.case.args, **item.case.kwargs)
+        mistaken = variant(*args, **kwargs)
     except Exception:
         return False
     return compare(mistaken, item.actual, tol).equal and not compare(item.expected, mistaken, tol).equal

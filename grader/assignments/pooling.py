@@ -23,6 +23,7 @@ def _ceil_pool(reduce):
         sh, sw = _pair(size if stride is None else stride)
         h, w = x.shape[:2]
         oh, ow = -(-(h - fh) // sh) + 1, -(-(w - fw) // sw) + 1
+        oh, ow = oh - ((oh - 1) * sh >= h), ow - ((ow - 1) * sw >= w)  # no window may start past the end
         fill = -np.inf if reduce is np.max else np.nan
         pad = ((0, (oh - 1) * sh + fh - h), (0, (ow - 1) * sw + fw - w)) + ((0, 0),) * (x.ndim - 2)
         padded = np.pad(x, pad, constant_values=fill)

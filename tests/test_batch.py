@@ -1,0 +1,98 @@
+"""Grading a class: layouts, the gradebook cache, and resuming without losing results."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grader.batch import grade_class
+from grader.cli import main
+from grader.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+
+
+def notebook(path: Path, *sources: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources]), path)
+
+
+@pytest.fixture
+def config():
+    config = load_config(ROOT / "course.toml", environ={})
+    return dataclasses.replace(config, limits=dataclasses.replace(config.limits, cell_timeout=5, call_timeout=5))
+
+
+def test_cache_layouts_and_secret_environment(tmp_path: Path, config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADER_SEED", "123")
+    monkeypatch.setenv("CI_TOKEN", "secret")
+    subs = tmp_path / "subs"
+    leak_check = "import os\nassert 'GRADER_SEED' not in os.environ and 'CI_TOKEN' not in os.environ"
+    shutil.copy(EXAMPLES / "li_hua" / "02-pooling.ipynb", tmp_path / "good.ipynb")
+    (subs / "ann").mkdir(parents=True)
+    shutil.copy(tmp_path / "good.ipynb", subs / "ann" / "02-pooling.ipynb")
+    notebook(subs / "ben_02_pooling.ipynb", leak_check, "def max_pool2d(x, size, stride=None):\n    return 0")
+    (subs / "notes.txt").write_text("stray file")
+    notebook(subs / "cat" / "homework.ipynb", "x = 1")
+
+    first = grade_class(subs, tmp_path / "out", config)
+    assert [(r.student, r.assignment) for r in first.results] == [("ann", "02-pooling"), ("ben", "02-pooling")]
+    assert first.cached == 0 and [u.path for u in first.unrecognised] == ["cat/homework.ipynb"]
+    by_student = {r.student: r for r in first.results}
+    assert by_student["ann"].score == 100
+    assert by_student["ben"].cells == (), "the kernel saw the grader's secret environment"
+    stored = json.loads((tmp_path / "out" / "results" / "ann" / "02-pooling.json").read_text(encoding="utf-8"))
+    assert stored["score"] == 100 and stored["grader"]["submission_sha256"] == by_student["ann"].submission_sha256
+
+    second = grade_class(subs, tmp_path / "out", config)
+    assert second.cached == 2
+    assert [r.to_json() for r in second.results] == [r.to_json() for r in first.results]
+
+    notebook(subs / "ann" / "02-pooling.ipynb", "def max_pool2d(x, size, stride=None):\n    return x")
+    third = grade_class(subs, tmp_path / "out", config)
+    assert third.cached == 1
+    assert {r.student: r.score for r in third.results}["ann"] == 0
+    csv = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert csv[0].startswith("student,01-convolution:conv2d") and csv[1].startswith("ann,")
+
+
+def test_cli_exit_status_and_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--course", str(ROOT / "course.toml"), "grade", str(tmp_path / "nope"), "--out",
+                 str(tmp_path / "out")]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_class_end_to_end(tmp_path: Path) -> None:
+    """The bundled examples: what make demo shows, asserted."""
+    assert main(["--course", str(ROOT / "course.toml"), "grade", str(EXAMPLES), "--out", str(tmp_path),
+                 "--jobs", "2"]) == 0
+    results = {}
+    for path in (tmp_path / "results").glob("*/*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        results[(data["grader"]["student"], data["grader"]["assignment"])] = data
+    assert len(results) == 14
+
+    def diagnosed(key: tuple[str, str]) -> set[str]:
+        return {d["id"] for d in results[key]["grader"]["diagnoses"]}
+
+    for assignment in ("01-convolution", "02-pooling", "03-parameter-counting"):
+        assert results[("li_hua", assignment)]["score"] == 100
+    assert results[("li_hua", "04-gender-cnn")]["score"] >= 100
+    assert diagnosed(("wang_fang", "01-convolution")) == {"flipped_kernel"}
+    assert diagnosed(("wang_fang", "02-pooling")) == {"average_instead_of_max"}
+    assert "ten_output_units" in diagnosed(("wang_fang", "04-gender-cnn"))
+    assert "labels_inverted" in diagnosed(("zhao_lei", "04-gender-cnn"))
+    assert diagnosed(("zhao_lei", "03-parameter-counting")) == {"bias_left_out"}
+    assert results[("chen_jie", "01-convolution")]["score"] == 100, "functions before the crash still count"
+    assert results[("sun_mei", "01-convolution")]["score"] == 100, "the endless loop costs nothing else"
+    assert any("was stopped" in n for n in results[("sun_mei", "01-convolution")]["grader"]["notes"])
+    assert any(c["ename"] == "SyntaxError" for c in results[("zhang_wei", "03-parameter-counting")]["grader"]["cells"])
+    assert results[("zhang_wei", "02-pooling")]["score"] == 0
