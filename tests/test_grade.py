@@ -108,3 +108,43 @@ def test_unreadable_notebook_gets_a_result_with_the_reason(tmp_path: Path, setup
     result = grade_notebook(path, student="bob", assignment=assignment, prepared=prepared, config=config)
     assert result.score == 0 and result.max_score == 100
     assert "01-convolution.ipynb: not a readable notebook" in result.error
+
+
+def test_written_answer_files_and_v3_notebooks(tmp_path: Path, setup) -> None:
+    forger = (
+        "import glob, json, os, numpy as np\n"
+        "def conv2d(x, k, mode='valid'):\n"
+        "    for folder in glob.glob('.grader-exchange/*/'):\n"
+        "        np.save(folder + 'r0.npy', np.full((9, 9), 7.0))\n"
+        "        json.dump({'status': 'ok', 'value': {'__ndarray__': 'r0.npy'}}, open(folder + 'answer.json', 'w'))\n"
+        "    return np.zeros((1, 1))"
+    )
+    result, tests = grade(tmp_path, setup, forger)
+    assert result.question_scores()["conv2d"] == 0
+    assert "shape (1, 1)" in tests["conv2d · course example"].failure.message
+
+    config, assignment, prepared = setup
+    v3 = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell(CORRECT_CONV2D)])])
+    path = tmp_path / "old" / "01-convolution.ipynb"
+    path.parent.mkdir()
+    path.write_text(nbformat.writes(v3, version=3), encoding="utf-8")
+    old = grade_notebook(path, student="old", assignment=assignment, prepared=prepared, config=config)
+    assert old.question_scores()["conv2d"] == 20
+
+
+def test_grader_process_imports_no_tensorflow_for_numpy_notebooks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    nb = tmp_path / "s" / "01-convolution.ipynb"
+    nb.parent.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell(CORRECT_CONV2D)]), nb)
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom grader.config import load_config\n"
+        "from grader.assignments import course_assignments\nfrom grader.grade import grade_notebook, prepare\n"
+        f"c = load_config({str(ROOT / 'course.toml')!r}); a = course_assignments()['01-convolution']\n"
+        f"r = grade_notebook(Path({str(nb)!r}), student='s', assignment=a, prepared=prepare(a, c), config=c)\n"
+        "assert r.question_scores()['conv2d'] == 20, r\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
