@@ -69,12 +69,22 @@ def _not_normalised(csv_path: Any, image_dir: Any, size: int = 64) -> Any:
 def _model(fetch: Fetch, function: str, case: Case) -> tuple[KerasFile | None, str]:
     answer = fetch(function, case)
     if answer.status == "missing":
-        return None, answer.evalue or f"the notebook defines no {function!r}"
+        return None, answer.evalue or f"the notebook defines no function {function!r}"
     if answer.status != "ok":
         return None, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip()
     if not isinstance(answer.value, KerasFile):
         return None, f"{function} must give a Keras model, not {type(answer.value).__name__}"
     return answer.value, ""
+
+
+def _inspected(fetch: Fetch, function: str, case: Case, *, evaluate: Path | None = None,
+               missing: str = "error") -> ModelReport | Verdict:
+    """The inspector's report on the model ``function`` gives, or the zero verdict saying why not."""
+    file, problem = _model(fetch, function, case)
+    if file is None:
+        return Verdict(0.0, problem, kind=missing)
+    report = inspect_model(file.path, evaluate=evaluate)
+    return Verdict(0.0, report["error"], kind="error") if "error" in report else report
 
 
 def _output(report: ModelReport) -> dict[str, Any]:
@@ -83,12 +93,9 @@ def _output(report: ModelReport) -> dict[str, Any]:
 
 
 def _assess_architecture(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    file, problem = _model(fetch, "build_model", case)
-    if file is None:
-        return Verdict(0.0, problem, kind="error")
-    report = inspect_model(file.path)
-    if "error" in report:
-        return Verdict(0.0, report["error"], kind="error")
+    report = _inspected(fetch, "build_model", case)
+    if isinstance(report, Verdict):
+        return report
     classes = [layer["class"] for layer in report["layers"]]
     convs = sum(c == "Conv2D" for c in classes)
     pools = sum(c in ("MaxPooling2D", "AveragePooling2D") for c in classes)
@@ -104,12 +111,9 @@ def _assess_architecture(fetch: Fetch, case: Case, config: CourseConfig) -> Verd
 
 
 def _assess_param_report(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    file, problem = _model(fetch, VALUE, Case((Var("model"),)))
-    if file is None:
-        return Verdict(0.0, f"no trained `model` to count: {problem}", kind="missing")
-    report = inspect_model(file.path)
-    if "error" in report:
-        return Verdict(0.0, report["error"], kind="error")
+    report = _inspected(fetch, VALUE, Case((Var("model"),)), missing="missing")
+    if isinstance(report, Verdict):
+        return report
     answer = fetch("param_report", case)
     if answer.status != "ok":
         return Verdict(0.0, f"param_report: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
@@ -123,12 +127,9 @@ def _assess_param_report(fetch: Fetch, case: Case, config: CourseConfig) -> Verd
 
 
 def _assess_accuracy(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    file, problem = _model(fetch, VALUE, case)
-    if file is None:
-        return Verdict(0.0, f"no trained `model`: {problem}", kind="missing")
-    report = inspect_model(file.path, evaluate=config.faces.heldout_dir)
-    if "error" in report:
-        return Verdict(0.0, report["error"], kind="error")
+    report = _inspected(fetch, VALUE, case, evaluate=config.faces.heldout_dir, missing="missing")
+    if isinstance(report, Verdict):
+        return report
     accuracy, n = report["evaluation"]["accuracy"], report["evaluation"]["n"]
     low, high = config.faces.accuracy_zero, config.faces.accuracy_full
     fraction = (accuracy - low) / (high - low)
@@ -142,12 +143,9 @@ def _assess_accuracy(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
 
 
 def _assess_rating(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    file, problem = _model(fetch, "build_rating_model", case)
-    if file is None:
-        return Verdict(0.0, problem, kind="missing")
-    report = inspect_model(file.path)
-    if "error" in report:
-        return Verdict(0.0, report["error"], kind="error")
+    report = _inspected(fetch, "build_rating_model", case, missing="missing")
+    if isinstance(report, Verdict):
+        return report
     output = _output(report)
     if (output.get("units"), output.get("activation")) != (1, "linear"):
         return Verdict(0.0, f"a rating is one number: the output should be Dense(1) with no activation, "

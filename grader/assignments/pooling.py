@@ -41,31 +41,34 @@ def _avg_with_stride_one(x, size, stride=None):
     return ref.avg_pool2d(x, size, 1)
 
 
-def _backward_everywhere(dout, x, size, stride=None):
+def _backward_loop(route):
+    """A loop-style max-pool backward whose per-window step ``route`` carries the mistake."""
+    def backward(dout, x, size, stride=None):
+        x, dout = np.asarray(x, dtype=float), np.asarray(dout, dtype=float)
+        (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+        grad = np.zeros_like(x)
+        for i in range(dout.shape[0]):
+            for j in range(dout.shape[1]):
+                route(grad[i * sh:i * sh + fh, j * sw:j * sw + fw], x[i * sh:i * sh + fh, j * sw:j * sw + fw],
+                      dout[i, j])
+        return grad
+    return backward
+
+
+def _to_every_position(grad_window, window, upstream):
     """Every position of the window gets the upstream gradient, not just the maximum."""
-    x = np.asarray(x, dtype=float)
-    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
-    dout = np.asarray(dout, dtype=float)
-    grad = np.zeros_like(x)
-    for i in range(dout.shape[0]):
-        for j in range(dout.shape[1]):
-            grad[i * sh:i * sh + fh, j * sw:j * sw + fw] += dout[i, j]
-    return grad
+    grad_window += upstream
 
 
-def _backward_overwrite(dout, x, size, stride=None):
+def _assign_to_maximum(grad_window, window, upstream):
     """The maximum's gradient is assigned, so overlapping windows overwrite each other."""
-    x = np.asarray(x, dtype=float)
-    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
-    dout = np.asarray(dout, dtype=float)
-    grad = np.zeros_like(x)
-    for i in range(dout.shape[0]):
-        for j in range(dout.shape[1]):
-            window = x[i * sh:i * sh + fh, j * sw:j * sw + fw]
-            for c in np.ndindex(window.shape[2:]):
-                a, b = np.unravel_index(np.argmax(window[(..., *c)]), (fh, fw))
-                grad[(i * sh + a, j * sw + b, *c)] = dout[(i, j, *c)]
-    return grad
+    for c in np.ndindex(window.shape[2:]):
+        a, b = np.unravel_index(np.argmax(window[(..., *c)]), window.shape[:2])
+        grad_window[(a, b, *c)] = upstream[c] if np.ndim(upstream) else upstream
+
+
+_backward_everywhere = _backward_loop(_to_every_position)
+_backward_overwrite = _backward_loop(_assign_to_maximum)
 
 
 def _backward_last_max(dout, x, size, stride=None):
