@@ -106,7 +106,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
                     continue
                 future = pool.submit(grade_notebook, sub.path, student=sub.student,
                                      assignment=declared[sub.assignment], prepared=prepared[sub.assignment],
-                                     config=config, source=sub.source)
+                                     config=config, source=sub.source, files=sub.folder)
                 pending[future] = sub
             for future in as_completed(pending):
                 result = future.result()

@@ -238,8 +238,12 @@ def _zero_tests(prepared: Sequence[PreparedQuestion], kind: str, message: str) -
 
 
 def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared: Sequence[PreparedQuestion],
-                   config: CourseConfig, source: str = "") -> SubmissionResult:
-    """Grade one notebook file; always returns a result, whatever the notebook does."""
+                   config: CourseConfig, source: str = "", files: Path | None = None) -> SubmissionResult:
+    """Grade one notebook file; always returns a result, whatever the notebook does.
+
+    ``files`` is the student's own folder: its other files (data, helper modules) are copied into
+    the scratch folder. A flat-layout notebook shares its folder with the class, so it gets none.
+    """
     started = time.monotonic()
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
@@ -252,7 +256,10 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
     limits = config.limits_for(assignment.id)
     with tempfile.TemporaryDirectory(prefix="cnn-grader-") as tmp:
         scratch = Path(tmp) / "work"
-        shutil.copytree(path.parent, scratch, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+        if files is not None:
+            shutil.copytree(files, scratch, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+        else:
+            scratch.mkdir()
         cells = _code_cells(nb)
         with kernel(scratch, _kernel_env(config, scratch), output_limit=limits.output_kb * 1024) as session:
             execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,

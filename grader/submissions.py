@@ -90,6 +90,7 @@ class Submission:
     path: Path  # the .ipynb on disk, extracted if it came from a zip
     sha256: str  # of the notebook's bytes
     source: str  # where it was found: "alice/01-convolution.ipynb", "class.zip:alice_01.ipynb"
+    folder: Path | None = None  # the student's own folder (STUDENT/ layout); None for a flat file
 
 
 @dataclass(frozen=True)
@@ -413,6 +414,7 @@ class _Candidate:
     source: str
     quality: int
     mtime_ns: int
+    folder: Path | None = None
 
 
 class _Finder:
@@ -555,7 +557,7 @@ class _Finder:
             return
         if self.force is not None and aid != self.force:
             aid, quality = self.force, _FORCED
-        self._add(student, aid, path, place, quality)
+        self._add(student, aid, path, place, quality, None)
 
     def _student_notebook(self, path: Path, place: _Place, student: str, hint: str | None) -> None:
         found = self.keys.match(path.name[: -len(NOTEBOOK_SUFFIX)])
@@ -568,7 +570,7 @@ class _Finder:
         else:
             self.skip(place.source(path), self._unknown_assignment("STUDENT/ASSIGNMENT.ipynb"))
             return
-        self._add(student, aid, path, place, quality)
+        self._add(student, aid, path, place, quality, path.parent)
 
     def _unknown_assignment(self, layout: str) -> str:
         return (
@@ -576,15 +578,16 @@ class _Finder:
             f"{', '.join(self.keys.ids)} (or grade with --assignment)"
         )
 
-    def _candidate(self, student: str, aid: str, path: Path, place: _Place, quality: int) -> _Candidate:
+    def _candidate(self, student: str, aid: str, path: Path, place: _Place, quality: int,
+                   folder: Path | None = None) -> _Candidate:
         try:
             mtime = path.stat().st_mtime_ns
         except OSError:
             mtime = 0
-        return _Candidate(student, aid, path, place.source(path), quality, mtime)
+        return _Candidate(student, aid, path, place.source(path), quality, mtime, folder)
 
-    def _add(self, student: str, aid: str, path: Path, place: _Place, quality: int) -> None:
-        self.found.append(self._candidate(student, aid, path, place, quality))
+    def _add(self, student: str, aid: str, path: Path, place: _Place, quality: int, folder: Path | None) -> None:
+        self.found.append(self._candidate(student, aid, path, place, quality, folder))
 
     def _near_miss(self, student: str, aid: str, path: Path, place: _Place) -> None:
         self.near_misses.append(self._candidate(student, aid, path, place, _FORCED))
@@ -612,7 +615,7 @@ class _Finder:
             except OSError as exc:
                 self.skip(keep.source, f"cannot read: {exc.strerror}")
                 continue
-            submissions.append(Submission(student, aid, keep.path, digest, keep.source))
+            submissions.append(Submission(student, aid, keep.path, digest, keep.source, keep.folder))
         for miss in self.near_misses:
             if (miss.student, miss.assignment) not in groups:
                 suffix = miss.path.suffix.lower()

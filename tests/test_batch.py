@@ -96,3 +96,21 @@ def test_demo_class_end_to_end(tmp_path: Path) -> None:
     assert any("was stopped" in n for n in results[("sun_mei", "01-convolution")]["grader"]["notes"])
     assert any(c["ename"] == "SyntaxError" for c in results[("zhang_wei", "03-parameter-counting")]["grader"]["cells"])
     assert results[("zhang_wei", "02-pooling")]["score"] == 0
+
+
+def test_only_the_students_own_folder_reaches_the_scratch_copy(tmp_path: Path, config) -> None:
+    subs = tmp_path / "subs"
+    (subs / "dan").mkdir(parents=True)
+    (subs / "dan" / "weights.txt").write_text("dan's own file")
+    (subs / "eve").mkdir()
+    (subs / "eve" / "secret.txt").write_text("eve's file")
+    probe = ("import os\n"
+             "def max_pool2d(x, size, stride=None):\n"
+             "    assert os.path.exists('{own}') and not os.path.exists('{other}')\n"
+             "    raise ValueError('checked')")
+    notebook(subs / "dan" / "02-pooling.ipynb", probe.format(own="weights.txt", other="../eve/secret.txt"))
+    notebook(subs / "fay_02-pooling.ipynb", probe.format(own=".", other="eve/secret.txt"))
+    run = grade_class(subs, tmp_path / "out", config)
+    for result in run.results:
+        failure = next(t for t in result.tests if t.question == "max_pool2d").failure
+        assert failure is not None and "checked" in failure.message, (result.student, failure)
