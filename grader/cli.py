@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, find_config, load_config
+from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
 from .release import ReleaseError, release
+from .report import ReportError
 from .results import SubmissionResult
 from .spec import SpecError
 
@@ -101,7 +102,36 @@ def cmd_grade(args: argparse.Namespace) -> int:
         console.print(f"[yellow]not graded[/]: {item.path}: {item.reason}")
     for sub, reason in run.not_graded:
         console.print(f"[yellow]not graded[/]: {sub.source}: {reason}")
-    console.print(f"results: {out / 'results'}  ·  grades: {out / 'grades.csv'}  ·  gradebook: {out / 'gradebook.sqlite'}")
+    index = _render(out, config, args.lang)
+    console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
+    return EXIT_OK
+
+
+def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
+    """Render every stored result of ``out`` (this run's and earlier ones); returns the index."""
+    from .gradebook import load_results
+    from .report import render_reports
+
+    return render_reports(out, load_results(out), config, lang)[-1]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render the HTML reports from the stored results; nothing is executed."""
+    config = load_config(_course(args))
+    out = Path(args.dir)
+    if not (out / "results").is_dir():
+        raise ConfigError(f"{out}: no results/ folder here (run `grader grade ... --out {out}` first)")
+    print(f"report: {_render(out, config, args.lang)}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the class CSV, Gradescope results.json files or a Canvas import CSV."""
+    from .export import export
+
+    config = load_config(_course(args))
+    paths = export(Path(args.dir), args.format, config)
+    print(f"{len(paths)} file(s) written under {Path(args.dir) / 'export'}")
     return EXIT_OK
 
 
@@ -120,7 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="out", help="output folder (default: out)")
     grade.add_argument("--assignment", help="treat every notebook as this assignment id")
     grade.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+    grade.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
     grade.set_defaults(run=cmd_grade)
+
+    report = verbs.add_parser("report", help="re-render the HTML reports of an output folder")
+    report.add_argument("dir")
+    report.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
+    report.set_defaults(run=cmd_report)
+
+    exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
+    exp.add_argument("dir")
+    exp.add_argument("--format", required=True, choices=("csv", "gradescope", "canvas"))
+    exp.set_defaults(run=cmd_export)
     return parser
 
 
@@ -128,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, ReleaseError, SpecError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, ReleaseError, SpecError, ReportError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -79,6 +79,7 @@ class CourseConfig:
     tolerance: Tolerance
     faces: FacesConfig
     assignments: Mapping[str, AssignmentConfig]
+    show_hidden_inputs: bool = False
 
     @property
     def root(self) -> Path:
@@ -177,6 +178,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
             seed = int(environ[SEED_ENV])
         except ValueError:
             raise ConfigError(f"{SEED_ENV}={environ[SEED_ENV]!r} is not an integer") from None
+    show_hidden_inputs = course.get("show_hidden_inputs", bool, False)
     course.done()
 
     config = CourseConfig(
@@ -188,6 +190,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         tolerance=_read_tolerance(top.sub("tolerance", required=False)),
         faces=_read_faces(top.sub("faces"), path.parent),
         assignments=_read_assignments(top.sub("assignments")),
+        show_hidden_inputs=show_hidden_inputs,
     )
     top.done()
     return config

@@ -76,10 +76,11 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
     """One submission as Gradescope's ``results.json``, limited to the specification's fields."""
     data = result.to_json()
     numbers: dict[str, int] = {}
-    tests = []
+    groups: dict[str, int] = {}
+    tests: list[dict[str, Any]] = []
     for test, record in zip(result.tests, data["tests"]):
         question = numbers.setdefault(test.question, len(numbers) + 1)
-        group = sum(1 for t in tests if t["tags"][0] == test.question) + 1
+        groups[test.question] = group = groups.get(test.question, 0) + 1
         tests.append({
             "name": record["name"],
             "number": f"{question}.{group}",

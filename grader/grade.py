@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 
 from . import __version__
 from .compare import compare
@@ -178,7 +179,7 @@ def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
     for case, expected in pg.cases:
         answer, kind = caller.call(question.id, case)
         failure: Failure | None = None
-        call = case.signature(question.id, show_values=pg.group.public)
+        call = case.signature(question.id, show_values=pg.group.public or config.show_hidden_inputs)
         if answer.status == "ok":
             result = compare(expected, answer.value, tol)
             if result.equal:
@@ -208,20 +209,19 @@ def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
     )
 
 
-def _excerpt(value: Any, limit: int = 64) -> Any:
-    """A small, JSON-friendly piece of an answer for the report."""
-    import numpy as np
-
+def _excerpt(value: Any, limit: int = 576) -> Any:
+    """A JSON-friendly piece of an answer for the report: arrays up to 576 values (24×24) whole,
+    larger ones as their shape and first values, so a result file stays small."""
     if isinstance(value, np.ndarray):
         if value.size <= limit:
             return value.tolist()
-        return {"shape": list(value.shape), "head": value.ravel()[:limit].tolist()}
+        return {"shape": list(value.shape), "head": value.ravel()[:64].tolist()}
     if isinstance(value, (np.generic,)):
         return value.item()
     if isinstance(value, (list, tuple)):
-        return [_excerpt(v, limit) for v in value[:limit]]
+        return [_excerpt(v, limit) for v in value[:64]]
     if isinstance(value, dict):
-        return {str(k): _excerpt(v, limit) for k, v in list(value.items())[:limit]}
+        return {str(k): _excerpt(v, limit) for k, v in list(value.items())[:64]}
     return value
 
 

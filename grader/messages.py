@@ -73,7 +73,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "The first case that did not pass is shown below.",
     },
     "test.message": {"zh": "评分程序的说明", "en": "What the grader found"},
-    "grader.no_function": {"zh": "笔记本中没有定义名为 {name} 的函数", "en": "the notebook defines no function named {name}"},
+    "grader.no_function": {
+        "zh": "笔记本中没有定义名为 {name} 的函数", "en": "the notebook defines no function named {name}",
+    },
     "grader.no_variable": {"zh": "笔记本中没有定义变量 {name}", "en": "the notebook defines no variable {name}"},
     "grader.call_timeout": {
         "zh": "调用在 {seconds} 秒内没有结束", "en": "the call did not finish within {seconds} s",
@@ -132,7 +134,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "这道题还没有完成：函数里仍然是 raise NotImplementedError()。",
         "en": "Not answered yet: the function still raises NotImplementedError().",
     },
-    "error.unanswered_groups": {"zh": "因此没有通过的测试组：{groups}", "en": "Test groups not passed because of it: {groups}"},
+    "error.unanswered_groups": {
+        "zh": "因此没有通过的测试组：{groups}", "en": "Test groups not passed because of it: {groups}",
+    },
     "error.missing_hint": {
         "zh": "可能是前面的单元格出错了，这个名字因此没有被定义：",
         "en": "Perhaps a cell failed before this name could be defined:",
@@ -176,7 +180,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "index.assignments": {"zh": "各次作业", "en": "Assignments"},
     "index.submissions": {"zh": "{count} 份提交", "en": "{count} submission(s)"},
-    "index.mean": {"zh": "平均 {mean} · 中位数 {median} · 满分 {max}", "en": "mean {mean} · median {median} · out of {max}"},
+    "index.mean": {
+        "zh": "平均 {mean} · 中位数 {median} · 满分 {max}", "en": "mean {mean} · median {median} · out of {max}",
+    },
     "index.histogram": {"zh": "得分分布", "en": "Score distribution"},
     "index.histogram_label": {
         "zh": "{assignment} 得分分布：横轴为得分，纵轴为人数",
@@ -188,6 +194,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "index.diagnosis_students": {"zh": "{count} 名学生", "en": "{count} student(s)"},
     "index.no_diagnoses": {"zh": "没有认出任何常见错误。", "en": "No known mistake was recognised."},
     "index.problems": {"zh": "出错或超时的提交", "en": "Submissions that errored or timed out"},
+    "index.what_happened": {"zh": "出了什么问题", "en": "What happened"},
     "index.no_problems": {"zh": "没有。", "en": "None."},
     "index.students": {"zh": "学生成绩", "en": "Students"},
     "index.student": {"zh": "学生", "en": "Student"},

@@ -22,6 +22,7 @@ editable install is needed for now); a ``grader/templates/`` folder is used too 
 
 from __future__ import annotations
 
+import ast
 import base64
 import dataclasses
 import hashlib
@@ -30,7 +31,6 @@ import logging
 import math
 import re
 import statistics
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +129,8 @@ def _json_href(student: str, assignment: str) -> str:
 
 def _template_dirs() -> list[Path]:
     package = Path(__file__).resolve().parent
-    return [folder for folder in (package.parent / "templates", package / "templates") if folder.is_dir()]
+    return [folder for folder in (package.parent / "templates", package / "templates")
+            if (folder / "submission.html.j2").is_file()]
 
 
 def _environment() -> Environment:
@@ -346,7 +347,7 @@ def _differs(expected: np.ndarray, actual: np.ndarray, tol: Tolerance) -> np.nda
     with np.errstate(invalid="ignore"):
         diff = np.abs(expected - actual)
         close = (diff <= tol.atol + tol.rtol * np.abs(expected)) | (expected == actual)
-    return ~close
+    return np.asarray(~close, dtype=bool)
 
 
 def _shade(value: float, scale: float) -> str:
@@ -427,7 +428,8 @@ def _heatmap(expected: np.ndarray, actual: np.ndarray, worst: tuple[int, int] | 
     """|expected - actual| of a plane as SVG rectangles, max-pooled to at most 32 x 32."""
     with np.errstate(invalid="ignore"):
         diff = np.abs(expected - actual)
-    diff = np.where(np.isnan(diff), np.inf, diff)
+    padding = np.isnan(expected) & np.isnan(actual)  # the end of a wrapped 1-D answer
+    diff = np.where(padding, 0.0, np.where(np.isnan(diff), np.inf, diff))
     finite = diff[np.isfinite(diff)]
     top = float(finite.max()) if finite.size else 0.0
     block = max(1, -(-max(diff.shape) // _HEATMAP_MAX))
@@ -473,9 +475,7 @@ def _array_part(path: str, expected: np.ndarray, actual: np.ndarray, worst: tupl
     notes.append(_worst_note(expected, actual, worst, max_diff, t))
     e_plane, position, plane_notes, used = _plane(expected, worst, t)
     a_plane, _, _, _ = _plane(actual, worst, t)
-    if max(e_plane.shape) > _GRID_MAX and expected.ndim != 1:
-        return Part(path, heatmap=_heatmap(e_plane, a_plane, position, t), notes=(*plane_notes, *notes))
-    if e_plane.shape[0] > _GRID_MAX:  # a long 1-D answer: rows of 12, but not hundreds of them
+    if max(e_plane.shape) > _GRID_MAX:  # too many numbers to read: where the errors are, and how large
         return Part(path, heatmap=_heatmap(e_plane, a_plane, position, t), notes=(*plane_notes, *notes))
     d_plane = _differs(e_plane, a_plane, tol) & ~np.isnan(e_plane)
     scale = _scale(e_plane, a_plane)
@@ -509,7 +509,7 @@ def _lone_grid(array: np.ndarray, caption: str, t: Translate) -> Grid | None:
 
 def _worst_note(expected: np.ndarray, actual: np.ndarray, worst: tuple[int, ...], max_diff: float | None,
                 t: Translate) -> str:
-    index = _shape_text(worst) if len(worst) != 1 else f"({worst[0]},)"
+    index = _shape_text(worst)
     if len(worst) == expected.ndim:
         e, a = float(expected[worst]), float(actual[worst])
         diff = abs(e - a) if max_diff is None else max_diff
@@ -522,7 +522,8 @@ def _head_part(path: str, expected: Any, actual: Any, failure: Failure, use_wors
                t: Translate) -> Part | None:
     """Answers too large to store whole: compare the stored first values, report the true worst."""
     e_head, a_head = _head(expected), _head(actual)
-    shape = (e_head or a_head)[0] if (e_head or a_head) else ()
+    either = e_head or a_head
+    shape = either[0] if either is not None else ()
     e_values = e_head[1] if e_head else _to_array(expected)
     a_values = a_head[1] if a_head else _to_array(actual)
     notes = []
@@ -564,8 +565,8 @@ def _preview(value: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-_VALUES_MESSAGE = re.compile(r"^(?:\[[^\]\n]{1,40}\])*:? ?\d+ of \d+ values differ; largest error [^;()]*at index \([^)]*\): "
-                             r"expected [^,]*, got \S+$")
+_VALUES_MESSAGE = re.compile(r"^(?:\[[^\]\n]{1,40}\])*:? ?\d+ of \d+ values differ; "
+                             r"largest error [^;()]*at index \([^)]*\): expected [^,]*, got \S+$")
 _PATH_PREFIX = re.compile(r"^((?:\[[^\]\n]{1,40}\])+):")
 
 
@@ -645,8 +646,6 @@ def _numeric_literal(text: str) -> np.ndarray | None:
     text = text.strip()
     if not _NUMERIC_GROUP.match(text):
         return None
-    import ast
-
     try:
         value = ast.literal_eval(re.sub(r"\bnan\b", "None", re.sub(r"\binf\b", "1e999", text)))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -750,6 +749,8 @@ class CellView:
 
 @dataclass(frozen=True)
 class TestView:
+    __test__ = False  # not a pytest test class, whatever its name
+
     anchor: str
     question: str
     group: str
@@ -827,6 +828,13 @@ def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[s
     return tuple(links[:_MAX_HINT_CELLS])
 
 
+def _index(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
 def _outcome_label(cell: Mapping[str, Any], t: Translate) -> str:
     outcome = str(cell.get("outcome", "error"))
     if outcome == "error" and cell.get("ename") == "AssertionError":
@@ -840,10 +848,12 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     call = failure.call
     if not reveal:  # a cut array literal would escape the scrubbing: summarise a long call instead
         name = call.split("(", 1)[0][:80]
-        call = _scrub_call(call) if len(call) <= 4 * _CALL_CHARS else f"{name}({', '.join(failure.input_shapes[:16])} …)"
+        shapes = ", ".join(failure.input_shapes[:16])
+        call = _scrub_call(call) if len(call) <= 4 * _CALL_CHARS else f"{name}({shapes} …)"
     hints: list[str] = []
     not_implemented = _unanswered(failure)
-    cells = _cell_problem_links(result, t) if failure.kind == "missing" else ()
+    undefined = failure.kind == "missing" or (failure.kind == "error" and failure.message.startswith("NameError"))
+    cells = _cell_problem_links(result, t) if undefined else ()
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
     parts = _parts(failure, config.tolerance, t) if draw else ()
@@ -928,7 +938,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
     failed_views = _failed_questions(
         [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < _MAX_DRAWN, t))
          for i, (n, test, failure) in enumerate(failed[:_MAX_FAILED_TESTS])], t)
-    cells, unfinished = [], []
+    cells: list[CellView] = []
+    unfinished: list[str] = []
     for cell in result.cells:
         if cell.get("outcome") == "error" and cell.get("ename") == "NotImplementedError":
             unfinished.append(str(cell.get("index", "?")))
@@ -937,7 +948,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
             continue
         outcome = str(cell.get("outcome", "error"))
         cells.append(CellView(
-            index=int(cell.get("index", -1)),
+            index=_index(cell.get("index")),
             outcome=outcome,
             outcome_label=_outcome_label(cell, t),
             ename=_clip(str(cell.get("ename", "")), 200, t),
@@ -1005,7 +1016,7 @@ def render_submission(result: SubmissionResult, config: CourseConfig, lang: str 
     """The HTML page of one submission, in ``lang`` (default: the course's language)."""
     lang = lang or config.language
     env = environment or _environment()
-    view = _submission_view(result, config, lang, bool(getattr(config, "show_hidden_inputs", False)))
+    view = _submission_view(result, config, lang, config.show_hidden_inputs)
     return env.get_template("submission.html.j2").render(
         page=view, lang=lang, t=_translator(lang), version=__version__,
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'",
@@ -1134,7 +1145,7 @@ def _problems(result: SubmissionResult, t: Translate) -> list[str]:
             reasons.append(t("problem.cell_dead", index=index))
         elif outcome == "error" and cell.get("ename") not in ("NotImplementedError", "AssertionError"):
             reasons.append(t("problem.cell_error", index=index, ename=_clip(str(cell.get("ename", "")), 80, t)))
-    calls = {}
+    calls: dict[str, str] = {}
     for test in result.tests:
         if test.failure is not None and test.failure.kind in ("timeout", "crash"):
             calls.setdefault(test.question, test.failure.kind)
@@ -1214,14 +1225,14 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
         cells: list[ScoreCell | None] = []
         total = 0.0
         for aid in assignment_ids:
-            result = by_student[student].get(aid)
-            if result is None:
+            graded = by_student[student].get(aid)
+            if graded is None:
                 cells.append(None)
                 continue
-            total += result.score
-            status = "passed" if result.score >= result.max_score > 0 else (
-                "error" if _problems(result, t) else ("partial" if result.score > 0 else "wrong"))
-            cells.append(ScoreCell(f"{_points(result.score)} / {_points(result.max_score)}", result.score,
+            total += graded.score
+            status = "passed" if graded.score >= graded.max_score > 0 else (
+                "error" if _problems(graded, t) else ("partial" if graded.score > 0 else "wrong"))
+            cells.append(ScoreCell(f"{_points(graded.score)} / {_points(graded.max_score)}", graded.score,
                                    _page_href(student, aid), _json_href(student, aid), status))
         rows.append(StudentRow(_clip(student, 200, t), tuple(cells), _points(total), total))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -61,6 +62,16 @@ def test_cache_layouts_and_secret_environment(tmp_path: Path, config, monkeypatc
     assert {r.student: r.score for r in third.results}["ann"] == 0
     csv = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv[0].startswith("student,01-convolution:conv2d") and csv[1].startswith("ann,")
+
+    course = ["--course", str(ROOT / "course.toml")]
+    assert main([*course, "report", str(tmp_path / "out"), "--lang", "en"]) == 0
+    page = (tmp_path / "out" / "report" / "ann" / "02-pooling.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "ann" in text and "0 / 100" in text, "the rerun's result (0 points) is what the page shows"
+    assert main([*course, "export", str(tmp_path / "out"), "--format", "canvas"]) == 0
+    canvas = (tmp_path / "out" / "export" / "canvas.csv").read_text(encoding="utf-8").splitlines()
+    assert canvas[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section") and "Points Possible" in canvas[1]
+    assert main([*course, "report", str(tmp_path / "nothing")]) == 2
 
 
 def test_cli_exit_status_and_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,502 @@
+"""HTML reports: key facts of every status in both languages, escaping, hidden inputs, page sizes."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import re
+import string
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.config import CourseConfig, load_config
+from grader.gradebook import load_results, write_result
+from grader.messages import LANGUAGES, MESSAGES, message
+from grader.report import (
+    ReportError,
+    question_status,
+    render_index,
+    render_reports,
+    render_submission,
+    report_path,
+)
+from grader.results import Diagnosis, Failure, SubmissionResult
+from grader.results import TestResult as GroupResult  # pytest would collect a class called Test*
+
+ROOT = Path(__file__).resolve().parents[1]
+FLIPPED = Diagnosis("flipped_kernel", zh="卷积核被翻转了：这是数学上的真卷积。",
+                    en="Your kernel is flipped: this is true convolution.")
+AVERAGE = Diagnosis("average_instead_of_max", zh="这是平均池化。", en="This is average pooling.")
+HARNESS_TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "/tmp/ipykernel_27168/3451570914.py", line 80, in call\n'
+    "    value = function(*args, **kwargs)\n"
+    "            ^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+    '  File "/tmp/ipykernel_27168/4208612641.py", line 17, in max_pool2d\n'
+    "    return \x1b[0;31mwindows\x1b[0m.max()\n"
+    "ValueError: zero-size array\n"
+)
+
+
+@pytest.fixture(scope="module")
+def config() -> CourseConfig:
+    return load_config(ROOT / "course.toml", environ={})
+
+
+def with_hidden_inputs(config: CourseConfig) -> CourseConfig:
+    """The course config with ``show_hidden_inputs = true``."""
+    return dataclasses.replace(config, show_hidden_inputs=True)
+
+
+# --- building results ------------------------------------------------------------------------------
+
+
+def group(question: str, name: str, points: float, failure: Failure | None = None, *, public: bool = False,
+          diagnosis: Diagnosis | None = None, cases: int = 4, extra_credit: bool = False,
+          detail: str = "") -> GroupResult:
+    return GroupResult(question, name, public, points if failure is None else 0.0, points, cases,
+                       cases if failure is None else 1, failure, diagnosis, extra_credit, detail)
+
+
+def flipped_failure(public: bool) -> Failure:
+    x = np.array([[2.0, 3, 8], [6, 1, 5], [7, 2, -1]])
+    k = np.array([[4.0, 1], [2, 3]])
+    expected = [[6.0, 13, 30, 16], [20, 26, 37, 42], [27, 45, 10, 18], [7, 30, 7, -4]]
+    actual = [[8.0, 14, 35, 8], [28, 22, 46, 29], [40, 35, 11, 14], [14, 25, 4, -3]]
+    call = (f"conv2d({np.array2string(x, separator=', ')}, {np.array2string(k, separator=', ')}, 'full')"
+            .replace("\n", "") if public else "conv2d(<array (5, 5) float64>, <array (2, 2) float64>, 'full')")
+    return Failure("wrong", "16 of 16 values differ; largest error 13 at index (1, 3): expected 42, got 29",
+                   call, ("(3, 3)", "(2, 2)"), expected, actual, 13.0, (1, 3))
+
+
+def convolution_result(student: str = "wang_fang", *, flipped: bool = True) -> SubmissionResult:
+    tests = (
+        group("conv2d", "course example", 5, flipped_failure(True) if flipped else None, public=True,
+              diagnosis=FLIPPED if flipped else None),
+        group("conv2d", "valid mode", 5, flipped_failure(False) if flipped else None,
+              diagnosis=FLIPPED if flipped else None),
+        group("conv2d", "same mode", 10),
+        group("conv2d_multi", "depth", 10),
+        group("conv2d_layer", "strides", 30),
+        group("im2col", "patch matrix", 20),
+        group("conv2d_matmul", "as a matrix product", 20),
+    )
+    return SubmissionResult(student, "01-convolution", "a" * 64, "0.1.0", 6.7, tests,
+                            source=f"{student}/01-convolution.ipynb")
+
+
+def every_status_result() -> SubmissionResult:
+    """One submission with a failure of every kind, every cell outcome, notes and odd answers."""
+    head = {"shape": [20, 20], "head": [float(i) for i in range(64)]}
+    head_actual = {"shape": [20, 20], "head": [float(i) + (i == 5) for i in range(64)]}
+    tests = (
+        group("max_pool2d", "course example", 5,
+              Failure("wrong", "9 of 9 values differ", "max_pool2d(<array (4, 4) float64>, 2)", ("(4, 4)",),
+                      [[1.0, 2], [3, 4]], [[1.0, 2.5], [3, 4]], 0.5, (0, 1)), diagnosis=AVERAGE),
+        group("max_pool2d", "windows and channels", 5,
+              Failure("wrong", "values differ", "max_pool2d(<array (6, 6, 3) float64>, 2)", ("(6, 6, 3)",),
+                      np.arange(12.0).reshape(2, 2, 3).tolist(), (np.arange(12.0).reshape(2, 2, 3) + 1).tolist(),
+                      1.0, (1, 1, 2))),
+        group("avg_pool2d", "large", 5,
+              Failure("wrong", "1 of 400 values differ", "avg_pool2d(<array (40, 40) float64>, 2)", ("(40, 40)",),
+                      head, head_actual, 1.0, (0, 5))),
+        group("avg_pool2d", "shape", 5,
+              Failure("wrong", "shape (2, 3) but expected (3, 2)", "avg_pool2d(<array (6, 4) float64>, 2)",
+                      ("(6, 4)",), [[1.0, 2], [3, 4], [5, 6]], [[1.0, 2, 3], [4, 5, 6]])),
+        group("avg_pool2d", "nested", 5,
+              Failure("wrong", "[0][1]: 1 of 1 values differ; largest error 32 at index (): expected 320, got 288",
+                      "layer_table((28, 28, 1), [('conv2d', 32)])", (), [[[26, 26, 32], 320]],
+                      [[[26, 26, 32], 288]], 32.0, ())),
+        group("max_pool2d_backward", "ties", 10,
+              Failure("error", "ValueError: zero-size array", "max_pool2d_backward(<array (3, 3) float64>)",
+                      ("(3, 3)",), traceback=HARNESS_TRACEBACK)),
+        group("max_pool2d_backward", "overlap", 10,
+              Failure("timeout", "the call did not finish within 20 s", "max_pool2d_backward(<array (7, 7) float64>)",
+                      ("(7, 7)",))),
+        group("max_pool2d_backward", "crash", 10,
+              Failure("crash", "the call killed the kernel", "max_pool2d_backward(<array (7, 7) float64>)")),
+        group("spatial_pyramid_pool", "levels", 15,
+              Failure("missing", "the notebook defines no function named 'spatial_pyramid_pool'",
+                      "spatial_pyramid_pool(<array (8, 8, 2) float64>)")),
+        group("spatial_pyramid_pool", "object", 10,
+              Failure("unsupported", "unsupported return value: object array", "spatial_pyramid_pool(x)")),
+        group("unfinished_question", "unanswered", 10,
+              Failure("error", "NotImplementedError", "unfinished_question(x)", traceback=HARNESS_TRACEBACK)),
+        group("avg_pool2d", "fine", 0),
+    )
+    cells = (
+        {"index": 3, "outcome": "error", "duration": 0.1, "source_preview": "def f(:\n    pass",
+         "ename": "SyntaxError", "evalue": "invalid syntax (1.py, line 1)", "traceback": "SyntaxError: invalid syntax"},
+        {"index": 7, "outcome": "timeout", "duration": 60, "source_preview": "while True:\n    pass",
+         "ename": "CellTimeoutError", "evalue": "stopped after 60 s", "traceback": ""},
+        {"index": 8, "outcome": "dead_kernel", "duration": 1, "source_preview": "import os\nos._exit(1)",
+         "ename": "DeadKernelError", "evalue": "the kernel died", "traceback": ""},
+        {"index": 9, "outcome": "skipped", "duration": 0, "source_preview": "x = 1", "ename": "",
+         "evalue": "the notebook ran out of time", "traceback": ""},
+        {"index": 11, "outcome": "error", "duration": 0.1, "source_preview": "raise NotImplementedError()",
+         "ename": "NotImplementedError", "evalue": "", "traceback": ""},
+    )
+    notes = ("cell 3 raised SyntaxError: invalid syntax", "cell 8: dead_kernel; kernel restarted (1)")
+    return SubmissionResult("zhang_wei", "02-pooling", "b" * 64, "0.1.0", 61.0, tests, cells, notes,
+                            source="zhang_wei/02-pooling.ipynb")
+
+
+# --- reading HTML ----------------------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    """The parsed page: its text, elements by id, classes, and tags with their attributes."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text_parts: list[str] = []
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.by_id: dict[str, list[str]] = {}
+        self._open: list[tuple[str, str | None]] = []
+        self.scripts: list[str] = []
+        self._in_script = self._in_style = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        self.tags.append((tag, attributes))
+        if tag in ("meta", "br", "img", "input", "link", "hr", "rect", "line"):
+            return
+        self._open.append((tag, attributes.get("id")))
+        if attributes.get("id"):
+            self.by_id[attributes["id"]] = []
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+        self._in_style = self._in_style or tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i][0] == tag:
+                del self._open[i:]
+                break
+        if tag == "script":
+            self._in_script = False
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+            return
+        if self._in_style:
+            return
+        self.text_parts.append(data)
+        for _, element_id in self._open:
+            if element_id:
+                self.by_id[element_id].append(data)
+
+    @property
+    def text(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.text_parts))
+
+    def text_of(self, element_id: str) -> str:
+        return re.sub(r"\s+", " ", "".join(self.by_id[element_id])).strip()
+
+    def having_class(self, name: str) -> list[dict[str, str]]:
+        return [attrs for _, attrs in self.tags if name in attrs.get("class", "").split()]
+
+    def all(self, tag: str) -> list[dict[str, str]]:
+        return [attrs for t, attrs in self.tags if t == tag]
+
+
+# --- messages -----------------------------------------------------------------------------------------
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> None:
+    for key, entry in MESSAGES.items():
+        assert set(entry) == set(LANGUAGES), key
+        assert all(entry[lang].strip() for lang in LANGUAGES), key
+        assert placeholders(entry["zh"]) == placeholders(entry["en"]), key
+
+
+def test_message_fills_placeholders_and_rejects_unknown_keys_and_languages() -> None:
+    assert message("test.cases", "en", passed=2, total=5) == "2 of 5 cases passed"
+    assert message("test.cases", "zh", passed=2, total=5) == "2 / 5 个用例通过"
+    with pytest.raises(KeyError, match="no report message"):
+        message("no.such.key", "en")
+    with pytest.raises(ValueError, match="received 'fr'"):
+        message("status.passed", "fr")
+
+
+def test_templates_use_only_messages_that_exist() -> None:
+    used = set()
+    for template in (ROOT / "templates").glob("*.j2"):
+        used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", template.read_text(encoding="utf-8")))
+    assert used and not used - set(MESSAGES)
+
+
+# --- statuses -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kinds", "scores", "status"), [
+    ([None, None], [5, 5], "passed"),
+    (["wrong", None], [0, 5], "partial"),
+    (["wrong"], [2.5], "partial"),  # an assessed group earning part of its points
+    (["wrong", "wrong"], [0, 0], "wrong"),
+    (["wrong", "error"], [0, 0], "error"),
+    (["crash"], [0], "error"),
+    (["unsupported"], [0], "error"),
+    (["error", "timeout"], [0, 0], "timeout"),
+    (["missing", "missing"], [0, 0], "missing"),
+    (["missing", "wrong"], [0, 0], "wrong"),
+    (["unanswered", "unanswered"], [0, 0], "missing"),
+])
+def test_question_status(kinds: list[str | None], scores: list[float], status: str) -> None:
+    tests = []
+    for kind, score in zip(kinds, scores):
+        failure = None
+        if kind == "unanswered":
+            failure = Failure("error", "NotImplementedError")
+        elif kind is not None:
+            failure = Failure(kind, "x")  # type: ignore[arg-type]
+        tests.append(dataclasses.replace(group("q", "g", 5, failure), score=score))
+    assert question_status(tests) == status
+
+
+# --- the submission page ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_submission_page_states_score_questions_and_diagnosis(config: CourseConfig, lang: str) -> None:
+    page = Page(render_submission(convolution_result(), config, lang))
+    assert page.text_of("score") == "90 / 100"
+    text = page.text
+    assert "wang_fang" in text and "卷积 Convolution" in text and "01-convolution" in text
+    assert message("head.seconds", lang, seconds="6.7") in text and "0.1.0" in text
+    assert message("head.sandbox_none", lang) in text
+    # the question table: points, groups passed, status
+    assert "10 / 20" in text and "1 / 3" in text and "30 / 30" in text
+    assert message("status.partial", lang) in text and message("status.passed", lang) in text
+    # the diagnosis in plain words, in both languages, shown once for the two groups it explains
+    assert FLIPPED.zh in text and FLIPPED.en in text
+    assert text.count(FLIPPED.en) == 1
+    assert message("diagnosis.shared", lang, count=2) in text
+
+
+def test_wrong_answer_shows_input_and_both_grids_with_the_differing_cells(config: CourseConfig) -> None:
+    page = Page(render_submission(convolution_result(), config, "en"))
+    figures = [attrs for attrs in page.having_class("grid-box")]
+    roles = [attrs["class"].split()[1] for attrs in figures]
+    assert roles[:4] == ["input", "input", "expected", "actual"]  # the public test: inputs then answers
+    cells = page.all("td")
+    assert sum("diff" in c.get("class", "") for c in cells) == 4 * 16  # two tests, two grids, all differ
+    worst = [c for c in cells if "worst" in c.get("class", "").split()]
+    assert [c["title"] for c in worst[:2]] == ["[1, 3] = 42.0", "[1, 3] = 29.0"]
+    assert "Largest error 13, at index (1, 3): expected 42, yours 29" in page.text
+    assert "argument 1 · shape (3, 3)" in page.text  # the public input, drawn as a grid
+    assert "16 of 16 values differ; largest error" not in page.text  # said once, in the page's words
+
+
+def test_a_passing_submission_says_so(config: CourseConfig) -> None:
+    for lang in LANGUAGES:
+        page = Page(render_submission(convolution_result("li_hua", flipped=False), config, lang))
+        assert page.text_of("score") == "100 / 100"
+        assert message("summary.all_passed", lang) in page.text
+        assert "failed" not in page.by_id
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_status_and_outcome_renders(config: CourseConfig, lang: str) -> None:
+    page = Page(render_submission(every_status_result(), config, lang))
+    text = page.text
+    for key in ("kind.wrong", "kind.error", "kind.timeout", "kind.missing", "kind.unsupported", "kind.crash",
+                "status.partial", "status.timeout", "status.unanswered", "outcome.timeout",
+                "outcome.dead_kernel", "outcome.skipped", "error.not_implemented", "error.timeout_hint",
+                "compare.legend", "cells.numbering"):
+        assert message(key, lang) in text, key
+    assert message("compare.channel", lang, channel=2, channels=3) in text  # the channel of the worst error
+    assert message("compare.head", lang, shape="(20, 20)", count=64) in text
+    assert message("compare.shape_mismatch", lang, expected="(3, 2)", actual="(2, 3)") in text
+    assert message("compare.path", lang, path="[0][1]") in text
+    assert message("grader.no_function", lang, name="'spatial_pyramid_pool'") in text
+    assert message("cells.unfinished", lang, cells="11") in text
+    # the missing function points at the cells that failed before it
+    assert "#cell-3" in {a.get("href") for a in page.all("a")}
+    # tracebacks: the harness's frame and colour codes are gone, the student's frame stays
+    assert "value = function(*args, **kwargs)" not in text and "\x1b[" not in text
+    assert 'File "<notebook cell>", line 17, in max_pool2d' in text
+    # a note about a cell shown in the cells section is not repeated; other notes are kept
+    assert "cell 3 raised SyntaxError" not in text and "kernel restarted (1)" in text
+
+
+def test_a_large_array_gets_a_difference_heatmap(config: CourseConfig) -> None:
+    expected = np.arange(400.0).reshape(20, 20)
+    actual = expected.copy()
+    actual[13, 7] += 5
+    failure = Failure("wrong", "1 of 400 values differ", "f(<array (20, 20) float64>)", ("(20, 20)",),
+                      expected.tolist(), actual.tolist(), 5.0, (13, 7))
+    result = SubmissionResult("s", "01-convolution", "c" * 64, "0.1.0", 1.0, (group("conv2d", "big", 5, failure),))
+    html = render_submission(result, config, "en")
+    page = Page(html)
+    assert [attrs["class"] for attrs in page.all("svg")] == ["heatmap"]
+    assert len(re.findall(r'fill-opacity="1.0"', html)) == 1  # only the one wrong value is dark
+    assert "Largest error 5, at index (13, 7): expected 267, yours 272" in page.text
+    assert not page.having_class("grid")  # no 20 x 20 grid of numbers
+
+
+def test_the_first_submission_error_is_shown(config: CourseConfig) -> None:
+    result = SubmissionResult("s", "01-convolution", "c" * 64, "0.1.0", 0.0, (),
+                              error="s.ipynb: not a readable notebook: Expecting value")
+    page = Page(render_submission(result, config, "zh"))
+    assert message("summary.not_graded", "zh") in page.text and "Expecting value" in page.text
+    assert page.text_of("score") == "0 / 0"
+
+
+def test_student_text_is_escaped_everywhere(config: CourseConfig) -> None:
+    evil = "<script>alert('x')</script>"
+    failure = Failure("error", f"ValueError: {evil}", f"conv2d({evil!r})", traceback=f"ValueError: {evil}\n")
+    cells = ({"index": 2, "outcome": "error", "duration": 0.1, "source_preview": f"print({evil!r})",
+              "ename": "ValueError", "evalue": f"<img src=x onerror=alert(1)>{evil}", "traceback": evil},)
+    result = SubmissionResult(evil, "01-convolution", "d" * 64, "0.1.0", 1.0,
+                              (group("conv2d", f"g{evil}", 5, failure, public=True),), cells,
+                              notes=(f"the notebook printed {evil}",), error="")
+    for html in (render_submission(result, config, "en"), render_index([result], config, "en")):
+        page = Page(html)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert evil in page.text  # shown as text
+        assert all(not s.strip() or "querySelectorAll" in s for s in page.scripts)  # only the sort script
+        assert not [a for _, a in page.tags if any(k.startswith("on") for k in a)]
+
+
+def test_pages_forbid_scripts_except_the_index_sort_script(config: CourseConfig) -> None:
+    submission = Page(render_submission(convolution_result(), config, "en"))
+    (csp,) = [m["content"] for m in submission.all("meta") if m.get("http-equiv") == "Content-Security-Policy"]
+    assert "script-src 'none'" in csp and "default-src 'none'" in csp and not submission.scripts
+    index = Page(render_index([convolution_result()], config, "en"))
+    (csp,) = [m["content"] for m in index.all("meta") if m.get("http-equiv") == "Content-Security-Policy"]
+    (script,) = index.scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp
+
+
+def test_pages_load_nothing_from_the_network(config: CourseConfig) -> None:
+    for html in (render_submission(every_status_result(), config, "en"),
+                 render_index([every_status_result(), convolution_result()], config, "en")):
+        page = Page(html)
+        assert not page.all("link") and not page.all("img") and not page.all("iframe")
+        assert not [s for s in page.all("script") if "src" in s]
+        assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+        assert "@import" not in html and "url(" not in html
+
+
+def test_hidden_inputs_show_shapes_unless_the_course_allows_values(config: CourseConfig) -> None:
+    values = "[[1.25, 2.75], [3.625, 4.875]]"
+    failure = Failure("wrong", "1 of 1 values differ", f"conv2d({values}, {values}, mode='same')",
+                      ("(2, 2)", "(2, 2)"), [[1.0]], [[2.0]], 1.0, (0, 0))
+    result = SubmissionResult("s", "01-convolution", "e" * 64, "0.1.0", 1.0, (group("conv2d", "hidden", 5, failure),))
+    hidden = Page(render_submission(result, config, "en"))
+    assert "conv2d(<array (2, 2)>, <array (2, 2)>, mode='same')" in hidden.text
+    assert "3.625" not in hidden.text and message("call.hidden_note", "en") in hidden.text
+    assert not hidden.having_class("input")
+    shown = Page(render_submission(result, with_hidden_inputs(config), "en"))
+    assert values in shown.text and len(shown.having_class("input")) == 2
+    public = Page(render_submission(dataclasses.replace(
+        result, tests=(dataclasses.replace(result.tests[0], public=True),)), config, "en"))
+    assert values in public.text and len(public.having_class("input")) == 2
+
+
+def test_a_huge_output_keeps_the_page_under_one_megabyte(config: CourseConfig) -> None:
+    huge = "x" * 100_000_000  # a student printed 100 MB
+    failure = Failure("error", "ValueError: " + huge[:2_000_000], "conv2d(<array (5, 5) float64>)",
+                      traceback="Traceback\n" + "  line\n" * 200_000 + "ValueError: boom\n")
+    cells = tuple({"index": i, "outcome": "error", "duration": 0.1, "source_preview": "print('x' * 10**8)",
+                   "ename": "ValueError", "evalue": huge[:1_000_000], "traceback": "y\n" * 500_000}
+                  for i in range(100))
+    tests = tuple(group("conv2d", f"group {i}", 1, failure) for i in range(100))
+    result = SubmissionResult("s", "01-convolution", "f" * 64, "0.1.0", 1.0, tests, cells,
+                              notes=(f"cell 1 printed {huge}", *(f"note {i}" for i in range(500))))
+    html = render_submission(result, config, "en")
+    assert len(html.encode("utf-8")) < 1_000_000
+    page = Page(html)
+    note = result.notes[0]
+    assert message("text.truncated", "en", count=f"{len(note) - 600:,}") in page.text
+    assert "ValueError: boom" in page.text  # a traceback keeps its end
+    assert message("failed.more", "en", count=40) in page.text
+
+
+# --- the class summary --------------------------------------------------------------------------------
+
+
+def test_index_summarises_the_class(config: CourseConfig) -> None:
+    results = [convolution_result("wang_fang"), convolution_result("li_hua", flipped=False),
+               convolution_result("sun_mei", flipped=True), every_status_result()]
+    page = Page(render_index(results, config, "en"))
+    text = page.text
+    assert message("index.counts", "en", students=4, submissions=4) in text
+    assert message("index.mean", "en", mean="93.33", median="90", max="100") in text
+    # most common diagnoses: the flipped kernel, with how many students
+    assert FLIPPED.en in text and FLIPPED.zh in text and message("index.diagnosis_students", "en", count=2) in text
+    # errored or timed out: the student with the timeout, the dead kernel and the syntax error
+    problems = page.text_of("problems")
+    assert "zhang_wei" in problems and "cell 7 timed out" in problems and "cell 8 killed the kernel" in problems
+    assert "wang_fang" not in problems
+    # histograms (inline SVG) and pass rates
+    assert len([s for s in page.all("svg") if s.get("class") == "hist"]) == 2
+    assert "1 / 3" in page.text_of("a-01-convolution")  # conv2d passed by li_hua only
+    # the students table links each score to the page and the JSON
+    hrefs = {a.get("href") for a in page.all("a")}
+    assert {"wang_fang/01-convolution.html", "../results/wang_fang/01-convolution.json",
+            "zhang_wei/02-pooling.html", "../results/zhang_wei/02-pooling.json"} <= hrefs
+    assert [th.get("data-type") for th in page.all("th") if th.get("data-type")] == ["text", *["number"] * 5]
+
+
+def test_index_links_escape_unusual_student_names(config: CourseConfig) -> None:
+    page = Page(render_index([convolution_result("王 芳/a")], config, "en"))
+    hrefs = [a["href"] for a in page.all("a") if a["href"].endswith(".html")]
+    assert hrefs and all(" " not in h and "/a" not in h.split("/")[0] for h in hrefs)
+    assert "%E7%8E%8B%20%E8%8A%B3_a" in hrefs[0]
+
+
+def synthetic_class(students: int) -> Iterator[SubmissionResult]:
+    for n in range(students):
+        name = f"学生_{n:03d}"
+        yield convolution_result(name, flipped=n % 2 == 0)
+        yield dataclasses.replace(every_status_result(), student=name)
+        yield dataclasses.replace(convolution_result(name, flipped=n % 3 == 0), assignment="03-parameter-counting")
+        yield dataclasses.replace(convolution_result(name), assignment="04-gender-cnn")
+
+
+def test_an_index_of_200_students_stays_under_two_megabytes(config: CourseConfig) -> None:
+    results = list(synthetic_class(200))
+    html = render_index(results, config, "zh")
+    assert len(html.encode("utf-8")) < 2_000_000
+    page = Page(html)
+    rows = [attrs for tag, attrs in page.tags if tag == "tr"]
+    assert len(rows) > 200 and message("index.diagnosis_students", "zh", count=200) in page.text
+
+
+# --- writing the reports -------------------------------------------------------------------------------
+
+
+def test_render_reports_rereads_stored_results(config: CourseConfig, tmp_path: Path) -> None:
+    for result in (convolution_result(), every_status_result()):
+        write_result(tmp_path, result)
+    paths = render_reports(tmp_path, load_results(tmp_path), config)
+    assert paths == [report_path(tmp_path, "wang_fang", "01-convolution"),
+                     report_path(tmp_path, "zhang_wei", "02-pooling"), tmp_path / "report" / "index.html"]
+    page = Page(paths[0].read_text(encoding="utf-8"))
+    assert page.text_of("score") == "90 / 100"
+    assert message("failed.title", config.language) in page.text  # the course's language by default
+    assert paths[0].relative_to(tmp_path).as_posix() == "report/wang_fang/01-convolution.html"
+
+
+def test_render_reports_rejects_an_unknown_language(config: CourseConfig, tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="received 'fr'"):
+        render_reports(tmp_path, [convolution_result()], config, "fr")
+    assert not (tmp_path / "report").exists()
