@@ -135,6 +135,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """The course's CI check: exit 1 with a readable summary when anything is wrong."""
+    from .validate import validate
+
+    config = load_config(_course(args))
+
+    def show(finding) -> None:  # type: ignore[no-untyped-def]
+        mark = "ok  " if finding.ok else "FAIL"
+        print(f"{mark} {finding.check}: {finding.detail}", flush=True)
+
+    findings = validate(config, jobs=args.jobs, on_finding=show)
+    failed = [f for f in findings if not f.ok]
+    print(f"\n{len(findings) - len(failed)} passed, {len(failed)} failed")
+    for finding in failed:
+        print(f"  - {finding.check}: {finding.detail}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"cnn-grader {__version__}")
@@ -152,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
     grade.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
     grade.set_defaults(run=cmd_grade)
+
+    val = verbs.add_parser("validate", help="course CI: solutions full marks, templates 0, tests catch mistakes")
+    val.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N notebooks at once (default 1)")
+    val.set_defaults(run=cmd_validate)
 
     report = verbs.add_parser("report", help="re-render the HTML reports of an output folder")
     report.add_argument("dir")
