@@ -33,7 +33,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-__all__ = ["CellRun", "Execution", "Kernel", "Outcome", "execute_cells", "kernel"]
+__all__ = ["CellRun", "Execution", "Kernel", "Outcome", "execute_cells", "kernel", "recover"]
 
 log = logging.getLogger(__name__)
 
@@ -216,13 +216,12 @@ def _needs_restart(session: Kernel, run: CellRun) -> bool:
     return run.outcome == "dead_kernel" or (run.outcome == "timeout" and not session.responsive())
 
 
-def recover(session: Kernel, done: Sequence[tuple[str, CellRun]], cell_timeout: float) -> str:
+def recover(session: Kernel, clean: Sequence[str], cell_timeout: float) -> str:
     """Restart a dead or stuck kernel and replay the cells that had run cleanly."""
     session.restart()
-    replayed = [source for source, run in done if run.ok]
-    for source in replayed:
+    for source in clean:
         session.run(source, cell_timeout)
-    return f"kernel restarted ({session.restarts}); {len(replayed)} earlier cell(s) re-run"
+    return f"kernel restarted ({session.restarts}); {len(clean)} earlier cell(s) re-run"
 
 
 def execute_cells(session: Kernel, cells: Sequence[tuple[int, str]], *, cell_timeout: float,
@@ -242,5 +241,6 @@ def execute_cells(session: Kernel, cells: Sequence[tuple[int, str]], *, cell_tim
         run = session.run(source, min(cell_timeout, remaining), index)
         done.append((source, run))
         if _needs_restart(session, run) and session.restarts <= _MAX_RESTARTS:
-            notes.append(f"cell {index}: {run.outcome}; " + recover(session, done, cell_timeout))
+            clean = [source for source, earlier in done if earlier.ok]
+            notes.append(f"cell {index}: {run.outcome}; " + recover(session, clean, cell_timeout))
     return Execution(tuple(run for _, run in done), session.restarts, time.monotonic() - started, tuple(notes))

@@ -29,7 +29,7 @@ from . import __version__
 from .compare import compare
 from .config import CourseConfig
 from .diagnose import Failing, diagnose
-from .execute import Execution, Kernel, execute_cells, kernel
+from .execute import Execution, Kernel, execute_cells, kernel, recover
 from .harness import HARNESS_SOURCE, Answer, KerasFile, call_source, discard, read_answer, write_call
 from .results import Failure, SubmissionResult, TestResult
 from .spec import Assignment, Case, Group, Question, group_rng
@@ -126,9 +126,7 @@ class _Caller:
             run = self.session.run(call_source(function, folder), self.limits.call_timeout)
             if run.outcome in ("timeout", "dead_kernel"):
                 if run.outcome == "dead_kernel" or not self.session.responsive():
-                    self.session.restart()
-                    for source in self.replay:
-                        self.session.run(source, self.limits.cell_timeout)
+                    recover(self.session, self.replay, self.limits.cell_timeout)
                     self.install()
                 kind = "timeout" if run.outcome == "timeout" else "crash"
                 self.broken[function] = (Answer("error", ename=kind, evalue=run.evalue), kind)

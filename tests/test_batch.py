@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -107,6 +110,22 @@ def test_demo_class_end_to_end(tmp_path: Path) -> None:
     assert any("was stopped" in n for n in results[("sun_mei", "01-convolution")]["grader"]["notes"])
     assert any(c["ename"] == "SyntaxError" for c in results[("zhang_wei", "03-parameter-counting")]["grader"]["cells"])
     assert results[("zhang_wei", "02-pooling")]["score"] == 0
+
+    # The real demo pages in a real browser: the rendered DOM carries the scores.
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        assert not os.environ.get("CI"), "CI must have chromium (see .ci/run)"
+        return
+    for page, wanted in (("index.html", ("wang_fang", "卷积核被翻转")),
+                         ("wang_fang/01-convolution.html", ("80 <small>/ 100", "卷积核被翻转", "cross-correlation"))):
+        with tempfile.TemporaryDirectory() as profile:
+            done = subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", "--dump-dom", (tmp_path / "report" / page).as_uri()],
+                capture_output=True, text=True, timeout=90, check=True)
+        for text in wanted:
+            assert text in done.stdout, (page, text)
 
 
 def test_only_the_students_own_folder_reaches_the_scratch_copy(tmp_path: Path, config) -> None:
