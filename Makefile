@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 FACES  := data/faces/train/FaceScore.csv
 
-.PHONY: demo test clean
+.PHONY: demo test bench clean
 
 # The environment: rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,6 +24,10 @@ demo: $(STAMP) $(FACES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Issue 8's measurements: N=60 submissions by default (BENCH_ARGS="-n 20 --no-gender" for a quick look).
+bench: $(STAMP) $(FACES)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data dist out .pytest_cache .hypothesis

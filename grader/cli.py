@@ -154,7 +154,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grader", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="cnn-grader: release, grade, validate and report the convolution + pooling course "
+                    "(卷积 · 池化 · 参数个数 · 性别识别).",
+    )
     parser.add_argument("--version", action="version", version=f"cnn-grader {__version__}")
     parser.add_argument("--course", metavar="PATH", help="course.toml (default: the nearest one upwards)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")

@@ -1,0 +1,145 @@
+"""Benchmark: what grading costs next to running the notebooks bare (issue 8's figures).
+
+Builds a class of N submissions from examples/submissions (copies with renamed students), then
+measures in one run on this machine:
+
+- the floor: plain nbclient execution of every notebook, one after another;
+- ``grade_class`` with jobs=1 and jobs=2 (fresh output folders), and a cached regrade;
+- the grader process's peak RSS (each grading run happens in its own subprocess);
+- per-notebook time for the NumPy notebooks and the gender notebook separately.
+
+Prints a table with ratios to the floor and writes it as JSON (``--json``). It is a script, not a
+test: timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "submissions"
+
+GRADE = """
+import json, resource, sys, time
+from pathlib import Path
+from grader.batch import grade_class
+from grader.config import load_config
+config = load_config(sys.argv[1])
+started = time.perf_counter()
+run = grade_class(Path(sys.argv[2]), Path(sys.argv[3]), config, jobs=int(sys.argv[4]))
+print(json.dumps({"seconds": time.perf_counter() - started, "cached": run.cached,
+                  "per_notebook": {f"{r.student}/{r.assignment}": r.execution_time for r in run.results},
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "tensorflow": "tensorflow" in sys.modules}))
+"""
+
+FLOOR = """
+import json, sys, time
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+times = {}
+for path in map(Path, sys.argv[1:]):
+    nb = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=600,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    times[f"{path.parent.name}/{path.stem}"] = time.perf_counter() - started
+print(json.dumps(times))
+"""
+
+
+# The examples that crash their kernel or never end are left out: the floor must be able to run
+# them bare, and their cost is the time limit, not grading.
+UNBOUNDED = ("chen_jie", "sun_mei")
+
+
+def build_class(target: Path, size: int, gender: bool) -> list[Path]:
+    """``size`` submissions: the example notebooks round-robin, each under a new student name."""
+    notebooks = sorted(p for p in EXAMPLES.glob("*/*.ipynb")
+                       if p.parent.name not in UNBOUNDED and (gender or "04-gender" not in p.name))
+    made = []
+    for i in range(size):
+        source = notebooks[i % len(notebooks)]
+        dest = target / f"s{i:04d}_{source.parent.name}" / source.name
+        dest.parent.mkdir(parents=True)
+        shutil.copy(source, dest)
+        made.append(dest)
+    return made
+
+
+def python(code: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.exit(f"benchmark step failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=60, help="submissions in the class (default 60)")
+    parser.add_argument("--no-gender", action="store_true", help="leave out the gender notebooks (fast)")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    course = str(ROOT / "course.toml")
+    with tempfile.TemporaryDirectory(prefix="cnn-grader-bench-") as tmp:
+        work = Path(tmp)
+        notebooks = build_class(work / "class", args.n, gender=not args.no_gender)
+        floor = python(FLOOR, *map(str, notebooks))
+        one = python(GRADE, course, str(work / "class"), str(work / "out1"), "1")
+        two = python(GRADE, course, str(work / "class"), str(work / "out2"), "2")
+        cached = python(GRADE, course, str(work / "class"), str(work / "out1"), "1")
+
+    def split(times: dict[str, float]) -> dict[str, float]:
+        numpy = [t for k, t in times.items() if "04-gender" not in k]
+        gender = [t for k, t in times.items() if "04-gender" in k]
+        return {"numpy_median": statistics.median(numpy) if numpy else 0.0,
+                "gender_median": statistics.median(gender) if gender else 0.0}
+
+    floor_total = sum(floor.values())
+    report = {
+        "submissions": args.n,
+        "floor_seconds": floor_total,
+        "jobs1_seconds": one["seconds"],
+        "jobs2_seconds": two["seconds"],
+        "cached_seconds": cached["seconds"],
+        "cached_per_submission": cached["seconds"] / args.n,
+        "cached_count": cached["cached"],
+        "rss_mb_jobs1": one["rss_mb"],
+        "tensorflow_in_grader": one["tensorflow"],
+        "floor_per_notebook": split(floor),
+        "graded_per_notebook": split(one["per_notebook"]),
+    }
+    rows = [
+        ("plain nbclient (floor)", floor_total, 1.0),
+        ("grade --jobs 1", one["seconds"], one["seconds"] / floor_total),
+        ("grade --jobs 2", two["seconds"], two["seconds"] / floor_total),
+        ("cached regrade", cached["seconds"], cached["seconds"] / floor_total),
+    ]
+    print(f"{args.n} submissions on this machine")
+    print(f"{'run':28} {'seconds':>9} {'x floor':>8}")
+    for name, seconds, ratio in rows:
+        print(f"{name:28} {seconds:9.1f} {ratio:8.2f}")
+    f, g = report["floor_per_notebook"], report["graded_per_notebook"]
+    for kind in ("numpy", "gender"):
+        if f[f"{kind}_median"]:
+            print(f"{kind} notebook median: floor {f[f'{kind}_median']:.2f} s, graded {g[f'{kind}_median']:.2f} s, "
+                  f"ratio {g[f'{kind}_median'] / f[f'{kind}_median']:.2f}")
+    print(f"jobs 2 throughput vs jobs 1: {one['seconds'] / two['seconds']:.2f}x")
+    print(f"cached regrade: {report['cached_per_submission'] * 1000:.1f} ms per submission "
+          f"({cached['cached']} of {args.n} from the gradebook)")
+    print(f"grader peak RSS (jobs 1): {one['rss_mb']:.0f} MB; TensorFlow in the grader process: {one['tensorflow']}")
+    args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
