@@ -22,7 +22,7 @@ from .faces import ensure_faces
 from .grade import grade_notebook, prepare
 from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
 from .results import SubmissionResult
-from .submissions import Submission, Unrecognised, course_aliases, find_submissions
+from .submissions import Submission, Unrecognised, find_submissions
 
 __all__ = ["ClassRun", "grade_class"]
 
@@ -83,7 +83,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
     run = ClassRun()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cnn-grader-unzip-") as unzip:
-        found, run.unrecognised = find_submissions(submissions, course_aliases(ids), force_assignment=assignment,
+        aliases = {aid: declared[aid].aliases if aid in declared else () for aid in ids}
+        found, run.unrecognised = find_submissions(submissions, aliases, force_assignment=assignment,
                                                    extract_to=Path(unzip))
         gradable = []
         for sub in found:

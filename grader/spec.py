@@ -147,8 +147,10 @@ class Question:
 
 @dataclass(frozen=True)
 class Assignment:
+    """One assignment's questions. Its title and points live in ``course.toml``; ``aliases`` are the
+    other names students give its file (卷积, 池化, …)."""
+
     id: str
-    title: str
     aliases: tuple[str, ...]
     questions: tuple[Question, ...]
 

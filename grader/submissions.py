@@ -45,7 +45,6 @@ __all__ = [
     "Submission",
     "Unrecognised",
     "ZipLimits",
-    "course_aliases",
     "find_submissions",
     "recognise_assignment",
 ]
@@ -73,12 +72,6 @@ _WALKED = "the submissions folder"
 # How well a notebook's name matched its assignment; the best one wins among duplicates.
 _FORCED, _FROM_CONTAINER, _CONTAINED, _EXACT = 0, 1, 2, 3
 
-_KEYWORDS = {  # this course's Chinese names, by assignment id without its number
-    "convolution": ("卷积",),
-    "pooling": ("池化",),
-    "parameter-counting": ("参数个数", "参数"),
-    "gender-cnn": ("性别识别", "性别"),
-}
 
 
 @dataclass(frozen=True)
@@ -116,20 +109,6 @@ class ZipLimits:
     max_nesting: int = 3  # the class zip, a student's zip in it, a zip in that
 
 
-def course_aliases(assignment_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """The aliases this course's students use, for the ``assignments`` of :func:`find_submissions`.
-
-    Chinese keywords (卷积, 池化, 参数, 性别) for the ids whose name part this course knows; other
-    ids get no alias beyond what :func:`recognise_assignment` derives from the id itself.
-    """
-    aliases = {}
-    for aid in assignment_ids:
-        match = _NUMBERED_ID.match(aid)
-        name = "-".join(_tokens(match.group(2) if match else aid))
-        aliases[aid] = _KEYWORDS.get(name, ())
-    return aliases
-
-
 def recognise_assignment(name: str, assignments: Mapping[str, Sequence[str]]) -> str | None:
     """The assignment a file name (with or without ``.ipynb``) is for, or ``None``.
 
@@ -155,7 +134,7 @@ def find_submissions(
 ) -> tuple[list[Submission], list[Unrecognised]]:
     """The notebooks under ``root`` (a folder or a ``.zip``), sorted by (student, assignment).
 
-    ``assignments`` maps assignment ids to extra aliases (see :func:`course_aliases`).
+    ``assignments`` maps assignment ids to extra aliases (the declarations' ``aliases``: 卷积, 池化, …).
     ``force_assignment`` makes every notebook that assignment. Zips are unpacked below
     ``extract_to``, each into its own folder, replaced on every run.
     """

@@ -163,7 +163,6 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
 
 ASSIGNMENT = Assignment(
     id="01-convolution",
-    title="卷积 Convolution",
     aliases=("卷积",),
     questions=(
         Question(

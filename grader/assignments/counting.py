@@ -133,7 +133,6 @@ def _forward_cases(rng: np.random.Generator) -> list[Case]:
 
 ASSIGNMENT = Assignment(
     id="03-parameter-counting",
-    title="参数个数 Parameter counting",
     aliases=("参数个数", "参数", "counting"),
     questions=(
         Question("conv2d_params", ref.conv2d_params, (Group("conv layers", _conv_param_cases),), (

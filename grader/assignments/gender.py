@@ -159,7 +159,6 @@ def _one(*cases: Case) -> Callable[[np.random.Generator], list[Case]]:
 
 ASSIGNMENT = Assignment(
     id="04-gender-cnn",
-    title="性别识别 Gender recognition CNN",
     aliases=("性别识别", "性别", "gender"),
     questions=(
         Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (

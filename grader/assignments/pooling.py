@@ -172,7 +172,6 @@ def _spp_cases(rng: np.random.Generator) -> list[Case]:
 
 ASSIGNMENT = Assignment(
     id="02-pooling",
-    title="池化 Pooling",
     aliases=("池化",),
     questions=(
         Question(
