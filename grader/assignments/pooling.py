@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import reference as ref
 from ..spec import Assignment, Case, Group, Mistake, Question
-from ._gen import case, sizes, small_ints, values
+from ._gen import case, small_ints, values
 
 COURSE_X = np.array([[1, 5, 9, 1], [2, -1, 8, 7], [4, 3, 5, 1], [2, 3, 8, -2]], dtype=np.float64)
 
