@@ -101,6 +101,30 @@ def _course_example(rng: np.random.Generator) -> list[Case]:
     return [case(COURSE_X, COURSE_K, mode) for mode in ("full", "same", "valid")]
 
 
+# Public examples (self-check, shown in full in reports): small, fixed, built on the course's x and k.
+COURSE_X2 = np.stack([COURSE_X, COURSE_X[::-1]], axis=-1)  # 3×3×2
+COURSE_K2 = np.stack([COURSE_K, -COURSE_K], axis=-1)  # 2×2×2
+
+
+def _public_multi(rng: np.random.Generator) -> list[Case]:
+    return [case(COURSE_X2, COURSE_K2)]
+
+
+def _public_layer(rng: np.random.Generator) -> list[Case]:
+    kernels = np.stack([COURSE_K2, COURSE_K2[::-1]], axis=-1)  # 2×2×2×2
+    return [case(COURSE_X2, kernels, np.array([1.0, -1.0]), stride=s, padding=p)
+            for s, p in ((1, "valid"), (1, "same"), (2, "same"))]
+
+
+def _public_im2col(rng: np.random.Generator) -> list[Case]:
+    return [case(COURSE_X, 2, 2), case(COURSE_X2, 2, 2, stride=1)]
+
+
+def _public_matmul(rng: np.random.Generator) -> list[Case]:
+    kernels = np.stack([COURSE_K2, COURSE_K2[::-1]], axis=-1)
+    return [case(COURSE_X2, kernels, np.array([0.5, 0.0]))]
+
+
 def _kernels_for(rng, h, w):
     """Kernel sizes covering 1×1, even, non-square and as large as the input."""
     return [(1, 1), (2, 2), (3, 3), (2, 3), (h, w), sizes(rng, 1, min(h, w))]
@@ -189,7 +213,7 @@ ASSIGNMENT = Assignment(
         Question(
             "conv2d_multi",
             ref.conv2d_multi,
-            (Group("depth", _multi_cases),),
+            (Group("course example", _public_multi, public=True), Group("depth", _multi_cases)),
             (
                 Mistake("missing_depth_sum", _no_depth_sum,
                         "忘了沿深度方向求和：每个通道分别卷积之后，要把所有通道的结果加起来，输出是二维的。",
@@ -204,6 +228,7 @@ ASSIGNMENT = Assignment(
             "conv2d_layer",
             ref.conv2d_layer,
             (
+                Group("course example", _public_layer, public=True),
                 Group("valid, stride 1", _layer_cases("valid", (1,))),
                 Group("same, stride 1", _layer_cases("same", (1,))),
                 Group("strides (incl. stride > kernel)", _layer_cases("valid", (2, (1, 3), 5))),
@@ -231,7 +256,7 @@ ASSIGNMENT = Assignment(
         Question(
             "im2col",
             ref.im2col,
-            (Group("patch matrix", _im2col_cases),),
+            (Group("course example", _public_im2col, public=True), Group("patch matrix", _im2col_cases)),
             (
                 Mistake("channels_first_patches", _im2col_channels_first,
                         "每个窗口展开的顺序不对：应按 (fh, fw, C) 的顺序展开（通道在最内层）。",
@@ -244,7 +269,7 @@ ASSIGNMENT = Assignment(
         Question(
             "conv2d_matmul",
             ref.conv2d_matmul,
-            (Group("as a matrix product", _matmul_cases),),
+            (Group("course example", _public_matmul, public=True), Group("as a matrix product", _matmul_cases)),
             (
                 Mistake("bias_missing", _matmul_no_bias,
                         "没有加偏置 bias。", "The bias is missing."),

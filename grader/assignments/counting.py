@@ -78,6 +78,26 @@ def _forward_flipped(x, weights):
     return _forward(x, weights, flip=True)
 
 
+def _public_counts(kind: str):
+    """The MNIST CNN's layers from the course notes: 320, 18,496, 36,928 (conv); 36,928, 650 (dense)."""
+    def make(rng: np.random.Generator) -> list[Case]:
+        if kind == "conv":
+            return [case(3, 3, 1, 32), case(3, 3, 32, 64), case(3, 3, 64, 64)]
+        return [case(576, 64), case(64, 10)]
+    return make
+
+
+def _public_sizes(rng: np.random.Generator) -> list[Case]:
+    return [case(28, 3), case(26, 2, "valid", 2), case(128, 2, "same")]
+
+
+def _public_forward(rng: np.random.Generator) -> list[Case]:
+    weights = [np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]).reshape(3, 3, 1, 1),
+               np.array([0.5]), np.array([[1.0]]), np.array([-1.0])]
+    x = np.array([[[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 6]]], dtype=np.float64)[..., None]
+    return [case(x[:, :, ::-1], weights), case(np.concatenate([x, -x]), weights)]
+
+
 def _conv_param_cases(rng: np.random.Generator) -> list[Case]:
     cases = [case(3, 3, 1, 32), case(3, 3, 32, 64), case(2, 2, 3, 100), case(5, 5, 6, 16)]
     cases += [case(int(a), int(b), int(c), int(d)) for a, b, c, d in rng.integers(1, 9, size=(4, 4))]
@@ -135,16 +155,19 @@ ASSIGNMENT = Assignment(
     id="03-parameter-counting",
     aliases=("参数个数", "参数", "counting"),
     questions=(
-        Question("conv2d_params", ref.conv2d_params, (Group("conv layers", _conv_param_cases),), (
+        Question("conv2d_params", ref.conv2d_params, (Group("course example", _public_counts("conv"), public=True),
+                                                           Group("conv layers", _conv_param_cases)), (
             Mistake("bias_left_out", _conv_no_bias, BIAS_ZH, BIAS_EN),
             Mistake("input_channels_forgotten", _conv_no_channels,
                     "忘了输入通道数：每个卷积核的大小是 fh × fw × c_in。",
                     "The input channels are forgotten: each filter has fh × fw × c_in weights."),
         )),
-        Question("dense_params", ref.dense_params, (Group("dense layers", _dense_param_cases),), (
+        Question("dense_params", ref.dense_params, (Group("course example", _public_counts("dense"), public=True),
+                                                        Group("dense layers", _dense_param_cases)), (
             Mistake("bias_left_out", _dense_no_bias, BIAS_ZH, BIAS_EN),
         )),
-        Question("conv_output_size", ref.conv_output_size, (Group("Keras rules", _conv_size_cases),), (
+        Question("conv_output_size", ref.conv_output_size, (Group("course example", _public_sizes, public=True),
+                                                                 Group("Keras rules", _conv_size_cases)), (
             Mistake("same_size_with_floor", _same_with_floor,
                     "same 填充的输出尺寸是 ceil(n/s)（向上取整），不是 floor。",
                     "With 'same' padding the output size is ceil(n/s), rounded up, not floor."),
@@ -166,7 +189,8 @@ ASSIGNMENT = Assignment(
         ), (
             Mistake("bias_left_out", _table_no_bias, BIAS_ZH, BIAS_EN),
         )),
-        Question("cnn_forward", ref.cnn_forward, (Group("forward pass", _forward_cases),), (
+        Question("cnn_forward", ref.cnn_forward, (Group("course example", _public_forward, public=True),
+                                                     Group("forward pass", _forward_cases)), (
             Mistake("relu_missing", _forward_no_relu,
                     "卷积层之后忘了 ReLU 激活。", "The ReLU after the convolution is missing."),
             Mistake("average_instead_of_max", _forward_avg,

@@ -165,6 +165,15 @@ def _backward_cases(overlap: bool, ties: bool):
     return make
 
 
+def _public_backward(rng: np.random.Generator) -> list[Case]:
+    dout = np.arange(1.0, 10.0).reshape(3, 3)
+    return [case(dout, COURSE_X, 2, 1), case(dout[:2, :2], COURSE_X, 2)]
+
+
+def _public_spp(rng: np.random.Generator) -> list[Case]:
+    return [case(np.stack([COURSE_X, -COURSE_X], axis=-1), (1, 2))]
+
+
 def _spp_cases(rng: np.random.Generator) -> list[Case]:
     return [case(values(rng, 8, 8, 2)), case(values(rng, 13, 7, 3)), case(values(rng, 5, 9, 1), (1, 2, 3)),
             case(values(rng, 4, 4, 16), (1, 2, 4)), case(values(rng, 11, 6, 2), (3,))]
@@ -188,8 +197,8 @@ ASSIGNMENT = Assignment(
         Question(
             "avg_pool2d",
             ref.avg_pool2d,
-            (Group("windows and channels", _pool_cases), Group("overlapping windows", _overlap_cases),
-             Group("stride larger than window", _large_stride_cases)),
+            (Group("course example", _course_pool, public=True), Group("windows and channels", _pool_cases),
+             Group("overlapping windows", _overlap_cases), Group("stride larger than window", _large_stride_cases)),
             (
                 Mistake("max_instead_of_average", ref.max_pool2d,
                         "这是最大池化：平均池化取每个窗口的平均值。",
@@ -201,6 +210,7 @@ ASSIGNMENT = Assignment(
             "max_pool2d_backward",
             ref.max_pool2d_backward,
             (
+                Group("course example", _public_backward, public=True),
                 Group("non-overlapping windows", _backward_cases(False, False)),
                 Group("overlapping windows", _backward_cases(True, False)),
                 Group("ties go to the first maximum", _backward_cases(True, True)),
@@ -223,7 +233,7 @@ ASSIGNMENT = Assignment(
         Question(
             "spatial_pyramid_pool",
             ref.spatial_pyramid_pool,
-            (Group("pyramid levels", _spp_cases),),
+            (Group("course example", _public_spp, public=True), Group("pyramid levels", _spp_cases)),
             (
                 Mistake("average_instead_of_max", _spp_avg,
                         "金字塔的每个格子应取最大值，而不是平均值。",
