@@ -102,11 +102,11 @@ class Execution:
         return tuple(c for c in self.cells if not c.ok)
 
 
-def _write_kernelspec(folder: Path, argv_prefix: Sequence[str]) -> None:
+def _write_kernelspec(folder: Path) -> None:
     """The grader's own kernel: this interpreter's ipykernel, whatever the notebook asks for."""
     spec = folder / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [*argv_prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (spec / "kernel.json").write_text(
         json.dumps({"argv": argv, "display_name": "cnn-grader", "language": "python"}), encoding="utf-8"
     )
@@ -199,11 +199,10 @@ class Kernel:
 
 
 @contextmanager
-def kernel(cwd: Path, env: Mapping[str, str], *, output_limit: int = 1 << 20,
-           argv_prefix: Sequence[str] = ()) -> Iterator[Kernel]:
+def kernel(cwd: Path, env: Mapping[str, str], *, output_limit: int = 1 << 20) -> Iterator[Kernel]:
     """A started :class:`Kernel` in ``cwd``; it and its processes are shut down on exit."""
     with tempfile.TemporaryDirectory(prefix="cnn-grader-spec-") as spec_dir:
-        _write_kernelspec(Path(spec_dir), argv_prefix)
+        _write_kernelspec(Path(spec_dir))
         session = Kernel(cwd, env, Path(spec_dir), output_limit)
         try:
             session.start()
