@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference as ref
+from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, sizes, values
 
@@ -59,7 +60,7 @@ def _layer_anchor_other_side(x, kernels, bias, stride=1, padding="valid"):
     """Keras' 'same' padding with its two sides swapped (the odd pixel of padding first)."""
     if padding != "same":
         return ref.conv2d_layer(x, kernels, bias, stride, padding)
-    s = (stride, stride) if np.isscalar(stride) else tuple(stride)
+    s = pair(stride, "stride")
     pads = []
     for n, f, step in zip(np.shape(x)[:2], np.shape(kernels)[:2], s):
         total = max((-(-n // step) - 1) * step + f - n, 0)
@@ -77,7 +78,7 @@ def _im2col_channels_first(x, fh, fw, stride=1):
 def _im2col_column_major(x, fh, fw, stride=1):
     x3 = np.asarray(x, dtype=float)
     h, w = x3.shape[:2]
-    s = (stride, stride) if np.isscalar(stride) else tuple(stride)
+    s = pair(stride, "stride")
     oh, ow = (h - fh) // s[0] + 1, (w - fw) // s[1] + 1
     cols = ref.im2col(x, fh, fw, stride)
     return cols.reshape(oh, ow, -1).transpose(1, 0, 2).reshape(oh * ow, -1)

@@ -24,6 +24,7 @@ from ..harness import VALUE, Answer, KerasFile
 from ..inspect_model import ModelReport, inspect_model
 from ..reference.gender import load_faces
 from ..results import Diagnosis
+from .counting import BIAS_EN, BIAS_ZH
 from ..spec import Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
 
 Fetch = Callable[[str, Case], Answer]
@@ -38,11 +39,7 @@ INVERTED = Diagnosis(
     "性别标签反了：文件名以 m 开头是男性 → 0，以 f 开头是女性 → 1。",
     "The gender labels are inverted: a file name starting with m (male) is class 0, f (female) is class 1.",
 )
-BIAS = Diagnosis(
-    "bias_left_out",
-    "参数个数里漏掉了偏置：每个卷积核、每个神经元还有一个偏置。",
-    "The bias is left out of the counts: every filter and every unit also has one bias.",
-)
+BIAS = Diagnosis("bias_left_out", BIAS_ZH, BIAS_EN)  # the same mistake as in 03's counts
 INPUT = (64, 64, 3)
 
 

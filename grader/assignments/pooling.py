@@ -5,22 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference as ref
+from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, small_ints, values
 
 COURSE_X = np.array([[1, 5, 9, 1], [2, -1, 8, 7], [4, 3, 5, 1], [2, 3, 8, -2]], dtype=np.float64)
 
 
-def _pair(v):
-    return (v, v) if np.isscalar(v) else tuple(v)
-
-
 def _ceil_pool(reduce):
     """Pooling that keeps the last, partial window (ceil instead of floor in the output size)."""
     def pool(x, size, stride=None):
         x = np.asarray(x, dtype=float)
-        (fh, fw) = _pair(size)
-        sh, sw = _pair(size if stride is None else stride)
+        (fh, fw) = pair(size, "size")
+        sh, sw = pair(size if stride is None else stride, "stride")
         h, w = x.shape[:2]
         oh, ow = -(-(h - fh) // sh) + 1, -(-(w - fw) // sw) + 1
         oh, ow = oh - ((oh - 1) * sh >= h), ow - ((ow - 1) * sw >= w)  # no window may start past the end
@@ -45,7 +42,7 @@ def _backward_loop(route):
     """A loop-style max-pool backward whose per-window step ``route`` carries the mistake."""
     def backward(dout, x, size, stride=None):
         x, dout = np.asarray(x, dtype=float), np.asarray(dout, dtype=float)
-        (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+        (fh, fw), (sh, sw) = pair(size, "size"), pair(size if stride is None else stride, "stride")
         grad = np.zeros_like(x)
         for i in range(dout.shape[0]):
             for j in range(dout.shape[1]):
@@ -79,7 +76,7 @@ def _backward_last_max(dout, x, size, stride=None):
 
 
 def _fits_flip(x, size, stride):
-    (fh, fw), (sh, sw) = _pair(size), _pair(size if stride is None else stride)
+    (fh, fw), (sh, sw) = pair(size, "size"), pair(size if stride is None else stride, "stride")
     h, w = np.shape(x)[:2]
     return (h - fh) % sh == 0 and (w - fw) % sw == 0
 
