@@ -30,4 +30,4 @@ bench: $(STAMP) $(FACES)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data dist out .pytest_cache .hypothesis
+	rm -rf $(VENV) data dist/student.zip out .pytest_cache .hypothesis

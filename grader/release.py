@@ -26,6 +26,7 @@ __all__ = [
     "release",
     "release_notebook",
     "released_text",
+    "sync_file",
 ]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -100,6 +101,18 @@ def released_text(master_path: Path) -> str:
     return nbformat.writes(release_notebook(master, master_path.name)) + "\n"
 
 
+def sync_file(path: Path, data: bytes, check: bool) -> ReleasedFile:
+    """Make ``path`` hold exactly ``data`` (or, with ``check``, only say whether it does)."""
+    current = path.read_bytes() if path.is_file() else None
+    if current == data:
+        return ReleasedFile(path, "unchanged")
+    if check:
+        return ReleasedFile(path, "missing" if current is None else "stale")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return ReleasedFile(path, "written")
+
+
 def release(solutions: Path, assignments: Path, *, check: bool = False) -> list[ReleasedFile]:
     """Write (or with ``check`` only compare) ``assignments/`` from ``solutions/``.
 
@@ -112,17 +125,7 @@ def release(solutions: Path, assignments: Path, *, check: bool = False) -> list[
         raise ReleaseError(f"{solutions}: no master notebooks (*.ipynb) to release")
     results = []
     for master in masters:
-        target = assignments / master.name
-        text = released_text(master)
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current == text:
-            results.append(ReleasedFile(target, "unchanged"))
-        elif check:
-            results.append(ReleasedFile(target, "missing" if current is None else "stale"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            results.append(ReleasedFile(target, "written"))
+        results.append(sync_file(assignments / master.name, released_text(master).encode("utf-8"), check))
     known = {m.name for m in masters}
     for orphan in sorted(assignments.glob("*.ipynb")):
         if orphan.name not in known:

@@ -9,11 +9,22 @@ never decide a score. ``to_json``/``from_json`` give Gradescope's ``results.json
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Diagnosis", "Failure", "QuestionStatus", "SubmissionResult", "TestResult"]
+import numpy as np
+
+__all__ = [
+    "Diagnosis",
+    "Failure",
+    "QuestionStatus",
+    "SubmissionResult",
+    "TestResult",
+    "call_signature",
+    "excerpt",
+    "input_shapes",
+]
 
 TestStatus = Literal["passed", "failed"]
 QuestionStatus = Literal["passed", "partial", "wrong", "error", "timeout", "missing"]
@@ -41,6 +52,48 @@ class Failure:
     max_abs_diff: float | None = None
     worst_index: tuple[int, ...] | None = None
     traceback: str = ""
+
+
+def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
+    """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise.
+
+    Here rather than in :mod:`grader.spec` so that the grader and the bundle's self-check (which
+    ships this module) write a failing call the same way."""
+    parts = [_show(a, show_values) for a in args]
+    parts += [f"{k}={_show(v, show_values)}" for k, v in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+def input_shapes(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The shapes of the array arguments, in order, as text."""
+    return tuple(f"{v.shape}" for v in [*args, *kwargs.values()] if isinstance(v, np.ndarray))
+
+
+def _show(value: Any, show_values: bool) -> str:
+    if isinstance(value, np.ndarray):
+        if show_values and value.size <= 36:
+            return np.array2string(value, separator=", ").replace("\n", "")
+        return f"<array {value.shape} {value.dtype}>"
+    if type(value).__name__ in ("Var", "FileArg"):  # grader.spec's argument markers, duck-typed
+        return getattr(value, "name", None) or repr(getattr(value, "path", ""))
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def excerpt(value: Any, limit: int = 576) -> Any:
+    """A JSON-friendly piece of an answer for a :class:`Failure`: arrays up to 576 values (24×24)
+    whole, larger ones as their shape and first values, so a result file stays small."""
+    if isinstance(value, np.ndarray):
+        if value.size <= limit:
+            return value.tolist()
+        return {"shape": list(value.shape), "head": value.ravel()[:64].tolist()}
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [excerpt(v, limit) for v in value[:64]]
+    if isinstance(value, dict):
+        return {str(k): excerpt(v, limit) for k, v in list(value.items())[:64]}
+    return value
 
 
 @dataclass(frozen=True)

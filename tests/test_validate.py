@@ -9,7 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.bundle import build_bundle
 from grader.cli import main
+from grader.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ID = "02-pooling"
@@ -25,6 +27,7 @@ def course_copy(tmp_path: Path) -> Path:
     head, *sections = re.split(r"(?m)^(?=\[assignments\.)", text)
     kept = head + "".join(section for section in sections if section.startswith(f"[assignments.{ID}]"))
     (course / "course.toml").write_text(kept, encoding="utf-8")
+    build_bundle(load_config(course / "course.toml"))  # this one-assignment course's own bundle
     return course / "course.toml"
 
 
