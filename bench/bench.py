@@ -37,7 +37,8 @@ run = grade_class(Path(sys.argv[2]), Path(sys.argv[3]), config, jobs=int(sys.arg
 print(json.dumps({"seconds": time.perf_counter() - started, "cached": run.cached,
                   "per_notebook": {f"{r.student}/{r.assignment}": r.execution_time for r in run.results},
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "tensorflow": "tensorflow" in sys.modules}))
+                  "tensorflow": "tensorflow" in sys.modules,
+                  "sandbox": sorted({r.sandbox for r in run.results})}))
 """
 
 FLOOR = """
@@ -114,6 +115,7 @@ def main() -> None:
         "cached_count": cached["cached"],
         "rss_mb_jobs1": one["rss_mb"],
         "tensorflow_in_grader": one["tensorflow"],
+        "sandbox": one["sandbox"],
         "floor_per_notebook": split(floor),
         "graded_per_notebook": split(one["per_notebook"]),
     }
@@ -123,7 +125,7 @@ def main() -> None:
         ("grade --jobs 2", two["seconds"], two["seconds"] / floor_total),
         ("cached regrade", cached["seconds"], cached["seconds"] / floor_total),
     ]
-    print(f"{args.n} submissions on this machine")
+    print(f"{args.n} submissions on this machine (kernels confined by: {', '.join(one['sandbox'])})")
     print(f"{'run':28} {'seconds':>9} {'x floor':>8}")
     for name, seconds, ratio in rows:
         print(f"{name:28} {seconds:9.1f} {ratio:8.2f}")

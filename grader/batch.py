@@ -3,25 +3,30 @@
 Results are written (atomically) and recorded as each submission finishes, so an interrupted run
 keeps everything done so far and a rerun resumes: a submission whose notebook bytes, course
 configuration and grader version are unchanged is taken from the gradebook, not executed again.
+The grading itself runs on this machine's threads, or on any executor given (a Dask cluster's,
+:mod:`grader.distributed`); the gradebook, the files and the progress callbacks stay here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import __version__
+from . import __version__, sandbox
 from .assignments import course_assignments
 from .config import CourseConfig
 from .faces import ensure_faces
-from .grade import grade_notebook, prepare
+from .grade import PreparedQuestion, Workspace, grade_notebook, prepare
 from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
+from .pool import WarmPool
 from .results import SubmissionResult
+from .spec import Assignment
 from .submissions import Submission, Unrecognised, find_submissions
 
 __all__ = ["ClassRun", "grade_class"]
@@ -69,14 +74,25 @@ def ensure_synthetic_faces(config: CourseConfig) -> None:
     ensure_faces(root)
 
 
+def _grade_warm(warm: WarmPool[str, Workspace], sub: Submission, assignment: Assignment,
+                prepared: Sequence[PreparedQuestion], config: CourseConfig) -> SubmissionResult:
+    """One submission on a job's thread, in the workspace launched ahead for it."""
+    return grade_notebook(sub.path, student=sub.student, assignment=assignment, prepared=prepared, config=config,
+                          source=sub.source, files=sub.folder, workspace=warm.take(sub.assignment))
+
+
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
-                jobs: int = 1,
+                jobs: int = 1, executor: Executor | None = None, require_sandbox: bool = False,
                 on_start: Callable[[int], None] = lambda total: None,
                 on_done: Callable[[Submission, Event, SubmissionResult], None] = lambda s, e, r: None) -> ClassRun:
     """Grade every submission under ``submissions`` into ``out_dir``, ``jobs`` at a time.
 
     Each submission's work happens in its own kernel process, so threads are enough to keep
     ``jobs`` kernels busy; results are recorded by this thread alone, as each one finishes.
+    With ``executor`` (``jobs`` is then unused) each submission is sent as a
+    :class:`~grader.distributed.Task` carrying its files, since the executor's workers may be other
+    machines; the cases are still prepared here first, so a bad ``course.toml`` fails before any task.
+    ``require_sandbox`` makes a machine without a working bubblewrap an error rather than a warning.
     """
     declared = course_assignments()
     ids = list(config.assignments)
@@ -97,22 +113,46 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
             ensure_synthetic_faces(config)
         prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
         key = config_hash(config.path, extra=f"seed={config.seed};code={code_fingerprint()}")
-        with Gradebook(out_dir) as book, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            pending = {}
+        local = executor is None
+        isolation = sandbox.isolation(require_sandbox) if local else "none"  # workers decide for themselves
+        with Gradebook(out_dir) as book, ThreadPoolExecutor(max(1, jobs)) if local else nullcontext(executor) as pool:
+            todo = []
             for sub in gradable:
                 result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
-                if result is not None:
-                    run.cached += 1
-                    _keep(book, out_dir, run, sub, "cached", result, key, on_done)
+                if result is None:
+                    todo.append(sub)
                     continue
-                future = pool.submit(grade_notebook, sub.path, student=sub.student,
-                                     assignment=declared[sub.assignment], prepared=prepared[sub.assignment],
-                                     config=config, source=sub.source, files=sub.folder)
-                pending[future] = sub
-            for future in as_completed(pending):
-                result = future.result()
-                event: Event = "failed" if result.error else "graded"
-                _keep(book, out_dir, run, pending[future], event, result, key, on_done)
+                run.cached += 1
+                _keep(book, out_dir, run, sub, "cached", result, key, on_done)
+            # Each local job's next kernel starts while it grades the current submission.
+            with WarmPool(lambda aid: Workspace(declared[aid], config, isolation),
+                          [sub.assignment for sub in todo] if local else [], ahead=max(1, jobs)) as warm:
+                pending = {}
+                for sub in todo:
+                    if local:
+                        future = pool.submit(_grade_warm, warm, sub, declared[sub.assignment], prepared[sub.assignment],
+                                             config)
+                    else:
+                        from .distributed import Task, grade_task  # it imports this module
+
+                        future = pool.submit(grade_task, Task.of(sub, config, require_sandbox))
+                    pending[future] = sub
+                kept: set[Future[SubmissionResult]] = set()
+
+                def collect(futures: Iterable[Future[SubmissionResult]]) -> None:
+                    for future in as_completed(futures):
+                        result = future.result()
+                        event: Event = "failed" if result.error else "graded"
+                        _keep(book, out_dir, run, pending[future], event, result, key, on_done)
+                        kept.add(future)
+
+                try:
+                    collect(pending)
+                except KeyboardInterrupt:
+                    # Ctrl-C: start nothing new, keep what the submissions being graded come to (their
+                    # kernels shut down through their own context managers), then stop.
+                    collect([f for f in pending if f not in kept and not f.cancel()])
+                    raise
         run.results.sort(key=lambda r: (r.student, r.assignment))
     questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
     write_grades_csv(out_dir, run.results, questions)

@@ -10,18 +10,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from . import __version__
 from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
 from .release import ReleaseError, release
 from .report import ReportError
-from .results import SubmissionResult
+from .results import SubmissionResult, TestResult
+from .sandbox import SandboxUnavailable
 from .spec import SpecError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def _course(args: argparse.Namespace) -> Path:
@@ -29,28 +33,72 @@ def _course(args: argparse.Namespace) -> Path:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """Write ``assignments/`` from ``solutions/``; with ``--check`` only report what is stale."""
+    """Write ``assignments/`` from ``solutions/`` and the student bundle ``dist/student/`` (+ its zip);
+    with ``--check`` write nothing and report what is stale."""
+    from .bundle import BUNDLE, ZIP, build_bundle
+
     config = load_config(_course(args))
-    results = release(config.root / "solutions", config.root / "assignments", check=args.check)
+    notebooks = release(config.root / "solutions", config.root / "assignments", check=args.check)
+    bundle = build_bundle(config, check=args.check)
     problems = 0
-    for item in results:
+    for item in [*notebooks, *bundle]:
         rel = item.path.relative_to(config.root)
         if item.status in ("stale", "missing", "orphan"):
             problems += 1
             advice = {
                 "stale": "is out of date with solutions/",
                 "missing": "is missing",
-                "orphan": "has no master notebook in solutions/",
+                "orphan": "has no master notebook in solutions/" if item in notebooks else "is not part of the bundle",
             }[item.status]
             print(f"{rel}: {advice}", file=sys.stderr)
         elif item.status != "unchanged" or not args.check:
             print(f"{rel}: {item.status}")
     if problems:
-        print(f"{problems} notebook(s) out of sync: run `grader release` and commit assignments/", file=sys.stderr)
+        print(f"{problems} file(s) out of sync: run `grader release` and commit assignments/ and {BUNDLE.as_posix()}/",
+              file=sys.stderr)
         return EXIT_FAILED
     if args.check:
-        print(f"assignments/ is in sync with solutions/ ({len(results)} notebooks)")
+        print(f"assignments/ and {BUNDLE.as_posix()}/ are in sync with solutions/ "
+              f"({len(notebooks)} notebooks, {len(bundle)} bundle files)")
+    else:
+        print(f"{ZIP.as_posix()}: written")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Grade one notebook on the public tests only and print what the student's self-check prints
+    for it (teaching assistants preview what students see): exit 0 when all pass, 1 otherwise."""
+    from .assignments import course_assignments
+    from .grade import grade_notebook, prepare, read_notebook
+    from .submissions import recognise_assignment
+    from .summary import format_summary
+
+    config = load_config(_course(args))
+    path = Path(args.notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such notebook")
+    try:
+        nb = read_notebook(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    declared = course_assignments()
+    known = {aid: declared[aid].aliases for aid in config.assignments if aid in declared}
+    aid = (args.assignment or recognise_assignment(path.name, known)
+           or nb.metadata.get("grader", {}).get("assignment"))
+    if aid not in known:
+        raise ValueError(f"{path}: cannot tell which assignment this notebook is "
+                         f"(name it like 01-convolution.ipynb or pass --assignment; known: {', '.join(known)})")
+    prepared = prepare(declared[aid], config, public_only=True)
+    checked = [pq for pq in prepared if pq.groups and pq.question.reference is not None]
+    tests: Sequence[TestResult] = ()
+    if checked:
+        result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config)
+        tests = result.tests
+        for note in result.notes:
+            print(note, file=sys.stderr)
+    no_public = [pq.question.id for pq in prepared if pq not in checked]
+    print(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public))
+    return EXIT_OK if all(t.failure is None for t in tests) else EXIT_FAILED
 
 
 def _summary(result: SubmissionResult) -> str:
@@ -75,8 +123,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     out = Path(args.out)
     console = Console(stderr=True)
     counts = {"graded": 0, "failed": 0, "cached": 0}
-    with Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=True) as progress:
+    with _cluster(args.dask) as executor, Progress(
+            TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
 
         def start(total: int) -> None:
@@ -89,7 +138,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 f"{sub.student}/{sub.assignment}"))
 
         run = grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
-                          on_start=start, on_done=done)
+                          require_sandbox=args.sandbox == "required",
+                          executor=executor, on_start=start, on_done=done)
     table = Table(title=f"{len(run.results)} submission(s) graded into {out}")
     for column in ("student", "assignment", "score", "notes"):
         table.add_column(column)
@@ -105,6 +155,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
     index = _render(out, config, args.lang)
     console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
     return EXIT_OK
+
+
+def _cluster(address: str | None) -> AbstractContextManager[Executor | None]:
+    """The Dask cluster's executor with ``--dask``, else none (grade on this machine)."""
+    if address is None:
+        return nullcontext()
+    from .distributed import connect
+
+    return connect(address)
 
 
 def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
@@ -145,12 +204,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         mark = "ok  " if finding.ok else "FAIL"
         print(f"{mark} {finding.check}: {finding.detail}", flush=True)
 
-    findings = validate(config, jobs=args.jobs, on_finding=show)
+    findings = validate(config, jobs=args.jobs, require_sandbox=args.sandbox == "required", on_finding=show)
     failed = [f for f in findings if not f.ok]
     print(f"\n{len(findings) - len(failed)} passed, {len(failed)} failed")
     for finding in failed:
         print(f"  - {finding.check}: {finding.detail}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _sandbox_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", choices=("auto", "required"), default="auto",
+                        help="auto: confine kernels with bubblewrap when it works here, else warn once and "
+                             "grade unconfined; required: its absence is an error (for CI)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,20 +228,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--course", metavar="PATH", help="course.toml (default: the nearest one upwards)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
-    rel = verbs.add_parser("release", help="write assignments/ from solutions/")
-    rel.add_argument("--check", action="store_true", help="write nothing; fail if assignments/ is stale")
+    rel = verbs.add_parser("release", help="write assignments/ and the student bundle dist/student/ from solutions/")
+    rel.add_argument("--check", action="store_true",
+                     help="write nothing; fail if assignments/ or dist/student/ is stale")
     rel.set_defaults(run=cmd_release)
+
+    chk = verbs.add_parser("check", help="one notebook's public tests, as the student's self-check shows them")
+    chk.add_argument("notebook", help="a notebook (its file name tells the assignment)")
+    chk.add_argument("--assignment", help="treat the notebook as this assignment id")
+    chk.add_argument("--lang", choices=LANGUAGES, help="language of the summary (default: course.toml)")
+    chk.set_defaults(run=cmd_check)
 
     grade = verbs.add_parser("grade", help="grade a folder (or .zip) of submitted notebooks")
     grade.add_argument("submissions", help="STUDENT/ASSIGNMENT.ipynb, flat STUDENT_ASSIGNMENT.ipynb, or a .zip")
     grade.add_argument("--out", default="out", help="output folder (default: out)")
     grade.add_argument("--assignment", help="treat every notebook as this assignment id")
-    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="grade on this Dask scheduler's workers, e.g. tcp://host:8786 (needs cnn-grader[dask])")
     grade.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
+    _sandbox_option(grade)
     grade.set_defaults(run=cmd_grade)
 
     val = verbs.add_parser("validate", help="course CI: solutions full marks, templates 0, tests catch mistakes")
     val.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N notebooks at once (default 1)")
+    _sandbox_option(val)
     val.set_defaults(run=cmd_validate)
 
     report = verbs.add_parser("report", help="re-render the HTML reports of an output folder")
@@ -195,9 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, ReleaseError, SpecError, ReportError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, FileNotFoundError,
+            ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: the results written so far are kept; run the same command again to finish",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

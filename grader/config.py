@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .compare import Tolerance  # defined with the comparison, which the student bundle copies
+
 __all__ = [
     "AssignmentConfig",
     "ConfigError",
@@ -40,13 +42,9 @@ class Limits:
     notebook_timeout: float = 900.0
     call_timeout: float = 20.0
     memory_mb: int = 4096
+    cpu_time: float = 1800.0
+    processes: int = 512
     output_kb: int = 1024
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float = 1e-5
-    atol: float = 1e-6
 
 
 @dataclass(frozen=True)
@@ -203,6 +201,8 @@ def _read_limits(table: _Reader) -> Limits:
         notebook_timeout=table.positive("notebook_timeout", float, d.notebook_timeout),
         call_timeout=table.positive("call_timeout", float, d.call_timeout),
         memory_mb=table.positive("memory_mb", int, d.memory_mb),
+        cpu_time=table.positive("cpu_time", float, d.cpu_time),
+        processes=table.positive("processes", int, d.processes),
         output_kb=table.positive("output_kb", int, d.output_kb),
     )
     table.done()

@@ -20,20 +20,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-__all__ = ["CellRun", "Execution", "Kernel", "Outcome", "execute_cells", "kernel", "recover"]
+from .sandbox import Cgroup, Confinement, confined
+
+__all__ = ["CellRun", "Execution", "Kernel", "Launch", "Outcome", "execute_cells", "kernel", "recover"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class CellRun:
     evalue: str = ""
     traceback: str = ""
     stdout: str = ""
+    dropped: int = 0  # characters of output beyond the limit, not kept
 
     @property
     def ok(self) -> bool:
@@ -102,33 +106,117 @@ class Execution:
         return tuple(c for c in self.cells if not c.ok)
 
 
-def _write_kernelspec(folder: Path) -> None:
-    """The grader's own kernel: this interpreter's ipykernel, whatever the notebook asks for."""
+def _write_kernelspec(folder: Path, prefix: Sequence[str], preload: Sequence[str]) -> None:
+    """The grader's own kernel: this interpreter's ipykernel behind the confinement ``prefix``,
+    whatever kernel the notebook asks for. ``preload`` modules are imported while the kernel starts
+    (no name is bound in the student's namespace), off the submission's clock when launched ahead."""
     spec = folder / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = [*prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv += [f"--IPKernelApp.exec_lines=import {m} as _cnn_grader_preload; del _cnn_grader_preload" for m in preload]
     (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "cnn-grader", "language": "python"}), encoding="utf-8"
+        # Interrupts go as messages: the kernel runs in its own session inside the sandbox, where the
+        # SIGINT jupyter_client would send to the launcher's process group never arrives.
+        json.dumps({"argv": argv, "display_name": "cnn-grader", "language": "python", "interrupt_mode": "message"}),
+        encoding="utf-8",
     )
+
+
+class _CappedClient(NotebookClient):
+    """nbclient's client, keeping at most ``output_limit`` characters of a cell's outputs: a cell
+    printing 100 MB must not hold 100 MB in the grader (and in every stored notebook)."""
+
+    def __init__(self, *args: Any, output_limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.output_limit = output_limit
+        self.kept = self.dropped = 0
+
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+               cell_index: int) -> NotebookNode | None:
+        size = len(json.dumps(msg.get("content", {})))
+        if self.kept + size > self.output_limit:
+            self.dropped += size
+            return None
+        self.kept += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class Launch:
+    """A confined kernel process on its way up: its folder (kernelspec, sockets), its cgroup and its
+    started kernel manager. Launching is split from connecting so that :class:`KernelPool` can do it
+    ahead of time, on another thread, while an earlier submission runs; connecting happens in
+    :class:`Kernel`, on the thread that then uses the kernel."""
+
+    def __init__(self, confinement: Confinement, preload: Sequence[str] = ()) -> None:
+        self.confinement = confinement
+        self._stack = ExitStack()
+        try:
+            self.folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-")))
+            (self.folder / "sockets").mkdir()
+            prefix, self.cgroup = self._stack.enter_context(confined(confinement, self.folder / "sockets"))
+            _write_kernelspec(self.folder / "spec", prefix, preload)
+            self.km: AsyncKernelManager | None = self.manager(0)
+            _start_kernel(self.km, **self.launch_args())
+        except BaseException:
+            self.close()
+            raise
+
+    def launch_args(self) -> dict[str, Any]:
+        """How the kernel process is started. Its own stdout/stderr (TensorFlow's C++ logs, crashes)
+        is not the cells' output, which arrives over IOPub: it must not flood the terminal."""
+        return {"cwd": str(self.confinement.scratch), "env": dict(self.confinement.env),
+                "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+    def manager(self, generation: int) -> AsyncKernelManager:
+        """A kernel manager for the ``generation``-th kernel (restarts get fresh sockets)."""
+        specs = KernelSpecManager(kernel_dirs=[str(self.folder / "spec")], ensure_native_kernel=False)
+        sockets = self.folder / "sockets"
+        # ipc: unix sockets in a folder bound into the sandbox; TCP would not cross its network namespace.
+        return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                                  ip=str(sockets / f"k{generation}"),
+                                  connection_file=str(sockets / f"kernel{generation}.json"))
+
+    def take(self) -> AsyncKernelManager | None:
+        """The started manager, once; later generations (restarts) are launched by the kernel."""
+        km, self.km = self.km, None
+        return km
+
+    def close(self) -> None:
+        """Kill whatever is left (a kernel never taken, anything the student started) and clean up."""
+        km, self.km = self.km, None
+        if km is not None:
+            try:
+                _shutdown_kernel(km, now=True)
+            except Exception:
+                log.debug("shutting down an unused kernel failed", exc_info=True)
+        self._stack.close()
+
+
+_start_kernel = run_sync(AsyncKernelManager.start_kernel)
+_shutdown_kernel = run_sync(AsyncKernelManager.shutdown_kernel)
 
 
 class Kernel:
     """One live kernel for one submission, restartable; use through :func:`kernel`."""
 
-    def __init__(self, cwd: Path, env: Mapping[str, str], spec_dir: Path, output_limit: int) -> None:
-        self.cwd, self.env, self.spec_dir, self.output_limit = cwd, dict(env), spec_dir, output_limit
+    def __init__(self, launch: Launch, output_limit: int) -> None:
+        self.launch, self.output_limit = launch, output_limit
+        self.confinement = launch.confinement
+        self.cwd = self.confinement.scratch
+        self.cgroup: Cgroup | None = launch.cgroup
         self.restarts = 0
         self._stack = ExitStack()
-        self._client: NotebookClient | None = None
+        self._client: _CappedClient | None = None
         self._reply: dict[str, Any] = {}
 
     # -- lifetime -----------------------------------------------------------------------------
     def start(self) -> None:
-        specs = KernelSpecManager(kernel_dirs=[str(self.spec_dir)], ensure_native_kernel=False)
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
-        client = NotebookClient(
+        """Connect to the launched kernel; after a restart, launch a new one and connect to it."""
+        km = self.launch.take() or self.launch.manager(self.restarts)
+        client = _CappedClient(
             new_notebook(),
             km=km,
+            output_limit=self.output_limit,
             allow_errors=True,
             interrupt_on_timeout=True,
             error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "", "traceback": []},
@@ -138,20 +226,19 @@ class Kernel:
             on_cell_executed=self._keep_reply,
             on_cell_error=self._keep_reply,
         )
-        # The kernel process's own stdout/stderr (TensorFlow's C++ logs, crashes) is not the cells'
-        # output, which arrives over IOPub; it must not flood the instructor's terminal.
-        self._stack.enter_context(client.setup_kernel(cwd=str(self.cwd), env=self.env, cleanup_kc=True,
-                                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
         self._client = client
 
     def stop(self) -> None:
         try:
-            self._stack.close()
+            self._stack.close()  # nbclient shuts the kernel down and closes its channels
         except Exception:  # a kernel that is already gone must not hide the grading result
             log.debug("kernel shutdown failed", exc_info=True)
         finally:
             self._stack = ExitStack()
             self._client = None
+            if self.cgroup is not None:  # whatever the student started goes with the kernel
+                self.cgroup.kill()
 
     def restart(self) -> None:
         self.stop()
@@ -169,6 +256,7 @@ class Kernel:
         cell = new_code_cell(source)
         client.nb.cells = [cell]
         client.timeout = max(1, int(round(timeout)))
+        client.kept = client.dropped = 0
         self._reply = {}
         started = time.monotonic()
         preview = _preview(source)
@@ -182,16 +270,16 @@ class Kernel:
         stdout = _trim("".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"),
                        self.output_limit)
         if content.get("status") != "error":
-            return CellRun(index, "ok", duration, preview, stdout=stdout)
+            return CellRun(index, "ok", duration, preview, stdout=stdout, dropped=client.dropped)
         if content.get("ename") == _TIMEOUT_ENAME:
             return CellRun(index, "timeout", duration, preview, _TIMEOUT_ENAME,
-                           f"stopped after {client.timeout} s", stdout=stdout)
+                           f"stopped after {client.timeout} s", stdout=stdout, dropped=client.dropped)
         traceback = _ANSI.sub("", "\n".join(content.get("traceback", [])))
         lines = traceback.splitlines()
         if len(lines) > _TRACEBACK_LINES:
             traceback = "\n".join(["…", *lines[-_TRACEBACK_LINES:]])
         return CellRun(index, "error", duration, preview, str(content.get("ename", "")),
-                       _trim(str(content.get("evalue", "")), 2000), _trim(traceback, 8000), stdout)
+                       _trim(str(content.get("evalue", "")), 2000), _trim(traceback, 8000), stdout, client.dropped)
 
     def responsive(self) -> bool:
         """After a timeout: did the interrupt work, or is the kernel stuck (or dead)?"""
@@ -199,16 +287,20 @@ class Kernel:
 
 
 @contextmanager
-def kernel(cwd: Path, env: Mapping[str, str], *, output_limit: int = 1 << 20) -> Iterator[Kernel]:
-    """A started :class:`Kernel` in ``cwd``; it and its processes are shut down on exit."""
-    with tempfile.TemporaryDirectory(prefix="cnn-grader-spec-") as spec_dir:
-        _write_kernelspec(Path(spec_dir))
-        session = Kernel(cwd, env, Path(spec_dir), output_limit)
+def kernel(confinement: Confinement, *, output_limit: int = 1 << 20, launch: Launch | None = None,
+           preload: Sequence[str] = ()) -> Iterator[Kernel]:
+    """A started :class:`Kernel` confined as ``confinement`` says (or the one ``launch`` already
+    started for it); it and every process it started are gone on exit."""
+    launch = launch or Launch(confinement, preload)
+    try:
+        session = Kernel(launch, output_limit)
         try:
             session.start()
             yield session
         finally:
             session.stop()
+    finally:
+        launch.close()
 
 
 def _needs_restart(session: Kernel, run: CellRun) -> bool:

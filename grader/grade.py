@@ -17,27 +17,30 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import numpy as np
 
 from . import __version__
+from .bundle import install_selfcheck
 from .compare import compare
-from .config import CourseConfig
+from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
-from .execute import Execution, Kernel, execute_cells, kernel, recover
+from .execute import CellRun, Execution, Kernel, Launch, execute_cells, kernel, recover
 from .harness import HARNESS_SOURCE, Answer, KerasFile, call_source, discard, read_answer, write_call
-from .results import Failure, SubmissionResult, TestResult
+from . import sandbox
+from .results import Failure, SubmissionResult, TestResult, excerpt
+from .sandbox import Confinement, Isolation
 from .spec import Assignment, Case, Group, Question, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "prepare"]
 
 log = logging.getLogger(__name__)
 
+_CALL_SLACK = 5.0  # seconds the calls' cell may take beyond the calls' own alarms (reading inputs, saving)
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 
 
@@ -106,7 +109,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 class _Caller:
     """Calls student functions; recovers the kernel when a call kills or wedges it."""
 
-    def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Any,
+    def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Limits,
                  models: Path) -> None:
         self.session, self.scratch, self.replay, self.models = session, scratch, replay, models
         self.limits, self.config = limits, config
@@ -117,25 +120,48 @@ class _Caller:
         self.session.run(HARNESS_SOURCE, self.limits.cell_timeout)
 
     def call(self, function: str, case: Case) -> tuple[Answer, str]:
-        """Call ``function`` on ``case``. A function that hung or killed the kernel once is not
-        called again: its other cases fail the same way without costing a restart each."""
+        return self.call_all(function, [case])[0]
+
+    def call_all(self, function: str, cases: Sequence[Case]) -> list[tuple[Answer, str]]:
+        """Call ``function`` on each case in one round trip to the kernel, each call under its own
+        ``call_timeout`` (an alarm in the kernel; the cell's deadline is only the backstop). Cases
+        answered before a hang or a crash keep their answers; the function is then not called
+        again — its later cases fail the same way without costing a restart each."""
         if function in self.broken:
-            return self.broken[function]
-        folder = write_call(self.scratch, case.args, case.kwargs, case.files)
+            return [self.broken[function]] * len(cases)
+        limit = self.limits.call_timeout
+        folders = [write_call(self.scratch, case.args, case.kwargs, case.files) for case in cases]
         try:
-            run = self.session.run(call_source(function, folder), self.limits.call_timeout)
-            if run.outcome in ("timeout", "dead_kernel"):
-                if run.outcome == "dead_kernel" or not self.session.responsive():
-                    recover(self.session, self.replay, self.limits.cell_timeout)
-                    self.install()
-                kind = "timeout" if run.outcome == "timeout" else "crash"
-                self.broken[function] = (Answer("error", ename=kind, evalue=run.evalue), kind)
-                return self.broken[function]
-            if run.outcome == "error":  # the harness line itself failed: the student broke the harness
-                return Answer("lost", ename=run.ename, evalue=run.evalue), "error"
-            return self._keep_models(read_answer(folder)), ""
+            run = self.session.run(call_source(function, folders, limit), limit * len(cases) + _CALL_SLACK)
+            unanswered = self._failed_run(function, run)
+            results = []
+            for folder in folders:
+                if unanswered is not None and not (folder / "answer.json").exists():
+                    results.append(unanswered)
+                    continue
+                answer = read_answer(folder)
+                if answer.status == "timeout":
+                    self.broken[function] = unanswered = (Answer("error", ename="timeout"), "timeout")
+                    results.append(unanswered)
+                    continue
+                results.append((self._keep_models(answer), ""))
+            return results
         finally:
-            discard(folder)
+            for folder in folders:
+                discard(folder)
+
+    def _failed_run(self, function: str, run: CellRun) -> tuple[Answer, str] | None:
+        """What the cases left without an answer get when the calls' cell did not end well."""
+        if run.outcome in ("timeout", "dead_kernel"):
+            if run.outcome == "dead_kernel" or not self.session.responsive():
+                recover(self.session, self.replay, self.limits.cell_timeout)
+                self.install()
+            kind = "timeout" if run.outcome == "timeout" else "crash"
+            self.broken[function] = (Answer("error", ename=kind, evalue=run.evalue), kind)
+            return self.broken[function]
+        if run.outcome == "error":  # the harness line itself failed: the student broke the harness
+            return Answer("lost", ename=run.ename, evalue=run.evalue), "error"
+        return None
 
     def _keep_models(self, answer: Answer) -> Answer:
         """Move a returned Keras model out of the exchange folder, beyond the kernel's reach."""
@@ -167,15 +193,21 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     )
 
 
-def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:
+def _grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits) -> list[TestResult]:
+    """Every group of a question; the function is called on all their cases in one go."""
     if pq.question.assess is not None:
-        return _assess_group(caller, pq, pg, config)
+        return [_assess_group(caller, pq, pg, config) for pg in pq.groups]
+    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
+    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+
+
+def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, str]],
+                 config: CourseConfig, limits: Limits) -> TestResult:
     question, tol = pq.question, config.tolerance
     failing: list[Failing] = []
     first: Failure | None = None
     passed = 0
-    for case, expected in pg.cases:
-        answer, kind = caller.call(question.id, case)
+    for (case, expected), (answer, kind) in zip(pg.cases, answers):
         failure: Failure | None = None
         call = case.signature(question.id, show_values=pg.group.public or config.show_hidden_inputs)
         if answer.status == "ok":
@@ -184,15 +216,15 @@ def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
                 passed += 1
                 continue
             failing.append(Failing(case, expected, answer.value))
-            failure = Failure("wrong", result.message, call, case.input_shapes(), _excerpt(expected),
-                              _excerpt(answer.value), result.max_abs_diff, result.worst_index)
+            failure = Failure("wrong", result.message, call, case.input_shapes(), excerpt(expected),
+                              excerpt(answer.value), result.max_abs_diff, result.worst_index)
         elif answer.status == "missing":
             failure = Failure("missing", f"the notebook defines no function named {question.id!r}", call)
         elif answer.status == "unsupported":
             failure = Failure("unsupported", f"unsupported return value: {answer.evalue}", call, case.input_shapes())
         elif kind in ("timeout", "crash"):
-            message = (f"the call did not finish within {config.limits.call_timeout:g} s" if kind == "timeout"
-                       else "the call killed the kernel")
+            message = (f"the call did not finish in time (the limit is {limits.call_timeout:g} s per call)"
+                       if kind == "timeout" else "the call killed the kernel")
             failure = Failure("timeout" if kind == "timeout" else "crash", message, call, case.input_shapes())
         else:
             failure = Failure("error", f"{answer.ename}: {answer.evalue}".strip(": "), call, case.input_shapes(),
@@ -207,22 +239,6 @@ def _grade_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
     )
 
 
-def _excerpt(value: Any, limit: int = 576) -> Any:
-    """A JSON-friendly piece of an answer for the report: arrays up to 576 values (24×24) whole,
-    larger ones as their shape and first values, so a result file stays small."""
-    if isinstance(value, np.ndarray):
-        if value.size <= limit:
-            return value.tolist()
-        return {"shape": list(value.shape), "head": value.ravel()[:64].tolist()}
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_excerpt(v, limit) for v in value[:64]]
-    if isinstance(value, dict):
-        return {str(k): _excerpt(v, limit) for k, v in list(value.items())[:64]}
-    return value
-
-
 def _error_result(student: str, assignment: str, sha: str, message: str, source: str) -> SubmissionResult:
     return SubmissionResult(student, assignment, sha, __version__, 0.0, (), error=message, source=source)
 
@@ -235,44 +251,96 @@ def _zero_tests(prepared: Sequence[PreparedQuestion], kind: str, message: str) -
     )
 
 
+_IGNORED = shutil.ignore_patterns("*.ipynb", ".*")
+
+
+def _not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
+    """What stays out of the scratch copy of ``root``: notebooks, hidden files, and symbolic links
+    leading out of the student's folder (at ``course.toml``, ``solutions/``…). A link to a file of
+    the student's own folder is kept: it works the same in the copy."""
+    inside = root.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        links = {n for n in names if os.path.islink(os.path.join(folder, n))}
+        outside = {n for n in links if not Path(folder, n).resolve().is_relative_to(inside)}
+        return set(_IGNORED(folder, names)) | outside
+
+    return ignore
+
+
+class Workspace:
+    """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd) and
+    ``models/`` (returned Keras models, out of the kernel's reach) — and the kernel launched in it.
+    Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`)."""
+
+    def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
+        self.scratch = self.folder / "work"
+        self.scratch.mkdir()
+        limits = config.limits_for(assignment.id)
+        confinement = Confinement(self.scratch, _kernel_env(config, self.scratch), (config.faces.train_dir,),
+                                  limits.memory_mb, limits.cpu_time, limits.processes, isolation)
+        try:
+            self.launch = Launch(confinement, assignment.preload)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        self.launch.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared: Sequence[PreparedQuestion],
-                   config: CourseConfig, source: str = "", files: Path | None = None) -> SubmissionResult:
+                   config: CourseConfig, source: str = "", files: Path | None = None,
+                   isolation: Isolation | None = None, workspace: Workspace | None = None) -> SubmissionResult:
     """Grade one notebook file; always returns a result, whatever the notebook does.
+
+    ``isolation`` is :func:`grader.sandbox.isolation`'s answer (the sandbox when it works here);
+    ``workspace``, when given, is one launched ahead for this submission (it is closed here).
 
     ``files`` is the student's own folder: its other files (data, helper modules) are copied into
     the scratch folder. A flat-layout notebook shares its folder with the class, so it gets none.
     """
     started = time.monotonic()
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
     try:
-        nb = read_notebook(path)
-    except ValueError as exc:
-        message = f"{path.name}: {exc}"
-        return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
-                                _zero_tests(prepared, "error", message), error=message, source=source)
-    limits = config.limits_for(assignment.id)
-    with tempfile.TemporaryDirectory(prefix="cnn-grader-") as tmp:
-        scratch = Path(tmp) / "work"
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            nb = read_notebook(path)
+        except ValueError as exc:
+            message = f"{path.name}: {exc}"
+            return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
+                                    _zero_tests(prepared, "error", message), error=message, source=source)
+        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation())
+        limits = config.limits_for(assignment.id)
+        scratch = workspace.scratch
         if files is not None:
-            shutil.copytree(files, scratch, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-        else:
-            scratch.mkdir()
+            shutil.copytree(files, scratch, symlinks=True, ignore=_not_copied(files), dirs_exist_ok=True)
+        install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
         cells = _code_cells(nb)
-        with kernel(scratch, _kernel_env(config, scratch), output_limit=limits.output_kb * 1024) as session:
+        with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
+                    launch=workspace.launch) as session:
             execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
                                       notebook_timeout=limits.notebook_timeout)
             replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
-            caller = _Caller(session, scratch, replay, config, limits, Path(tmp) / "models")
-            tests = tuple(_grade_group(caller, pq, pg, config) for pq in prepared for pg in pq.groups)
+            caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
+            tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits))
+    finally:
+        if workspace is not None:
+            workspace.close()
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
-        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution), source=source,
+        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits.output_kb * 1024),
+        source=source, sandbox=workspace.launch.confinement.isolation,
     )
 
 
-def _notes(execution: Execution) -> tuple[str, ...]:
+def _notes(execution: Execution, output_limit: int) -> tuple[str, ...]:
     notes = list(execution.notes)
+    for run in execution.cells:
+        if run.dropped:
+            notes.append(f"cell {run.index} printed {run.dropped:,} characters more than the output limit "
+                         f"({output_limit // 1024} KB): that output was not kept")
     for run in execution.failures:
         if run.outcome == "timeout":
             notes.append(f"cell {run.index} was stopped: it ran longer than the time limit ({run.evalue})")

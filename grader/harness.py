@@ -36,13 +36,19 @@ VALUE = "__value__"  # the pseudo-function that returns its argument: fetches a 
 # read_answer in the grader, so a student who patches it gains nothing.
 HARNESS_SOURCE = f'''
 def _cnn_grader_install():
-    import json, os, sys, traceback, types
+    import json, os, signal, sys, traceback, types
     import numpy
 
     MAX_BYTES = {MAX_ARRAY_BYTES}
 
     class Unsupported(Exception):
         pass
+
+    class CallTimeout(BaseException):  # not an Exception: a student's `except Exception` cannot swallow it
+        pass
+
+    def on_alarm(signum, frame):
+        raise CallTimeout()
 
     user_ns = get_ipython().user_ns
 
@@ -102,7 +108,7 @@ def _cnn_grader_install():
         with open(os.path.join(folder, "answer.json"), "w", encoding="utf-8") as f:
             json.dump(record, f)
 
-    def call(name, folder):
+    def call(name, folder, seconds):
         with open(os.path.join(folder, "call.json"), encoding="utf-8") as f:
             spec = json.load(f)
         function = (lambda value: value) if name == "{VALUE}" else user_ns.get(name)
@@ -113,12 +119,20 @@ def _cnn_grader_install():
             kwargs = {{k: decode(v, folder) for k, v in spec["kwargs"].items()}}
         except NameError as exc:
             return write(folder, {{"status": "missing", "evalue": str(exc)}})
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             value = function(*args, **kwargs)
+        except CallTimeout:
+            write(folder, {{"status": "timeout"}})
+            return "timeout"
         except Exception as exc:
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
             return write(folder, {{"status": "error", "ename": type(exc).__name__,
                                    "evalue": str(exc)[:2000], "traceback": "".join(tb[-6:])[-6000:]}})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         try:
             write(folder, {{"status": "ok", "value": encode(value, folder, [])}})
         except Unsupported as exc:
@@ -126,7 +140,17 @@ def _cnn_grader_install():
         except Exception as exc:
             write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000]}})
 
-    return types.SimpleNamespace(call=call)
+    def call_all(name, folders, seconds):
+        # Each call gets its own wall-clock alarm; after one runs out the function is not called again.
+        for folder in folders:
+            try:
+                if call(name, folder, seconds) == "timeout":
+                    break
+            except CallTimeout:  # the alarm rang just as the call was ending
+                write(folder, {{"status": "timeout"}})
+                break
+
+    return types.SimpleNamespace(call_all=call_all)
 
 {_NAME} = _cnn_grader_install()
 del _cnn_grader_install
@@ -141,7 +165,7 @@ class UnsupportedValue(ValueError):
 class Answer:
     """What a call returned, as the grader read it."""
 
-    status: Literal["ok", "error", "missing", "unsupported", "lost"]
+    status: Literal["ok", "error", "missing", "unsupported", "lost", "timeout"]
     value: Any = None
     ename: str = ""
     evalue: str = ""
@@ -185,9 +209,10 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
     return folder
 
 
-def call_source(function: str, folder: Path) -> str:
-    """The one line the kernel runs for a call."""
-    return f"{_NAME}.call({function!r}, {str(folder)!r})"
+def call_source(function: str, folders: Sequence[Path], seconds: float) -> str:
+    """The one line the kernel runs to call ``function`` once per exchange folder, in order, each
+    call under its own ``seconds`` alarm: one round trip for all the cases of a question."""
+    return f"{_NAME}.call_all({function!r}, {[str(f) for f in folders]!r}, {float(seconds)!r})"
 
 
 def _load_array(folder: Path, name: Any) -> np.ndarray:
@@ -251,6 +276,8 @@ def read_answer(folder: Path) -> Answer:
         status = record["status"]
         if status == "ok":
             return Answer("ok", _decode(record["value"], folder))
+        if status == "timeout":
+            return Answer("timeout")
         if status in ("error", "missing", "unsupported"):
             return Answer(status, ename=str(record.get("ename", ""))[:200],
                           evalue=str(record.get("evalue", ""))[:2000],

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .results import Diagnosis
+from .results import Diagnosis, call_signature, input_shapes
 
 __all__ = [
     "Assess",
@@ -74,24 +74,10 @@ class Case:
 
     def signature(self, function: str, show_values: bool = False) -> str:
         """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
-        parts = [_show(a, show_values) for a in self.args]
-        parts += [f"{k}={_show(v, show_values)}" for k, v in self.kwargs.items()]
-        return f"{function}({', '.join(parts)})"
+        return call_signature(function, self.args, self.kwargs, show_values)
 
     def input_shapes(self) -> tuple[str, ...]:
-        values = [*self.args, *self.kwargs.values()]
-        return tuple(f"{v.shape}" for v in values if isinstance(v, np.ndarray))
-
-
-def _show(value: Any, show_values: bool) -> str:
-    if isinstance(value, np.ndarray):
-        if show_values and value.size <= 36:
-            return np.array2string(value, separator=", ").replace("\n", "")
-        return f"<array {value.shape} {value.dtype}>"
-    if isinstance(value, (Var, FileArg)):
-        return getattr(value, "name", None) or repr(getattr(value, "path", ""))
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+        return input_shapes(self.args, self.kwargs)
 
 
 CaseMaker = Callable[[np.random.Generator], Sequence[Case]]
@@ -153,6 +139,7 @@ class Assignment:
     id: str
     aliases: tuple[str, ...]
     questions: tuple[Question, ...]
+    preload: tuple[str, ...] = ("numpy",)  # imported while the kernel starts (see grader.pool)
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

@@ -1,12 +1,13 @@
 """``grader validate``: the course repository's CI check (SPEC section 5).
 
 It answers "can this course be graded as it stands?": ``course.toml`` and the declarations agree;
-``assignments/`` is in sync with ``solutions/``; every solution notebook gets full marks; every
-released template runs cleanly and scores 0 with nothing but ``NotImplementedError`` in its answer
-and check cells; and every test is sharp enough — each declared mistake, injected into the solution
-in place of the solution's function, must lose points on that question and be diagnosed as itself,
-and generic mutants (return zeros, return the first argument, crop one row and column) must lose
-points too. A mutant that survives is a weakness of the test cases, reported by name.
+``assignments/`` and the student bundle ``dist/student/`` are in sync with ``solutions/``; every
+solution notebook gets full marks; every released template runs cleanly and scores 0 with nothing
+but ``NotImplementedError`` in its answer and check cells; and every test is sharp enough — each
+declared mistake, injected into the solution in place of the solution's function, must lose points
+on that question and be diagnosed as itself, and generic mutants (return zeros, return the first
+argument, crop one row and column) must lose points too. A mutant that survives is a weakness of
+the test cases, reported by name.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from nbformat.v4 import new_code_cell
 
 from .assignments import course_assignments
 from .batch import ensure_synthetic_faces
+from .bundle import BUNDLE, build_bundle
 from .config import CourseConfig
 from .grade import grade_notebook, prepare
 from .release import release
 from .results import SubmissionResult
+from .sandbox import isolation
 from .spec import Assignment
 
 __all__ = ["Finding", "validate"]
@@ -103,7 +106,7 @@ def _judge(result: SubmissionResult, planted: dict[str, str], declared: bool) ->
     return findings
 
 
-def validate(config: CourseConfig, *, jobs: int = 1,
+def validate(config: CourseConfig, *, jobs: int = 1, require_sandbox: bool = False,
              on_finding: Callable[[Finding], None] = lambda f: None) -> list[Finding]:
     """Run every check; returns all findings (the course is valid when all are ``ok``)."""
     findings: list[Finding] = []
@@ -114,10 +117,17 @@ def validate(config: CourseConfig, *, jobs: int = 1,
 
     declared = course_assignments()
     root = config.root
+    confined = isolation(require_sandbox)
     for item in release(root / "solutions", root / "assignments", check=True):
         if item.status != "unchanged":
             note(Finding(f"release · {item.path.name}", False, f"{item.status}: run `grader release`"))
     note(Finding("release", not findings, "assignments/ is in sync with solutions/" if not findings else ""))
+    stale = [item for item in build_bundle(config, check=True) if item.status != "unchanged"]
+    for item in stale:
+        rel = item.path.relative_to(root).as_posix()
+        note(Finding(f"bundle · {rel}", False, f"{item.status}: run `grader release`"))
+    in_sync = f"{BUNDLE.as_posix()}/ is in sync with solutions/ and the grader"
+    note(Finding("bundle", not stale, f"{len(stale)} file(s) out of sync" if stale else in_sync))
 
     ids = [aid for aid in config.assignments if aid in declared]
     for aid in sorted(set(config.assignments) - set(declared)):
@@ -138,9 +148,12 @@ def validate(config: CourseConfig, *, jobs: int = 1,
                 jobs_list.append((name, path, aid, planted, name.startswith("declared")))
 
         def run(job: tuple[str, Path, str, dict[str, str], bool]) -> SubmissionResult:
-            _, path, aid, _, _ = job
+            # The mutants import their variants from the grader package, which the sandbox hides; they
+            # are the course's own code, so they run unconfined. Solutions and templates run as
+            # submissions do, which also proves they work inside the sandbox.
+            kind, path, aid, _, _ = job
             return grade_notebook(path, student="validate", assignment=declared[aid], prepared=prepared[aid],
-                                  config=config)
+                                  config=config, isolation=confined if kind in ("solution", "template") else "none")
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for job, result in zip(jobs_list, pool.map(run, jobs_list)):

@@ -13,6 +13,7 @@ import pytest
 from grader.config import load_config
 from grader.execute import execute_cells, kernel
 from grader.faces import ensure_faces
+from grader.sandbox import Confinement
 from grader.release import BEGIN, END, release, released_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +39,10 @@ def run(path: Path, faces_dir: Path, name: str):
     limits = CONFIG.limits_for(name)
     nb = nbformat.read(path, as_version=4)
     cells = [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
-    env = {**os.environ, "FACES_DIR": str(faces_dir), "MPLBACKEND": "agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with kernel(path.parent, env) as session:
+    env = {**os.environ, "FACES_DIR": str(faces_dir), "MPLBACKEND": "agg", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": str(ROOT / "dist" / "student")}  # the self-check the notebooks import
+    # The course's own notebooks, run in place (the sandbox is exercised by the grading tests).
+    with kernel(Confinement(path.parent, env)) as session:
         execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
                                   notebook_timeout=limits.notebook_timeout)
     return nb, execution

@@ -189,6 +189,7 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
 ASSIGNMENT = Assignment(
     id="01-convolution",
     aliases=("卷积",),
+    preload=("numpy", "matplotlib.pyplot"),
     questions=(
         Question(
             "conv2d",

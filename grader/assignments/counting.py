@@ -154,6 +154,7 @@ def _forward_cases(rng: np.random.Generator) -> list[Case]:
 ASSIGNMENT = Assignment(
     id="03-parameter-counting",
     aliases=("参数个数", "参数", "counting"),
+    preload=("numpy", "keras"),
     questions=(
         Question("conv2d_params", ref.conv2d_params, (Group("course example", _public_counts("conv"), public=True),
                                                            Group("conv layers", _conv_param_cases)), (

@@ -179,6 +179,7 @@ def _spp_cases(rng: np.random.Generator) -> list[Case]:
 ASSIGNMENT = Assignment(
     id="02-pooling",
     aliases=("池化",),
+    preload=("numpy", "matplotlib.pyplot"),
     questions=(
         Question(
             "max_pool2d",

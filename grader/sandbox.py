@@ -1,0 +1,259 @@
+"""Confining a student's kernel: what it can see, what it can use, and that nothing of it survives.
+
+A submission's kernel is launched as ``confine → bwrap → ipykernel`` (see :mod:`grader.confine`):
+
+* **Sight** (bubblewrap, Linux). The kernel gets a new, empty root with only the system directories
+  (``/usr``, ``/etc``, ``/lib*``), the Python installation it runs on, the data it is meant to read
+  (the training faces) read-only, and its scratch folder as the only writable place; ``/tmp`` is a
+  fresh tmpfs. The course repository, ``solutions/``, ``course.toml``, the grader's source, the
+  held-out data, the gradebook and the other submissions are simply not there: a whitelist rather
+  than a tmpfs over each instructor path we would have to remember. Every namespace is unshared —
+  no network, and a pid namespace so ``/proc/<grader pid>/root`` cannot reach around the mounts —
+  all capabilities are dropped, the environment is cleared to the allow-list the grader passes, and
+  ``--die-with-parent``/``--new-session`` tie the kernel to the grader and cut it from the terminal.
+  The kernel talks to the grader over unix sockets (the ``ipc`` transport) in a folder bound into
+  the sandbox: TCP on loopback does not cross a network namespace.
+* **Use.** The address space and CPU time of each process are limited (``setrlimit``), and where a
+  cgroup can be made (root, or a delegated cgroup v2) the whole tree's memory and number of tasks.
+* **End.** When a submission is done, every process left in its cgroup is killed; with bubblewrap
+  the pid namespace dies with the kernel anyway.
+
+Without bubblewrap (macOS, a laptop without it) grading still works with the limits that can be set;
+:func:`isolation` warns once and results record ``"sandbox": "none"``. ``--sandbox required`` turns
+that into an error, for CI.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["Confinement", "Isolation", "SandboxUnavailable", "confined", "isolation"]
+
+log = logging.getLogger(__name__)
+
+Isolation = Literal["bwrap", "none"]
+
+_SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_CGROUP_PARENT = "cnn-grader"
+
+
+class SandboxUnavailable(RuntimeError):
+    """``--sandbox required`` and bubblewrap cannot run here; the message says why."""
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """Everything that decides the kernel's world, built per submission by :mod:`grader.grade`."""
+
+    scratch: Path
+    env: Mapping[str, str]
+    readable: tuple[Path, ...] = ()
+    memory_mb: int = 4096
+    cpu_time: float = 1800.0
+    processes: int = 512
+    isolation: Isolation = "none"
+
+
+# -- is bubblewrap usable? --------------------------------------------------------------------------
+@functools.cache
+def _bwrap_problem() -> str | None:
+    """Why bubblewrap cannot confine a kernel here, or None. Tried once per process: installed is
+    not enough (a container may forbid the namespaces it needs)."""
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    trial = [path, *_system_binds(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+             "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        done = subprocess.run(trial, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap does not start: {exc}"
+    if done.returncode != 0:
+        return f"bubblewrap cannot create its namespaces here: {done.stderr.strip()[:200]}"
+    return None
+
+
+@functools.cache
+def _warn_once(problem: str) -> None:
+    log.warning("grading WITHOUT a sandbox: %s. Student code can read what you can read; "
+                "use --sandbox required to make this an error.", problem)
+
+
+def isolation(required: bool = False) -> Isolation:
+    """``"bwrap"`` when the sandbox works here; otherwise ``"none"`` with one warning per run, or
+    :class:`SandboxUnavailable` when the caller requires it."""
+    problem = _bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if required:
+        raise SandboxUnavailable(f"--sandbox required: {problem}")
+    _warn_once(problem)
+    return "none"
+
+
+# -- the bubblewrap command -------------------------------------------------------------------------
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for name in _SYSTEM_DIRS:
+        if os.path.islink(name):  # merged /usr: /bin -> usr/bin
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    return args
+
+
+def _python_dirs() -> list[Path]:
+    """The interpreter and its packages (a venv, its base installation, user site-packages)."""
+    candidates = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  *site.getsitepackages(), site.getusersitepackages()]
+    return _outermost(Path(p) for p in candidates if p and os.path.isdir(p) and not p.startswith(_SYSTEM_DIRS))
+
+
+def _outermost(paths: Iterable[Path]) -> list[Path]:
+    """Drop paths inside another one of the list (binding the outer one shows them already)."""
+    kept: list[Path] = []
+    for path in sorted({p.resolve() for p in paths}, key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(outer) for outer in kept):
+            kept.append(path)
+    return kept
+
+
+def _hidden_source(visible: list[Path]) -> list[Path]:
+    """The grader's own package (with the reference answers) when an installation would show it."""
+    package = Path(__file__).resolve().parent
+    return [package] if any(package.is_relative_to(v) for v in visible) else []
+
+
+def bwrap_argv(c: Confinement, sockets: Path) -> list[str]:
+    """The ``bwrap ... --`` prefix for a kernel confined as :class:`Confinement` says."""
+    path = shutil.which("bwrap")
+    assert path is not None, "isolation() said bubblewrap works"
+    python = _python_dirs()
+    argv = [path, *_system_binds()]
+    for folder in python:
+        argv += ["--ro-bind", str(folder), str(folder)]
+    for folder in _hidden_source(python):
+        argv += ["--tmpfs", str(folder)]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for folder in c.readable:
+        argv += ["--ro-bind-try", str(folder), str(folder)]
+    argv += ["--bind", str(c.scratch), str(c.scratch), "--bind", str(sockets), str(sockets), "--remount-ro", "/"]
+    argv += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+    for key, value in c.env.items():
+        argv += ["--setenv", key, value]
+    return [*argv, "--chdir", str(c.scratch), "--"]
+
+
+# -- cgroups: limits on the whole tree, and the kill at the end -----------------------------------
+class Cgroup:
+    """One kernel's cgroup (v2, or the v1 ``pids``+``memory`` pair); :meth:`kill` empties it."""
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+
+    @classmethod
+    def create(cls, memory_mb: int, processes: int) -> Cgroup | None:
+        """A fresh cgroup with the limits, or None where this process may not make one."""
+        name = uuid.uuid4().hex[:12]
+        limits = {"pids.max": str(processes), "memory.max": str(memory_mb * 1024 * 1024),
+                  "memory.limit_in_bytes": str(memory_mb * 1024 * 1024)}
+        if (_CGROUP_ROOT / "cgroup.controllers").exists():
+            wanted = {_CGROUP_ROOT / _CGROUP_PARENT / name: ("pids.max", "memory.max")}
+        else:
+            wanted = {_CGROUP_ROOT / "pids" / _CGROUP_PARENT / name: ("pids.max",),
+                      _CGROUP_ROOT / "memory" / _CGROUP_PARENT / name: ("memory.limit_in_bytes",)}
+        made = []
+        for folder, files in wanted.items():
+            try:
+                _make_cgroup(folder)
+                for file in files:
+                    (folder / file).write_text(limits[file], encoding="ascii")
+            except OSError as exc:
+                log.debug("no cgroup at %s: %s", folder, exc)
+                _remove(folder)
+                continue
+            made.append(folder)
+        return cls(made) if made else None
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for folder in self.dirs:
+            try:
+                found |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
+            except OSError:
+                continue
+        return found
+
+    def kill(self, patience: float = 5.0) -> None:
+        """SIGKILL every process in the cgroup, again until none is left (a fork bomb refills)."""
+        deadline = time.monotonic() + patience
+        while (pids := self.pids()) and time.monotonic() < deadline:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill()
+        for folder in self.dirs:
+            _remove(folder)
+
+
+def _make_cgroup(folder: Path) -> None:
+    parent = folder.parent
+    if not parent.exists():
+        parent.mkdir(exist_ok=True)
+        if (_CGROUP_ROOT / "cgroup.controllers").exists():  # v2: give our children the controllers
+            (parent / "cgroup.subtree_control").write_text("+pids +memory", encoding="ascii")
+    folder.mkdir()
+
+
+def _remove(folder: Path) -> None:
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:  # still busy for a moment after the last process died
+            time.sleep(0.02)
+    log.debug("could not remove cgroup %s", folder)
+
+
+# -- putting it together ----------------------------------------------------------------------------
+@contextmanager
+def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup | None]]:
+    """The command prefix that launches a kernel confined as ``c``, and its cgroup (if any), whose
+    processes are all killed on exit."""
+    cgroup = Cgroup.create(c.memory_mb, c.processes)
+    prefix = [sys.executable, "-m", "grader.confine", "--memory-mb", str(c.memory_mb),
+              "--cpu-time", str(c.cpu_time)]
+    for folder in cgroup.dirs if cgroup else ():
+        prefix += ["--cgroup", str(folder)]
+    prefix.append("--")
+    if c.isolation == "bwrap":
+        prefix += bwrap_argv(c, sockets)
+    try:
+        yield prefix, cgroup
+    finally:
+        if cgroup is not None:
+            cgroup.remove()

@@ -1,0 +1,135 @@
+"""Nothing lost: a grader killed halfway or stopped with Ctrl-C keeps what it did, and a rerun
+finishes the class with exactly one correct result per submission and no kernel left behind."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
+
+from grader.gradebook import GRADEBOOK_FILE, GRADES_CSV, RESULTS_DIR
+
+from .conftest import ASSIGNMENT, course_copy, processes_mentioning, write_notebook
+
+STUDENTS = [f"student{i}" for i in range(6)]
+# conv2d alone: 20 points; each student's notebook differs (a comment), so each has its own hash.
+SCORE = 20
+
+
+def quick_class(base: Path) -> tuple[Path, Path]:
+    """Six quick submissions (one small cell each) and a course copy; returns (submissions, toml)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    submissions = base / "submissions"
+    for student in STUDENTS:
+        nb = new_notebook(cells=[new_code_cell(f"# {student}\n{CORRECT_CONV2D}\nimport time\ntime.sleep(0.5)")])
+        write_notebook(submissions / student / f"{ASSIGNMENT}.ipynb", nbformat.from_dict(nb))
+    return submissions, course_copy(base / "course")
+
+
+def start_grader(base: Path, submissions: Path, toml: Path) -> subprocess.Popen[bytes]:
+    """``grader grade`` in its own process group, its temporary folders below ``base``."""
+    (base / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(base / "tmp"), "COLUMNS": "120"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "grader.cli", "--course", str(toml), "grade", str(submissions),
+         "--out", str(base / "out"), "--jobs", "1"],
+        cwd=base, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def wait_for_results(out: Path, count: int, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list((out / RESULTS_DIR).glob("*/*.json"))) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"fewer than {count} results after {timeout} s"
+        time.sleep(0.05)
+
+
+def wait_gone(base: Path, timeout: float = 15) -> list[tuple[int, str]]:
+    """The run's processes still alive after ``timeout`` seconds (kernels die with their grader)."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_mentioning(str(base))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return left
+
+
+def assert_complete(out: Path, submissions: Path) -> None:
+    """One readable, correct result per submission; one gradebook row each; no temporary files."""
+    files = sorted((out / RESULTS_DIR).rglob("*"))
+    results = [p for p in files if p.is_file()]
+    assert [p.relative_to(out / RESULTS_DIR).as_posix() for p in results] == [
+        f"{s}/{ASSIGNMENT}.json" for s in STUDENTS]
+    for path in results:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        student = data["grader"]["student"]
+        notebook = (submissions / student / f"{ASSIGNMENT}.ipynb").read_bytes()
+        import hashlib
+
+        assert data["grader"]["submission_sha256"] == hashlib.sha256(notebook).hexdigest()
+        assert data["score"] == SCORE and data["max_score"] == 100, (student, data["score"])
+    with sqlite3.connect(out / GRADEBOOK_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        rows = db.execute("SELECT student, assignment, score FROM submissions ORDER BY student").fetchall()
+    assert rows == [(s, ASSIGNMENT, SCORE) for s in STUDENTS]
+    with open(out / GRADES_CSV, encoding="utf-8-sig", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(row["student"], row[ASSIGNMENT]) for row in table] == [(s, str(SCORE)) for s in STUDENTS]
+    leftovers = [p for p in out.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".")]
+    assert leftovers == [], leftovers
+
+
+@pytest.mark.slow
+def test_sigkill_halfway_then_rerun_gives_exactly_one_result_each(tmp_path: Path) -> None:
+    submissions, toml = quick_class(tmp_path)
+    out = tmp_path / "out"
+    first = start_grader(tmp_path, submissions, toml)
+    try:
+        wait_for_results(out, 2, first)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.communicate()
+    done = len(list((out / RESULTS_DIR).glob("*/*.json")))
+    assert 2 <= done < len(STUDENTS), "killed halfway"
+    assert wait_gone(tmp_path) == [], "the killed grader's kernel outlived it"
+
+    second = start_grader(tmp_path, submissions, toml)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err.decode()
+    assert f"{done} submission(s) unchanged since the last run" in " ".join(err.decode().split())
+    assert_complete(out, submissions)
+    assert wait_gone(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_promptly_keeps_results_and_leaves_no_kernel(tmp_path: Path) -> None:
+    submissions, toml = quick_class(tmp_path)
+    out = tmp_path / "out"
+    proc = start_grader(tmp_path, submissions, toml)
+    wait_for_results(out, 2, proc)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+    interrupted = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    stopped = time.monotonic() - interrupted
+    text = err.decode()
+    assert proc.returncode == 130 and stopped < 15, (proc.returncode, stopped, text)
+    assert "Traceback" not in text and "interrupted" in text, text
+    assert len(text.strip().splitlines()) <= 3, text
+    kept = sorted(p.parent.name for p in (out / RESULTS_DIR).glob("*/*.json"))
+    assert len(kept) >= 2 and len(kept) < len(STUDENTS), kept
+    for path in (out / RESULTS_DIR).glob("*/*.json"):
+        assert json.loads(path.read_text(encoding="utf-8"))["score"] == SCORE
+    assert wait_gone(tmp_path) == [], "a kernel outlived the interrupted grader"
+    with sqlite3.connect(out / GRADEBOOK_FILE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert sorted(r[0] for r in db.execute("SELECT student FROM submissions")) == kept

@@ -1,0 +1,129 @@
+"""How the sandbox is set up: the bubblewrap command, the limits launcher, the cgroup, the fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox
+from grader.assignments import course_assignments
+from grader.grade import grade_notebook, prepare
+from grader.sandbox import Cgroup, Confinement, SandboxUnavailable
+
+from .conftest import ASSIGNMENT, BASELINE, ROOT, load_course
+
+needs_bwrap = pytest.mark.skipif(not os.environ.get("CI") and sandbox.isolation() != "bwrap",
+                                 reason="bubblewrap is not usable here (CI installs it)")
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without bubblewrap (a TA's laptop)."""
+    monkeypatch.setattr(sandbox, "_bwrap_problem", lambda: "bubblewrap is not installed")
+    sandbox._warn_once.cache_clear()
+
+
+def test_required_sandbox_without_bubblewrap_is_an_error_that_says_why(no_bwrap: None) -> None:
+    with pytest.raises(SandboxUnavailable, match="--sandbox required: bubblewrap is not installed"):
+        sandbox.isolation(required=True)
+
+
+def test_without_bubblewrap_grading_works_warns_once_and_records_none(
+        no_bwrap: None, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = load_course(tmp_path / "course")
+    assignment = course_assignments()[ASSIGNMENT]
+    prepared = prepare(assignment, config)
+    with caplog.at_level(logging.WARNING, logger="grader.sandbox"):
+        results = [grade_notebook(BASELINE, student=s, assignment=assignment, prepared=prepared, config=config)
+                   for s in ("a", "b")]
+    assert [(r.score, r.sandbox) for r in results] == [(100, "none"), (100, "none")]
+    assert results[0].to_json()["grader"]["sandbox"] == "none"
+    warnings = [r.getMessage() for r in caplog.records if "WITHOUT a sandbox" in r.getMessage()]
+    assert len(warnings) == 1 and "bubblewrap is not installed" in warnings[0]
+
+
+@needs_bwrap
+def test_bubblewrap_command_shows_no_instructor_path_and_drops_everything(tmp_path: Path) -> None:
+    scratch = tmp_path / "work"
+    scratch.mkdir()
+    c = Confinement(scratch, {"HOME": str(scratch), "PATH": "/usr/bin"}, (ROOT / "data" / "faces" / "train",),
+                    isolation="bwrap")
+    argv = sandbox.bwrap_argv(c, tmp_path / "sockets")
+    for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--remount-ro"):
+        assert flag in argv
+    assert argv[argv.index("--cap-drop") + 1] == "ALL"
+    assert "--share-net" not in argv
+    binds = [argv[i + 1] for i, a in enumerate(argv) if a in ("--bind", "--ro-bind", "--ro-bind-try")]
+    for bound in map(Path, binds):  # the course is never bound; only its venv and training faces
+        assert not (ROOT.is_relative_to(bound)), f"{bound} shows the course repository"
+        assert bound.name != "grader" and not (bound / "course.toml").exists()
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"] == [str(scratch), str(tmp_path / "sockets")]
+
+
+def _confined(*args: str, code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader.confine", *args, "--", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_launcher_sets_the_address_space_and_cpu_limits() -> None:
+    done = _confined("--memory-mb", "700", "--cpu-time", "30", code=(
+        "import resource as r; print(r.getrlimit(r.RLIMIT_AS)[0], r.getrlimit(r.RLIMIT_CPU)[0], "
+        "r.getrlimit(r.RLIMIT_CORE)[0])"))
+    assert done.stdout.split() == [str(700 * 1024 * 1024), "30", "0"], done.stderr
+
+
+def test_cpu_time_limit_stops_a_spinning_process() -> None:
+    started = time.monotonic()
+    done = _confined("--memory-mb", "700", "--cpu-time", "1", code="while True: pass")
+    assert done.returncode in (-signal.SIGXCPU, -signal.SIGKILL)
+    assert time.monotonic() - started < 30
+
+
+def test_memory_limit_refuses_a_large_allocation() -> None:
+    done = _confined("--memory-mb", "400", "--cpu-time", "30",
+                     code="import numpy as np\ntry:\n    np.ones((20_000, 20_000))\nexcept MemoryError:\n    print('refused')")
+    assert done.stdout.strip() == "refused", done.stderr
+
+
+def test_cgroup_kill_leaves_no_process_even_one_that_left_the_session() -> None:
+    cgroup = Cgroup.create(memory_mb=512, processes=32)
+    if cgroup is None:
+        if os.geteuid() == 0 and os.environ.get("CI"):
+            pytest.fail("root in CI but no cgroup could be made")
+        pytest.skip("no writable cgroup here")
+    try:
+        args = [f"--cgroup={d}" for d in cgroup.dirs]
+        leader = subprocess.Popen([sys.executable, "-m", "grader.confine", "--memory-mb", "512", "--cpu-time", "60",
+                                   *args, "--", "sh", "-c", "setsid sleep 876543 & sleep 876543"])
+        deadline = time.monotonic() + 10
+        while len(cgroup.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(cgroup.pids()) >= 2
+        cgroup.kill()
+        assert cgroup.pids() == set()
+        leader.wait(timeout=5)
+    finally:
+        cgroup.remove()
+    assert all(not Path(d).exists() for d in cgroup.dirs)
+
+
+def test_cli_sandbox_required_stops_before_grading_when_bubblewrap_is_missing(
+        no_bwrap: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    course = load_course(tmp_path / "course").path
+    subs = tmp_path / "subs" / "li_hua"
+    subs.mkdir(parents=True)
+    (subs / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
+    status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+                   "--sandbox", "required"])
+    assert status == 2
+    assert "--sandbox required: bubblewrap is not installed" in capsys.readouterr().err
+    assert not list((tmp_path / "out").rglob("*.json"))  # nothing graded unconfined
