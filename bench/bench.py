@@ -9,13 +9,15 @@ measures in one run on this machine:
 - per-notebook time for the NumPy notebooks and the gender notebook separately.
 
 Prints a table with ratios to the floor and writes it as JSON (``--json``). It is a script, not a
-test: timings are reported, never asserted.
+test: timings are reported, never asserted. ``--scale 1000`` instead grades 1,000 quick submissions
+(the 02-pooling template) with ``--jobs 2`` and reports the grader's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -62,10 +64,14 @@ print(json.dumps(times))
 UNBOUNDED = ("chen_jie", "sun_mei")
 
 
-def build_class(target: Path, size: int, gender: bool) -> list[Path]:
-    """``size`` submissions: the example notebooks round-robin, each under a new student name."""
-    notebooks = sorted(p for p in EXAMPLES.glob("*/*.ipynb")
-                       if p.parent.name not in UNBOUNDED and (gender or "04-gender" not in p.name))
+def build_class(target: Path, size: int, kind: str) -> list[Path]:
+    """``size`` submissions: the example notebooks of ``kind`` (numpy, gender or all) round-robin,
+    each under a new student name."""
+    def wanted(path: Path) -> bool:
+        gender = "04-gender" in path.name
+        return path.parent.name not in UNBOUNDED and kind in ("all", "gender" if gender else "numpy")
+
+    notebooks = sorted(p for p in EXAMPLES.glob("*/*.ipynb") if wanted(p))
     made = []
     for i in range(size):
         source = notebooks[i % len(notebooks)]
@@ -76,8 +82,29 @@ def build_class(target: Path, size: int, gender: bool) -> list[Path]:
     return made
 
 
+def scale_class(target: Path, size: int) -> None:
+    """``size`` copies of the released 02-pooling template: every cell and call fails fast, so the
+    run measures the grader's own memory per submission rather than the notebooks' work."""
+    template = ROOT / "assignments" / "02-pooling.ipynb"
+    for i in range(size):
+        dest = target / f"s{i:05d}" / template.name
+        dest.parent.mkdir(parents=True)
+        shutil.copy(template, dest)
+
+
+def scale(size: int, course: str) -> None:
+    """Issue 8's memory target: the grader's peak RSS over a class of ``size`` submissions."""
+    with tempfile.TemporaryDirectory(prefix="cnn-grader-scale-") as tmp:
+        scale_class(Path(tmp) / "class", size)
+        run = python(GRADE, course, str(Path(tmp) / "class"), str(Path(tmp) / "out"), "2")
+    print(f"{size} submissions (02-pooling template), --jobs 2: {run['seconds']:.0f} s, "
+          f"grader peak RSS {run['rss_mb']:.0f} MB, TensorFlow in the grader process: {run['tensorflow']}")
+
+
 def python(code: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    # The bare notebooks find the training faces as the grader's kernels do (the grader sets it itself).
+    env = {**os.environ, "FACES_DIR": str(ROOT / "data" / "faces" / "train")}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env)
     if done.returncode != 0:
         sys.exit(f"benchmark step failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -86,13 +113,18 @@ def python(code: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=60, help="submissions in the class (default 60)")
-    parser.add_argument("--no-gender", action="store_true", help="leave out the gender notebooks (fast)")
+    parser.add_argument("--kind", choices=("all", "numpy", "gender"), default="all",
+                        help="which example notebooks make up the class (default all)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="instead: the grader's peak RSS over N quick submissions (e.g. 1000)")
     args = parser.parse_args()
     course = str(ROOT / "course.toml")
+    if args.scale:
+        return scale(args.scale, course)
     with tempfile.TemporaryDirectory(prefix="cnn-grader-bench-") as tmp:
         work = Path(tmp)
-        notebooks = build_class(work / "class", args.n, gender=not args.no_gender)
+        notebooks = build_class(work / "class", args.n, args.kind)
         floor = python(FLOOR, *map(str, notebooks))
         one = python(GRADE, course, str(work / "class"), str(work / "out1"), "1")
         two = python(GRADE, course, str(work / "class"), str(work / "out2"), "2")
@@ -107,6 +139,7 @@ def main() -> None:
     floor_total = sum(floor.values())
     report = {
         "submissions": args.n,
+        "kind": args.kind,
         "floor_seconds": floor_total,
         "jobs1_seconds": one["seconds"],
         "jobs2_seconds": two["seconds"],

@@ -19,7 +19,7 @@ from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_conf
 from .release import ReleaseError, release
 from .report import ReportError
 from .results import SubmissionResult, TestResult
-from .sandbox import SandboxUnavailable
+from .sandbox import SandboxUnavailable, isolation
 from .spec import SpecError
 
 __all__ = ["main"]
@@ -92,7 +92,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     checked = [pq for pq in prepared if pq.groups and pq.question.reference is not None]
     tests: Sequence[TestResult] = ()
     if checked:
-        result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config)
+        result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config,
+                                isolation=isolation(args.sandbox == "required"))
         tests = result.tests
         for note in result.notes:
             print(note, file=sys.stderr)
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("notebook", help="a notebook (its file name tells the assignment)")
     chk.add_argument("--assignment", help="treat the notebook as this assignment id")
     chk.add_argument("--lang", choices=LANGUAGES, help="language of the summary (default: course.toml)")
+    _sandbox_option(chk)
     chk.set_defaults(run=cmd_check)
 
     grade = verbs.add_parser("grade", help="grade a folder (or .zip) of submitted notebooks")
