@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
+from .execute import KernelStartError
 from .release import ReleaseError, release
 from .report import ReportError
 from .results import SubmissionResult, TestResult
@@ -274,8 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, FileNotFoundError,
-            ValueError) as exc:
+    except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, KernelStartError,
+            FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -36,7 +36,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from .sandbox import Cgroup, Confinement, confined
 
-__all__ = ["CellRun", "Execution", "Kernel", "Launch", "Outcome", "execute_cells", "kernel", "recover"]
+__all__ = ["CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "execute_cells", "kernel",
+           "recover"]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,11 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+class KernelStartError(RuntimeError):
+    """No kernel could be started at all: a fault of this machine's setup, reported as such rather
+    than graded (every submission would get it)."""
+
+
 class Launch:
     """A confined kernel process on its way up: its folder (kernelspec, sockets), its cgroup and its
     started kernel manager. Launching is split from connecting so that :class:`KernelPool` can do it
@@ -226,7 +232,11 @@ class Kernel:
             on_cell_executed=self._keep_reply,
             on_cell_error=self._keep_reply,
         )
-        self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
+        try:
+            self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
+        except RuntimeError as exc:  # before any student code runs: the machine's problem, not a grade
+            raise KernelStartError(f"the grading kernel did not start ({self.confinement.isolation} sandbox): "
+                                   f"{exc}") from exc
         self._client = client
 
     def stop(self) -> None:

@@ -30,11 +30,11 @@ from .compare import compare
 from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .execute import CellRun, Execution, Kernel, Launch, execute_cells, kernel, recover
-from .harness import HARNESS_SOURCE, Answer, KerasFile, call_source, discard, read_answer, write_call
+from .harness import HARNESS_SOURCE, VALUE, Answer, KerasFile, call_source, discard, read_answer, write_call
 from . import sandbox
 from .results import Failure, SubmissionResult, TestResult, excerpt
 from .sandbox import Confinement, Isolation
-from .spec import Assignment, Case, Group, Question, group_rng
+from .spec import Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "prepare"]
 
@@ -114,13 +114,22 @@ class _Caller:
         self.session, self.scratch, self.replay, self.models = session, scratch, replay, models
         self.limits, self.config = limits, config
         self.broken: dict[str, tuple[Answer, str]] = {}
+        self.variables: dict[str, tuple[Answer, str]] = {}
         self.install()
 
     def install(self) -> None:
         self.session.run(HARNESS_SOURCE, self.limits.cell_timeout)
 
     def call(self, function: str, case: Case) -> tuple[Answer, str]:
-        return self.call_all(function, [case])[0]
+        """One call. Fetching a notebook variable (the trained ``model``) is done once per
+        submission: saving a Keras model again would cost seconds and give the same file."""
+        variable = case.args[0].name if function == VALUE and case.args and isinstance(case.args[0], Var) else None
+        if variable in self.variables:
+            return self.variables[variable]
+        result = self.call_all(function, [case])[0]
+        if variable is not None:
+            self.variables[variable] = result
+        return result
 
     def call_all(self, function: str, cases: Sequence[Case]) -> list[tuple[Answer, str]]:
         """Call ``function`` on each case in one round trip to the kernel, each call under its own

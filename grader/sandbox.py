@@ -146,12 +146,13 @@ def bwrap_argv(c: Confinement, sockets: Path) -> list[str]:
     path = shutil.which("bwrap")
     assert path is not None, "isolation() said bubblewrap works"
     python = _python_dirs()
-    argv = [path, *_system_binds()]
+    # Mounts apply in order: the private /tmp first, so that a venv or a course living under /tmp
+    # is bound on top of it rather than hidden by it.
+    argv = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for folder in python:
         argv += ["--ro-bind", str(folder), str(folder)]
     for folder in _hidden_source(python):
         argv += ["--tmpfs", str(folder)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for folder in c.readable:
         argv += ["--ro-bind-try", str(folder), str(folder)]
     argv += ["--bind", str(c.scratch), str(c.scratch), "--bind", str(sockets), str(sockets), "--remount-ro", "/"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,29 @@ def _inspected(fetch: Fetch, function: str, case: Case, *, evaluate: Path | None
     file, problem = _model(fetch, function, case)
     if file is None:
         return Verdict(0.0, problem, kind=missing)
-    report = inspect_model(file.path, evaluate=evaluate)
+    report = _inspect(file.path, evaluate)
     return Verdict(0.0, report["error"], kind="error") if "error" in report else report
+
+
+_REPORTS: dict[tuple[Path, int, int, Path | None], ModelReport] = {}
+_REPORTS_LOCK = threading.Lock()  # the jobs' threads share it
+
+
+def _inspect(path: Path, evaluate: Path | None) -> ModelReport:
+    """The inspector's report, once per model file: param_report and accuracy look at the same
+    trained ``model`` (one fetch, see grader.grade), and each inspection starts TensorFlow in a new
+    process. Keyed by the file's identity too, since a later submission's temporary path may repeat."""
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size, evaluate)
+    with _REPORTS_LOCK:
+        report = _REPORTS.get(key)
+    if report is None:
+        report = inspect_model(path, evaluate=evaluate)
+        with _REPORTS_LOCK:
+            if len(_REPORTS) >= 8:  # the models of the submissions being graded, no more
+                _REPORTS.pop(next(iter(_REPORTS)))
+            _REPORTS[key] = report
+    return report
 
 
 def _output(report: ModelReport) -> dict[str, Any]:
@@ -108,7 +130,7 @@ def _assess_architecture(fetch: Fetch, case: Case, config: CourseConfig) -> Verd
 
 
 def _assess_param_report(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    report = _inspected(fetch, VALUE, Case((Var("model"),)), missing="missing")
+    report = _inspected(fetch, VALUE, Case((Var("model"),)), evaluate=config.faces.heldout_dir, missing="missing")
     if isinstance(report, Verdict):
         return report
     answer = fetch("param_report", case)
@@ -127,7 +149,10 @@ def _assess_accuracy(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
     report = _inspected(fetch, VALUE, case, evaluate=config.faces.heldout_dir, missing="missing")
     if isinstance(report, Verdict):
         return report
-    accuracy, n = report["evaluation"]["accuracy"], report["evaluation"]["n"]
+    evaluation = report["evaluation"]
+    if "error" in evaluation:
+        return Verdict(0.0, evaluation["error"], kind="error")
+    accuracy, n = evaluation["accuracy"], evaluation["n"]
     low, high = config.faces.accuracy_zero, config.faces.accuracy_full
     fraction = (accuracy - low) / (high - low)
     message = f"held-out accuracy {accuracy:.3f} on {n} images (0 points at {low:.2f}, full points from {high:.2f})"

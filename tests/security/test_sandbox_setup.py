@@ -127,3 +127,31 @@ def test_cli_sandbox_required_stops_before_grading_when_bubblewrap_is_missing(
     assert status == 2
     assert "--sandbox required: bubblewrap is not installed" in capsys.readouterr().err
     assert not list((tmp_path / "out").rglob("*.json"))  # nothing graded unconfined
+
+
+def test_private_tmp_comes_before_the_python_installation_so_a_venv_under_tmp_stays_visible(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone under /tmp (CI checkouts often are) has its venv there: binding it before the private
+    /tmp would hide it, and no kernel could start."""
+    venv = Path("/tmp/course-checkout/.venv")
+    monkeypatch.setattr(sandbox, "_python_dirs", lambda: [venv])
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    argv = sandbox.bwrap_argv(Confinement(tmp_path, {}, isolation="bwrap"), tmp_path / "sockets")
+    mounts = [(a, argv[i + 1]) for i, a in enumerate(argv) if a in ("--tmpfs", "--ro-bind")]
+    assert mounts.index(("--tmpfs", "/tmp")) < mounts.index(("--ro-bind", str(venv)))
+
+
+def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    monkeypatch.setattr(sandbox, "_bwrap_problem", lambda: None)
+    monkeypatch.setattr(sandbox, "bwrap_argv", lambda c, sockets: ["false", "--"])  # a sandbox that cannot run
+    course = load_course(tmp_path / "course").path
+    subs = tmp_path / "subs" / "li_hua"
+    subs.mkdir(parents=True)
+    (subs / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
+    status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err
+    assert not list((tmp_path / "out").rglob("*.json"))  # no zero was recorded for the student
