@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,6 +26,7 @@ from .grade import PreparedQuestion, Workspace, grade_notebook, prepare
 from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
 from .pool import WarmPool
 from .results import SubmissionResult
+from .sandbox import Isolation
 from .spec import Assignment
 from .submissions import Submission, Unrecognised, find_submissions
 
@@ -81,6 +82,48 @@ def _grade_warm(warm: WarmPool[str, Workspace], sub: Submission, assignment: Ass
                           source=sub.source, files=sub.folder, workspace=warm.take(sub.assignment))
 
 
+Submit = Callable[[Submission], "Future[SubmissionResult]"]
+
+
+@contextmanager
+def _submitter(todo: Sequence[Submission], declared: Mapping[str, Assignment],
+               prepared: Mapping[str, Sequence[PreparedQuestion]], config: CourseConfig, jobs: int,
+               executor: Executor | None, isolation: Isolation | None, require_sandbox: bool) -> Iterator[Submit]:
+    """How a submission is sent off: to this machine's ``jobs`` threads, each job's next kernel
+    launched ahead, or to the executor's workers (a Dask cluster) as a Task carrying its files."""
+    if executor is not None:
+        from .distributed import Task, grade_task  # it imports this module
+
+        yield lambda sub: executor.submit(grade_task, Task.of(sub, config, require_sandbox))
+        return
+    assert isolation is not None
+    def launch(aid: str) -> Workspace:
+        return Workspace(declared[aid], config, isolation)
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool, \
+            WarmPool(launch, [sub.assignment for sub in todo], ahead=max(1, jobs)) as warm:
+        yield lambda sub: pool.submit(_grade_warm, warm, sub, declared[sub.assignment], prepared[sub.assignment],
+                                      config)
+
+
+def _collect(pending: Mapping[Future[SubmissionResult], Submission],
+             keep: Callable[[Submission, SubmissionResult], None]) -> None:
+    """Record each result as it arrives. On Ctrl-C: start nothing new, keep what the submissions
+    being graded come to (their kernels shut down through their own context managers), then stop."""
+    kept: set[Future[SubmissionResult]] = set()
+
+    def drain(futures: Iterable[Future[SubmissionResult]]) -> None:
+        for future in as_completed(futures):
+            keep(pending[future], future.result())
+            kept.add(future)
+
+    try:
+        drain(pending)
+    except KeyboardInterrupt:
+        drain([f for f in pending if f not in kept and not f.cancel()])
+        raise
+
+
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
                 jobs: int = 1, executor: Executor | None = None, require_sandbox: bool = False,
                 on_start: Callable[[int], None] = lambda total: None,
@@ -113,9 +156,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
             ensure_synthetic_faces(config)
         prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
         key = config_hash(config.path, extra=f"seed={config.seed};code={code_fingerprint()}")
-        local = executor is None
-        isolation = sandbox.isolation(require_sandbox) if local else "none"  # workers decide for themselves
-        with Gradebook(out_dir) as book, ThreadPoolExecutor(max(1, jobs)) if local else nullcontext(executor) as pool:
+        isolation = sandbox.isolation(require_sandbox) if executor is None else None  # workers decide theirs
+        with Gradebook(out_dir) as book:
             todo = []
             for sub in gradable:
                 result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
@@ -124,35 +166,12 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
                     continue
                 run.cached += 1
                 _keep(book, out_dir, run, sub, "cached", result, key, on_done)
-            # Each local job's next kernel starts while it grades the current submission.
-            with WarmPool(lambda aid: Workspace(declared[aid], config, isolation),
-                          [sub.assignment for sub in todo] if local else [], ahead=max(1, jobs)) as warm:
-                pending = {}
-                for sub in todo:
-                    if local:
-                        future = pool.submit(_grade_warm, warm, sub, declared[sub.assignment], prepared[sub.assignment],
-                                             config)
-                    else:
-                        from .distributed import Task, grade_task  # it imports this module
 
-                        future = pool.submit(grade_task, Task.of(sub, config, require_sandbox))
-                    pending[future] = sub
-                kept: set[Future[SubmissionResult]] = set()
+            def keep(sub: Submission, result: SubmissionResult) -> None:
+                _keep(book, out_dir, run, sub, "failed" if result.error else "graded", result, key, on_done)
 
-                def collect(futures: Iterable[Future[SubmissionResult]]) -> None:
-                    for future in as_completed(futures):
-                        result = future.result()
-                        event: Event = "failed" if result.error else "graded"
-                        _keep(book, out_dir, run, pending[future], event, result, key, on_done)
-                        kept.add(future)
-
-                try:
-                    collect(pending)
-                except KeyboardInterrupt:
-                    # Ctrl-C: start nothing new, keep what the submissions being graded come to (their
-                    # kernels shut down through their own context managers), then stop.
-                    collect([f for f in pending if f not in kept and not f.cancel()])
-                    raise
+            with _submitter(todo, declared, prepared, config, jobs, executor, isolation, require_sandbox) as submit:
+                _collect({submit(sub): sub for sub in todo}, keep)
         run.results.sort(key=lambda r: (r.student, r.assignment))
     questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
     write_grades_csv(out_dir, run.results, questions)

@@ -208,7 +208,6 @@ class Kernel:
     def __init__(self, launch: Launch, output_limit: int) -> None:
         self.launch, self.output_limit = launch, output_limit
         self.confinement = launch.confinement
-        self.cwd = self.confinement.scratch
         self.cgroup: Cgroup | None = launch.cgroup
         self.restarts = 0
         self._stack = ExitStack()
