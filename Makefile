@@ -18,9 +18,15 @@ $(STAMP): pyproject.toml
 $(FACES): $(STAMP) grader/faces.py
 	$(BIN)/python -m grader.faces data/faces
 
+# The example class is the course's own files, not students' code: where no sandbox works (macOS, a
+# container without namespaces) it is graded with --sandbox off rather than not at all.
 demo: $(STAMP) $(FACES)
 	$(BIN)/grader release --check
-	$(BIN)/grader grade examples/submissions --out out/demo --jobs 2
+	@if $(BIN)/python -m grader.sandbox >/dev/null; then sandbox=required; else \
+	    echo "make demo: no working sandbox here (above); the bundled examples are the course's own files," \
+	         "so they are graded with --sandbox off. Real submissions need the sandbox."; sandbox=off; fi; \
+	echo "$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox"; \
+	$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -10,9 +10,11 @@ The grading itself runs on this machine's threads, or on any executor given (a D
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import CancelledError, Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +24,18 @@ from . import __version__, sandbox
 from .assignments import course_assignments
 from .config import CourseConfig
 from .faces import ensure_faces
-from .grade import PreparedQuestion, Workspace, grade_notebook, prepare
+from .execute import Aborted, KernelStartError
+from .grade import PreparedQuestion, StageFailure, Workspace, grade_notebook, grader_error_result, prepare, stage
 from .gradebook import Gradebook, config_hash, write_grades_csv, write_result
 from .pool import WarmPool
 from .results import SubmissionResult
-from .sandbox import Isolation
+from .sandbox import Isolation, SandboxMode, SandboxUnavailable
 from .spec import Assignment
 from .submissions import Submission, Unrecognised, find_submissions
 
 __all__ = ["ClassRun", "grade_class"]
+
+log = logging.getLogger(__name__)
 
 Event = Literal["cached", "graded", "failed"]
 
@@ -57,9 +62,24 @@ def code_fingerprint() -> str:
 
 def _keep(book: Gradebook, out_dir: Path, run: ClassRun, sub: Submission, event: Event, result: SubmissionResult,
           key: str, on_done: Callable[[Submission, Event, SubmissionResult], None]) -> None:
-    """Record one finished submission at once, so an interrupted run loses nothing."""
-    book.record(result, key)
-    write_result(out_dir, result)
+    """Record one finished submission at once, so an interrupted run loses nothing. A result the
+    grader failed on is written for the instructor to see but never cached: the next run retries
+    it. If even writing fails, the submission gets a ``grader_error`` result naming that stage."""
+    try:
+        with stage("write"):
+            if result.grader_error is None:
+                book.record(result, key)
+            write_result(out_dir, result)
+    except StageFailure as failure:
+        log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
+        result = grader_error_result(sub.student, sub.assignment, sub.path, (), "write",
+                                     failure.__cause__ or failure, result.execution_time, sub.source)
+        try:
+            write_result(out_dir, result)
+        except Exception:  # the folder itself is unwritable: the summary and the exit status still say so
+            log.exception("could not write the error result of %s/%s either", sub.student, sub.assignment)
+    if result.grader_error is not None:
+        event = "failed"
     run.results.append(result)
     on_done(sub, event, result)
 
@@ -75,57 +95,100 @@ def ensure_synthetic_faces(config: CourseConfig) -> None:
     ensure_faces(root)
 
 
-def _grade_warm(warm: WarmPool[str, Workspace], sub: Submission, assignment: Assignment,
-                prepared: Sequence[PreparedQuestion], config: CourseConfig) -> SubmissionResult:
-    """One submission on a job's thread, in the workspace launched ahead for it."""
-    return grade_notebook(sub.path, student=sub.student, assignment=assignment, prepared=prepared, config=config,
-                          source=sub.source, files=sub.folder, workspace=warm.take(sub.assignment))
+class _Submitter:
+    """How submissions are sent off — to this machine's ``jobs`` threads, each job's next kernel
+    launched ahead, or to an executor's workers (a Dask cluster) as a Task carrying its files — and
+    how the ones being graded are abandoned on Ctrl-C."""
 
+    def __init__(self, submit: Callable[[Submission], Future[SubmissionResult]]) -> None:
+        self.submit = submit
+        self._lock = threading.Lock()
+        self._active: set[Workspace] = set()
+        self._stopping = False
 
-Submit = Callable[[Submission], "Future[SubmissionResult]"]
+    def grade_warm(self, warm: WarmPool[str, Workspace], sub: Submission, assignment: Assignment,
+                   prepared: Sequence[PreparedQuestion], config: CourseConfig) -> SubmissionResult:
+        """One submission on a job's thread, in the workspace launched ahead for it."""
+        workspace = warm.take(sub.assignment)
+        with self._lock:
+            self._active.add(workspace)
+            if self._stopping:  # Ctrl-C came between take and here
+                workspace.launch.abort()
+        try:
+            return grade_notebook(sub.path, student=sub.student, assignment=assignment, prepared=prepared,
+                                  config=config, source=sub.source, files=sub.folder, workspace=workspace)
+        finally:
+            with self._lock:
+                self._active.discard(workspace)
+
+    def abort(self) -> None:
+        """Kill the kernels of the submissions being graded; they end with :class:`Aborted`."""
+        with self._lock:
+            self._stopping = True
+            active = list(self._active)
+        for workspace in active:
+            workspace.launch.abort()
 
 
 @contextmanager
 def _submitter(todo: Sequence[Submission], declared: Mapping[str, Assignment],
                prepared: Mapping[str, Sequence[PreparedQuestion]], config: CourseConfig, jobs: int,
-               executor: Executor | None, isolation: Isolation | None, require_sandbox: bool) -> Iterator[Submit]:
-    """How a submission is sent off: to this machine's ``jobs`` threads, each job's next kernel
-    launched ahead, or to the executor's workers (a Dask cluster) as a Task carrying its files."""
+               executor: Executor | None, isolation: Isolation | None, mode: SandboxMode) -> Iterator[_Submitter]:
     if executor is not None:
         from .distributed import Task, grade_task  # it imports this module
 
-        yield lambda sub: executor.submit(grade_task, Task.of(sub, config, require_sandbox))
+        yield _Submitter(lambda sub: executor.submit(grade_task, Task.of(sub, config, mode)))
         return
     assert isolation is not None
+
     def launch(aid: str) -> Workspace:
         return Workspace(declared[aid], config, isolation)
 
-    with ThreadPoolExecutor(max(1, jobs)) as pool, \
+    with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="cnn-grader-job") as pool, \
             WarmPool(launch, [sub.assignment for sub in todo], ahead=max(1, jobs)) as warm:
-        yield lambda sub: pool.submit(_grade_warm, warm, sub, declared[sub.assignment], prepared[sub.assignment],
-                                      config)
+        submitter = _Submitter(lambda sub: pool.submit(submitter.grade_warm, warm, sub, declared[sub.assignment],
+                                                       prepared[sub.assignment], config))
+        yield submitter
 
 
-def _collect(pending: Mapping[Future[SubmissionResult], Submission],
+def _collect(pending: Mapping[Future[SubmissionResult], Submission], submitter: _Submitter,
              keep: Callable[[Submission, SubmissionResult], None]) -> None:
-    """Record each result as it arrives. On Ctrl-C: start nothing new, keep what the submissions
-    being graded come to (their kernels shut down through their own context managers), then stop."""
+    """Record each result as it arrives. A future that fails (the guard inside grade_notebook
+    makes that a bug of the runner, or a worker lost) gives its submission a ``grader_error``
+    result; the others carry on. On Ctrl-C: start nothing new, abandon the submissions being graded
+    (their kernels are killed, they leave no result and are graded by the next run), keep any that
+    had finished, then stop."""
     kept: set[Future[SubmissionResult]] = set()
 
-    def drain(futures: Iterable[Future[SubmissionResult]]) -> None:
+    def drain(futures: Iterable[Future[SubmissionResult]], stopping: bool = False) -> None:
         for future in as_completed(futures):
-            keep(pending[future], future.result())
             kept.add(future)
+            sub = pending[future]
+            try:
+                result = future.result()
+            except (Aborted, CancelledError):
+                continue
+            except (KernelStartError, SandboxUnavailable):  # the machine's problem, not this submission's
+                raise
+            except Exception as exc:
+                if stopping:
+                    continue
+                log.error("grading %s failed outside its guard", sub.source, exc_info=exc)
+                result = grader_error_result(sub.student, sub.assignment, sub.path, (), "grade", exc,
+                                             source=sub.source)
+            keep(sub, result)
 
     try:
         drain(pending)
     except KeyboardInterrupt:
-        drain([f for f in pending if f not in kept and not f.cancel()])
+        waiting = [f for f in pending if f not in kept and not f.cancel()]
+        submitter.abort()
+        drain(waiting, stopping=True)
         raise
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assignment: str | None = None,
-                jobs: int = 1, executor: Executor | None = None, require_sandbox: bool = False,
+                jobs: int = 1, executor: Executor | None = None, sandbox_mode: SandboxMode = "required",
                 on_start: Callable[[int], None] = lambda total: None,
                 on_done: Callable[[Submission, Event, SubmissionResult], None] = lambda s, e, r: None) -> ClassRun:
     """Grade every submission under ``submissions`` into ``out_dir``, ``jobs`` at a time.
@@ -135,8 +198,11 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
     With ``executor`` (``jobs`` is then unused) each submission is sent as a
     :class:`~grader.distributed.Task` carrying its files, since the executor's workers may be other
     machines; the cases are still prepared here first, so a bad ``course.toml`` fails before any task.
-    ``require_sandbox`` makes a machine without a working bubblewrap an error rather than a warning.
+    ``sandbox_mode`` is :func:`grader.sandbox.isolation`'s: ``required`` (students' code never runs
+    unconfined: no working bubblewrap is :class:`~grader.sandbox.SandboxUnavailable` before anything
+    runs) or ``off``, the instructor's explicit choice.
     """
+    isolation = sandbox.isolation(sandbox_mode) if executor is None else None  # before anything is written
     declared = course_assignments()
     ids = list(config.assignments)
     run = ClassRun()
@@ -156,7 +222,6 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
             ensure_synthetic_faces(config)
         prepared = {aid: prepare(declared[aid], config) for aid in {s.assignment for s in gradable}}
         key = config_hash(config.path, extra=f"seed={config.seed};code={code_fingerprint()}")
-        isolation = sandbox.isolation(require_sandbox) if executor is None else None  # workers decide theirs
         with Gradebook(out_dir) as book:
             todo = []
             for sub in gradable:
@@ -170,8 +235,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
             def keep(sub: Submission, result: SubmissionResult) -> None:
                 _keep(book, out_dir, run, sub, "failed" if result.error else "graded", result, key, on_done)
 
-            with _submitter(todo, declared, prepared, config, jobs, executor, isolation, require_sandbox) as submit:
-                _collect({submit(sub): sub for sub in todo}, keep)
+            with _submitter(todo, declared, prepared, config, jobs, executor, isolation, sandbox_mode) as submitter:
+                _collect({submitter.submit(sub): sub for sub in todo}, submitter, keep)
         run.results.sort(key=lambda r: (r.student, r.assignment))
     questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
     write_grades_csv(out_dir, run.results, questions)

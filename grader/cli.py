@@ -8,11 +8,14 @@ one line naming the file, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
@@ -22,6 +25,11 @@ from .report import ReportError
 from .results import SubmissionResult, TestResult
 from .sandbox import SandboxUnavailable, isolation
 from .spec import SpecError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .batch import ClassRun
 
 __all__ = ["main"]
 
@@ -94,7 +102,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     tests: Sequence[TestResult] = ()
     if checked:
         result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config,
-                                isolation=isolation(args.sandbox == "required"))
+                                isolation=isolation(args.sandbox))
         tests = result.tests
         for note in result.notes:
             print(note, file=sys.stderr)
@@ -116,14 +124,30 @@ def _summary(result: SubmissionResult) -> str:
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class; exit 0 when every submission got a result, whatever the scores."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
-    from .batch import grade_class
+    from .gradebook import output_lock
 
     config = load_config(_course(args))
     out = Path(args.out)
     console = Console(stderr=True)
+    if args.dask is None:
+        isolation(args.sandbox)  # refuse before touching --out when students' code cannot be confined
+    if args.sandbox == "off":
+        console.print("[bold red]SANDBOX OFF[/]: --sandbox off was given, so students' notebooks run unconfined, "
+                      "with your rights; every result and page says so.")
+    with output_lock(out, "grade"):
+        run = _grade_with_progress(args, config, out, console)
+        _print_run(run, out, console)
+        index = _render(out, config, args.lang)
+    console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
+    return EXIT_OK
+
+
+def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Path, console: Console) -> ClassRun:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .batch import grade_class
+
     counts = {"graded": 0, "failed": 0, "cached": 0}
     with _cluster(args.dask) as executor, Progress(
             TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -139,9 +163,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
                 f"{sub.student}/{sub.assignment}"))
 
-        run = grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
-                          require_sandbox=args.sandbox == "required",
-                          executor=executor, on_start=start, on_done=done)
+        return grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
+                           sandbox_mode=args.sandbox, executor=executor, on_start=start, on_done=done)
+
+
+def _print_run(run: ClassRun, out: Path, console: Console) -> None:
+    """The summary table and what was not graded, and why."""
+    from rich.table import Table
+
     table = Table(title=f"{len(run.results)} submission(s) graded into {out}")
     for column in ("student", "assignment", "score", "notes"):
         table.add_column(column)
@@ -154,9 +183,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         console.print(f"[yellow]not graded[/]: {item.path}: {item.reason}")
     for sub, reason in run.not_graded:
         console.print(f"[yellow]not graded[/]: {sub.source}: {reason}")
-    index = _render(out, config, args.lang)
-    console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
-    return EXIT_OK
+    for result in run.results:
+        if result.grader_error is not None:
+            console.print(f"[red]grader error[/]: {result.student}/{result.assignment} at stage "
+                          f"{result.grader_error.stage}: {result.grader_error.reason} — not graded; the next "
+                          f"run tries it again (traceback in its results file)")
 
 
 def _cluster(address: str | None) -> AbstractContextManager[Executor | None]:
@@ -179,10 +210,13 @@ def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-render the HTML reports from the stored results; nothing is executed."""
     config = load_config(_course(args))
+    from .gradebook import output_lock
+
     out = Path(args.dir)
     if not (out / "results").is_dir():
         raise ConfigError(f"{out}: no results/ folder here (run `grader grade ... --out {out}` first)")
-    print(f"report: {_render(out, config, args.lang)}")
+    with output_lock(out, "report"):
+        print(f"report: {_render(out, config, args.lang)}")
     return EXIT_OK
 
 
@@ -206,7 +240,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         mark = "ok  " if finding.ok else "FAIL"
         print(f"{mark} {finding.check}: {finding.detail}", flush=True)
 
-    findings = validate(config, jobs=args.jobs, require_sandbox=args.sandbox == "required", on_finding=show)
+    findings = validate(config, jobs=args.jobs, sandbox=args.sandbox, on_finding=show)
     failed = [f for f in findings if not f.ok]
     print(f"\n{len(findings) - len(failed)} passed, {len(failed)} failed")
     for finding in failed:
@@ -214,10 +248,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _sandbox_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sandbox", choices=("auto", "required"), default="auto",
-                        help="auto: confine kernels with bubblewrap when it works here, else warn once and "
-                             "grade unconfined; required: its absence is an error (for CI)")
+def _sandbox_option(parser: argparse.ArgumentParser, trusted: str = "") -> None:
+    """``grade`` runs students' code: the sandbox is required unless switched off by name. The
+    commands that run only trusted code (``trusted`` says whose) default to ``auto``."""
+    if not trusted:
+        parser.add_argument("--sandbox", choices=("required", "off"), default="required",
+                            help="required (default): refuse to run without a working bubblewrap sandbox; "
+                                 "off: grade unconfined, with your rights (every result and page says so)")
+        return
+    parser.add_argument("--sandbox", choices=("auto", "required", "off"), default="auto",
+                        help=f"auto (default): the sandbox when it works here, else run unconfined, since "
+                             f"{trusted}; required: its absence is an error (for CI); off: never confine")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("notebook", help="a notebook (its file name tells the assignment)")
     chk.add_argument("--assignment", help="treat the notebook as this assignment id")
     chk.add_argument("--lang", choices=LANGUAGES, help="language of the summary (default: course.toml)")
-    _sandbox_option(chk)
+    _sandbox_option(chk, trusted="this runs the student's own notebook on their own machine")
     chk.set_defaults(run=cmd_check)
 
     grade = verbs.add_parser("grade", help="grade a folder (or .zip) of submitted notebooks")
@@ -256,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = verbs.add_parser("validate", help="course CI: solutions full marks, templates 0, tests catch mistakes")
     val.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N notebooks at once (default 1)")
-    _sandbox_option(val)
+    _sandbox_option(val, trusted="it runs the course's own solutions, templates and mutants")
     val.set_defaults(run=cmd_validate)
 
     report = verbs.add_parser("report", help="re-render the HTML reports of an output folder")
@@ -273,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _ctrl_c_stops()
     try:
         return int(args.run(args))
     except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, KernelStartError,
@@ -283,6 +325,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: the results written so far are kept; run the same command again to finish",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _ctrl_c_stops() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt even when SIGINT was inherited as ignored. A program
+    started in the background of a non-interactive shell (``make test &``, a CI step) inherits
+    SIG_IGN for SIGINT, and Python then installs no handler: an interrupted run went on grading
+    and exited 0. Stopping is always what SIGINT should do to a run that keeps what it wrote."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from .batch import code_fingerprint, ensure_synthetic_faces
 from .config import CourseConfig
 from .grade import PreparedQuestion, grade_notebook, prepare
 from .results import SubmissionResult
-from .sandbox import isolation
+from .sandbox import SandboxMode, isolation
 from .submissions import Submission
 
 __all__ = ["ClusterError", "Task", "connect", "grade_task"]
@@ -62,13 +62,13 @@ class Task:
     notebook: bytes
     folder: bytes | None  # the student's folder as a tar (STUDENT/ layout); None for a flat file
     config: CourseConfig
-    require_sandbox: bool = False  # the worker's machine must confine the kernel with bubblewrap
+    sandbox: SandboxMode = "required"  # how the worker's machine must confine the kernel
 
     @classmethod
-    def of(cls, sub: Submission, config: CourseConfig, require_sandbox: bool = False) -> Task:
+    def of(cls, sub: Submission, config: CourseConfig, sandbox: SandboxMode = "required") -> Task:
         folder = None if sub.folder is None else _tar(sub.folder)
         return cls(sub.student, sub.assignment, sub.source, sub.path.name, sub.path.read_bytes(), folder, config,
-                   require_sandbox)
+                   sandbox)
 
     def unpack(self, into: Path) -> tuple[Path, Path | None]:
         """Write the notebook and the student's folder under ``into``; returns their paths."""
@@ -106,7 +106,7 @@ def grade_task(task: Task) -> SubmissionResult:
         notebook, folder = task.unpack(Path(tmp))
         return grade_notebook(notebook, student=task.student, assignment=assignment,
                               prepared=_prepared(task.assignment, task.config), config=task.config,
-                              source=task.source, files=folder, isolation=isolation(task.require_sandbox))
+                              source=task.source, files=folder, isolation=isolation(task.sandbox))
 
 
 _PREPARED: dict[tuple[str, bytes], tuple[PreparedQuestion, ...]] = {}

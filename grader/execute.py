@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -36,7 +39,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from .sandbox import Cgroup, Confinement, confined
 
-__all__ = ["CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "execute_cells", "kernel",
+__all__ = ["Aborted", "CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "execute_cells", "kernel",
            "recover"]
 
 log = logging.getLogger(__name__)
@@ -147,6 +150,11 @@ class KernelStartError(RuntimeError):
     than graded (every submission would get it)."""
 
 
+class Aborted(BaseException):
+    """The class run is stopping (Ctrl-C): this submission is abandoned, not graded, and leaves no
+    result. A BaseException, like KeyboardInterrupt, so that no guard turns it into a grade."""
+
+
 class Launch:
     """A confined kernel process on its way up: its folder (kernelspec, sockets), its cgroup and its
     started kernel manager. Launching is split from connecting so that :class:`KernelPool` can do it
@@ -155,6 +163,8 @@ class Launch:
 
     def __init__(self, confinement: Confinement, preload: Sequence[str] = ()) -> None:
         self.confinement = confinement
+        self.aborted = threading.Event()
+        self._managers: list[AsyncKernelManager] = []
         self._stack = ExitStack()
         try:
             self.folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-")))
@@ -178,9 +188,27 @@ class Launch:
         specs = KernelSpecManager(kernel_dirs=[str(self.folder / "spec")], ensure_native_kernel=False)
         sockets = self.folder / "sockets"
         # ipc: unix sockets in a folder bound into the sandbox; TCP would not cross its network namespace.
-        return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
-                                  ip=str(sockets / f"k{generation}"),
-                                  connection_file=str(sockets / f"kernel{generation}.json"))
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                                ip=str(sockets / f"k{generation}"),
+                                connection_file=str(sockets / f"kernel{generation}.json"))
+        self._managers.append(km)
+        return km
+
+    def abort(self) -> None:
+        """Stop this submission now, from any thread: kill its kernel (the thread grading it sees
+        a dead kernel at once) and make every later use of the kernel raise :class:`Aborted`
+        instead of restarting it. Ctrl-C must not wait for a cell that never ends."""
+        self.aborted.set()
+        for km in list(self._managers):
+            process = getattr(getattr(km, "provisioner", None), "process", None)
+            if process is not None and process.poll() is None:
+                try:  # the launcher leads its own session (jupyter_client starts it so)
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        cgroup = getattr(self, "cgroup", None)
+        if cgroup is not None:
+            cgroup.kill()
 
     def take(self) -> AsyncKernelManager | None:
         """The started manager, once; later generations (restarts) are launched by the kernel."""
@@ -217,6 +245,7 @@ class Kernel:
     # -- lifetime -----------------------------------------------------------------------------
     def start(self) -> None:
         """Connect to the launched kernel; after a restart, launch a new one and connect to it."""
+        self._check_aborted()
         km = self.launch.take() or self.launch.manager(self.restarts)
         client = _CappedClient(
             new_notebook(),
@@ -258,8 +287,14 @@ class Kernel:
     def _keep_reply(self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._reply = execute_reply or {}
 
+    def _check_aborted(self) -> None:
+        if self.launch.aborted.is_set():
+            raise Aborted()
+
     def run(self, source: str, timeout: float, index: int = -1) -> CellRun:
-        """Run ``source`` with a deadline; never raises for anything the code does."""
+        """Run ``source`` with a deadline; never raises for anything the code does (only
+        :class:`Aborted`, when the class run is stopping)."""
+        self._check_aborted()
         assert self._client is not None, "kernel not started"
         client = self._client
         cell = new_code_cell(source)
@@ -272,8 +307,10 @@ class Kernel:
         try:
             client.execute_cell(cell, 0)
         except DeadKernelError:
+            self._check_aborted()
             return CellRun(index, "dead_kernel", time.monotonic() - started, preview,
                            "DeadKernelError", "the kernel died while running this cell")
+        self._check_aborted()
         duration = time.monotonic() - started
         content = self._reply.get("content", {})
         stdout = _trim("".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout"),

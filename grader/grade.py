@@ -17,7 +17,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,14 +31,14 @@ from .bundle import install_selfcheck
 from .compare import compare
 from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
-from .execute import CellRun, Execution, Kernel, Launch, execute_cells, kernel, recover
+from .execute import CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
 from .harness import HARNESS_SOURCE, VALUE, Answer, KerasFile, call_source, discard, read_answer, write_call
 from . import sandbox
-from .results import Failure, SubmissionResult, TestResult, excerpt
+from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
 from .sandbox import Confinement, Isolation
 from .spec import Assignment, Case, Group, Question, Var, group_rng
 
-__all__ = ["PreparedQuestion", "grade_notebook", "prepare"]
+__all__ = ["PreparedQuestion", "grade_notebook", "grader_error_result", "prepare", "stage"]
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +150,8 @@ class _Caller:
                 if unanswered is not None and not (folder / "answer.json").exists():
                     results.append(unanswered)
                     continue
-                answer = read_answer(folder)
+                with stage("answers"):
+                    answer = read_answer(folder)
                 if answer.status == "timeout":
                     self.broken[function] = unanswered = (Answer("error", ename="timeout"), "timeout")
                     results.append(unanswered)
@@ -190,7 +193,8 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     def fetch(function: str, case: Case) -> Answer:
         return caller.call(function, case)[0]
 
-    verdicts = [question.assess(fetch, case, config) for case, _ in pg.cases]
+    with stage("assess"):
+        verdicts = [question.assess(fetch, case, config) for case, _ in pg.cases]
     worst = min(verdicts, key=lambda v: v.fraction)
     fraction = max(0.0, min(1.0, worst.fraction))
     failure = None if fraction >= 1 else Failure(worst.kind, worst.message)  # type: ignore[arg-type]
@@ -220,7 +224,8 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
         failure: Failure | None = None
         call = case.signature(question.id, show_values=pg.group.public or config.show_hidden_inputs)
         if answer.status == "ok":
-            result = compare(expected, answer.value, tol)
+            with stage("compare"):
+                result = compare(expected, answer.value, tol)
             if result.equal:
                 passed += 1
                 continue
@@ -239,7 +244,8 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
             failure = Failure("error", f"{answer.ename}: {answer.evalue}".strip(": "), call, case.input_shapes(),
                               traceback=answer.traceback)
         first = first or failure
-    diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
+    with stage("diagnose"):
+        diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
     total = len(pg.cases)
     return TestResult(
         question=question.id, group=pg.group.name, public=pg.group.public,
@@ -310,27 +316,94 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
 
     ``files`` is the student's own folder: its other files (data, helper modules) are copied into
     the scratch folder. A flat-layout notebook shares its folder with the class, so it gets none.
+
+    This is the submission's guard (like pytest's ``CallInfo.from_call``): an exception at any stage
+    — a bug of ours, bytes no decoder foresaw — becomes this submission's ``grader_error`` result
+    naming the stage, so one submission can never stop or change the grading of the others. Only
+    what is not about this submission passes: a kernel that cannot start on this machine at all
+    (:class:`KernelStartError`), Ctrl-C and :class:`Aborted`.
     """
     started = time.monotonic()
     try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        try:
-            nb = read_notebook(path)
-        except ValueError as exc:
-            message = f"{path.name}: {exc}"
-            return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
-                                    _zero_tests(prepared, "error", message), error=message, source=source)
-        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation())
+        return _grade_notebook(path, student=student, assignment=assignment, prepared=prepared, config=config,
+                               source=source, files=files, isolation=isolation, workspace=workspace,
+                               started=started)
+    except KernelStartError:
+        raise
+    except Exception as exc:
+        stage = exc.stage if isinstance(exc, StageFailure) else "grade"
+        cause = exc.__cause__ if isinstance(exc, StageFailure) and exc.__cause__ is not None else exc
+        log.error("grader error on %s/%s at stage %s", student, assignment.id, stage, exc_info=cause)
+        return grader_error_result(student, assignment.id, path, prepared, stage, cause,
+                                   time.monotonic() - started, source)
+
+
+class StageFailure(Exception):
+    """An unexpected exception while grading one submission, tagged with the stage it happened in."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Tag any unexpected exception of the block with ``name`` (the innermost stage wins)."""
+    try:
+        yield
+    except (StageFailure, KernelStartError):
+        raise
+    except Exception as exc:
+        raise StageFailure(name) from exc
+
+
+def grader_error_result(student: str, assignment: str, path: Path | None, prepared: Sequence[PreparedQuestion],
+                        where: str, exc: BaseException, elapsed: float = 0.0, source: str = "") -> SubmissionResult:
+    """The result of a submission the grader failed on: every group at zero with the reason (no
+    points invented), the traceback kept for the instructor, never cached."""
+    reason = f"{type(exc).__name__}: {exc}"[:500]
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else ""
+    except OSError:
+        sha = ""
+    message = f"not graded: the grader failed while {_STAGE_WORDS.get(where, where)} ({reason})"
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:]
+    return SubmissionResult(student, assignment, sha, __version__, elapsed, _zero_tests(prepared, "error", message),
+                            error=message, source=source, grader_error=GraderError(where, reason, trace))
+
+
+_STAGE_WORDS = {
+    "read": "reading the notebook", "copy": "copying the student's files", "execute": "running the cells",
+    "answers": "reading the answers back", "compare": "comparing the answers", "diagnose": "diagnosing a mistake",
+    "assess": "assessing a model", "write": "writing the result", "grade": "grading",
+}
+
+
+def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared: Sequence[PreparedQuestion],
+                    config: CourseConfig, source: str, files: Path | None, isolation: Isolation | None,
+                    workspace: Workspace | None, started: float) -> SubmissionResult:
+    try:
+        with stage("read"):
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            try:
+                nb = read_notebook(path)
+            except ValueError as exc:
+                message = f"{path.name}: {exc}"
+                return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
+                                        _zero_tests(prepared, "error", message), error=message, source=source)
+        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"))
         limits = config.limits_for(assignment.id)
         scratch = workspace.scratch
-        if files is not None:
-            shutil.copytree(files, scratch, symlinks=True, ignore=_not_copied(files), dirs_exist_ok=True)
-        install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
+        with stage("copy"):
+            if files is not None:
+                shutil.copytree(files, scratch, symlinks=True, ignore=_not_copied(files), dirs_exist_ok=True)
+            install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
         cells = _code_cells(nb)
         with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
                     launch=workspace.launch) as session:
-            execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
-                                      notebook_timeout=limits.notebook_timeout)
+            with stage("execute"):
+                execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
+                                          notebook_timeout=limits.notebook_timeout)
             replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
             caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
             tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits))

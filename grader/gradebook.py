@@ -14,15 +14,18 @@ This module only stores and lays out results; it never decides a score.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
+import socket
 import sqlite3
 import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +35,8 @@ from grader.results import SubmissionResult
 __all__ = [
     "Gradebook",
     "GradebookError",
+    "OutputBusy",
+    "output_lock",
     "config_hash",
     "grades_header",
     "load_results",
@@ -57,6 +62,38 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 class GradebookError(RuntimeError):
     """The gradebook database cannot be used; the message names the file."""
+
+
+class OutputBusy(ValueError):
+    """Another grader is writing into the same output folder; the message names it."""
+
+
+LOCK_FILE = "grader.lock"
+
+
+@contextmanager
+def output_lock(out_dir: Path, command: str) -> Iterator[None]:
+    """Hold ``out_dir`` for one grader at a time (two TAs grading into one folder at once would
+    interleave gradebook rows, result files and reports). The lock is ``flock`` on ``grader.lock``,
+    so a grader killed by any signal releases it with its last file descriptor; the file stays
+    (removing it would race with the next holder) and says who holds it. The second grader does not
+    wait: it stops at once with :class:`OutputBusy` naming the holder."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 1000, 0).decode("utf-8", "replace").strip() or "another grader"
+            raise OutputBusy(f"{out_dir}: {holder} is writing into this folder; wait until it is done, "
+                             f"or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"`grader {command}` (pid {os.getpid()} on {socket.gethostname()}, "
+                      f"started {datetime.now().astimezone():%Y-%m-%d %H:%M:%S})\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 # --- files -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "Diagnosis",
     "Failure",
+    "GraderError",
     "QuestionStatus",
     "SubmissionResult",
     "TestResult",
@@ -97,6 +98,18 @@ def excerpt(value: Any, limit: int = 576) -> Any:
 
 
 @dataclass(frozen=True)
+class GraderError:
+    """The grader itself failed on this submission (a bug, or a file it could not write): not the
+    student's doing, so the result carries no points and is never cached — the next run tries again.
+    ``stage`` names where it happened (``read``, ``execute``, ``answers``, ``compare``, ``diagnose``,
+    ``assess``, ``write``, ``grade``); ``traceback`` is for the instructor, never for a student page."""
+
+    stage: str
+    reason: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
 class TestResult:
     """One test group of one question: all-or-nothing on its cases."""
 
@@ -134,9 +147,14 @@ class SubmissionResult:
     cells: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     error: str = ""
-    sandbox: str = "none"
+    sandbox: str = "off"
     source: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
+    grader_error: GraderError | None = None
+
+    @property
+    def status(self) -> Literal["graded", "grader_error"]:
+        return "graded" if self.grader_error is None else "grader_error"
 
     @property
     def score(self) -> float:
@@ -191,6 +209,8 @@ class SubmissionResult:
                 "cells": [dict(c) for c in self.cells],
                 "results": [_test_record(t) for t in self.tests],
                 "extras": dict(self.extras),
+                "status": self.status,
+                "grader_error": asdict(self.grader_error) if self.grader_error else None,
             },
         }
 
@@ -210,6 +230,7 @@ class SubmissionResult:
             sandbox=g.get("sandbox", "none"),
             source=g.get("source", ""),
             extras=g.get("extras", {}),
+            grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,
         )
 
 

@@ -18,9 +18,10 @@ A submission's kernel is launched as ``confine → bwrap → ipykernel`` (see :m
 * **End.** When a submission is done, every process left in its cgroup is killed; with bubblewrap
   the pid namespace dies with the kernel anyway.
 
-Without bubblewrap (macOS, a laptop without it) grading still works with the limits that can be set;
-:func:`isolation` warns once and results record ``"sandbox": "none"``. ``--sandbox required`` turns
-that into an error, for CI.
+Without a working bubblewrap (macOS, a laptop without it, a container that forbids namespaces)
+``grader grade`` refuses to start (:func:`isolation`, fail closed) unless the instructor passes
+``--sandbox off``; then kernels run with the limits that can be set and every result records
+``"sandbox": "off"``. Commands that run only trusted code use ``auto``.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Confinement", "Isolation", "SandboxUnavailable", "confined", "isolation"]
+__all__ = ["Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "confined", "isolation", "refusal"]
 
 log = logging.getLogger(__name__)
 
-Isolation = Literal["bwrap", "none"]
+Isolation = Literal["bwrap", "off"]
+SandboxMode = Literal["required", "auto", "off"]
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -53,7 +55,8 @@ _CGROUP_PARENT = "cnn-grader"
 
 
 class SandboxUnavailable(RuntimeError):
-    """``--sandbox required`` and bubblewrap cannot run here; the message says why."""
+    """Grading students' code needs the sandbox and it cannot run here; the message says why, how
+    to fix it, and the explicit way out."""
 
 
 @dataclass(frozen=True)
@@ -66,46 +69,69 @@ class Confinement:
     memory_mb: int = 4096
     cpu_time: float = 1800.0
     processes: int = 512
-    isolation: Isolation = "none"
+    isolation: Isolation = "off"
 
 
 # -- is bubblewrap usable? --------------------------------------------------------------------------
+_CONTAINER_HINT = ("or run the grader in a Linux VM, or in a container started with --privileged "
+                   "(bubblewrap needs to create namespaces)")
+
+
 @functools.cache
 def _bwrap_problem() -> str | None:
-    """Why bubblewrap cannot confine a kernel here, or None. Tried once per process: installed is
-    not enough (a container may forbid the namespaces it needs)."""
+    """Why bubblewrap cannot confine a kernel here, with the fix, or None. Tried once per process:
+    installed is not enough (a container may forbid the namespaces it needs)."""
     if not sys.platform.startswith("linux"):
-        return f"bubblewrap needs Linux (this is {sys.platform})"
+        return f"the sandbox needs Linux and this is {sys.platform}: run the grader in a Linux VM or container"
     path = shutil.which("bwrap")
     if path is None:
-        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+        return ("bubblewrap is not installed: `apt-get install bubblewrap` (Debian/Ubuntu), "
+                f"`dnf install bubblewrap` (Fedora), {_CONTAINER_HINT}")
     trial = [path, *_system_binds(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
              "--proc", "/proc", "--dev", "/dev", "true"]
     try:
         done = subprocess.run(trial, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap does not start: {exc}"
+        return f"bubblewrap does not start ({exc}): reinstall it, {_CONTAINER_HINT}"
     if done.returncode != 0:
-        return f"bubblewrap cannot create its namespaces here: {done.stderr.strip()[:200]}"
+        return (f"this machine forbids the namespaces bubblewrap needs ({done.stderr.strip()[:200]}): allow "
+                "unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`, on Ubuntu "
+                f"`sysctl kernel.apparmor_restrict_unprivileged_userns=0`), run the grader as root, {_CONTAINER_HINT}")
     return None
 
 
+def refusal(problem: str) -> str:
+    """What ``grader grade`` says when it will not run students' code unconfined."""
+    return (f"refusing to grade: students' notebooks would run unconfined, with your rights (your files, "
+            f"tokens and the held-out data). Why: {problem}. To grade without the sandbox anyway, on a "
+            f"machine where that is acceptable, pass --sandbox off.")
+
+
 @functools.cache
-def _warn_once(problem: str) -> None:
-    log.warning("grading WITHOUT a sandbox: %s. Student code can read what you can read; "
-                "use --sandbox required to make this an error.", problem)
+def _note_trusted(problem: str) -> None:
+    log.warning("running the course's own code without a sandbox: %s", problem)
 
 
-def isolation(required: bool = False) -> Isolation:
-    """``"bwrap"`` when the sandbox works here; otherwise ``"none"`` with one warning per run, or
-    :class:`SandboxUnavailable` when the caller requires it."""
+def isolation(mode: SandboxMode = "required") -> Isolation:
+    """How kernels are confined under ``mode`` (fail closed):
+
+    * ``required`` (``grader grade``'s default): ``"bwrap"``, or :class:`SandboxUnavailable` with the
+      reason, the fix and the way out — students' code never runs unconfined by accident;
+    * ``off``: ``"off"``, unconfined, because the instructor asked for it by name (every result and
+      page then says so);
+    * ``auto``, for commands that run only trusted code (``validate`` runs the course's own
+      solutions and mutants, ``check`` a student's own notebook on their own machine): the sandbox
+      when it works, else ``"off"`` with one line saying why that is acceptable here.
+    """
+    if mode == "off":
+        return "off"
     problem = _bwrap_problem()
     if problem is None:
         return "bwrap"
-    if required:
-        raise SandboxUnavailable(f"--sandbox required: {problem}")
-    _warn_once(problem)
-    return "none"
+    if mode == "required":
+        raise SandboxUnavailable(refusal(problem))
+    _note_trusted(problem)
+    return "off"
 
 
 # -- the bubblewrap command -------------------------------------------------------------------------
@@ -258,3 +284,18 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+def _main() -> int:
+    """``python -m grader.sandbox``: exit 0 when students' kernels can be confined here, else print
+    why (with the fix) and exit 1. ``make demo`` asks this before choosing ``--sandbox``."""
+    problem = _bwrap_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
+    print("bubblewrap works here: kernels are confined")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -28,7 +28,7 @@ from .config import CourseConfig
 from .grade import grade_notebook, prepare
 from .release import release
 from .results import SubmissionResult
-from .sandbox import isolation
+from .sandbox import SandboxMode, isolation
 from .spec import Assignment
 
 __all__ = ["Finding", "validate"]
@@ -106,7 +106,7 @@ def _judge(result: SubmissionResult, planted: dict[str, str], declared: bool) ->
     return findings
 
 
-def validate(config: CourseConfig, *, jobs: int = 1, require_sandbox: bool = False,
+def validate(config: CourseConfig, *, jobs: int = 1, sandbox: SandboxMode = "auto",
              on_finding: Callable[[Finding], None] = lambda f: None) -> list[Finding]:
     """Run every check; returns all findings (the course is valid when all are ``ok``)."""
     findings: list[Finding] = []
@@ -117,7 +117,7 @@ def validate(config: CourseConfig, *, jobs: int = 1, require_sandbox: bool = Fal
 
     declared = course_assignments()
     root = config.root
-    confined = isolation(require_sandbox)
+    confined = isolation(sandbox)
     for item in release(root / "solutions", root / "assignments", check=True):
         if item.status != "unchanged":
             note(Finding(f"release · {item.path.name}", False, f"{item.status}: run `grader release`"))
@@ -153,7 +153,7 @@ def validate(config: CourseConfig, *, jobs: int = 1, require_sandbox: bool = Fal
             # submissions do, which also proves they work inside the sandbox.
             kind, path, aid, _, _ = job
             return grade_notebook(path, student="validate", assignment=declared[aid], prepared=prepared[aid],
-                                  config=config, isolation=confined if kind in ("solution", "template") else "none")
+                                  config=config, isolation=confined if kind in ("solution", "template") else "off")
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for job, result in zip(jobs_list, pool.map(run, jobs_list)):

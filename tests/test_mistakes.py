@@ -51,7 +51,7 @@ def test_kth_mistake_of_every_question_is_named(tmp_path: Path, config, assignme
     nbformat.write(new_notebook(cells=[new_code_cell(line) for line in lines]), path)
     # The planted variants are imported from the grader package, which the sandbox hides: unconfined.
     result = grade_notebook(path, student="student", assignment=assignment,
-                            prepared=prepare(assignment, config), config=config, isolation="none")
+                            prepared=prepare(assignment, config), config=config, isolation="off")
     for question_id, mistake_id in planted.items():
         tests = [t for t in result.tests if t.question == question_id]
         assert sum(t.score for t in tests) < sum(t.max_score for t in tests), f"{mistake_id} survives"

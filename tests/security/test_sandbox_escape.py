@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import isolation
+from grader.sandbox import _bwrap_problem
 
 from .conftest import SECRET, ClassFolder, HostileRun, hostile, hostile_notebook, processes_mentioning
 from .test_kernel_killers import assert_unaffected
@@ -28,7 +28,7 @@ os.environ[TOKEN_NAME] = TOKEN
 SLEEP = "987654"  # seconds: a distinctive command line for the forked sleepers
 
 pytestmark = pytest.mark.skipif(
-    not os.environ.get("CI") and isolation() != "bwrap",
+    not os.environ.get("CI") and _bwrap_problem() is not None,
     reason="bubblewrap is not usable here (CI installs it and runs these)")
 
 PROBE = '''
