@@ -67,13 +67,13 @@ def _keep(book: Gradebook, out_dir: Path, run: ClassRun, sub: Submission, event:
     it. If even writing fails, the submission gets a ``grader_error`` result naming that stage."""
     try:
         with stage("write"):
+            write_result(out_dir, result)
             if result.grader_error is None:
                 book.record(result, key)
-            write_result(out_dir, result)
     except StageFailure as failure:
         log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
         result = grader_error_result(sub.student, sub.assignment, sub.path, (), "write",
-                                     failure.__cause__ or failure, result.execution_time, sub.source)
+                                     failure.__cause__ or failure, result.execution_time, sub.source, like=result.tests)
         try:
             write_result(out_dir, result)
         except Exception:  # the folder itself is unwritable: the summary and the exit status still say so
@@ -152,7 +152,8 @@ def _submitter(todo: Sequence[Submission], declared: Mapping[str, Assignment],
 
 
 def _collect(pending: Mapping[Future[SubmissionResult], Submission], submitter: _Submitter,
-             keep: Callable[[Submission, SubmissionResult], None]) -> None:
+             keep: Callable[[Submission, SubmissionResult], None],
+             failed: Callable[[Submission, Exception], SubmissionResult]) -> None:
     """Record each result as it arrives. A future that fails (the guard inside grade_notebook
     makes that a bug of the runner, or a worker lost) gives its submission a ``grader_error``
     result; the others carry on. On Ctrl-C: start nothing new, abandon the submissions being graded
@@ -174,8 +175,7 @@ def _collect(pending: Mapping[Future[SubmissionResult], Submission], submitter: 
                 if stopping:
                     continue
                 log.error("grading %s failed outside its guard", sub.source, exc_info=exc)
-                result = grader_error_result(sub.student, sub.assignment, sub.path, (), "grade", exc,
-                                             source=sub.source)
+                result = failed(sub, exc)
             keep(sub, result)
 
     try:
@@ -232,11 +232,15 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, assig
                 run.cached += 1
                 _keep(book, out_dir, run, sub, "cached", result, key, on_done)
 
+            def failed(sub: Submission, exc: Exception) -> SubmissionResult:
+                return grader_error_result(sub.student, sub.assignment, sub.path, prepared[sub.assignment], "grade",
+                                           exc, source=sub.source)
+
             def keep(sub: Submission, result: SubmissionResult) -> None:
                 _keep(book, out_dir, run, sub, "failed" if result.error else "graded", result, key, on_done)
 
             with _submitter(todo, declared, prepared, config, jobs, executor, isolation, sandbox_mode) as submitter:
-                _collect({submitter.submit(sub): sub for sub in todo}, submitter, keep)
+                _collect({submitter.submit(sub): sub for sub in todo}, submitter, keep, failed)
         run.results.sort(key=lambda r: (r.student, r.assignment))
     questions = {aid: [q.id for q in declared[aid].questions] for aid in ids if aid in declared}
     write_grades_csv(out_dir, run.results, questions)

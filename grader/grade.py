@@ -358,9 +358,11 @@ def stage(name: str) -> Iterator[None]:
 
 
 def grader_error_result(student: str, assignment: str, path: Path | None, prepared: Sequence[PreparedQuestion],
-                        where: str, exc: BaseException, elapsed: float = 0.0, source: str = "") -> SubmissionResult:
-    """The result of a submission the grader failed on: every group at zero with the reason (no
-    points invented), the traceback kept for the instructor, never cached."""
+                        where: str, exc: BaseException, elapsed: float = 0.0, source: str = "",
+                        like: Sequence[TestResult] = ()) -> SubmissionResult:
+    """The result of a submission the grader failed on: every group (of ``prepared``, or the
+    groups of the result ``like`` that could not be stored) at zero with the reason — no points
+    invented — and the traceback kept for the instructor; never cached."""
     reason = f"{type(exc).__name__}: {exc}"[:500]
     try:
         sha = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else ""
@@ -368,7 +370,10 @@ def grader_error_result(student: str, assignment: str, path: Path | None, prepar
         sha = ""
     message = f"not graded: the grader failed while {_STAGE_WORDS.get(where, where)} ({reason})"
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:]
-    return SubmissionResult(student, assignment, sha, __version__, elapsed, _zero_tests(prepared, "error", message),
+    tests = _zero_tests(prepared, "error", message) or tuple(
+        dataclasses.replace(t, score=0.0, passed_cases=0, failure=Failure("error", message), diagnosis=None, detail="")
+        for t in like)
+    return SubmissionResult(student, assignment, sha, __version__, elapsed, tests,
                             error=message, source=source, grader_error=GraderError(where, reason, trace))
 
 
