@@ -203,7 +203,8 @@ def write_grades_csv(
 
     Columns are ``student``, then for each assignment of ``questions`` (in its order) one
     ``ASSIGNMENT:QUESTION`` column per question and the ``ASSIGNMENT`` total, then ``total``. A
-    submission that is missing leaves its cells empty; a submission that scored nothing shows 0.
+    submission that is missing, or that the grader failed on (``grader_error``), leaves its cells
+    empty; a submission that scored nothing shows 0.
     Results of assignments not in ``questions`` are left out. Written atomically, as UTF-8 with BOM.
     """
     by_student: dict[str, dict[str, SubmissionResult]] = {}
@@ -222,7 +223,7 @@ def write_grades_csv(
         row, total = [_cell_text(student)], 0.0
         for assignment, names in questions.items():
             own = by_student[student].get(assignment)
-            if own is None:
+            if own is None or own.grader_error is not None:  # not graded is not a zero
                 row += [""] * (len(names) + 1)
                 continue
             scores = own.question_scores()
