@@ -23,7 +23,6 @@ naming the exception type: one bad answer never costs the other questions.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -36,7 +35,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import numpy.lib.format as npy_format
 
 __all__ = [
     "Answer", "KerasFile", "MAX_ARRAY_BYTES", "MAX_DEPTH", "MAX_JSON_BYTES", "MAX_MODEL_BYTES", "keep_model",
@@ -58,6 +56,11 @@ _FLOAT_MAX = sys.float_info.max
 _INT_DIGITS = len(str(int(_FLOAT_MAX)))  # 309: more digits is beyond float64 whatever they are
 _ARRAY_NAME = re.compile(r"r[0-9]{1,6}\.npy")  # the names the harness gives (grader/harness.py)
 _MODEL_NAME = re.compile(r"m[0-9]{1,6}\.keras")
+# numpy.lib.format's header of a plain array: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+# padded with spaces to a multiple of 64 bytes and ended by a newline.
+_NPY_HEADER = re.compile(r"\{'descr': '([^'\\]{1,32})', 'fortran_order': (True|False), "
+                         r"'shape': \(((?:[0-9]{1,30}, )*[0-9]{1,30},?|)\), \} *\n")
+_NUMERIC = re.compile(r"[<>|=]([biufc])([0-9]{1,2})")  # bool, int, uint, float (complex: refused by name)
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
@@ -190,18 +193,24 @@ def _check(name: str, info: os.stat_result, limit: int) -> None:
         raise _Refused(f"{name} is {_size(info.st_size)}; the limit is {_size(limit)}")
 
 
-def _open_regular(dir_fd: int, name: str, limit: int) -> tuple[int, int]:
-    """``(descriptor, size)`` of the regular file ``name`` in ``dir_fd``: checked before it is
-    opened (so a device is never opened) and again on the descriptor (so it was not swapped)."""
-    before = os.lstat(name, dir_fd=dir_fd)
-    if stat.S_ISLNK(before.st_mode):
+def _lstat(dir_fd: int, name: str, limit: int) -> os.stat_result:
+    """The checked ``lstat`` of ``name``: a link is refused naming its target, without following it."""
+    info = os.lstat(name, dir_fd=dir_fd)
+    if stat.S_ISLNK(info.st_mode):
         try:
             target = os.readlink(name, dir_fd=dir_fd)
         except OSError:
             target = "?"
         raise _Refused(f"{name} is a symbolic link (to {target[:200]!r}), not a file: "
                        "only files the call wrote are read")
-    _check(name, before, limit)
+    _check(name, info, limit)
+    return info
+
+
+def _open_regular(dir_fd: int, name: str, limit: int) -> tuple[int, int]:
+    """``(descriptor, size)`` of the regular file ``name`` in ``dir_fd``: checked before it is
+    opened (so a device is never opened) and again on the descriptor (so it was not swapped)."""
+    before = _lstat(dir_fd, name, limit)
     try:
         fd = os.open(name, _FLAGS, dir_fd=dir_fd)
     except OSError as exc:  # ELOOP: it became a link since the lstat
@@ -307,7 +316,7 @@ def _read_answer(folder: Path, within: Path | None) -> Answer:
             return Answer(status, ename=_text(record.get("ename", ""), 200),
                           evalue=_text(record.get("evalue", ""), 2000),
                           traceback=_text(record.get("traceback", ""), 6000))
-        raise _Refused(f"answer.json: unknown answer status {_text(status, 100)!r}")
+        raise _Refused(f"answer.json: unknown answer status {repr(status)[:100]}")
     finally:
         os.close(dir_fd)
 
@@ -342,7 +351,7 @@ def _decode(value: Any, reading: _Reading, depth: int) -> Any:
 
 def _reference(reading: _Reading, name: Any, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(name, str) or not pattern.fullmatch(name):
-        raise _Refused(f"answer.json: bad {what} reference {_text(name, 100)!r}")
+        raise _Refused(f"answer.json: bad {what} reference {repr(name)[:100]}")
     if name in reading.seen:
         raise _Refused(f"answer.json: {name} is referred to twice")
     reading.seen.add(name)
@@ -352,7 +361,7 @@ def _reference(reading: _Reading, name: Any, pattern: re.Pattern[str], what: str
 def _model_reference(reading: _Reading, name: Any) -> KerasFile:
     name = _reference(reading, name, _MODEL_NAME, "model")
     try:
-        _check(name, os.lstat(name, dir_fd=reading.dir_fd), MAX_MODEL_BYTES)
+        _lstat(reading.dir_fd, name, MAX_MODEL_BYTES)
     except FileNotFoundError:
         raise _Refused(f"{name} is missing") from None
     return KerasFile(reading.folder / name)
@@ -396,37 +405,47 @@ def _array(reading: _Reading, name: Any) -> np.ndarray:
 
 def _npy_header(name: str, head: bytes) -> tuple[np.dtype[Any], tuple[int, ...], bool, int]:
     """``(dtype, shape, fortran_order, data offset)`` from the first bytes of a .npy file, with the
-    shape and dtype checked; nothing of the size it claims is allocated here."""
+    shape and dtype checked; nothing of the size it claims is allocated here. The header is matched
+    against exactly what ``numpy.save`` writes for a plain array, not evaluated: numpy's own reader
+    (``ast.literal_eval``, then ``tokenize`` for old headers) raises half a dozen exception types on
+    mutated headers, which fuzzing found."""
     if not head:
         raise _Refused(f"{name} is empty")
     if not head.startswith(b"\x93NUMPY"):
         if head.startswith(b"PK\x03\x04"):
             raise _Refused(f"{name} is a zip archive (an .npz?), not a .npy file")
         raise _Refused(f"{name} is not a .npy file (it starts with {head[:8]!r})")
-    fp = io.BytesIO(head)
-    try:
-        version = npy_format.read_magic(fp)
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(fp, max_header_size=_MAX_HEADER)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(fp, max_header_size=_MAX_HEADER)
-        else:
-            raise _Refused(f"{name}: .npy format version {version[0]}.{version[1]} is not read (only 1.0 and 2.0)")
-    except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise _Refused(f"{name}: the .npy header is not readable: {reason}") from None
-    offset = fp.tell()
+    if head[6:8] == b"\x01\x00":
+        start, length = 10, int.from_bytes(head[8:10], "little")
+    elif head[6:8] == b"\x02\x00":
+        start, length = 12, int.from_bytes(head[8:12], "little")
+    else:
+        version = ".".join(str(b) for b in head[6:8])
+        raise _Refused(f"{name}: .npy format version {version} is not read (only 1.0 and 2.0)")
+    if length > _MAX_HEADER:
+        raise _Refused(f"{name}: the .npy header is {length:,} bytes long; a plain array's is about 128")
+    offset = start + length
     if offset > len(head):
         raise _Refused(f"{name}: the file ends inside the .npy header")
-    if dtype.kind == "c":
-        raise _Refused(f"{name}: complex numbers are not graded (an array of dtype {dtype})")
-    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
-        raise _Refused(f"{name}: an array of dtype {dtype} (only numbers are graded)")
+    match = _NPY_HEADER.fullmatch(head[start:offset].decode("latin1"))
+    if match is None:
+        raise _Refused(f"{name}: the .npy header is not numpy's header of a plain array")
+    descr, fortran, dims = match.groups()
+    numeric = _NUMERIC.fullmatch(descr)
+    if numeric is None:  # objects, strings, dates, structures, subarrays: no numpy.dtype(...) of it
+        raise _Refused(f"{name}: an array of dtype {descr!r} (only numbers are graded)")
+    if numeric.group(1) == "c":
+        raise _Refused(f"{name}: complex numbers are not graded (an array of dtype {descr!r})")
+    try:
+        dtype = np.dtype(descr)
+    except TypeError:  # '<f3'
+        raise _Refused(f"{name}: the .npy header names an unknown dtype {descr!r}") from None
+    shape = tuple(int(n) for n in dims.replace(",", " ").split())
     if len(shape) > MAX_NDIM:
         raise _Refused(f"{name}: the header claims {len(shape)} dimensions; the limit is {MAX_NDIM}")
-    if any(not isinstance(n, int) or n < 0 or n > MAX_ARRAY_BYTES for n in shape):
-        raise _Refused(f"{name}: the header claims the shape {_text(shape, 200)}")
-    return dtype, tuple(shape), bool(fortran), offset
+    if any(n > MAX_ARRAY_BYTES for n in shape) or (0 in shape and math.prod(n for n in shape if n) > MAX_ARRAY_BYTES):
+        raise _Refused(f"{name}: the header claims the shape {shape}")
+    return dtype, shape, fortran == "True", offset
 
 
 def _numbers(name: str, raw: np.ndarray, dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> np.ndarray:
@@ -443,7 +462,7 @@ def _numbers(name: str, raw: np.ndarray, dtype: np.dtype[Any], shape: tuple[int,
         with np.errstate(all="ignore"):
             magnitude = np.abs(array[np.isfinite(array)])
         if magnitude.size and magnitude.max() > _FLOAT_MAX:
-            largest = np.format_float_scientific(magnitude.max(), precision=3)
+            largest = np.format_float_scientific(magnitude.max(), precision=3, trim="-")
             raise _Refused(f"{name}: values beyond the float64 range (the largest is {largest}); "
                            "numbers that large cannot be compared")
         array = array.astype(np.float64)
