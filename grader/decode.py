@@ -163,7 +163,10 @@ def _open_folder(folder: Path, within: Path | None) -> int:
                 raise _Refused(f"the exchange folder {part} was replaced by a symbolic link")
             if not stat.S_ISDIR(info.st_mode):
                 raise _Refused(f"the exchange folder {part} was replaced by something that is not a folder")
-            inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            try:
+                inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:  # its permissions were changed, or it was swapped since the lstat
+                raise _Refused(f"the exchange folder {part} could not be opened: {exc.strerror}") from None
         finally:
             os.close(fd)
         fd = inner

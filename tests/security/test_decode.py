@@ -29,6 +29,7 @@ from grader.decode import MAX_ARRAY_BYTES, MAX_MODEL_BYTES, Answer, KerasFile, k
 
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ_STRUCTURED = settings(FUZZ, max_examples=500)  # drawing arrays and nested values costs more
 
 
 class Exchange:
@@ -521,7 +522,7 @@ def mutate(data: bytes, mutation: tuple[str, int, int]) -> bytes:
     return data
 
 
-@FUZZ
+@FUZZ_STRUCTURED
 @given(ARRAYS, st.booleans(), MUTATION)
 def test_fuzz_mutated_npy_files(fuzz: Exchange, array: np.ndarray, fortran: bool, mutation: tuple[str, int, int]) -> None:
     buffer = io.BytesIO()
@@ -581,7 +582,7 @@ def depth(value: Any) -> int:
     return 0
 
 
-@FUZZ
+@FUZZ_STRUCTURED
 @given(PLAIN)
 def test_fuzz_plain_values_round_trip(fuzz: Exchange, value: Any) -> None:
     fuzz.value(harness_encode(value))
@@ -590,7 +591,7 @@ def test_fuzz_plain_values_round_trip(fuzz: Exchange, value: Any) -> None:
     assert answer.value == value
 
 
-@FUZZ
+@FUZZ_STRUCTURED
 @given(st.recursive(st.none() | st.integers() | st.text(max_size=4) | st.just("__ndarray__"),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
                         st.sampled_from(["__tuple__", "__dict__", "__float__", "__ndarray__", "__keras__", "x"]),
