@@ -31,8 +31,9 @@ from .bundle import install_selfcheck
 from .compare import compare
 from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
+from .decode import Answer, KerasFile, keep_model, read_answer
 from .execute import CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
-from .harness import HARNESS_SOURCE, VALUE, Answer, KerasFile, call_source, discard, read_answer, write_call
+from .harness import HARNESS_SOURCE, VALUE, call_source, discard, write_call
 from . import sandbox
 from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
 from .sandbox import Confinement, Isolation
@@ -151,7 +152,7 @@ class _Caller:
                     results.append(unanswered)
                     continue
                 with stage("answers"):
-                    answer = read_answer(folder)
+                    answer = read_answer(folder, within=self.scratch)
                 if answer.status == "timeout":
                     self.broken[function] = unanswered = (Answer("error", ename="timeout"), "timeout")
                     results.append(unanswered)
@@ -176,13 +177,14 @@ class _Caller:
         return None
 
     def _keep_models(self, answer: Answer) -> Answer:
-        """Move a returned Keras model out of the exchange folder, beyond the kernel's reach."""
+        """A private copy of a returned Keras model, beyond the kernel's reach: copied from the
+        opened regular file, never moved or followed (a link to a classmate's model is refused)."""
         if answer.status != "ok" or not isinstance(answer.value, KerasFile):
             return answer
         self.models.mkdir(exist_ok=True)
-        kept = self.models / f"model{len(list(self.models.iterdir()))}.keras"
-        shutil.move(answer.value.path, kept)
-        return dataclasses.replace(answer, value=KerasFile(kept))
+        kept = keep_model(answer.value.path, self.models / f"model{len(list(self.models.iterdir()))}.keras",
+                          within=self.scratch)
+        return kept if isinstance(kept, Answer) else dataclasses.replace(answer, value=kept)
 
 
 def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:

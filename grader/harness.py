@@ -7,6 +7,9 @@ anything but plain numeric arrays, numbers, strings and JSON-like containers —
 subclasses, arrays beyond the size cap, arbitrary objects — is an "unsupported return value". The
 expected answers never enter the kernel, and the comparison happens in the grader's process, so
 nothing the student prints, patches or writes changes a score.
+
+Reading the answers back is :mod:`grader.decode`'s job alone (the one trust boundary); this module
+only writes the inputs and holds the kernel's side.
 """
 
 from __future__ import annotations
@@ -15,25 +18,23 @@ import json
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from .decode import MAX_ARRAY_BYTES
 from .spec import FileArg, Var
 
-__all__ = ["Answer", "HARNESS_SOURCE", "MAX_ARRAY_BYTES", "call_source", "read_answer", "write_call"]
+__all__ = ["HARNESS_SOURCE", "VALUE", "call_source", "discard", "write_call"]
 
-MAX_ARRAY_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 4 * 1024 * 1024
 EXCHANGE = ".grader-exchange"
 _NAME = "__cnn_grader__"
 VALUE = "__value__"  # the pseudo-function that returns its argument: fetches a notebook variable
 
 # Runs once in the kernel after the student's cells. It only moves data: it decodes the inputs,
 # calls the function, and encodes whatever came back. Everything it writes is validated again by
-# read_answer in the grader, so a student who patches it gains nothing.
+# grader.decode.read_answer in the grader, so a student who patches it gains nothing.
 HARNESS_SOURCE = f'''
 def _cnn_grader_install():
     import json, os, signal, sys, traceback, types
@@ -74,6 +75,8 @@ def _cnn_grader_install():
 
     def encode(value, folder, counter):
         if type(value) is numpy.ndarray:
+            if value.dtype.kind == "c":
+                raise Unsupported(f"complex numbers are not graded (an array of dtype {{value.dtype}})")
             if value.dtype.kind not in "biuf":
                 raise Unsupported(f"an array of dtype {{value.dtype}} (only numbers are graded)")
             if value.nbytes > MAX_BYTES:
@@ -86,6 +89,8 @@ def _cnn_grader_install():
             raise Unsupported(f"an ndarray subclass ({{type(value).__name__}}); return a plain numpy array")
         if isinstance(value, numpy.generic) and value.dtype.kind in "biuf":
             value = value.item()
+        if type(value) is complex or isinstance(value, numpy.complexfloating):
+            raise Unsupported(f"complex numbers are not graded (the value {{value!r}})"[:300])
         if value is None or type(value) in (bool, int, str):
             return value
         if type(value) is float:
@@ -157,21 +162,6 @@ del _cnn_grader_install
 '''
 
 
-class UnsupportedValue(ValueError):
-    """What came back from the kernel is not a plain value the grader accepts."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a call returned, as the grader read it."""
-
-    status: Literal["ok", "error", "missing", "unsupported", "lost", "timeout"]
-    value: Any = None
-    ename: str = ""
-    evalue: str = ""
-    traceback: str = ""
-
-
 def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
     if isinstance(value, Var):
         return {"__var__": value.name}
@@ -213,80 +203,6 @@ def call_source(function: str, folders: Sequence[Path], seconds: float) -> str:
     """The one line the kernel runs to call ``function`` once per exchange folder, in order, each
     call under its own ``seconds`` alarm: one round trip for all the cases of a question."""
     return f"{_NAME}.call_all({function!r}, {[str(f) for f in folders]!r}, {float(seconds)!r})"
-
-
-def _load_array(folder: Path, name: Any) -> np.ndarray:
-    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-        raise UnsupportedValue(f"bad array reference {name!r}")
-    path = folder / name
-    if path.is_symlink() or not path.is_file():
-        raise UnsupportedValue(f"array file {name} is missing")
-    if path.stat().st_size > MAX_ARRAY_BYTES + 4096:
-        raise UnsupportedValue(f"an array of {path.stat().st_size} bytes (the limit is {MAX_ARRAY_BYTES})")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise UnsupportedValue(f"array file {name} is not a plain numeric array: {exc}") from None
-    if type(array) is not np.ndarray or array.dtype.kind not in "biuf":
-        raise UnsupportedValue(f"an array of dtype {array.dtype} (only numbers are graded)")
-    return array
-
-
-def _decode(value: Any, folder: Path, depth: int = 0) -> Any:
-    if depth > 32:
-        raise UnsupportedValue("a value nested more than 32 levels deep")
-    if isinstance(value, dict):
-        if set(value) == {"__ndarray__"}:
-            return _load_array(folder, value["__ndarray__"])
-        if set(value) == {"__tuple__"} and isinstance(value["__tuple__"], list):
-            return tuple(_decode(v, folder, depth + 1) for v in value["__tuple__"])
-        if set(value) == {"__dict__"} and isinstance(value["__dict__"], dict):
-            return {k: _decode(v, folder, depth + 1) for k, v in value["__dict__"].items()}
-        if set(value) == {"__float__"} and value["__float__"] in ("nan", "inf", "-inf"):
-            return float(value["__float__"])
-        if set(value) == {"__keras__"}:
-            name = value["__keras__"]
-            if not isinstance(name, str) or "/" in name or not (folder / name).is_file():
-                raise UnsupportedValue(f"bad model reference {name!r}")
-            return KerasFile(folder / name)
-        raise UnsupportedValue("a malformed answer record")
-    if isinstance(value, list):
-        return [_decode(v, folder, depth + 1) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise UnsupportedValue(f"a value of type {type(value).__name__}")
-
-
-@dataclass(frozen=True)
-class KerasFile:
-    """A Keras model the student's code returned, saved as ``.keras``; only inspected out of process."""
-
-    path: Path
-
-
-def read_answer(folder: Path) -> Answer:
-    """Read and validate what the kernel wrote for one call; never raises for bad content."""
-    record_path = folder / "answer.json"
-    if not record_path.is_file() or record_path.is_symlink():
-        return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
-    if record_path.stat().st_size > MAX_JSON_BYTES:
-        return Answer("unsupported", evalue="the answer record is too large")
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        status = record["status"]
-        if status == "ok":
-            return Answer("ok", _decode(record["value"], folder))
-        if status == "timeout":
-            return Answer("timeout")
-        if status in ("error", "missing", "unsupported"):
-            return Answer(status, ename=str(record.get("ename", ""))[:200],
-                          evalue=str(record.get("evalue", ""))[:2000],
-                          traceback=str(record.get("traceback", ""))[:6000])
-        return Answer("unsupported", evalue=f"unknown answer status {status!r}")
-    except UnsupportedValue as exc:
-        return Answer("unsupported", evalue=str(exc))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        return Answer("unsupported", evalue=f"unreadable answer record: {exc}")
 
 
 def discard(folder: Path) -> None:

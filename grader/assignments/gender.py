@@ -21,7 +21,8 @@ import numpy as np
 from ..compare import compare
 from ..config import CourseConfig
 from ..faces import generate_faces
-from ..harness import VALUE, Answer, KerasFile
+from ..decode import Answer, KerasFile
+from ..harness import VALUE
 from ..inspect_model import ModelReport, inspect_model
 from ..reference.gender import load_faces
 from ..results import Diagnosis
