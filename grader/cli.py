@@ -135,21 +135,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.sandbox == "off":
         console.print("[bold red]SANDBOX OFF[/]: --sandbox off was given, so students' notebooks run unconfined, "
                       "with your rights; every result and page says so.")
-    with output_lock(out, "grade"):
-        run = _grade_with_progress(args, config, out, console)
+    with _cluster(args.dask) as executor, output_lock(out, "grade"):
+        run = _grade_with_progress(args, config, out, console, executor)
         _print_run(run, out, console)
         index = _render(out, config, args.lang)
     console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
     return EXIT_OK
 
 
-def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Path, console: Console) -> ClassRun:
+def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Path, console: Console,
+                         executor: Executor | None) -> ClassRun:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .batch import grade_class
 
     counts = {"graded": 0, "failed": 0, "cached": 0}
-    with _cluster(args.dask) as executor, Progress(
+    with Progress(
             TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.description}"), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
