@@ -31,10 +31,11 @@ from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .execute import CellRun, Execution, Kernel, Launch, execute_cells, kernel, recover
 from .harness import HARNESS_SOURCE, VALUE, Answer, KerasFile, call_source, discard, read_answer, write_call
+from .inspect_model import Inspector
 from . import sandbox
 from .results import Failure, SubmissionResult, TestResult, excerpt
 from .sandbox import Confinement, Isolation
-from .spec import Assignment, Case, Group, Question, Var, group_rng
+from .spec import AssessContext, Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "prepare"]
 
@@ -182,7 +183,8 @@ class _Caller:
         return dataclasses.replace(answer, value=KerasFile(kept))
 
 
-def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:
+def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,
+                  inspector: Inspector) -> TestResult:
     """A group of an assessed question: its score is the smallest fraction any case earns."""
     question = pq.question
     assert question.assess is not None
@@ -190,7 +192,8 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     def fetch(function: str, case: Case) -> Answer:
         return caller.call(function, case)[0]
 
-    verdicts = [question.assess(fetch, case, config) for case, _ in pg.cases]
+    context = AssessContext(fetch, inspector.inspect)
+    verdicts = [question.assess(context, case, config) for case, _ in pg.cases]
     worst = min(verdicts, key=lambda v: v.fraction)
     fraction = max(0.0, min(1.0, worst.fraction))
     failure = None if fraction >= 1 else Failure(worst.kind, worst.message)  # type: ignore[arg-type]
@@ -202,10 +205,11 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     )
 
 
-def _grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits) -> list[TestResult]:
+def _grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
+                    inspector: Inspector) -> list[TestResult]:
     """Every group of a question; the function is called on all their cases in one go."""
     if pq.question.assess is not None:
-        return [_assess_group(caller, pq, pg, config) for pg in pq.groups]
+        return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
     answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
     return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
 
@@ -333,7 +337,8 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
                                       notebook_timeout=limits.notebook_timeout)
             replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
             caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
-            tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits))
+            with _inspector(workspace, config, limits) as inspector:
+                tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits, inspector))
     finally:
         if workspace is not None:
             workspace.close()
@@ -342,6 +347,17 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
         cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits.output_kb * 1024),
         source=source, sandbox=workspace.launch.confinement.isolation,
     )
+
+
+def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> Inspector:
+    """The submission's model inspector, confined like its kernel (the same limits and isolation).
+    Its process starts at the first model, if any, and ends with the submission; it gets its own
+    folder, beside ``work/`` and out of the kernel's reach. A request may take as long as a cell:
+    the first one starts TensorFlow, and an evaluation runs the model on the held-out split."""
+    confinement = workspace.launch.confinement
+    return Inspector(workspace.folder / "inspector", heldout=config.faces.heldout_dir, memory_mb=limits.memory_mb,
+                     cpu_time=limits.cpu_time, processes=limits.processes, timeout=limits.cell_timeout,
+                     isolation=confinement.isolation)
 
 
 def _notes(execution: Execution, output_limit: int) -> tuple[str, ...]:
