@@ -279,20 +279,19 @@ class Inspector:
     def _open(self, path: Path) -> IO[bytes]:
         """``path`` opened for reading, refusing a link, anything but a regular file, and a file
         larger than the memory the model may use."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as exc:
             if os.path.islink(path):
                 raise _Refused(f"the model file {path.name} is a symbolic link: refused") from None
             raise _Refused(f"the model file {path.name} cannot be read: {exc.strerror}") from None
-        source = open(fd, "rb")
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > self.memory_mb * 1024 * 1024:
-            source.close()
+            os.close(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise _Refused(f"the model file {path.name} is not a regular file: refused")
             raise _Refused(self.memory_error)
-        return source
+        return open(fd, "rb")
 
     def _private_copy(self, source: IO[bytes]) -> Path:
         """A copy of the open model file in the private folder: the kernel cannot change it while
@@ -353,8 +352,7 @@ class Inspector:
         confinement = sandbox.Confinement(self.folder, sandbox.inspector_env(self.folder), (self.heldout,),
                                           self.memory_mb, self.cpu_time, self.processes,
                                           self.isolation)  # type: ignore[arg-type]
-        command = [*sandbox.inspector_prefix(confinement, cgroup),
-                   sys.executable, "-m", "grader.inspect_model", "--serve", "--heldout", str(self.heldout)]
+        command = [*sandbox.inspector_prefix(confinement, cgroup), *self._command()]
         try:
             self._process = _Process(command, dict(confinement.env), self.folder, cgroup)
         except BaseException:
@@ -364,6 +362,10 @@ class Inspector:
         self.starts += 1
         log.debug("model inspector started (%s): pid %d", self.isolation, self._process.popen.pid)
         return self._process
+
+    def _command(self) -> list[str]:
+        """The inspector itself, inside its confinement (a test may put a stand-in here)."""
+        return [sys.executable, "-m", "grader.inspect_model", "--serve", "--heldout", str(self.heldout)]
 
     def _stop(self) -> None:
         process, self._process = self._process, None
