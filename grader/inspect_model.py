@@ -34,7 +34,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sandbox import Cgroup, Isolation
 
 __all__ = ["Inspector", "ModelReport"]
 
@@ -167,7 +170,7 @@ class _Process:
     arrive on a queue (``None`` at its end), so waiting for a reply can have a deadline; stderr is
     drained all the time, keeping only its tail, so a chatty TensorFlow can never block on it."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path, cgroup: Any) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path, cgroup: Cgroup | None) -> None:
         self.cgroup = cgroup
         self.popen = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, env=env, cwd=cwd)
@@ -243,7 +246,7 @@ class Inspector:
     """
 
     def __init__(self, folder: Path, *, heldout: Path, memory_mb: int, cpu_time: float, processes: int,
-                 timeout: float, isolation: str = "none") -> None:
+                 timeout: float, isolation: Isolation = "none") -> None:
         self.folder, self.heldout, self.timeout, self.isolation = folder, heldout, timeout, isolation
         self.memory_mb, self.cpu_time, self.processes = memory_mb, cpu_time, processes
         self.starts = 0  # processes started over this inspector's life
@@ -350,8 +353,7 @@ class Inspector:
         cgroup = sandbox.Cgroup.create(self.memory_mb, self.processes)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         confinement = sandbox.Confinement(self.folder, sandbox.inspector_env(self.folder), (self.heldout,),
-                                          self.memory_mb, self.cpu_time, self.processes,
-                                          self.isolation)  # type: ignore[arg-type]
+                                          self.memory_mb, self.cpu_time, self.processes, self.isolation)
         command = [*sandbox.inspector_prefix(confinement, cgroup), *self._command()]
         try:
             self._process = _Process(command, dict(confinement.env), self.folder, cgroup)
