@@ -282,8 +282,9 @@ def _not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
 
 
 class Workspace:
-    """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd) and
-    ``models/`` (returned Keras models, out of the kernel's reach) — and the kernel launched in it.
+    """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd),
+    ``models/`` (returned Keras models, out of the kernel's reach) and, once a model is inspected,
+    ``inspector/`` (the inspector's private copies) — and the kernel launched in it.
     Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`)."""
 
     def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation) -> None:
