@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +165,7 @@ class Launch:
         self.confinement = confinement
         self.aborted = threading.Event()
         self._managers: list[AsyncKernelManager] = []
+        self._on_abort: list[Callable[[], None]] = []
         self._stack = ExitStack()
         try:
             self.folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-")))
@@ -194,11 +195,19 @@ class Launch:
         self._managers.append(km)
         return km
 
+    def on_abort(self, hook: Callable[[], None]) -> None:
+        """Also run ``hook`` on :meth:`abort` (the submission's other processes: its model inspector)."""
+        self._on_abort.append(hook)
+        if self.aborted.is_set():
+            hook()
+
     def abort(self) -> None:
         """Stop this submission now, from any thread: kill its kernel (the thread grading it sees
         a dead kernel at once) and make every later use of the kernel raise :class:`Aborted`
         instead of restarting it. Ctrl-C must not wait for a cell that never ends."""
         self.aborted.set()
+        for hook in list(self._on_abort):
+            hook()
         for km in list(self._managers):
             process = getattr(getattr(km, "provisioner", None), "process", None)
             if process is not None and process.poll() is None:

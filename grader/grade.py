@@ -32,12 +32,13 @@ from .compare import compare
 from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .decode import Answer, KerasFile, keep_model, read_answer
-from .execute import CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
+from .execute import Aborted, CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
 from .harness import HARNESS_SOURCE, VALUE, call_source, discard, write_call
+from .inspect_model import Inspector
 from . import sandbox
 from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
 from .sandbox import Confinement, Isolation
-from .spec import Assignment, Case, Group, Question, Var, group_rng
+from .spec import AssessContext, Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "grader_error_result", "prepare", "stage"]
 
@@ -187,7 +188,8 @@ class _Caller:
         return kept if isinstance(kept, Answer) else dataclasses.replace(answer, value=kept)
 
 
-def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig) -> TestResult:
+def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,
+                  inspector: Inspector) -> TestResult:
     """A group of an assessed question: its score is the smallest fraction any case earns."""
     question = pq.question
     assert question.assess is not None
@@ -195,8 +197,9 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     def fetch(function: str, case: Case) -> Answer:
         return caller.call(function, case)[0]
 
+    context = AssessContext(fetch, inspector.inspect)
     with stage("assess"):
-        verdicts = [question.assess(fetch, case, config) for case, _ in pg.cases]
+        verdicts = [question.assess(context, case, config) for case, _ in pg.cases]
     worst = min(verdicts, key=lambda v: v.fraction)
     fraction = max(0.0, min(1.0, worst.fraction))
     failure = None if fraction >= 1 else Failure(worst.kind, worst.message)  # type: ignore[arg-type]
@@ -208,10 +211,11 @@ def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, conf
     )
 
 
-def _grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits) -> list[TestResult]:
+def _grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
+                    inspector: Inspector) -> list[TestResult]:
     """Every group of a question; the function is called on all their cases in one go."""
     if pq.question.assess is not None:
-        return [_assess_group(caller, pq, pg, config) for pg in pq.groups]
+        return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
     answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
     return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
 
@@ -286,8 +290,9 @@ def _not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
 
 
 class Workspace:
-    """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd) and
-    ``models/`` (returned Keras models, out of the kernel's reach) — and the kernel launched in it.
+    """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd),
+    ``models/`` (returned Keras models, out of the kernel's reach) and, once a model is inspected,
+    ``inspector/`` (the inspector's private copies) — and the kernel launched in it.
     Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`)."""
 
     def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation) -> None:
@@ -413,7 +418,11 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
                                           notebook_timeout=limits.notebook_timeout)
             replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
             caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
-            tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits))
+            with _inspector(workspace, config, limits) as inspector:
+                workspace.launch.on_abort(inspector.kill)
+                tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits, inspector))
+        if workspace.launch.aborted.is_set():  # whatever came back after Ctrl-C is not a grade
+            raise Aborted()
     finally:
         if workspace is not None:
             workspace.close()
@@ -422,6 +431,17 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
         cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits.output_kb * 1024),
         source=source, sandbox=workspace.launch.confinement.isolation,
     )
+
+
+def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> Inspector:
+    """The submission's model inspector, confined like its kernel (the same limits and isolation).
+    Its process starts at the first model, if any, and ends with the submission; it gets its own
+    folder, beside ``work/`` and out of the kernel's reach. A request may take as long as a cell:
+    the first one starts TensorFlow, and an evaluation runs the model on the held-out split."""
+    confinement = workspace.launch.confinement
+    return Inspector(workspace.folder / "inspector", heldout=config.faces.heldout_dir, memory_mb=limits.memory_mb,
+                     cpu_time=limits.cpu_time, processes=limits.processes, timeout=limits.cell_timeout,
+                     isolation=confinement.isolation)
 
 
 def _notes(execution: Execution, output_limit: int) -> tuple[str, ...]:

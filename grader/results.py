@@ -227,7 +227,7 @@ class SubmissionResult:
             cells=tuple(g.get("cells", ())),
             notes=tuple(g.get("notes", ())),
             error=g.get("error", ""),
-            sandbox=g.get("sandbox", "none"),
+            sandbox=g.get("sandbox", "off"),
             source=g.get("source", ""),
             extras=g.get("extras", {}),
             grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,

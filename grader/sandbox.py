@@ -286,6 +286,64 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
             cgroup.remove()
 
 
+# -- the model inspector: the same confinement, a different view ----------------------------------
+# grader.inspect_model loads the students' .keras files, which are untrusted input (a small archive
+# can ask for a huge layer). It runs under the kernel's launcher and limits; with bubblewrap it sees
+# the system, the Python installation and the grader package (it is grader code: it needs
+# grader.inspect_model and grader.reference.gender.load_faces), the held-out faces read-only, and
+# one private folder with the copies of the models. Nothing else of the instructor's.
+
+_INSPECTOR_ENV_KEEP = ("PATH", "LANG")
+
+
+def grader_root() -> Path:
+    """The directory holding the running ``grader`` package: the inspector's ``PYTHONPATH``, so
+    that it always runs the grader's own code (a source checkout, a worktree, an installation)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def inspector_env(private: Path) -> dict[str, str]:
+    """The inspector's whole environment: a short allow-list, never the instructor's seed or tokens."""
+    env = {key: os.environ[key] for key in _INSPECTOR_ENV_KEEP if key in os.environ}
+    env.update(HOME=str(private), TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
+               PYTHONPATH=str(grader_root()))
+    return env
+
+
+def inspector_bwrap_argv(c: Confinement) -> list[str]:
+    """The ``bwrap ... --`` prefix of the model inspector: ``c.scratch`` is its private folder
+    (the only writable place), ``c.readable`` the held-out faces, ``c.env`` its environment."""
+    path = shutil.which("bwrap")
+    assert path is not None, "isolation() said bubblewrap works"
+    python = _python_dirs()
+    argv = [path, *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for folder in python:
+        argv += ["--ro-bind", str(folder), str(folder)]
+    package = Path(__file__).resolve().parent
+    if not any(package.is_relative_to(folder) for folder in python):  # only the package, not its checkout
+        argv += ["--ro-bind", str(package), str(package)]
+    for folder in c.readable:
+        argv += ["--ro-bind-try", str(folder), str(folder)]
+    argv += ["--bind", str(c.scratch), str(c.scratch), "--remount-ro", "/"]
+    argv += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+    for key, value in c.env.items():
+        argv += ["--setenv", key, value]
+    return [*argv, "--chdir", str(c.scratch), "--"]
+
+
+def inspector_prefix(c: Confinement, cgroup: Cgroup | None) -> list[str]:
+    """The command prefix that starts the inspector as ``c`` says: the launcher (rlimits, the
+    cgroup), then bubblewrap when ``c.isolation`` is ``"bwrap"``. Without it the inspector still
+    gets the limits and, from its caller, the cleared environment."""
+    prefix = [sys.executable, "-m", "grader.confine", "--memory-mb", str(c.memory_mb), "--cpu-time", str(c.cpu_time)]
+    for folder in cgroup.dirs if cgroup else ():
+        prefix += ["--cgroup", str(folder)]
+    prefix.append("--")
+    if c.isolation == "bwrap":
+        prefix += inspector_bwrap_argv(c)
+    return prefix
+
+
 def _main() -> int:
     """``python -m grader.sandbox``: exit 0 when students' kernels can be confined here, else print
     why (with the fix) and exit 1. ``make demo`` asks this before choosing ``--sandbox``."""

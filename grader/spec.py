@@ -21,6 +21,7 @@ from .results import Diagnosis, call_signature, input_shapes
 
 __all__ = [
     "Assess",
+    "AssessContext",
     "Assignment",
     "Case",
     "FileArg",
@@ -112,9 +113,19 @@ class Verdict:
     kind: str = "wrong"
 
 
-# (fetch, case, config) -> Verdict, where fetch(function, case) calls into the student's kernel
-# and returns a harness Answer. For questions whose answer is a Keras model rather than data.
-Assess = Callable[[Callable[[str, Case], Any], Case, Any], Verdict]
+@dataclass(frozen=True)
+class AssessContext:
+    """What an ``assess`` function may use, handed to it per submission instead of being module
+    state: ``fetch(function, case)`` calls into the student's kernel and returns a harness
+    ``Answer``; ``inspect(path, evaluate=False)`` is the submission's model inspector
+    (:class:`grader.inspect_model.Inspector`), giving a report dict or ``{"error": ...}``."""
+
+    fetch: Callable[[str, Case], Any]
+    inspect: Callable[..., dict[str, Any]]
+
+
+# (context, case, config) -> Verdict. For questions whose answer is a Keras model rather than data.
+Assess = Callable[[AssessContext, Case, Any], Verdict]
 
 
 @dataclass(frozen=True)

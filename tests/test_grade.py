@@ -150,3 +150,55 @@ def test_grader_process_imports_no_tensorflow_for_numpy_notebooks(tmp_path: Path
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+GENDER_MODELS = '''
+import keras
+from keras import layers
+
+def build_model(input_shape=(64, 64, 3)):
+    return keras.Sequential([keras.Input(input_shape), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(),
+                             layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
+                             layers.Dense(2, activation="softmax")])
+
+def build_rating_model(input_shape=(64, 64, 3)):
+    return keras.Sequential([keras.Input(input_shape), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(1)])
+
+def param_report(model):
+    return {layer.name: layer.count_params() for layer in model.layers}
+
+model = build_model()  # untrained: the accuracy earns nothing, the rest is graded all the same
+'''
+
+
+def test_a_gender_submission_starts_one_inspector_for_all_its_models(tmp_path: Path, monkeypatch) -> None:
+    """build_model, the trained model and build_rating_model are three .keras files: one confined
+    inspector process looks at all of them, starting TensorFlow once rather than three times."""
+    from grader.faces import generate_faces
+    from grader.inspect_model import Inspector
+
+    starts = []
+    real_start = Inspector._start
+
+    def counted(self):
+        starts.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(Inspector, "_start", counted)
+    generate_faces(tmp_path / "faces", n_train=4, n_heldout=6, size=64, seed=5)
+    config = load_config(ROOT / "course.toml", environ={})
+    faces = dataclasses.replace(config.faces, train_dir=tmp_path / "faces" / "train",
+                                heldout_dir=tmp_path / "faces" / "heldout")
+    config = dataclasses.replace(config, faces=faces)
+    assignment = course_assignments()["04-gender-cnn"]
+    path = tmp_path / "amy" / "04-gender-cnn.ipynb"
+    path.parent.mkdir()
+    nbformat.write(new_notebook(cells=[new_code_cell(GENDER_MODELS)]), path)
+    result = grade_notebook(path, student="amy", assignment=assignment, prepared=prepare(assignment, config),
+                            config=config)
+    points = result.question_scores()
+    assert (points["build_model"], points["param_report"], points["build_rating_model"]) == (20, 20, 10), result
+    accuracy = next(t for t in result.tests if t.question == "accuracy")
+    assert "on 6 images" in accuracy.detail + (accuracy.failure.message if accuracy.failure else "")
+    assert len(starts) == 1 and starts[0].starts == 1
+    assert starts[0]._process is None and not starts[0].folder.exists(), "closed with the submission"

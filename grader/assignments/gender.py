@@ -1,9 +1,9 @@
 """04-gender-cnn (性别识别): loading the face data, building, counting and training a CNN.
 
 ``load_faces`` is compared as data on a small hidden face set. The other answers are Keras models:
-the harness saves them as ``.keras`` files and :func:`grader.inspect_model.inspect_model` looks at
-them in a separate process (``safe_mode=True``); the trained ``model`` is evaluated there on the
-held-out split, which never enters the student's scratch folder.
+the harness saves them as ``.keras`` files and the submission's :class:`grader.inspect_model.Inspector`
+(``context.inspect``) looks at them in a confined process (``safe_mode=True``); the trained ``model``
+is evaluated there on the held-out split, which never enters the student's scratch folder.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,11 @@ from ..config import CourseConfig
 from ..faces import generate_faces
 from ..decode import Answer, KerasFile
 from ..harness import VALUE
-from ..inspect_model import ModelReport, inspect_model
+from ..inspect_model import ModelReport
 from ..reference.gender import load_faces
 from ..results import Diagnosis
 from .counting import BIAS_EN, BIAS_ZH
-from ..spec import Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
+from ..spec import AssessContext, Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
 
 Fetch = Callable[[str, Case], Answer]
 
@@ -76,35 +75,16 @@ def _model(fetch: Fetch, function: str, case: Case) -> tuple[KerasFile | None, s
     return answer.value, ""
 
 
-def _inspected(fetch: Fetch, function: str, case: Case, *, evaluate: Path | None = None,
+def _inspected(context: AssessContext, function: str, case: Case, *, evaluate: bool = False,
                missing: str = "error") -> ModelReport | Verdict:
-    """The inspector's report on the model ``function`` gives, or the zero verdict saying why not."""
-    file, problem = _model(fetch, function, case)
+    """The inspector's report on the model ``function`` gives, or the zero verdict saying why not.
+    The inspector caches per model file: param_report and accuracy look at the same trained
+    ``model`` (one fetch, see grader.grade) and it is loaded once."""
+    file, problem = _model(context.fetch, function, case)
     if file is None:
         return Verdict(0.0, problem, kind=missing)
-    report = _inspect(file.path, evaluate)
+    report = context.inspect(file.path, evaluate=evaluate)
     return Verdict(0.0, report["error"], kind="error") if "error" in report else report
-
-
-_REPORTS: dict[tuple[Path, int, int, Path | None], ModelReport] = {}
-_REPORTS_LOCK = threading.Lock()  # the jobs' threads share it
-
-
-def _inspect(path: Path, evaluate: Path | None) -> ModelReport:
-    """The inspector's report, once per model file: param_report and accuracy look at the same
-    trained ``model`` (one fetch, see grader.grade), and each inspection starts TensorFlow in a new
-    process. Keyed by the file's identity too, since a later submission's temporary path may repeat."""
-    stat = path.stat()
-    key = (path, stat.st_mtime_ns, stat.st_size, evaluate)
-    with _REPORTS_LOCK:
-        report = _REPORTS.get(key)
-    if report is None:
-        report = inspect_model(path, evaluate=evaluate)
-        with _REPORTS_LOCK:
-            if len(_REPORTS) >= 8:  # the models of the submissions being graded, no more
-                _REPORTS.pop(next(iter(_REPORTS)))
-            _REPORTS[key] = report
-    return report
 
 
 def _output(report: ModelReport) -> dict[str, Any]:
@@ -112,8 +92,8 @@ def _output(report: ModelReport) -> dict[str, Any]:
     return dense[-1]["config"] if dense else {}
 
 
-def _assess_architecture(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    report = _inspected(fetch, "build_model", case)
+def _assess_architecture(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, "build_model", case)
     if isinstance(report, Verdict):
         return report
     classes = [layer["class"] for layer in report["layers"]]
@@ -130,11 +110,11 @@ def _assess_architecture(fetch: Fetch, case: Case, config: CourseConfig) -> Verd
     return Verdict(1.0, f"{convs} conv + {pools} pooling layers, output Dense({units}, {activation})")
 
 
-def _assess_param_report(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    report = _inspected(fetch, VALUE, Case((Var("model"),)), evaluate=config.faces.heldout_dir, missing="missing")
+def _assess_param_report(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, VALUE, Case((Var("model"),)), evaluate=True, missing="missing")
     if isinstance(report, Verdict):
         return report
-    answer = fetch("param_report", case)
+    answer = context.fetch("param_report", case)
     if answer.status != "ok":
         return Verdict(0.0, f"param_report: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
     expected = {layer["name"]: layer["params"] for layer in report["layers"]}
@@ -146,8 +126,8 @@ def _assess_param_report(fetch: Fetch, case: Case, config: CourseConfig) -> Verd
     return Verdict(0.0, result.message, diagnosis)
 
 
-def _assess_accuracy(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    report = _inspected(fetch, VALUE, case, evaluate=config.faces.heldout_dir, missing="missing")
+def _assess_accuracy(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, VALUE, case, evaluate=True, missing="missing")
     if isinstance(report, Verdict):
         return report
     evaluation = report["evaluation"]
@@ -165,8 +145,8 @@ def _assess_accuracy(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
     return Verdict(fraction, message, diagnosis)
 
 
-def _assess_rating(fetch: Fetch, case: Case, config: CourseConfig) -> Verdict:
-    report = _inspected(fetch, "build_rating_model", case, missing="missing")
+def _assess_rating(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, "build_rating_model", case, missing="missing")
     if isinstance(report, Verdict):
         return report
     output = _output(report)
