@@ -97,8 +97,8 @@ def _submitter(todo: Sequence[Submission], declared: Mapping[str, Assignment],
         yield lambda sub: executor.submit(grade_task, Task.of(sub, config, require_sandbox))
         return
     assert isolation is not None
-    def launch(aid: str) -> Workspace:
-        return Workspace(declared[aid], config, isolation)
+    def launch(aid: str) -> Workspace:  # jobs kernels at once: each one's fair CPU share
+        return Workspace(declared[aid], config, isolation, jobs)
 
     with ThreadPoolExecutor(max(1, jobs)) as pool, \
             WarmPool(launch, [sub.assignment for sub in todo], ahead=max(1, jobs)) as warm:

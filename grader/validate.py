@@ -153,7 +153,8 @@ def validate(config: CourseConfig, *, jobs: int = 1, require_sandbox: bool = Fal
             # submissions do, which also proves they work inside the sandbox.
             kind, path, aid, _, _ = job
             return grade_notebook(path, student="validate", assignment=declared[aid], prepared=prepared[aid],
-                                  config=config, isolation=confined if kind in ("solution", "template") else "none")
+                                  config=config, isolation=confined if kind in ("solution", "template") else "none",
+                                  jobs=jobs)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for job, result in zip(jobs_list, pool.map(run, jobs_list)):
