@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Confinement", "Isolation", "SandboxUnavailable", "ScratchSpace", "confined", "fair_cpus",
+__all__ = ["Confinement", "Isolation", "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined", "fair_cpus",
            "is_out_of_space", "isolation", "limits_in_force"]
 
 log = logging.getLogger(__name__)
@@ -418,6 +418,8 @@ class ScratchSpace:
         self.folder, self.size_mb = folder, size_mb
         self.mounted: list[Path] = []
         problem = _mount_tmpfs(folder, size_mb)
+        #: how the space was capped; it stays so after :meth:`close`, for the result
+        self.mode: ScratchLimit = "per-file" if problem else "tmpfs"
         if problem is not None:
             _warn_weaker("scratch", f"scratch folders are capped per file only ({size_mb} MB each): {problem}")
             return
@@ -428,10 +430,6 @@ class ScratchSpace:
                 self.mounted.append(folder / name)
             else:  # it shares the scratch folder's cap: still bounded, only less robust
                 log.debug("no tmpfs of its own for %s", folder / name)
-
-    @property
-    def mode(self) -> ScratchLimit:
-        return "tmpfs" if self.mounted else "per-file"
 
     def close(self) -> None:
         for target in reversed(self.mounted):
