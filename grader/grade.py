@@ -34,7 +34,7 @@ from .execute import CellRun, Execution, Kernel, Launch, execute_cells, kernel, 
 from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, Answer, KerasFile, call_source, discard, read_answer, write_call
 from . import sandbox
 from .results import Failure, SubmissionResult, TestResult, excerpt
-from .sandbox import Confinement, Isolation, ScratchSpace, is_out_of_space
+from .sandbox import Confinement, Isolation, ScratchLimit, ScratchSpace, is_out_of_space
 from .spec import Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "prepare"]
@@ -290,7 +290,11 @@ def _not_copied(root: Path) -> Callable[[str, list[str]], set[str]]:
 class Workspace:
     """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd) and
     ``models/`` (returned Keras models, out of the kernel's reach) — and the kernel launched in it.
-    Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`)."""
+    Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`).
+
+    ``work/`` is capped at ``[limits] scratch_mb`` (:class:`~grader.sandbox.ScratchSpace`: a tmpfs
+    where the grader may mount) before the student's files are copied in, so a folder too large for
+    it is that submission's error (:func:`_copy_files`), found before anything is written."""
 
     def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation, jobs: int = 1) -> None:
         """``jobs`` is how many kernels run at once here: without ``[limits] cpus`` each one's CPU
@@ -367,7 +371,7 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
             workspace.close()
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
-        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits),
+        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits, workspace.space.mode),
         source=source, sandbox=workspace.launch.confinement.isolation, limits=workspace.limits(),
     )
 
@@ -414,7 +418,17 @@ def _out_of_space(run: CellRun) -> int | None:
     return None
 
 
-def _notes(execution: Execution, limits: Limits) -> tuple[str, ...]:
+def _space_note(index: int, code: int, limits: Limits, scratch: ScratchLimit) -> str:
+    """A tmpfs scratch folder is full whichever error comes first (its size and the per-file
+    limit are equal); with only the per-file limit, a full disk is the machine's, not the limit."""
+    if scratch == "tmpfs":
+        return f"cell {index} ran out of scratch space: the limit is {limits.scratch_mb} MB"
+    if code == errno.EFBIG:
+        return f"cell {index} wrote a file larger than the scratch limit ({limits.scratch_mb} MB per file)"
+    return f"cell {index} ran out of disk space on the grading machine"
+
+
+def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[str, ...]:
     notes = list(execution.notes)
     for run in execution.cells:
         if run.dropped:
@@ -422,9 +436,7 @@ def _notes(execution: Execution, limits: Limits) -> tuple[str, ...]:
                          f"({limits.output_kb} KB): that output was not kept")
     for run in execution.failures:
         if (code := _out_of_space(run)) is not None:
-            notes.append(f"cell {run.index} ran out of scratch space: the limit is {limits.scratch_mb} MB"
-                         if code != errno.EFBIG else
-                         f"cell {run.index} wrote a file larger than the scratch limit ({limits.scratch_mb} MB)")
+            notes.append(_space_note(run.index, code, limits, scratch))
         elif run.outcome == "timeout":
             notes.append(f"cell {run.index} was stopped: it ran longer than the time limit ({run.evalue})")
         elif run.outcome == "dead_kernel":
