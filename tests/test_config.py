@@ -63,6 +63,8 @@ def test_cpus_and_scratch_limits_are_read(tmp_path: Path) -> None:
     text = MINIMAL.replace("[faces]", "[limits]\ncpus = 1.5\nscratch_mb = 256\n\n[faces]")
     limits = load_config(write(tmp_path, text), environ={}).limits
     assert (limits.cpus, limits.scratch_mb) == (1.5, 256)
+    small = MINIMAL.replace("[faces]", "[limits]\nmemory_mb = 1000\n\n[faces]")  # a default that fits
+    assert load_config(write(tmp_path, small), environ={}).limits.scratch_mb == 500
 
 
 def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
