@@ -458,18 +458,18 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
                             "can make its neighbour's cells time out")
     # The sockets folder is the sandbox's other writable bind: a small tmpfs keeps it off the disk.
     sockets_tmpfs = _mount_tmpfs(sockets, _SOCKETS_MB, inodes=1024) is None
-    # The launcher is run by path, isolated (-I: no script folder, user site or PYTHON* variables on
-    # its path; it needs the standard library only): always this grader's own, never whichever
-    # `grader` the kernel's environment would import (an installed copy beside a checkout).
-    launcher = Path(__file__).with_name("confine.py")
-    prefix = [sys.executable, "-I", str(launcher), "--memory-mb", str(c.memory_mb),
-              "--cpu-time", str(c.cpu_time), "--file-size-mb", str(c.scratch_mb)]
-    for folder in cgroup.dirs if cgroup else ():
-        prefix += ["--cgroup", str(folder)]
-    prefix.append("--")
-    if c.isolation == "bwrap":
-        prefix += bwrap_argv(c, sockets)
     try:
+        # The launcher is run by path, isolated (-I: no script folder, user site or PYTHON* variables
+        # on its path; it needs the standard library only): always this grader's own, never whichever
+        # `grader` the kernel's environment would import (an installed copy beside a checkout).
+        launcher = Path(__file__).with_name("confine.py")
+        prefix = [sys.executable, "-I", str(launcher), "--memory-mb", str(c.memory_mb),
+                  "--cpu-time", str(c.cpu_time), "--file-size-mb", str(c.scratch_mb)]
+        for folder in cgroup.dirs if cgroup else ():
+            prefix += ["--cgroup", str(folder)]
+        prefix.append("--")
+        if c.isolation == "bwrap":
+            prefix += bwrap_argv(c, sockets)
         yield prefix, cgroup
     finally:
         if cgroup is not None:
