@@ -45,6 +45,7 @@ import errno
 import functools
 import logging
 import os
+import re
 import shutil
 import signal
 import site
@@ -376,12 +377,17 @@ def _libc() -> ctypes.CDLL:
     return libc
 
 
+_MOUNT_SOURCE = "cnn-grader-"  # + the grader's pid: whose mount it is, for _sweep_stale_mounts
+
+
 def _mount_tmpfs(target: Path, size_mb: int, inodes: int = _SCRATCH_INODES) -> str | None:
     """Mount a tmpfs of ``size_mb`` on ``target``; None, or why it could not be done."""
     if not sys.platform.startswith("linux"):
         return f"a size-capped tmpfs needs Linux (this is {sys.platform})"
+    _sweep_stale_mounts()
     options = f"size={size_mb}m,nr_inodes={inodes},mode=0700".encode()
-    if _libc().mount(b"cnn-grader", os.fsencode(target), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0:
+    source = f"{_MOUNT_SOURCE}{os.getpid()}".encode()
+    if _libc().mount(source, os.fsencode(target), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0:
         return None
     return f"cannot mount a tmpfs ({os.strerror(ctypes.get_errno())}; it needs root or CAP_SYS_ADMIN)"
 
@@ -395,6 +401,38 @@ def _unmount(target: Path) -> None:
     if ctypes.get_errno() == errno.EBUSY and libc.umount2(os.fsencode(target), _MNT_DETACH) == 0:
         return
     log.warning("could not unmount the scratch tmpfs at %s: %s", target, os.strerror(ctypes.get_errno()))
+
+
+@functools.cache
+def _sweep_stale_mounts() -> None:
+    """Once per run: lazily unmount the tmpfs mounts left by a grader that was killed (SIGKILL
+    skips every ``finally``), found by the pid in their source name. A live pid is left alone, so
+    another grader running on this machine keeps its mounts."""
+    try:
+        table = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    for line in table:
+        fields, _, tail = line.partition(" - ")
+        parts = tail.split()
+        if len(parts) < 2 or parts[0] != "tmpfs" or not parts[1].startswith(_MOUNT_SOURCE):
+            continue
+        owner = parts[1].removeprefix(_MOUNT_SOURCE)
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields.split()[4])  # \040: a space
+        if _libc().umount2(os.fsencode(target), _MNT_DETACH) == 0:
+            log.info("unmounted %s, left by a grader (pid %s) that was killed", target, owner)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    return True
 
 
 def is_out_of_space(exc: OSError) -> bool:

@@ -154,6 +154,26 @@ def _mounts() -> dict[str, str]:
     return table
 
 
+def test_mounts_left_by_a_killed_grader_are_swept_and_a_live_graders_are_kept(tmp_path: Path) -> None:
+    """SIGKILL skips ``Workspace.close``: the next run unmounts what a dead grader left (its pid is
+    in the mount's source name), never what a live one is using."""
+    if sandbox._mount_tmpfs(tmp_path, 1) is not None:
+        pytest.skip("this process may not mount")
+    sandbox._unmount(tmp_path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left, live = tmp_path / "left by a dead grader", tmp_path / "live"
+    for folder, pid in ((left, int(dead.stdout)), (live, os.getpid())):
+        folder.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"cnn-grader-{pid}", str(folder)], check=True)
+    try:
+        sandbox._sweep_stale_mounts.__wrapped__()  # the once-per-run sweep, run again
+        assert str(left) not in _mounts() and _mounts().get(str(live)) == "tmpfs"
+    finally:
+        for folder in (left, live):
+            if str(folder) in _mounts():
+                sandbox._unmount(folder)
+
+
 @dataclass
 class _Seen:
     """What the scratch folders looked like right after each submission's cells ran."""
