@@ -29,7 +29,8 @@ A submission's kernel is launched as ``confine → bwrap → ipykernel`` (see :m
   scratch folder left full still lets the other questions be graded; the sockets folder, the only
   other writable bind, gets a small one. Otherwise each file is capped (``RLIMIT_FSIZE``, ``EFBIG``)
   — a weaker limit, warned about once and recorded as ``limits.scratch = "per-file"``. The private
-  ``/tmp`` is capped to the same size (``bwrap --size``).
+  ``/tmp`` is capped to the same size (``bwrap --size``). A grader killed by SIGKILL leaves its
+  mounts; the next run unmounts them (:func:`_sweep_stale_mounts`).
 * **End.** When a submission is done, every process left in its cgroup is killed; with bubblewrap
   the pid namespace dies with the kernel anyway.
 
