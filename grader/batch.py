@@ -141,8 +141,8 @@ def _submitter(todo: Sequence[Submission], declared: Mapping[str, Assignment],
         return
     assert isolation is not None
 
-    def launch(aid: str) -> Workspace:
-        return Workspace(declared[aid], config, isolation)
+    def launch(aid: str) -> Workspace:  # jobs kernels at once: each one's fair CPU share
+        return Workspace(declared[aid], config, isolation, jobs)
 
     with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="cnn-grader-job") as pool, \
             WarmPool(launch, [sub.assignment for sub in todo], ahead=max(1, jobs)) as warm:

@@ -38,6 +38,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
+    """``[limits]``. ``cpus`` is the CPU quota of one kernel's cgroup in cores; None (the key left
+    out) means a fair share, the machine's cores divided by the kernels graded at once (``--jobs``),
+    worked out where the jobs are known (:func:`grader.sandbox.fair_cpus`). ``scratch_mb`` caps the
+    kernel's scratch folder (and its private ``/tmp``); it must stay below ``memory_mb``, since the
+    pages of a size-capped tmpfs count in the kernel's memory (left out: 1024, or half of
+    ``memory_mb`` when that is less)."""
+
     cell_timeout: float = 120.0
     notebook_timeout: float = 900.0
     call_timeout: float = 20.0
@@ -45,6 +52,8 @@ class Limits:
     cpu_time: float = 1800.0
     processes: int = 512
     output_kb: int = 1024
+    cpus: float | None = None
+    scratch_mb: int = 1024
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,14 @@ def _read_limits(table: _Reader) -> Limits:
         cpu_time=table.positive("cpu_time", float, d.cpu_time),
         processes=table.positive("processes", int, d.processes),
         output_kb=table.positive("output_kb", int, d.output_kb),
+        cpus=table.positive("cpus", float, d.cpus),
+        scratch_mb=table.positive("scratch_mb", int, None) or 0,
     )
+    if limits.scratch_mb == 0:  # left out: the default, or half the memory when that is smaller
+        limits = dataclasses.replace(limits, scratch_mb=min(d.scratch_mb, limits.memory_mb // 2))
+    if limits.scratch_mb >= limits.memory_mb:
+        raise table.fail("scratch_mb", f"must be below memory_mb ({limits.memory_mb}): the scratch folder's "
+                                       f"files are kept in the kernel's memory, received {limits.scratch_mb}")
     table.done()
     return limits
 

@@ -1,10 +1,14 @@
 """The kernel's launcher: put itself under the resource limits, then become the kernel command.
 
 Runs outside the sandbox, between jupyter_client and bubblewrap (``python -m grader.confine
---memory-mb M --cpu-time S [--cgroup DIR ...] -- COMMAND...``). Setting the limits here,
-in the child, rather than with ``preexec_fn`` in the grader keeps the grader's threads out of
-``fork``. Everything the kernel starts inherits them: the address-space and CPU limits per process,
-and the cgroup (when the grader could make one) bounds the whole tree's memory and task count.
+--memory-mb M --cpu-time S [--file-size-mb F] [--cgroup DIR ...] -- COMMAND...``). Setting the
+limits here, in the child, rather than with ``preexec_fn`` in the grader keeps the grader's threads
+out of ``fork``. Everything the kernel starts inherits them: the address-space, CPU-time and
+file-size limits per process, and the cgroups (when the grader could make them; this process joins
+each one by writing its pid to its ``cgroup.procs``) bound the whole tree's memory, task count and
+CPU share. The file-size limit (``RLIMIT_FSIZE``) is the scratch folder's cap where the grader could
+not mount a size-capped tmpfs, and a second fence where it could; CPython ignores ``SIGXFSZ``, so a
+write beyond it fails with ``EFBIG`` rather than killing the kernel.
 ``RLIMIT_NPROC`` is not used: it counts every process of the user (and is ignored for root), so on
 a TA's laptop it would stop the kernel's own threads rather than a fork bomb.
 Standard library only: it must start fast and never import the grader's own code.
@@ -23,6 +27,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.confine")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-time", type=float, required=True)
+    parser.add_argument("--file-size-mb", type=int, default=None, help="the largest file a process may write")
     parser.add_argument("--cgroup", action="append", default=[], help="a cgroup directory to join")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -48,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             procs.write(str(os.getpid()))
     _limit(resource.RLIMIT_AS, args.memory_mb * 1024 * 1024)
     _limit(resource.RLIMIT_CPU, max(1, int(args.cpu_time)))
+    if args.file_size_mb is not None:
+        _limit(resource.RLIMIT_FSIZE, args.file_size_mb * 1024 * 1024)
     _limit(resource.RLIMIT_CORE, 0)  # a segfaulting student function leaves no core dump behind
     _die_with_grader()
     os.execvp(args.command[0], args.command)

@@ -11,6 +11,7 @@ kernel that dies — the result is a :class:`SubmissionResult` with the reason.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import logging
 import os
@@ -33,11 +34,11 @@ from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .decode import Answer, KerasFile, keep_model, read_answer
 from .execute import Aborted, CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
-from .harness import HARNESS_SOURCE, VALUE, call_source, discard, write_call
+from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, call_source, discard, write_call
 from .inspect_model import Inspector
 from . import sandbox
 from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
-from .sandbox import Confinement, Isolation
+from .sandbox import Confinement, Isolation, ScratchLimit, ScratchSpace, is_out_of_space
 from .spec import AssessContext, Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "grader_error_result", "prepare", "stage"]
@@ -143,8 +144,17 @@ class _Caller:
         if function in self.broken:
             return [self.broken[function]] * len(cases)
         limit = self.limits.call_timeout
-        folders = [write_call(self.scratch, case.args, case.kwargs, case.files) for case in cases]
+        folders: list[Path] = []
         try:
+            try:
+                for case in cases:
+                    folders.append(write_call(self.scratch, case.args, case.kwargs, case.files))
+            except OSError as exc:  # the student filled the exchange folder (it has a tmpfs of its own)
+                if not is_out_of_space(exc):
+                    raise
+                full = Answer("error", ename="OSError", evalue=f"no room left in the scratch folder for the call's "
+                              f"inputs (the limit is {self.limits.scratch_mb} MB)")
+                return [(full, "")] * len(cases)
             run = self.session.run(call_source(function, folders, limit), limit * len(cases) + _CALL_SLACK)
             unanswered = self._failed_run(function, run)
             results = []
@@ -293,33 +303,53 @@ class Workspace:
     """A submission's temporary folder — ``work/`` (the scratch folder, the kernel's cwd),
     ``models/`` (returned Keras models, out of the kernel's reach) and, once a model is inspected,
     ``inspector/`` (the inspector's private copies) — and the kernel launched in it.
-    Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`)."""
+    Made before the submission is read, so a class run can launch it ahead (:mod:`grader.pool`).
 
-    def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation) -> None:
+    ``work/`` is capped at ``[limits] scratch_mb`` (:class:`~grader.sandbox.ScratchSpace`: a tmpfs
+    where the grader may mount) before the student's files are copied in, so a folder too large for
+    it is that submission's error (:func:`_copy_files`), found before anything is written."""
+
+    def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation, jobs: int = 1) -> None:
+        """``jobs`` is how many kernels run at once here: without ``[limits] cpus`` each one's CPU
+        quota is a fair share of the cores (:func:`grader.sandbox.fair_cpus`)."""
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
         self.scratch = self.folder / "work"
         self.scratch.mkdir()
         limits = config.limits_for(assignment.id)
+        cpus = limits.cpus if limits.cpus is not None else sandbox.fair_cpus(jobs)
         confinement = Confinement(self.scratch, _kernel_env(config, self.scratch), (config.faces.train_dir,),
-                                  limits.memory_mb, limits.cpu_time, limits.processes, isolation)
+                                  limits.memory_mb, limits.cpu_time, limits.processes, isolation, cpus,
+                                  limits.scratch_mb)
         try:
-            self.launch = Launch(confinement, assignment.preload)
+            self.space = ScratchSpace(self.scratch, limits.scratch_mb, separate=(EXCHANGE,))
+            try:
+                self.launch = Launch(confinement, assignment.preload)
+            except BaseException:
+                self.space.close()
+                raise
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
 
+    def limits(self) -> dict[str, str]:
+        """How the kernel's limits are really enforced here, for the result."""
+        return sandbox.limits_in_force(self.launch.cgroup, self.space.mode)
+
     def close(self) -> None:
-        self.launch.close()
+        self.launch.close()  # the kernel and everything it started are gone: nothing holds the tmpfs
+        self.space.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared: Sequence[PreparedQuestion],
                    config: CourseConfig, source: str = "", files: Path | None = None,
-                   isolation: Isolation | None = None, workspace: Workspace | None = None) -> SubmissionResult:
+                   isolation: Isolation | None = None, workspace: Workspace | None = None,
+                   jobs: int = 1) -> SubmissionResult:
     """Grade one notebook file; always returns a result, whatever the notebook does.
 
     ``isolation`` is :func:`grader.sandbox.isolation`'s answer (the sandbox when it works here);
-    ``workspace``, when given, is one launched ahead for this submission (it is closed here).
+    ``workspace``, when given, is one launched ahead for this submission (it is closed here);
+    otherwise one is made for ``jobs`` kernels running at once (their fair CPU share).
 
     ``files`` is the student's own folder: its other files (data, helper modules) are copied into
     the scratch folder. A flat-layout notebook shares its folder with the class, so it gets none.
@@ -334,7 +364,7 @@ def grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared
     try:
         return _grade_notebook(path, student=student, assignment=assignment, prepared=prepared, config=config,
                                source=source, files=files, isolation=isolation, workspace=workspace,
-                               started=started)
+                               jobs=jobs, started=started)
     except KernelStartError:
         raise
     except Exception as exc:
@@ -393,7 +423,7 @@ _STAGE_WORDS = {
 
 def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepared: Sequence[PreparedQuestion],
                     config: CourseConfig, source: str, files: Path | None, isolation: Isolation | None,
-                    workspace: Workspace | None, started: float) -> SubmissionResult:
+                    workspace: Workspace | None, jobs: int, started: float) -> SubmissionResult:
     try:
         with stage("read"):
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -403,12 +433,14 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
                 message = f"{path.name}: {exc}"
                 return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
                                         _zero_tests(prepared, "error", message), error=message, source=source)
-        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"))
+        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"), jobs)
         limits = config.limits_for(assignment.id)
         scratch = workspace.scratch
         with stage("copy"):
-            if files is not None:
-                shutil.copytree(files, scratch, symlinks=True, ignore=_not_copied(files), dirs_exist_ok=True)
+            if files is not None and (problem := _copy_files(files, scratch, limits.scratch_mb)):
+                return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
+                                        _zero_tests(prepared, "error", problem), error=problem, source=source,
+                                        sandbox=workspace.launch.confinement.isolation, limits=workspace.limits())
             install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
         cells = _code_cells(nb)
         with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
@@ -428,8 +460,8 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
             workspace.close()
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
-        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits.output_kb * 1024),
-        source=source, sandbox=workspace.launch.confinement.isolation,
+        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits, workspace.space.mode),
+        source=source, sandbox=workspace.launch.confinement.isolation, limits=workspace.limits(),
     )
 
 
@@ -444,14 +476,68 @@ def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> In
                      isolation=confinement.isolation)
 
 
-def _notes(execution: Execution, output_limit: int) -> tuple[str, ...]:
+_MB = 1024 * 1024
+
+
+def _copy_files(files: Path, scratch: Path, limit_mb: int) -> str:
+    """Copy the student's folder into the scratch folder; or, when it holds more than the scratch
+    space (counted before copying, so a per-file limit or the instructor's disk never sees it), the
+    reason the submission cannot be graded. Empty when copied."""
+    ignore = _not_copied(files)
+    total = 0
+    for folder, dirs, names in os.walk(files):
+        skipped = ignore(folder, [*dirs, *names])
+        dirs[:] = [d for d in dirs if d not in skipped and not os.path.islink(os.path.join(folder, d))]
+        total += sum(os.lstat(os.path.join(folder, n)).st_size for n in names if n not in skipped)
+    too_big = (f"the submission's folder holds {total / _MB:,.1f} MB of files, more than the scratch space "
+               f"({limit_mb} MB, [limits] scratch_mb): it was not run")
+    if total > limit_mb * _MB:
+        return too_big
+    try:
+        shutil.copytree(files, scratch, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+    except shutil.Error as exc:  # copytree gathers per-file errors: (source, destination, reason)
+        full = [f"[Errno {code}]" for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)]
+        if any(code in str(why) for *_, why in exc.args[0] for code in full):
+            return too_big
+        raise
+    except OSError as exc:
+        if is_out_of_space(exc):  # file-system overhead (inodes, blocks) beyond the sizes counted
+            return too_big
+        raise
+    return ""
+
+
+def _out_of_space(run: CellRun) -> int | None:
+    """The errno of a cell that failed writing beyond the scratch limit, or None. The kernel sends
+    its exception as text; ``OSError`` keeps ``[Errno N]`` at the head of its message."""
+    if run.outcome != "error" or run.ename not in ("OSError", "IOError"):
+        return None
+    for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        if run.evalue.startswith(f"[Errno {code}]"):
+            return code
+    return None
+
+
+def _space_note(index: int, code: int, limits: Limits, scratch: ScratchLimit) -> str:
+    """A tmpfs scratch folder is full whichever error comes first (its size and the per-file
+    limit are equal); with only the per-file limit, a full disk is the machine's, not the limit."""
+    if scratch == "tmpfs":
+        return f"cell {index} ran out of scratch space: the limit is {limits.scratch_mb} MB"
+    if code == errno.EFBIG:
+        return f"cell {index} wrote a file larger than the scratch limit ({limits.scratch_mb} MB per file)"
+    return f"cell {index} ran out of disk space on the grading machine"
+
+
+def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[str, ...]:
     notes = list(execution.notes)
     for run in execution.cells:
         if run.dropped:
             notes.append(f"cell {run.index} printed {run.dropped:,} characters more than the output limit "
-                         f"({output_limit // 1024} KB): that output was not kept")
+                         f"({limits.output_kb} KB): that output was not kept")
     for run in execution.failures:
-        if run.outcome == "timeout":
+        if (code := _out_of_space(run)) is not None:
+            notes.append(_space_note(run.index, code, limits, scratch))
+        elif run.outcome == "timeout":
             notes.append(f"cell {run.index} was stopped: it ran longer than the time limit ({run.evalue})")
         elif run.outcome == "dead_kernel":
             notes.append(f"cell {run.index} killed the kernel (exit, crash or out of memory)")

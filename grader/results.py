@@ -138,6 +138,10 @@ class TestResult:
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
+    ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
+    ``processes``, ``scratch``; see ``grader.sandbox.limits_in_force``), empty when no kernel ran."""
+
     student: str
     assignment: str
     submission_sha256: str
@@ -150,6 +154,7 @@ class SubmissionResult:
     sandbox: str = "off"
     source: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
     grader_error: GraderError | None = None
 
     @property
@@ -202,6 +207,7 @@ class SubmissionResult:
                 "submission_sha256": self.submission_sha256,
                 "grader_version": self.grader_version,
                 "sandbox": self.sandbox,
+                "limits": dict(self.limits),
                 "source": self.source,
                 "error": self.error,
                 "notes": list(self.notes),
@@ -231,6 +237,7 @@ class SubmissionResult:
             source=g.get("source", ""),
             extras=g.get("extras", {}),
             grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,
+            limits=g.get("limits", {}),
         )
 
 

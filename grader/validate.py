@@ -153,7 +153,8 @@ def validate(config: CourseConfig, *, jobs: int = 1, sandbox: SandboxMode = "aut
             # submissions do, which also proves they work inside the sandbox.
             kind, path, aid, _, _ = job
             return grade_notebook(path, student="validate", assignment=declared[aid], prepared=prepared[aid],
-                                  config=config, isolation=confined if kind in ("solution", "template") else "off")
+                                  config=config, isolation=confined if kind in ("solution", "template") else "off",
+                                  jobs=jobs)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             for job, result in zip(jobs_list, pool.map(run, jobs_list)):

@@ -47,6 +47,7 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert config.seed == 7
     assert config.language == "zh"
     assert config.limits.cell_timeout == 120
+    assert (config.limits.cpus, config.limits.scratch_mb) == (None, 1024)  # cpus: a fair share of the cores
     assert config.faces.train_dir == (tmp_path / "faces/train").resolve()
     assert config.assignments["01-convolution"].points == {"conv2d": 10.0}
     assert config.root == tmp_path.resolve()
@@ -56,6 +57,14 @@ def test_environment_seed_overrides(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, MINIMAL), environ={"GRADER_SEED": "99"}).seed == 99
     with pytest.raises(ConfigError, match="GRADER_SEED='x' is not an integer"):
         load_config(write(tmp_path, MINIMAL), environ={"GRADER_SEED": "x"})
+
+
+def test_cpus_and_scratch_limits_are_read(tmp_path: Path) -> None:
+    text = MINIMAL.replace("[faces]", "[limits]\ncpus = 1.5\nscratch_mb = 256\n\n[faces]")
+    limits = load_config(write(tmp_path, text), environ={}).limits
+    assert (limits.cpus, limits.scratch_mb) == (1.5, 256)
+    small = MINIMAL.replace("[faces]", "[limits]\nmemory_mb = 1000\n\n[faces]")  # a default that fits
+    assert load_config(write(tmp_path, small), environ={}).limits.scratch_mb == 500
 
 
 def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
@@ -76,6 +85,11 @@ def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
         (("seed = 7\n", ""), r"\[course.seed\] is required but missing"),
         (("conv2d = 10", "conv2d = -1"), r"\[assignments.01-convolution.points.conv2d\] must be >= 0"),
         (("[faces]", "[limits]\ncell_timeout = 0\n\n[faces]"), r"\[limits.cell_timeout\] must be > 0"),
+        (("[faces]", "[limits]\ncpus = 0\n\n[faces]"), r"\[limits.cpus\] must be > 0, received 0"),
+        (("[faces]", "[limits]\ncpus = \"2\"\n\n[faces]"), r"\[limits.cpus\] must be float, received '2'"),
+        (("[faces]", "[limits]\nscratch_mb = 1.5\n\n[faces]"), r"\[limits.scratch_mb\] must be int, received 1.5"),
+        (("[faces]", "[limits]\nmemory_mb = 1024\nscratch_mb = 2048\n\n[faces]"),
+         r"\[limits.scratch_mb\] must be below memory_mb \(1024\).*received 2048"),
         (("[faces]", "[faces]\naccuracy_zero = 0.9\naccuracy_full = 0.5"), r"accuracy_zero < accuracy_full"),
         (("[faces]", "[course2]\n[faces]"), r"\[course2\] unknown key"),
     ],

@@ -125,6 +125,10 @@ class TestResult:
 
 @dataclass(frozen=True)
 class SubmissionResult:
+    """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
+    ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
+    ``processes``, ``scratch``; see ``grader.sandbox.limits_in_force``), empty when no kernel ran."""
+
     student: str
     assignment: str
     submission_sha256: str
@@ -137,6 +141,7 @@ class SubmissionResult:
     sandbox: str = "none"
     source: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -184,6 +189,7 @@ class SubmissionResult:
                 "submission_sha256": self.submission_sha256,
                 "grader_version": self.grader_version,
                 "sandbox": self.sandbox,
+                "limits": dict(self.limits),
                 "source": self.source,
                 "error": self.error,
                 "notes": list(self.notes),
@@ -210,6 +216,7 @@ class SubmissionResult:
             sandbox=g.get("sandbox", "none"),
             source=g.get("source", ""),
             extras=g.get("extras", {}),
+            limits=g.get("limits", {}),
         )
 
 
