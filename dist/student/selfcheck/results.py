@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "Diagnosis",
     "Failure",
+    "GraderError",
     "QuestionStatus",
     "SubmissionResult",
     "TestResult",
@@ -97,6 +98,18 @@ def excerpt(value: Any, limit: int = 576) -> Any:
 
 
 @dataclass(frozen=True)
+class GraderError:
+    """The grader itself failed on this submission (a bug, or a file it could not write): not the
+    student's doing, so the result carries no points and is never cached — the next run tries again.
+    ``stage`` names where it happened (``read``, ``execute``, ``answers``, ``compare``, ``diagnose``,
+    ``assess``, ``write``, ``grade``); ``traceback`` is for the instructor, never for a student page."""
+
+    stage: str
+    reason: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
 class TestResult:
     """One test group of one question: all-or-nothing on its cases."""
 
@@ -138,10 +151,15 @@ class SubmissionResult:
     cells: tuple[Mapping[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
     error: str = ""
-    sandbox: str = "none"
+    sandbox: str = "off"
     source: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
     limits: Mapping[str, str] = field(default_factory=dict)
+    grader_error: GraderError | None = None
+
+    @property
+    def status(self) -> Literal["graded", "grader_error"]:
+        return "graded" if self.grader_error is None else "grader_error"
 
     @property
     def score(self) -> float:
@@ -197,6 +215,8 @@ class SubmissionResult:
                 "cells": [dict(c) for c in self.cells],
                 "results": [_test_record(t) for t in self.tests],
                 "extras": dict(self.extras),
+                "status": self.status,
+                "grader_error": asdict(self.grader_error) if self.grader_error else None,
             },
         }
 
@@ -213,9 +233,10 @@ class SubmissionResult:
             cells=tuple(g.get("cells", ())),
             notes=tuple(g.get("notes", ())),
             error=g.get("error", ""),
-            sandbox=g.get("sandbox", "none"),
+            sandbox=g.get("sandbox", "off"),
             source=g.get("source", ""),
             extras=g.get("extras", {}),
+            grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,
             limits=g.get("limits", {}),
         )
 
