@@ -9,7 +9,8 @@ expected answers never enter the kernel, and the comparison happens in the grade
 nothing the student prints, patches or writes changes a score.
 
 Reading the answers back is :mod:`grader.decode`'s job alone (the one trust boundary); this module
-only writes the inputs and holds the kernel's side.
+writes the inputs — the boundary's write side: through folder descriptors, following no link the
+kernel may have planted (:func:`write_call`, :func:`discard`) — and holds the kernel's side.
 """
 
 from __future__ import annotations
