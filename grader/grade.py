@@ -34,7 +34,7 @@ from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .decode import Answer, KerasFile, keep_model, read_answer
 from .execute import Aborted, CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
-from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, call_source, discard, write_call
+from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, ExchangeTampered, call_source, discard, write_call
 from .inspect_model import Inspector
 from . import sandbox
 from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
@@ -144,34 +144,38 @@ class _Caller:
         if function in self.broken:
             return [self.broken[function]] * len(cases)
         limit = self.limits.call_timeout
-        folders: list[Path] = []
+        results: list[tuple[Answer, str] | None] = [None] * len(cases)
+        folders: dict[int, Path] = {}  # case index -> its exchange folder, for the cases written
         try:
-            try:
-                for case in cases:
-                    folders.append(write_call(self.scratch, case.args, case.kwargs, case.files))
-            except OSError as exc:  # the student filled the exchange folder (it has a tmpfs of its own)
-                if not is_out_of_space(exc):
-                    raise
-                full = Answer("error", ename="OSError", evalue=f"no room left in the scratch folder for the call's "
-                              f"inputs (the limit is {self.limits.scratch_mb} MB)")
-                return [(full, "")] * len(cases)
-            run = self.session.run(call_source(function, folders, limit), limit * len(cases) + _CALL_SLACK)
+            for i, case in enumerate(cases):
+                try:
+                    folders[i] = write_call(self.scratch, case.args, case.kwargs, case.files)
+                except ExchangeTampered as exc:  # nothing was written outside the scratch folder
+                    results[i] = (Answer("lost", evalue=f"the exchange folder was tampered with: {exc}"), "error")
+                except OSError as exc:  # the student filled the exchange folder (it has a tmpfs of its own)
+                    if not is_out_of_space(exc):
+                        raise
+                    results[i] = (Answer("error", ename="OSError", evalue=f"no room left in the scratch folder for "
+                                         f"the call's inputs (the limit is {self.limits.scratch_mb} MB)"), "")
+            if not folders:
+                return results  # type: ignore[return-value]
+            run = self.session.run(call_source(function, list(folders.values()), limit),
+                                   limit * len(folders) + _CALL_SLACK)
             unanswered = self._failed_run(function, run)
-            results = []
-            for folder in folders:
+            for i, folder in folders.items():
                 if unanswered is not None and not (folder / "answer.json").exists():
-                    results.append(unanswered)
+                    results[i] = unanswered
                     continue
                 with stage("answers"):
                     answer = read_answer(folder, within=self.scratch)
                 if answer.status == "timeout":
                     self.broken[function] = unanswered = (Answer("error", ename="timeout"), "timeout")
-                    results.append(unanswered)
+                    results[i] = unanswered
                     continue
-                results.append((self._keep_models(answer), ""))
-            return results
+                results[i] = (self._keep_models(answer), "")
+            return results  # type: ignore[return-value]
         finally:
-            for folder in folders:
+            for folder in folders.values():
                 discard(folder)
 
     def _failed_run(self, function: str, run: CellRun) -> tuple[Answer, str] | None:
@@ -188,14 +192,41 @@ class _Caller:
         return None
 
     def _keep_models(self, answer: Answer) -> Answer:
-        """A private copy of a returned Keras model, beyond the kernel's reach: copied from the
-        opened regular file, never moved or followed (a link to a classmate's model is refused)."""
-        if answer.status != "ok" or not isinstance(answer.value, KerasFile):
+        """Private copies of the Keras models a value holds (top level or nested in tuples, lists and
+        dicts), beyond the kernel's reach: copied from the opened regular file, never moved or
+        followed (a link to a classmate's model is refused), so nothing refers into the exchange
+        folder once it is discarded. One model that cannot be kept makes the answer unsupported."""
+        if answer.status != "ok":
             return answer
-        self.models.mkdir(exist_ok=True)
-        kept = keep_model(answer.value.path, self.models / f"model{len(list(self.models.iterdir()))}.keras",
-                          within=self.scratch)
-        return kept if isinstance(kept, Answer) else dataclasses.replace(answer, value=kept)
+
+        def kept(value: Any) -> Any:
+            if isinstance(value, KerasFile):
+                self.models.mkdir(exist_ok=True)
+                copy = keep_model(value.path, self.models / f"model{len(list(self.models.iterdir()))}.keras",
+                                  within=self.scratch)
+                if isinstance(copy, Answer):
+                    raise _NotKept(copy)
+                return copy
+            if isinstance(value, tuple):
+                return tuple(kept(v) for v in value)
+            if isinstance(value, list):
+                return [kept(v) for v in value]
+            if isinstance(value, dict):
+                return {k: kept(v) for k, v in value.items()}
+            return value
+
+        try:
+            return dataclasses.replace(answer, value=kept(answer.value))
+        except _NotKept as refused:
+            return refused.answer
+
+
+class _NotKept(Exception):
+    """Internal to :meth:`_Caller._keep_models`: the refusal of one model of the value."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.evalue)
+        self.answer = answer
 
 
 def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,

@@ -9,15 +9,20 @@ expected answers never enter the kernel, and the comparison happens in the grade
 nothing the student prints, patches or writes changes a score.
 
 Reading the answers back is :mod:`grader.decode`'s job alone (the one trust boundary); this module
-only writes the inputs and holds the kernel's side.
+writes the inputs — the boundary's write side: through folder descriptors, following no link the
+kernel may have planted (:func:`write_call`, :func:`discard`) — and holds the kernel's side.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,7 @@ import numpy as np
 from .decode import MAX_ARRAY_BYTES
 from .spec import FileArg, Var
 
-__all__ = ["HARNESS_SOURCE", "VALUE", "call_source", "discard", "write_call"]
+__all__ = ["HARNESS_SOURCE", "VALUE", "ExchangeTampered", "call_source", "discard", "write_call"]
 
 EXCHANGE = ".grader-exchange"
 _NAME = "__cnn_grader__"
@@ -162,7 +167,118 @@ del _cnn_grader_install
 '''
 
 
-def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
+# --- writing into the scratch folder ------------------------------------------------------------
+#
+# The grader runs outside the sandbox (often as root) and the scratch folder is the kernel's: its
+# code, or a process it left running, can replace ``.grader-exchange`` or a call's fresh folder by
+# a symbolic link (to /etc, to the instructor's out/, to a classmate's scratch) at any moment, and
+# watch for the grader's folders with inotify. So nothing here follows a link: the scratch folder,
+# ``.grader-exchange`` and the call's folder are held as descriptors opened with O_NOFOLLOW, each
+# file is created with O_EXCL | O_NOFOLLOW relative to its folder's descriptor and written through
+# its own descriptor, and folders are removed with shutil.rmtree relative to a descriptor (which on
+# Linux never follows a link either). Whatever the kernel swaps, the grader writes only into real
+# folders below the scratch folder, or not at all: ExchangeTampered, that call's failure.
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_ATTEMPTS = 3  # times a replaced .grader-exchange is removed and made again before the call is given up
+
+
+class ExchangeTampered(Exception):
+    """The call's inputs could not be written: the kernel replaced the exchange folder (or the call's
+    folder) by a link or something that is not a folder, or removed it. The message says which."""
+
+
+def _open_dir(name: str, dir_fd: int | None = None) -> int:
+    return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+
+
+@contextmanager
+def _closing(fd: int) -> Iterator[int]:
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _what(dir_fd: int, name: str) -> str:
+    """What ``name`` is now, in words, never following it."""
+    try:
+        mode = os.lstat(name, dir_fd=dir_fd).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "a folder" if stat.S_ISDIR(mode) else "something that is not a folder"
+
+
+def _exchange_fd(scratch_fd: int) -> int:
+    """A descriptor of the real folder ``.grader-exchange`` in the scratch folder. A link, file or
+    unusable folder in its place is removed (the link itself, never what it points to) or moved
+    aside, and the folder made again; a kernel that keeps replacing it gets :class:`ExchangeTampered`."""
+    seen = []
+    for _ in range(_ATTEMPTS):
+        try:
+            os.mkdir(EXCHANGE, 0o777, dir_fd=scratch_fd)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise ExchangeTampered(f"{EXCHANGE} could not be made ({exc.strerror})") from None
+        try:
+            return _open_dir(EXCHANGE, scratch_fd)
+        except OSError:
+            pass
+        what = _what(scratch_fd, EXCHANGE)
+        seen.append(what)
+        try:
+            if what == "a folder":  # one the grader cannot open (its permissions were changed)
+                os.rename(EXCHANGE, f"{EXCHANGE}.{secrets.token_hex(4)}", src_dir_fd=scratch_fd, dst_dir_fd=scratch_fd)
+            elif what != "missing":
+                os.unlink(EXCHANGE, dir_fd=scratch_fd)  # unlinkat: removes a link, never its target
+        except OSError as exc:
+            raise ExchangeTampered(f"{EXCHANGE} was replaced by {what} that could not be removed "
+                                   f"({exc.strerror})") from None
+    raise ExchangeTampered(f"{EXCHANGE} was replaced again each time it was made ({', '.join(seen)})")
+
+
+def _made_dir(parent_fd: int, name: str) -> int:
+    """Open the folder ``name`` of ``parent_fd`` that this process has just made: the real, empty
+    folder, not a link or another folder put in its place since (the kernel can watch with inotify)."""
+    try:
+        made = os.lstat(name, dir_fd=parent_fd)
+        fd = _open_dir(name, parent_fd)
+    except OSError:
+        raise ExchangeTampered(f"the new folder {name} was replaced by {_what(parent_fd, name)}") from None
+    try:
+        info = os.fstat(fd)
+        if (not stat.S_ISDIR(made.st_mode) or (info.st_dev, info.st_ino) != (made.st_dev, made.st_ino)
+                or info.st_uid != os.geteuid() or os.listdir(fd)):
+            raise ExchangeTampered(f"the new folder {name} was replaced before it was filled")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _new_file(dir_fd: int, name: str) -> io.BufferedWriter:
+    """A new file ``name`` in ``dir_fd``, open for writing: never an existing file or a link's target."""
+    return os.fdopen(os.open(name, _NEW_FILE, 0o666, dir_fd=dir_fd), "wb")
+
+
+def _copy_tree(source: Path, parent_fd: int, name: str) -> None:
+    """Copy the grader's own folder ``source`` (trusted: read as ``shutil.copytree`` reads it) into
+    the folder ``name`` just made in ``parent_fd``, each folder and file made through descriptors."""
+    with _closing(_made_dir(parent_fd, name)) as fd:
+        for entry in sorted(os.scandir(source), key=lambda e: e.name):
+            if entry.is_dir():
+                os.mkdir(entry.name, 0o777, dir_fd=fd)
+                _copy_tree(Path(entry.path), fd, entry.name)
+            elif entry.is_file():
+                with open(entry.path, "rb") as src, _new_file(fd, entry.name) as dst:
+                    shutil.copyfileobj(src, dst)
+
+
+def _encode(value: Any, dir_fd: int, counter: list[str]) -> Any:
     if isinstance(value, Var):
         return {"__var__": value.name}
     if isinstance(value, FileArg):
@@ -170,16 +286,17 @@ def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
     if isinstance(value, np.ndarray):
         name = f"a{len(counter)}.npy"
         counter.append(name)
-        np.save(folder / name, np.ascontiguousarray(value), allow_pickle=False)
+        with _new_file(dir_fd, name) as f:
+            np.save(f, np.ascontiguousarray(value), allow_pickle=False)
         return {"__ndarray__": name}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, folder, counter) for v in value]}
+        return {"__tuple__": [_encode(v, dir_fd, counter) for v in value]}
     if isinstance(value, list):
-        return [_encode(v, folder, counter) for v in value]
+        return [_encode(v, dir_fd, counter) for v in value]
     if isinstance(value, Mapping):
-        return {"__dict__": {str(k): _encode(v, folder, counter) for k, v in value.items()}}
+        return {"__dict__": {str(k): _encode(v, dir_fd, counter) for k, v in value.items()}}
     if isinstance(value, Path):
         return str(value)
     return value
@@ -187,16 +304,34 @@ def _encode(value: Any, folder: Path, counter: list[str]) -> Any:
 
 def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], files: Path | None = None) -> Path:
     """A fresh, unguessable exchange folder holding one call's inputs (and a copy of the case's
-    data files, so the kernel never needs to see the grader's own folders); returns the folder."""
-    folder = scratch / EXCHANGE / secrets.token_hex(8)
-    folder.mkdir(parents=True)
-    if files is not None:
-        shutil.copytree(files, folder / "files")
-    counter: list[str] = []
-    spec = {"args": [_encode(a, folder, counter) for a in args],
-            "kwargs": {k: _encode(v, folder, counter) for k, v in kwargs.items()}}
-    (folder / "call.json").write_text(json.dumps(spec), encoding="utf-8")
-    return folder
+    data files, so the kernel never needs to see the grader's own folders); returns the folder.
+
+    Raises :class:`ExchangeTampered` when the kernel's replacements leave no real folder to write
+    into (a folder half written by then is removed). Nothing is written anywhere else."""
+    name = secrets.token_hex(8)
+    try:  # the scratch folder's parents are the grader's, out of the kernel's reach
+        with _closing(_open_dir(str(scratch))) as scratch_fd, _closing(_exchange_fd(scratch_fd)) as exchange_fd:
+            try:
+                os.mkdir(name, 0o777, dir_fd=exchange_fd)
+            except FileExistsError:  # a folder of that random name was put there first
+                raise ExchangeTampered(f"the new folder {name} was there before it was made") from None
+            try:
+                with _closing(_made_dir(exchange_fd, name)) as folder_fd:
+                    if files is not None:
+                        os.mkdir("files", 0o777, dir_fd=folder_fd)
+                        _copy_tree(files, folder_fd, "files")
+                    counter: list[str] = []
+                    spec = {"args": [_encode(a, folder_fd, counter) for a in args],
+                            "kwargs": {k: _encode(v, folder_fd, counter) for k, v in kwargs.items()}}
+                    with _new_file(folder_fd, "call.json") as f:
+                        f.write(json.dumps(spec).encode("utf-8"))
+            except BaseException:
+                _remove(exchange_fd, name)
+                raise
+    except OSError as exc:  # a folder vanished, lost its permissions or filled up under the grader
+        raise ExchangeTampered(f"the call's inputs could not be written ({exc.strerror or type(exc).__name__})") \
+            from None
+    return scratch / EXCHANGE / name
 
 
 def call_source(function: str, folders: Sequence[Path], seconds: float) -> str:
@@ -205,6 +340,33 @@ def call_source(function: str, folders: Sequence[Path], seconds: float) -> str:
     return f"{_NAME}.call_all({function!r}, {[str(f) for f in folders]!r}, {float(seconds)!r})"
 
 
+def _remove(parent_fd: int, name: str) -> None:
+    """Remove ``name`` from ``parent_fd``: a folder with everything in it, a link or file itself."""
+    try:
+        if stat.S_ISDIR(os.lstat(name, dir_fd=parent_fd).st_mode):
+            shutil.rmtree(name, ignore_errors=True, dir_fd=parent_fd)  # never follows a link (Linux)
+        else:
+            os.unlink(name, dir_fd=parent_fd)
+    except OSError:
+        pass
+
+
 def discard(folder: Path) -> None:
-    """Remove one call's exchange folder (the kernel may have left anything in it)."""
-    shutil.rmtree(folder, ignore_errors=True)
+    """Remove one call's exchange folder, ``<scratch>/.grader-exchange/<call>`` as :func:`write_call`
+    returned it (the kernel may have left anything in it, or put a link in its place). Nothing is
+    followed: if ``.grader-exchange`` is no longer a real folder, there is nothing of the call's to remove."""
+    scratch = folder.parent.parent
+    try:
+        scratch_fd = _open_dir(str(scratch))
+    except OSError:
+        return
+    try:
+        exchange_fd = _open_dir(EXCHANGE, scratch_fd)
+    except OSError:
+        return
+    finally:
+        os.close(scratch_fd)
+    try:
+        _remove(exchange_fd, folder.name)
+    finally:
+        os.close(exchange_fd)
