@@ -86,8 +86,13 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "call.inputs": {"zh": "输入数组", "en": "Input arrays"},
     "call.argument": {"zh": "第 {n} 个参数", "en": "argument {n}"},
     "call.hidden_note": {
-        "zh": "这是隐藏测试：输入数组只显示形状，不显示数值。",
-        "en": "This is a hidden test: its input arrays are shown by their shapes only, not their values.",
+        "zh": "这是隐藏测试：输入只显示类型和形状，不显示数值；期望结果也不显示。",
+        "en": "This is a hidden test: its inputs are shown by their types and shapes only, not their values, "
+              "and its expected answer is not shown.",
+    },
+    "call.hidden_answer_note": {
+        "zh": "这是隐藏测试：期望结果不显示。",
+        "en": "This is a hidden test: its expected answer is not shown.",
     },
     "compare.title": {"zh": "期望结果和你的结果", "en": "Expected answer and yours"},
     "compare.expected": {"zh": "期望结果", "en": "Expected"},

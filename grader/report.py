@@ -44,7 +44,7 @@ from . import __version__
 from .config import CourseConfig, Tolerance
 from .gradebook import RESULTS_DIR, safe_filename, write_atomic
 from .messages import LANGUAGES, message
-from .results import Failure, QuestionStatus, SubmissionResult, TestResult
+from .results import Failure, QuestionStatus, SubmissionResult, TestResult, for_student
 
 __all__ = [
     "REPORT_DIR",
@@ -765,7 +765,8 @@ class TestView:
     call: str
     shapes: str
     inputs: tuple[InputView, ...]
-    hidden_note: bool
+    hidden_note: bool  # a hidden test: inputs by type and shape, no expected answer
+    hidden_answer_note: bool  # a hidden test whose inputs the course shows: still no expected answer
     parts: tuple[Part, ...]
     diagnosis_first: str
     diagnosis_second: str
@@ -844,9 +845,9 @@ def _outcome_label(cell: Mapping[str, Any], t: Translate) -> str:
 
 def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionResult, config: CourseConfig,
                lang: str, show_hidden: bool, draw: bool, t: Translate) -> TestView:
-    reveal = test.public or show_hidden
+    reveal = test.public or show_hidden  # the failure is already the student's view (results.for_student)
     call = failure.call
-    if not reveal:  # a cut array literal would escape the scrubbing: summarise a long call instead
+    if not reveal:  # belt and braces for an old record: a cut array literal would escape the scrubbing
         name = call.split("(", 1)[0][:80]
         shapes = ", ".join(failure.input_shapes[:16])
         call = _scrub_call(call) if len(call) <= 4 * _CALL_CHARS else f"{name}({shapes} …)"
@@ -878,7 +879,8 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         call=_clip(call, _CALL_CHARS, t),
         shapes=", ".join(failure.input_shapes[:16]),
         inputs=_call_inputs(call, t) if draw and reveal and len(call) <= _CALL_CHARS else (),
-        hidden_note=not reveal and "<array" in call,
+        hidden_note=not test.public and not show_hidden,
+        hidden_answer_note=not test.public and show_hidden,
         parts=parts,
         diagnosis_first=_clip(first, _TEXT_CHARS, t),
         diagnosis_second=_clip(second, _TEXT_CHARS, t),
@@ -1016,7 +1018,7 @@ def render_submission(result: SubmissionResult, config: CourseConfig, lang: str 
     """The HTML page of one submission, in ``lang`` (default: the course's language)."""
     lang = lang or config.language
     env = environment or _environment()
-    view = _submission_view(result, config, lang, config.show_hidden_inputs)
+    view = _submission_view(for_student(result, config.show_hidden_inputs), config, lang, config.show_hidden_inputs)
     return env.get_template("submission.html.j2").render(
         page=view, lang=lang, t=_translator(lang), version=__version__,
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'",
