@@ -201,6 +201,17 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "index.problems": {"zh": "出错或超时的提交", "en": "Submissions that errored or timed out"},
     "index.what_happened": {"zh": "出了什么问题", "en": "What happened"},
     "index.no_problems": {"zh": "没有。", "en": "None."},
+    "index.unrendered": {"zh": "无法生成的页面", "en": "Pages that could not be rendered"},
+    "index.unrendered_hint": {
+        "zh": "这些提交的评分结果已保存，只是页面无法生成；原因的完整记录在评分程序的日志里。",
+        "en": "These submissions' results are stored; only their pages could not be made. The grader's log has "
+              "the full traceback.",
+    },
+    "index.unrendered_page": {
+        "zh": "这一页无法生成。评分结果已经保存，老师会处理。",
+        "en": "This page could not be rendered. The grading result is stored; the instructor has been told.",
+    },
+    "index.reason": {"zh": "原因", "en": "Reason"},
     "index.students": {"zh": "学生成绩", "en": "Students"},
     "index.student": {"zh": "学生", "en": "Student"},
     "index.total": {"zh": "总分", "en": "Total"},

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grader.config import CourseConfig, load_config
 from grader.gradebook import load_results, write_result
@@ -510,3 +512,127 @@ def test_render_reports_rejects_an_unknown_language(config: CourseConfig, tmp_pa
     with pytest.raises(ReportError, match="received 'fr'"):
         render_reports(tmp_path, [convolution_result()], config, "fr")
     assert not (tmp_path / "report").exists()
+
+
+# --- any stored value renders; one page's failure is its own -----------------------------------------
+
+
+def test_a_huge_integer_answer_renders_and_keeps_the_class_report(config: CourseConfig, tmp_path: Path) -> None:
+    """A function returned 10**400: grading stored it, and rendering raised OverflowError on every
+    later run until the file was deleted by hand."""
+    huge = Failure("wrong", "dtype object is not numeric", "output_size(227, 11, 0, 4)", (), 55, 10**400)
+    result = SubmissionResult("big", "03-parameter-counting", "g" * 64, "0.1.0", 1.0,
+                              (group("output_size", "course example", 15, huge, public=True),
+                               group("output_size", "floor and ceil", 15, huge)))
+    write_result(tmp_path, result)
+    write_result(tmp_path, convolution_result())
+    paths = render_reports(tmp_path, load_results(tmp_path), config, "en")
+    page = Page(paths[0].read_text(encoding="utf-8"))
+    assert "1.000e+400" in page.text or "1000000000" in page.text  # the answer, shown as text
+    assert "unrendered" not in Page(paths[-1].read_text(encoding="utf-8")).by_id
+
+
+JSON_LEAF = (st.none() | st.booleans() | st.integers(min_value=-10**400, max_value=10**400)
+             | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12))
+JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=6)
+                          | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=40)
+# what a result file's failure may hold, field by field, after a hand edit, an old grader or a bug
+FAILURES = st.builds(
+    Failure,
+    kind=st.sampled_from(["wrong", "error", "timeout", "missing", "unsupported", "crash", "odd"]),
+    message=st.one_of(st.text(max_size=40), JSON_VALUE),
+    call=st.one_of(st.text(max_size=40), JSON_VALUE),
+    input_shapes=st.one_of(st.lists(JSON_VALUE, max_size=3), JSON_VALUE),
+    expected=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
+    actual=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
+    max_abs_diff=JSON_VALUE,
+    worst_index=st.one_of(st.none(), st.lists(st.integers(-3, 40), max_size=4), JSON_VALUE),
+    traceback=st.one_of(st.text(max_size=40), JSON_VALUE),
+)
+ODD_TESTS = st.builds(
+    GroupResult,
+    question=st.one_of(st.sampled_from(["conv2d", "im2col"]), JSON_VALUE),
+    group=st.one_of(st.text(max_size=10), JSON_VALUE),
+    public=st.one_of(st.booleans(), JSON_VALUE),
+    score=JSON_VALUE, max_score=JSON_VALUE, cases=JSON_VALUE, passed_cases=JSON_VALUE,
+    failure=st.one_of(st.none(), FAILURES),
+    diagnosis=st.one_of(st.none(), st.just(FLIPPED)),
+    extra_credit=st.one_of(st.booleans(), JSON_VALUE),
+    detail=st.one_of(st.text(max_size=10), JSON_VALUE),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tests=st.lists(ODD_TESTS, min_size=1, max_size=4), score_field=JSON_VALUE,
+       cells=st.lists(st.dictionaries(st.sampled_from(["index", "outcome", "ename", "evalue", "traceback",
+                                                       "source_preview"]), JSON_VALUE), max_size=2),
+       hidden_inputs=st.booleans())
+def test_any_stored_value_renders(config: CourseConfig, tests: list[GroupResult], score_field: object,
+                                  cells: list[dict[str, object]], hidden_inputs: bool) -> None:
+    """Rendering is total: whatever JSON a result file holds, the student page and the index render."""
+    result = SubmissionResult("s", "01-convolution", "h" * 64, "0.1.0", score_field, tuple(tests),  # type: ignore[arg-type]
+                              tuple(cells), notes=(score_field,), error=score_field)  # type: ignore[arg-type]
+    course = with_hidden_inputs(config) if hidden_inputs else config
+    Page(render_submission(result, course, "en"))
+    index = Page(render_index([result, convolution_result()], course, "zh"))
+    assert "unrendered" not in index.by_id  # summarised, not left out
+
+
+def test_deeply_nested_and_ragged_answers_render(config: CourseConfig) -> None:
+    deep: object = 1.0
+    for _ in range(5_000):
+        deep = [deep]
+    for expected, actual in ((deep, deep), ([[1, 2], [3]], [[1, 2], [3, 4]]), ([], []), ([[]], [[1.0]]),
+                             (True, None), ({"shape": [10**400], "head": [1]}, {"shape": "x", "head": None})):
+        failure = Failure("wrong", "values differ", "f(x)", (), expected, actual, 10**400, (0,))
+        result = SubmissionResult("s", "01-convolution", "i" * 64, "0.1.0", 1.0,
+                                  (group("conv2d", "public", 5, failure, public=True),))
+        assert "values differ" in Page(render_submission(result, config, "en")).text
+
+
+def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    import grader.report as report
+
+    real = report.render_submission
+
+    def broken_for_li_hua(result: SubmissionResult, *args: object, **kwargs: object) -> str:
+        if result.student == "li_hua":
+            raise RuntimeError("template exploded\nsecond line")
+        return real(result, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "render_submission", broken_for_li_hua)
+    results = [convolution_result("wang_fang"), convolution_result("li_hua"), every_status_result()]
+    stale = report_path(tmp_path, "li_hua", "01-convolution")
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier run's page", encoding="utf-8")
+    with caplog.at_level("ERROR", logger="grader.report"):
+        paths = render_reports(tmp_path, results, config, "en")
+    assert paths[-1] == tmp_path / "report" / "index.html"
+    assert Page(report_path(tmp_path, "wang_fang", "01-convolution").read_text(encoding="utf-8")).text_of(
+        "score") == "90 / 100"
+    assert "zhang_wei" in Page(report_path(tmp_path, "zhang_wei", "02-pooling").read_text(encoding="utf-8")).text
+    assert message("index.unrendered_page", "en") in stale.read_text(encoding="utf-8")  # not the stale page
+    index = Page(paths[-1].read_text(encoding="utf-8"))
+    assert index.text_of("unrendered").count("li_hua") == 1
+    assert "RuntimeError: template exploded" in index.text_of("unrendered")
+    assert "second line" not in index.text  # a short reason; the traceback is in the log
+    assert "Traceback" in caplog.text and "template exploded" in caplog.text
+    assert "wang_fang" in index.text_of("students") and "li_hua" in index.text_of("students")
+
+
+def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConfig,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import grader.report as report
+
+    real = report._problems
+
+    def picky(result: SubmissionResult, t: object) -> list[str]:
+        if result.student == "li_hua":
+            raise ValueError("no idea")
+        return real(result, t)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "_problems", picky)
+    index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
+    assert "ValueError: no idea" in index.text_of("unrendered") and "li_hua" not in index.text_of("students")
