@@ -215,6 +215,24 @@ def _frames_only(traceback: str) -> str:
     return "\n".join(kept)
 
 
+# grader.diagnose's generic diagnoses that quote a number computed from the expected answer ("off by
+# a constant factor, about 0.5×": expected = actual / 0.5): a hidden group says the same in words only.
+_VALUE_FREE_DIAGNOSES = {
+    "constant_factor": ("结果差了一个常数倍：检查是否多乘或多除了什么（例如窗口大小）。",
+                        "Your answer is off by a constant factor: check for an extra multiplication or division "
+                        "(e.g. by the window size)."),
+    "constant_offset": ("结果整体偏移了一个常数：检查偏置是否加错了。",
+                        "Your answer is off by a constant: check how the bias is added."),
+}
+
+
+def _hidden_diagnosis(diagnosis: Diagnosis | None) -> Diagnosis | None:
+    if diagnosis is None or diagnosis.id not in _VALUE_FREE_DIAGNOSES:
+        return diagnosis
+    zh, en = _VALUE_FREE_DIAGNOSES[diagnosis.id]
+    return Diagnosis(diagnosis.id, zh, en)
+
+
 def _hidden_failure(failure: Failure, show_inputs: bool) -> Failure:
     """A hidden group's failure as its student sees it: the call by types and shapes (or with its
     inputs, when the course's ``show_hidden_inputs`` allows it), the kind of difference, and no
@@ -253,9 +271,8 @@ def student_view(test: TestResult, show_hidden_inputs: bool = False) -> TestResu
         return test
     if test.public:
         shown = replace(failure, message=short_paths(failure.message), traceback=short_paths(failure.traceback))
-    else:
-        shown = _hidden_failure(failure, show_hidden_inputs)
-    return replace(test, failure=shown)
+        return replace(test, failure=shown)
+    return replace(test, failure=_hidden_failure(failure, show_hidden_inputs), diagnosis=_hidden_diagnosis(test.diagnosis))
 
 
 def for_student(result: SubmissionResult, show_hidden_inputs: bool = False) -> SubmissionResult:
