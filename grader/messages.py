@@ -81,6 +81,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "调用在 {seconds} 秒内没有结束", "en": "the call did not finish within {seconds} s",
     },
     "grader.call_crash": {"zh": "这次调用让内核崩溃了", "en": "the call killed the kernel"},
+    "grader.hidden_error": {
+        "zh": "{name}（隐藏测试的错误信息不显示，因为它可能包含隐藏的输入）",
+        "en": "{name} (the message of an error in a hidden test is not shown: it may quote the hidden inputs)",
+    },
     "call.title": {"zh": "调用", "en": "What was called"},
     "call.shapes": {"zh": "输入形状", "en": "Input shapes"},
     "call.inputs": {"zh": "输入数组", "en": "Input arrays"},

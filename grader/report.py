@@ -4,7 +4,9 @@
   every test group that did not pass: what was called, the expected and the actual answer side by
   side as small coloured grids with the differing cells outlined (a difference heatmap for larger
   arrays), the largest error and where it is, the diagnosis in Chinese and English, and the cell and
-  trimmed traceback of errors and timeouts.
+  trimmed traceback of errors and timeouts. The page is made from
+  :func:`grader.results.for_student`, so a hidden group shows only its call by types and shapes, the
+  kind of difference and the diagnosis (SPEC section 7, "Audiences").
 - ``DIR/report/index.html``: the class summary for the instructor. A score histogram per assignment,
   pass rates per question, the most common diagnoses, the submissions that errored or timed out, and
   a sortable table of students linking to their pages and result files.
@@ -258,6 +260,9 @@ _GRADER_MESSAGES = (
     (re.compile(r"^.{0,80}the notebook defines no variable ('[^'\n]{1,80}')$"), "grader.no_variable", ("name",)),
     (re.compile(r"^the call did not finish within ([\d.]+) s$"), "grader.call_timeout", ("seconds",)),
     (re.compile(r"^the call killed the kernel$"), "grader.call_crash", ()),
+    # results.student_view's words for a hidden group's error
+    (re.compile(r"^([A-Za-z_][\w.]{0,79}): \(the message of an error in a hidden test is not shown\)$"),
+     "grader.hidden_error", ("name",)),
 )
 
 

@@ -174,7 +174,8 @@ def test_a_hidden_error_shows_its_type_and_frames_not_its_message(prepared: dict
     result = grade({**WRONG, "output_size": noisy_index_error}, prepared, config)
     texts = seen_by_student(result, config)
     assert "index 227 is out of bounds" not in texts["page"] and "227" not in texts["gradescope"]
-    assert "IndexError: (the message of an error in a hidden test is not shown)" in texts["page"]
+    assert "IndexError (the message of an error in a hidden test is not shown" in texts["page"]  # the page's words
+    assert "IndexError: (the message of an error in a hidden test is not shown)" in texts["check"]
     assert 'File "notebook.py", line 3, in f' in texts["page"]  # the frame, its path shortened
     assert "index 200 is out of bounds" in texts["page"]  # the public group's message stays whole
     assert "index 227 is out of bounds" in json.dumps(result.to_json())
