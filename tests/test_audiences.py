@@ -318,3 +318,19 @@ def test_student_view_keeps_public_groups_whole_and_cuts_paths() -> None:
         {"index": 2, "traceback": "/tmp/cnn-grader-b/work/n.py"},), notes=("see /tmp/cnn-grader-b/work/n.py",))
     shown = for_student(whole)
     assert shown.cells[0]["traceback"] == "n.py" and shown.notes == ("see n.py",)
+
+
+def test_the_gender_page_shows_no_label_of_the_hidden_face_set(config: CourseConfig) -> None:
+    """load_faces' expected excerpt held the first labels of the held-out faces."""
+    labels = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1]
+    expected = [{"shape": [40, 64, 64, 3], "head": [0.25] * 64}, labels * 4]
+    actual = [{"shape": [40, 64, 64, 3], "head": [0.25] * 64}, [1 - y for y in labels] * 4]
+    failure = Failure("wrong", "[1]: 40 of 40 values differ; largest error 1 at index (0,): expected 0, got 1",
+                      "load_faces('heldout/FaceScore.csv', 'heldout/images')", (), expected, actual, 1.0, (0,),
+                      signature="load_faces(file, file)", outline="[1]: 40 of 40 values differ")
+    result = SubmissionResult("s", "04-gender-cnn", "0" * 64, "0.1.0", 1.0,
+                              (TestResult("load_faces", "hidden face set", False, 0.0, 20.0, 1, 0, failure),))
+    page = Page(render_submission(result, config, "en"))
+    assert "load_faces(file, file)" in page.text and "[1]: 40 of 40 values differ" in page.text
+    assert not page.having_class("grid-box") and "heldout" not in page.text
+    assert "0, 1, 1, 0" not in page.text and "[0, 1" not in page.text
