@@ -34,7 +34,7 @@ from typing import Any, Literal
 from .config import CourseConfig
 from .gradebook import load_results, safe_filename, write_atomic, write_grades_csv
 from .report import course_questions, optional_questions
-from .results import SubmissionResult
+from .results import SubmissionResult, for_student
 
 __all__ = ["CANVAS_COLUMNS", "EXPORT_DIR", "FORMATS", "export", "gradescope_results"]
 
@@ -65,15 +65,20 @@ def export(out_dir: Path, fmt: str, config: CourseConfig,
                                             for t in r.tests})
         return [write_grades_csv(target, results, questions)]
     if fmt == "gradescope":
-        return _write_gradescope(target / "gradescope", results)
+        return _write_gradescope(target / "gradescope", results, config.show_hidden_inputs)
     return [_write_canvas(target / "canvas.csv", results, config)]
 
 
 # --- Gradescope ----------------------------------------------------------------------------------
 
 
-def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
-    """One submission as Gradescope's ``results.json``, limited to the specification's fields."""
+def gradescope_results(result: SubmissionResult, show_hidden_inputs: bool = False) -> dict[str, Any]:
+    """One submission as Gradescope's ``results.json``, limited to the specification's fields.
+
+    Students read this file on Gradescope, so it is made from :func:`grader.results.for_student`:
+    a hidden group says what kind of difference, never its inputs or expected values, and is
+    ``after_published`` (its score and that text appear once the instructor publishes grades)."""
+    result = for_student(result, show_hidden_inputs)
     data = result.to_json()
     numbers: dict[str, int] = {}
     groups: dict[str, int] = {}
@@ -89,7 +94,7 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
             "status": record["status"],
             "output": record["output"],
             "tags": [test.question, "public" if test.public else "hidden"],
-            "visibility": "visible",
+            "visibility": "visible" if test.public else "after_published",
         })
     output = [data["output"]] if data["output"] else []
     output += [note[:_NOTE_CHARS] for note in result.notes[:20]]
@@ -110,11 +115,11 @@ def gradescope_results(result: SubmissionResult) -> dict[str, Any]:
     }
 
 
-def _write_gradescope(folder: Path, results: Sequence[SubmissionResult]) -> list[Path]:
+def _write_gradescope(folder: Path, results: Sequence[SubmissionResult], show_hidden_inputs: bool) -> list[Path]:
     paths = []
     for result in results:
         path = folder / safe_filename(result.student) / safe_filename(result.assignment) / "results.json"
-        text = json.dumps(gradescope_results(result), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(gradescope_results(result, show_hidden_inputs), indent=2, ensure_ascii=False) + "\n"
         write_atomic(path, text.encode("utf-8"))
         paths.append(path)
     return paths

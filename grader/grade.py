@@ -269,7 +269,8 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
     passed = 0
     for (case, expected), (answer, kind) in zip(pg.cases, answers):
         failure: Failure | None = None
-        call = case.signature(question.id, show_values=pg.group.public or config.show_hidden_inputs)
+        call = case.signature(question.id, show_values=True)  # the instructor's record keeps the inputs;
+        signature = case.types(question.id)  # a hidden group shows its student only this (results.student_view)
         if answer.status == "ok":
             with stage("compare"):
                 result = compare(expected, answer.value, tol)
@@ -278,18 +279,22 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
                 continue
             failing.append(Failing(case, expected, answer.value))
             failure = Failure("wrong", result.message, call, case.input_shapes(), excerpt(expected),
-                              excerpt(answer.value), result.max_abs_diff, result.worst_index)
+                              excerpt(answer.value), result.max_abs_diff, result.worst_index,
+                              signature=signature, outline=result.outline)
         elif answer.status == "missing":
-            failure = Failure("missing", f"the notebook defines no function named {question.id!r}", call)
+            failure = Failure("missing", f"the notebook defines no function named {question.id!r}", call,
+                              signature=signature)
         elif answer.status == "unsupported":
-            failure = Failure("unsupported", f"unsupported return value: {answer.evalue}", call, case.input_shapes())
+            failure = Failure("unsupported", f"unsupported return value: {answer.evalue}", call, case.input_shapes(),
+                              signature=signature)
         elif kind in ("timeout", "crash"):
             message = (f"the call did not finish in time (the limit is {limits.call_timeout:g} s per call)"
                        if kind == "timeout" else "the call killed the kernel")
-            failure = Failure("timeout" if kind == "timeout" else "crash", message, call, case.input_shapes())
+            failure = Failure("timeout" if kind == "timeout" else "crash", message, call, case.input_shapes(),
+                              signature=signature)
         else:
             failure = Failure("error", f"{answer.ename}: {answer.evalue}".strip(": "), call, case.input_shapes(),
-                              traceback=answer.traceback)
+                              traceback=answer.traceback, signature=signature)
         first = first or failure
     with stage("diagnose"):
         diagnosis = diagnose(question.mistakes, failing, tol) if failing else None

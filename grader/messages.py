@@ -81,13 +81,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "调用在 {seconds} 秒内没有结束", "en": "the call did not finish within {seconds} s",
     },
     "grader.call_crash": {"zh": "这次调用让内核崩溃了", "en": "the call killed the kernel"},
+    "grader.hidden_error": {
+        "zh": "{name}（隐藏测试的错误信息不显示，因为它可能包含隐藏的输入）",
+        "en": "{name} (the message of an error in a hidden test is not shown: it may quote the hidden inputs)",
+    },
     "call.title": {"zh": "调用", "en": "What was called"},
     "call.shapes": {"zh": "输入形状", "en": "Input shapes"},
     "call.inputs": {"zh": "输入数组", "en": "Input arrays"},
     "call.argument": {"zh": "第 {n} 个参数", "en": "argument {n}"},
     "call.hidden_note": {
-        "zh": "这是隐藏测试：输入数组只显示形状，不显示数值。",
-        "en": "This is a hidden test: its input arrays are shown by their shapes only, not their values.",
+        "zh": "这是隐藏测试：输入只显示类型和形状，不显示数值；期望结果也不显示。",
+        "en": "This is a hidden test: its inputs are shown by their types and shapes only, not their values, "
+              "and its expected answer is not shown.",
+    },
+    "call.hidden_answer_note": {
+        "zh": "这是隐藏测试：期望结果不显示。",
+        "en": "This is a hidden test: its expected answer is not shown.",
     },
     "compare.title": {"zh": "期望结果和你的结果", "en": "Expected answer and yours"},
     "compare.expected": {"zh": "期望结果", "en": "Expected"},
@@ -196,6 +205,17 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "index.problems": {"zh": "出错或超时的提交", "en": "Submissions that errored or timed out"},
     "index.what_happened": {"zh": "出了什么问题", "en": "What happened"},
     "index.no_problems": {"zh": "没有。", "en": "None."},
+    "index.unrendered": {"zh": "无法生成的页面", "en": "Pages that could not be rendered"},
+    "index.unrendered_hint": {
+        "zh": "这些提交的评分结果已保存，只是页面无法生成；原因的完整记录在评分程序的日志里。",
+        "en": "These submissions' results are stored; only their pages could not be made. The grader's log has "
+              "the full traceback.",
+    },
+    "index.unrendered_page": {
+        "zh": "这一页无法生成。评分结果已经保存，老师会处理。",
+        "en": "This page could not be rendered. The grading result is stored; the instructor has been told.",
+    },
+    "index.reason": {"zh": "原因", "en": "Reason"},
     "index.students": {"zh": "学生成绩", "en": "Students"},
     "index.student": {"zh": "学生", "en": "Student"},
     "index.total": {"zh": "总分", "en": "Total"},

@@ -4,7 +4,9 @@
   every test group that did not pass: what was called, the expected and the actual answer side by
   side as small coloured grids with the differing cells outlined (a difference heatmap for larger
   arrays), the largest error and where it is, the diagnosis in Chinese and English, and the cell and
-  trimmed traceback of errors and timeouts.
+  trimmed traceback of errors and timeouts. The page is made from
+  :func:`grader.results.for_student`, so a hidden group shows only its call by types and shapes, the
+  kind of difference and the diagnosis (SPEC section 7, "Audiences").
 - ``DIR/report/index.html``: the class summary for the instructor. A score histogram per assignment,
   pass rates per question, the most common diagnoses, the submissions that errored or timed out, and
   a sortable table of students linking to their pages and result files.
@@ -31,6 +33,7 @@ import logging
 import math
 import re
 import statistics
+from html import escape
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +47,11 @@ from . import __version__
 from .config import CourseConfig, Tolerance
 from .gradebook import RESULTS_DIR, safe_filename, write_atomic
 from .messages import LANGUAGES, message
-from .results import Failure, QuestionStatus, SubmissionResult, TestResult
+from .results import Diagnosis, Failure, QuestionStatus, SubmissionResult, TestResult, for_student
 
 __all__ = [
     "REPORT_DIR",
+    "PageFailure",
     "ReportError",
     "course_questions",
     "optional_questions",
@@ -173,10 +177,15 @@ def _clip(text: str, limit: int, t: Translate) -> str:
 
 
 def _number(value: Any, digits: int = 4) -> str:
-    """A number as a student reads it: 42, -16.31, 0.0325, 1e-07, nan."""
+    """A number as a student reads it: 42, -16.31, 0.0325, 1e-07, nan, 1e+400 (an int too large
+    for a float)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         return str(value)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        text = str(abs(int(value)))
+        return f"{'-' if value < 0 else ''}{text[0]}.{text[1:digits]}e+{len(text) - 1}"
     if not math.isfinite(x):
         return str(x)
     if x == int(x) and abs(x) < 1e9:
@@ -251,6 +260,9 @@ _GRADER_MESSAGES = (
     (re.compile(r"^.{0,80}the notebook defines no variable ('[^'\n]{1,80}')$"), "grader.no_variable", ("name",)),
     (re.compile(r"^the call did not finish within ([\d.]+) s$"), "grader.call_timeout", ("seconds",)),
     (re.compile(r"^the call killed the kernel$"), "grader.call_crash", ()),
+    # results.student_view's words for a hidden group's error
+    (re.compile(r"^([A-Za-z_][\w.]{0,79}): \(the message of an error in a hidden test is not shown\)$"),
+     "grader.hidden_error", ("name",)),
 )
 
 
@@ -332,12 +344,15 @@ def _to_array(value: Any) -> np.ndarray | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return np.array(float(value))
+        try:
+            return np.array(float(value))
+        except OverflowError:  # an int beyond a float: shown as text
+            return None
     if not isinstance(value, list) or not value:
         return None
     try:
         array = np.array(value, dtype=float)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, RecursionError):
         return None
     return array if array.dtype.kind == "f" else None
 
@@ -765,7 +780,8 @@ class TestView:
     call: str
     shapes: str
     inputs: tuple[InputView, ...]
-    hidden_note: bool
+    hidden_note: bool  # a hidden test: inputs by type and shape, no expected answer
+    hidden_answer_note: bool  # a hidden test whose inputs the course shows: still no expected answer
     parts: tuple[Part, ...]
     diagnosis_first: str
     diagnosis_second: str
@@ -844,9 +860,9 @@ def _outcome_label(cell: Mapping[str, Any], t: Translate) -> str:
 
 def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionResult, config: CourseConfig,
                lang: str, show_hidden: bool, draw: bool, t: Translate) -> TestView:
-    reveal = test.public or show_hidden
+    reveal = test.public or show_hidden  # the failure is already the student's view (results.for_student)
     call = failure.call
-    if not reveal:  # a cut array literal would escape the scrubbing: summarise a long call instead
+    if not reveal:  # belt and braces for an old record: a cut array literal would escape the scrubbing
         name = call.split("(", 1)[0][:80]
         shapes = ", ".join(failure.input_shapes[:16])
         call = _scrub_call(call) if len(call) <= 4 * _CALL_CHARS else f"{name}({shapes} …)"
@@ -856,7 +872,12 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     cells = _cell_problem_links(result, t) if undefined else ()
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
-    parts = _parts(failure, config.tolerance, t) if draw else ()
+    try:
+        parts = _parts(failure, config.tolerance, t) if draw else ()
+    except Exception:  # an answer no grid or text can show (see _coerced): the message still says it
+        log.warning("%s/%s, %s: the answers could not be drawn", result.student, result.assignment, test.name,
+                    exc_info=True)
+        parts = ()
     # The parts say "n of m values differ; largest error ... at ..." in the page's language already.
     show_message = not parts or not _VALUES_MESSAGE.match(failure.message[:1000])
     first = second = ""
@@ -878,7 +899,8 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         call=_clip(call, _CALL_CHARS, t),
         shapes=", ".join(failure.input_shapes[:16]),
         inputs=_call_inputs(call, t) if draw and reveal and len(call) <= _CALL_CHARS else (),
-        hidden_note=not reveal and "<array" in call,
+        hidden_note=not test.public and not show_hidden,
+        hidden_answer_note=not test.public and show_hidden,
         parts=parts,
         diagnosis_first=_clip(first, _TEXT_CHARS, t),
         diagnosis_second=_clip(second, _TEXT_CHARS, t),
@@ -1011,12 +1033,95 @@ def optional_questions(config: CourseConfig) -> dict[str, set[str]]:
             for aid in config.assignments}
 
 
+# --- reading whatever a result file holds ---------------------------------------------------------
+
+_KINDS = frozenset(("wrong", "error", "timeout", "missing", "unsupported", "crash"))
+
+
+def _real(value: Any, default: float = 0.0, *, finite: bool = True) -> float:
+    """A float of a stored number; ``default`` for anything else (and for nan/inf when ``finite``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf if value > 0 else -math.inf
+    return x if math.isfinite(x) or not finite else default
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0
+
+
+def _str(value: Any, limit: int = 100_000) -> str:
+    """A stored text; a number is written out, anything else (a list where a text belongs) is dropped."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _number(value)[:limit]
+    return ""
+
+
+def _coerced_failure(failure: Any) -> Failure | None:
+    if not isinstance(failure, Failure):
+        return None
+    worst = failure.worst_index
+    if not (isinstance(worst, (tuple, list)) and len(worst) <= 32
+            and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**31 for i in worst)):
+        worst = None
+    shapes = failure.input_shapes if isinstance(failure.input_shapes, (tuple, list)) else ()
+    diff = failure.max_abs_diff
+    return Failure(
+        failure.kind if failure.kind in _KINDS else "error",  # type: ignore[arg-type]
+        _str(failure.message), _str(failure.call), tuple(_str(x, 200) for x in shapes[:64]),
+        failure.expected, failure.actual,
+        None if diff is None or isinstance(diff, bool) or not isinstance(diff, (int, float))
+        else _real(diff, finite=False),
+        tuple(worst) if worst is not None else None, _str(failure.traceback), _str(failure.signature),
+        _str(failure.outline),
+    )
+
+
+def _coerced(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with every field the type the pages expect, whatever its file held.
+
+    A result file is data from an earlier run, a hand edit or an older grader: a score may be a
+    string, a count a float, an index a list of lists, a failure kind unknown. The pages read only
+    this, so every view below can rely on the types; answers (``expected``/``actual``) stay as
+    they are, and the grids and texts that draw them take any JSON value."""
+    tests = []
+    for test in result.tests if isinstance(result.tests, (tuple, list)) else ():
+        if not isinstance(test, TestResult):
+            continue
+        diagnosis = test.diagnosis
+        if diagnosis is not None:
+            diagnosis = (Diagnosis(_str(diagnosis.id), _str(diagnosis.zh), _str(diagnosis.en))
+                         if isinstance(diagnosis, Diagnosis) else None)
+        tests.append(TestResult(
+            _str(test.question, 200) or "?", _str(test.group, 200) or "?", test.public is True,
+            _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
+            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, _str(test.detail),
+        ))
+    cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
+        if isinstance(result.cells, (tuple, list)) else ()
+    cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
+                   else _str(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    notes = tuple(_str(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
+    return SubmissionResult(
+        _str(result.student, 1000) or "?", _str(result.assignment, 1000) or "?", _str(result.submission_sha256),
+        _str(result.grader_version, 100), _real(result.execution_time), tuple(tests), cells, notes,
+        _str(result.error), _str(result.sandbox, 100), _str(result.source),
+        result.extras if isinstance(result.extras, Mapping) else {},
+    )
+
+
 def render_submission(result: SubmissionResult, config: CourseConfig, lang: str | None = None,
                       *, environment: Environment | None = None) -> str:
     """The HTML page of one submission, in ``lang`` (default: the course's language)."""
     lang = lang or config.language
     env = environment or _environment()
-    view = _submission_view(result, config, lang, config.show_hidden_inputs)
+    shown = for_student(_coerced(result), config.show_hidden_inputs)
+    view = _submission_view(shown, config, lang, config.show_hidden_inputs)
     return env.get_template("submission.html.j2").render(
         page=view, lang=lang, t=_translator(lang), version=__version__,
         csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'",
@@ -1102,6 +1207,15 @@ class StudentRow:
 
 
 @dataclass(frozen=True)
+class PageFailure:
+    """A submission whose page (or whose line of the class summary) could not be rendered."""
+
+    student: str
+    assignment: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IndexView:
     course: str
     counts: str
@@ -1110,6 +1224,7 @@ class IndexView:
     problems: tuple[Problem, ...]
     columns: tuple[tuple[str, str], ...]
     students: tuple[StudentRow, ...]
+    unrendered: tuple[PageFailure, ...] = ()
 
 
 def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
@@ -1248,17 +1363,48 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
     )
 
 
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:200].rstrip(": ")
+
+
 def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang: str | None = None,
-                 *, environment: Environment | None = None) -> str:
-    """The class summary page, ``report/index.html``."""
+                 *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = ()) -> str:
+    """The class summary page, ``report/index.html``.
+
+    ``unrendered`` names the pages :func:`render_reports` could not write. A submission that
+    cannot be summarised either is left out of the summary and listed there too, so one odd result
+    file never costs the class its page."""
     lang = lang or config.language
     env = environment or _environment()
+    t = _translator(lang)
+    usable, failed = [], list(unrendered)
+    for result in results:
+        try:
+            coerced = _coerced(result)
+            _index_view([coerced], config, lang)
+        except Exception as exc:
+            log.exception("%s/%s: left out of the class summary", getattr(result, "student", "?"),
+                          getattr(result, "assignment", "?"))
+            failed.append(PageFailure(_clip(_str(getattr(result, "student", "")), 200, t) or "?",
+                                      _clip(_str(getattr(result, "assignment", "")), 200, t) or "?", _reason(exc)))
+            continue
+        usable.append(coerced)
+    view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed))
     digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
-        page=_index_view(results, config, lang), lang=lang, t=_translator(lang), version=__version__,
+        page=view, lang=lang, t=t, version=__version__,
         script=_SORT_SCRIPT,
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'",
     )
+
+
+_UNRENDERED_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>{title}</title></head>
+<body><p>{text}</p></body></html>
+"""
 
 
 def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: CourseConfig,
@@ -1273,12 +1419,26 @@ def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: C
     env = _environment()
     results = list(results)
     written = []
+    unrendered: list[PageFailure] = []
+    t = _translator(lang)
     for result in results:
-        path = report_path(Path(out_dir), result.student, result.assignment)
-        write_atomic(path, render_submission(result, config, lang, environment=env).encode("utf-8"))
+        student, assignment = _str(getattr(result, "student", "")), _str(getattr(result, "assignment", ""))
+        path = None
+        try:
+            path = report_path(Path(out_dir), student, assignment)
+            html = render_submission(result, config, lang, environment=env)
+        except Exception as exc:  # one page's failure is that page's: the others and the index still render
+            log.exception("%s/%s: the report page could not be rendered", student, assignment)
+            unrendered.append(PageFailure(_clip(student, 200, t) or "?", _clip(assignment, 200, t) or "?",
+                                          _reason(exc)))
+            if path is None:
+                continue
+            html = _UNRENDERED_PAGE.format(lang=lang, title=escape(t("index.unrendered")),
+                                           text=escape(t("index.unrendered_page")))
+        write_atomic(path, html.encode("utf-8"))  # never leave an earlier run's page standing for this one
         written.append(path)
     index = Path(out_dir) / REPORT_DIR / INDEX_FILE
-    write_atomic(index, render_index(results, config, lang, environment=env).encode("utf-8"))
+    write_atomic(index, render_index(results, config, lang, environment=env, unrendered=unrendered).encode("utf-8"))
     written.append(index)
     log.info("wrote %d report page(s) and %s", len(written) - 1, index)
     return written

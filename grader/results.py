@@ -9,8 +9,9 @@ never decide a score. ``to_json``/``from_json`` give Gradescope's ``results.json
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -23,8 +24,12 @@ __all__ = [
     "SubmissionResult",
     "TestResult",
     "call_signature",
+    "call_types",
     "excerpt",
+    "for_student",
     "input_shapes",
+    "short_paths",
+    "student_view",
 ]
 
 TestStatus = Literal["passed", "failed"]
@@ -42,7 +47,12 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class Failure:
-    """The first failing case of a test group: enough to show the student what went wrong."""
+    """The first failing case of a test group: enough to show the student what went wrong.
+
+    The record is the instructor's and keeps everything (``call`` with the input values,
+    ``expected``, the largest error). What a student may see of a hidden group is the value-free
+    pair ``signature`` (the call by types and shapes) and ``outline`` (the kind of difference
+    without any expected value); :func:`student_view` makes that view."""
 
     kind: Literal["wrong", "error", "timeout", "missing", "unsupported", "crash"]
     message: str
@@ -53,6 +63,8 @@ class Failure:
     max_abs_diff: float | None = None
     worst_index: tuple[int, ...] | None = None
     traceback: str = ""
+    signature: str = ""
+    outline: str = ""
 
 
 def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
@@ -63,6 +75,27 @@ def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]
     parts = [_show(a, show_values) for a in args]
     parts += [f"{k}={_show(v, show_values)}" for k, v in kwargs.items()]
     return f"{function}({', '.join(parts)})"
+
+
+def call_types(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """``output_size(int, int, int, int, str)``, ``conv2d(<array (5, 4) float64>, mode=str)``: the call
+    of a hidden test as a student may read it, with no input value in it (arrays as their shapes)."""
+    parts = [_type_of(a) for a in args] + [f"{k}={_type_of(v)}" for k, v in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape} {value.dtype}>"
+    if type(value).__name__ == "Var":  # a variable of the student's own notebook: its name is no secret
+        return str(getattr(value, "name", "variable"))
+    if type(value).__name__ == "FileArg":
+        return "file"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of {len(value)}"
+    if isinstance(value, np.generic):
+        return type(value.item()).__name__
+    return type(value).__name__
 
 
 def input_shapes(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -134,6 +167,136 @@ class TestResult:
     @property
     def name(self) -> str:
         return f"{self.question} · {self.group}"
+
+
+# --- what a student may see ------------------------------------------------------------------------
+
+# Installed packages and the standard library, as the instructor's machine has them
+# (``/home/ta/course/.venv/lib/python3.11/site-packages/numpy/…``, ``/usr/lib/python3.11/json/…``):
+# only the package-relative part (``numpy/…``, ``json/…``) says something to a student. The same
+# for the submission's temporary folder (grader.grade.Workspace), ``/tmp/cnn-grader-k2j4/work/``.
+# Paths are cut token by token (a token ends at white space, quotes, brackets), with no pattern
+# that could backtrack over a megabyte the notebook printed.
+_TOKEN_END = re.compile(r"""([\s"'`<>|,;()\[\]{}]+)""")
+_PACKAGES = ("site-packages/", "dist-packages/", "site-packages\\", "dist-packages\\")
+_STDLIB = re.compile(r"[/\\]lib[/\\]python\d+(?:\.\d+)?[/\\]")
+_SCRATCH = re.compile(r"cnn-grader-[\w.-]{0,64}[/\\](?:(?:work|models)[/\\])?")
+_PATH_CHARS = 4_096  # longer "tokens" are no path
+_EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]{0,79})(?::|$)")
+_FRAME = re.compile(r'^  File "[^"\n]{0,300}", line \d+, in [\w<>.]{1,80}$')
+
+
+def short_paths(text: str) -> str:
+    """``text`` with the instructor's paths cut to what a student can use: ``numpy/core/…`` for an
+    installed package or the standard library, ``data.csv`` for a file of the scratch folder.
+
+    They tell a student nothing and the instructor's machine layout is nobody else's business."""
+    if not text or ("/" not in text and "\\" not in text):
+        return text
+    pieces = _TOKEN_END.split(text)
+    return "".join(_short_path(piece) if i % 2 == 0 else piece for i, piece in enumerate(pieces))
+
+
+def _short_path(token: str) -> str:
+    if len(token) > _PATH_CHARS or ("/" not in token and "\\" not in token):
+        return token
+    cut = max(token.rfind(marker) + len(marker) if marker in token else 0 for marker in _PACKAGES)
+    if not cut:
+        stdlib = _STDLIB.search(token)
+        cut = stdlib.end() if stdlib else 0
+    scratch = _SCRATCH.search(token, cut)
+    return token[scratch.end() if scratch else cut:]
+
+
+def _frames_only(traceback: str) -> str:
+    """The frames of a traceback (file, line, function and the source line under each), without the
+    exception's message: in a hidden test that message may quote the hidden inputs
+    (``IndexError: index 227 is out of bounds``). This stops the accidental quote, not a student set
+    on it: the call runs in their kernel, so every text it sends back is theirs to choose (see the
+    README, "Reports and exports"); what it can never carry is an expected value, which stays here."""
+    kept: list[str] = []
+    under = 0  # lines kept under the last frame: its source line and the carets
+    for line in traceback.splitlines():
+        if _FRAME.match(line):
+            kept.append(line)
+            under = 2
+        elif under and line.startswith("    "):
+            kept.append(line[:200])
+            under -= 1
+        else:
+            under = 0
+    return "\n".join(kept)
+
+
+# grader.diagnose's generic diagnoses that quote a number computed from the expected answer ("off by
+# a constant factor, about 0.5×": expected = actual / 0.5): a hidden group says the same in words only.
+_VALUE_FREE_DIAGNOSES = {
+    "constant_factor": ("结果差了一个常数倍：检查是否多乘或多除了什么（例如窗口大小）。",
+                        "Your answer is off by a constant factor: check for an extra multiplication or division "
+                        "(e.g. by the window size)."),
+    "constant_offset": ("结果整体偏移了一个常数：检查偏置是否加错了。",
+                        "Your answer is off by a constant: check how the bias is added."),
+}
+
+
+def _hidden_diagnosis(diagnosis: Diagnosis | None) -> Diagnosis | None:
+    if diagnosis is None or diagnosis.id not in _VALUE_FREE_DIAGNOSES:
+        return diagnosis
+    zh, en = _VALUE_FREE_DIAGNOSES[diagnosis.id]
+    return Diagnosis(diagnosis.id, zh, en)
+
+
+def _hidden_failure(failure: Failure, show_inputs: bool) -> Failure:
+    """A hidden group's failure as its student sees it: the call by types and shapes (or with its
+    inputs, when the course's ``show_hidden_inputs`` allows it), the kind of difference, and no
+    expected value, no largest error and no position of it (expected = actual ± difference)."""
+    name = failure.call.split("(", 1)[0][:80] if failure.call else ""
+    call = failure.call if show_inputs else (
+        failure.signature or (f"{name}({', '.join([*failure.input_shapes[:16], '…'])})" if name else ""))
+    if not failure.call and failure.expected is None:
+        message = failure.message  # nothing was called or compared (an unreadable notebook, an assessed model)
+    elif failure.kind == "wrong":
+        message = failure.outline or "the answer differs from the expected one"
+    elif failure.kind == "error":
+        match = _EXCEPTION_NAME.match(failure.message)
+        ename = match.group(1) if match else "an exception"
+        message = ename + (": (the message of an error in a hidden test is not shown)"
+                           if failure.message.strip() != ename else "")
+    elif failure.kind == "unsupported":
+        message = "unsupported return value"
+    else:  # missing, timeout, crash: the grader's own fixed words
+        message = failure.message
+    return Failure(failure.kind, short_paths(message), short_paths(call), failure.input_shapes,
+                   traceback=short_paths(_frames_only(failure.traceback)), signature=failure.signature,
+                   outline=failure.outline)
+
+
+def student_view(test: TestResult, show_hidden_inputs: bool = False) -> TestResult:
+    """``test`` as its student may see it (SPEC section 7, "Audiences").
+
+    A public group shows everything (its inputs and answers ship in the student bundle anyway),
+    with the instructor's paths shortened. A hidden group shows its question, group, shapes, the
+    kind of difference and the diagnosis, never its inputs or expected values: a page that showed
+    ``output_size(227, 11, 0, 4)`` and ``expected 55`` became a lookup table in nine resubmissions.
+    ``show_hidden_inputs`` (``course.toml``) shows the hidden inputs, never the expected values."""
+    failure = test.failure
+    if failure is None:
+        return test
+    if test.public:
+        shown = replace(failure, message=short_paths(failure.message), traceback=short_paths(failure.traceback))
+        return replace(test, failure=shown)
+    return replace(test, failure=_hidden_failure(failure, show_hidden_inputs), diagnosis=_hidden_diagnosis(test.diagnosis))
+
+
+def for_student(result: SubmissionResult, show_hidden_inputs: bool = False) -> SubmissionResult:
+    """The whole submission as its student may see it: every test through :func:`student_view`,
+    the cells, notes and error with the instructor's paths shortened. The page, the Gradescope
+    export and the self-check text all start from this, so no student-visible place is left out."""
+    cells = tuple({k: short_paths(v) if isinstance(v, str) else v for k, v in dict(cell).items()}
+                  if isinstance(cell, Mapping) else cell for cell in result.cells)
+    return replace(result, tests=tuple(student_view(t, show_hidden_inputs) for t in result.tests), cells=cells,
+                   notes=tuple(short_paths(n) if isinstance(n, str) else n for n in result.notes),
+                   error=short_paths(result.error) if isinstance(result.error, str) else result.error)
 
 
 @dataclass(frozen=True)

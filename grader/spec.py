@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .results import Diagnosis, call_signature, input_shapes
+from .results import Diagnosis, call_signature, call_types, input_shapes
 
 __all__ = [
     "Assess",
@@ -76,6 +76,10 @@ class Case:
     def signature(self, function: str, show_values: bool = False) -> str:
         """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
         return call_signature(function, self.args, self.kwargs, show_values)
+
+    def types(self, function: str) -> str:
+        """``output_size(int, int, int, int)``: the call without any input value (a hidden test's)."""
+        return call_types(function, self.args, self.kwargs)
 
     def input_shapes(self) -> tuple[str, ...]:
         return input_shapes(self.args, self.kwargs)

@@ -2,14 +2,18 @@
 
 ``grader check`` and the student bundle's ``selfcheck`` both print this text from the same
 :class:`~grader.results.TestResult` records, so a teaching assistant previewing a notebook sees
-exactly what the student sees. Standard library only: the bundle ships a verbatim copy of this
-module next to its copies of ``compare``, ``diagnose`` and ``results``.
+exactly what the student sees. Standard library and the sibling ``results`` only: the bundle ships a
+verbatim copy of this module next to its copies of ``compare``, ``diagnose`` and ``results``.
+Every test goes through :func:`~grader.results.student_view` first, so a hidden group, should one
+ever reach this text, shows no input and no expected value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from .results import student_view
 
 if TYPE_CHECKING:
     from .results import Failure, TestResult
@@ -78,6 +82,7 @@ def format_summary(tests: Sequence[TestResult], lang: str, *, assignment: str = 
 
 
 def _test_lines(test: TestResult, text: dict[str, str], lang: str) -> list[str]:
+    test = student_view(test)
     head = f"{test.question} · {test.group}{text['colon']}"
     failure = test.failure
     if failure is None:
@@ -98,7 +103,7 @@ def _detail(failure: Failure, text: dict[str, str]) -> list[str]:
     colon = text["colon"]
     lines = [f"    {text['call']}{colon}{failure.call}"] if failure.call else []
     lines.append(f"    {text['problem']}{colon}{failure.message}")
-    if failure.kind == "wrong":
+    if failure.kind == "wrong" and (failure.expected is not None or failure.actual is not None):
         for label, value in ((text["expected"], failure.expected), (text["actual"], failure.actual)):
             shown = _value_lines(value, text)
             if len(shown) == 1:

@@ -36,7 +36,8 @@ def result(student: str, assignment: str, scores: dict[str, tuple[float, float]]
            extra: dict[str, float] | None = None) -> SubmissionResult:
     tests = [
         GroupResult(q, "hidden", False, score, most, 4, 4 if score == most else 0,
-                    None if score == most else Failure("wrong", "values differ", f"{q}(<array (5, 5) float64>)"),
+                    None if score == most else Failure("wrong", "values differ", f"{q}(<array (5, 5) float64>)",
+                                                             signature=f"{q}(<array (5, 5) float64>)"),
                     None if score == most else FLIPPED)
         for q, (score, most) in scores.items()
     ]
@@ -118,6 +119,7 @@ def test_gradescope_failed_test_explains_itself() -> None:
     assert "call: conv2d(<array (5, 5) float64>)" in failed["output"]
     assert "the kernel is flipped / 卷积核被翻转了" in failed["output"]
     assert passed["status"] == "passed" and passed["tags"] == ["im2col", "hidden"]
+    assert failed["visibility"] == passed["visibility"] == "after_published"  # hidden groups
     assert data["extra_data"]["diagnoses"][0]["id"] == "flipped_kernel"
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grader.config import CourseConfig, load_config
 from grader.gradebook import load_results, write_result
@@ -91,43 +93,45 @@ def convolution_result(student: str = "wang_fang", *, flipped: bool = True) -> S
 
 
 def every_status_result() -> SubmissionResult:
-    """One submission with a failure of every kind, every cell outcome, notes and odd answers."""
+    """One submission with a failure of every kind, every cell outcome, notes and odd answers.
+
+    Its groups are public: a hidden group draws no grid (it shows no expected value)."""
     head = {"shape": [20, 20], "head": [float(i) for i in range(64)]}
     head_actual = {"shape": [20, 20], "head": [float(i) + (i == 5) for i in range(64)]}
     tests = (
-        group("max_pool2d", "course example", 5,
+        group("max_pool2d", "course example", 5, public=True, failure=
               Failure("wrong", "9 of 9 values differ", "max_pool2d(<array (4, 4) float64>, 2)", ("(4, 4)",),
                       [[1.0, 2], [3, 4]], [[1.0, 2.5], [3, 4]], 0.5, (0, 1)), diagnosis=AVERAGE),
-        group("max_pool2d", "windows and channels", 5,
+        group("max_pool2d", "windows and channels", 5, public=True, failure=
               Failure("wrong", "values differ", "max_pool2d(<array (6, 6, 3) float64>, 2)", ("(6, 6, 3)",),
                       np.arange(12.0).reshape(2, 2, 3).tolist(), (np.arange(12.0).reshape(2, 2, 3) + 1).tolist(),
                       1.0, (1, 1, 2))),
-        group("avg_pool2d", "large", 5,
+        group("avg_pool2d", "large", 5, public=True, failure=
               Failure("wrong", "1 of 400 values differ", "avg_pool2d(<array (40, 40) float64>, 2)", ("(40, 40)",),
                       head, head_actual, 1.0, (0, 5))),
-        group("avg_pool2d", "shape", 5,
+        group("avg_pool2d", "shape", 5, public=True, failure=
               Failure("wrong", "shape (2, 3) but expected (3, 2)", "avg_pool2d(<array (6, 4) float64>, 2)",
                       ("(6, 4)",), [[1.0, 2], [3, 4], [5, 6]], [[1.0, 2, 3], [4, 5, 6]])),
-        group("avg_pool2d", "nested", 5,
+        group("avg_pool2d", "nested", 5, public=True, failure=
               Failure("wrong", "[0][1]: 1 of 1 values differ; largest error 32 at index (): expected 320, got 288",
                       "layer_table((28, 28, 1), [('conv2d', 32)])", (), [[[26, 26, 32], 320]],
                       [[[26, 26, 32], 288]], 32.0, ())),
-        group("max_pool2d_backward", "ties", 10,
+        group("max_pool2d_backward", "ties", 10, public=True, failure=
               Failure("error", "ValueError: zero-size array", "max_pool2d_backward(<array (3, 3) float64>)",
                       ("(3, 3)",), traceback=HARNESS_TRACEBACK)),
-        group("max_pool2d_backward", "overlap", 10,
+        group("max_pool2d_backward", "overlap", 10, public=True, failure=
               Failure("timeout", "the call did not finish within 20 s", "max_pool2d_backward(<array (7, 7) float64>)",
                       ("(7, 7)",))),
-        group("max_pool2d_backward", "crash", 10,
+        group("max_pool2d_backward", "crash", 10, public=True, failure=
               Failure("crash", "the call killed the kernel", "max_pool2d_backward(<array (7, 7) float64>)")),
-        group("spatial_pyramid_pool", "levels", 15,
+        group("spatial_pyramid_pool", "levels", 15, public=True, failure=
               Failure("missing", "the notebook defines no function named 'spatial_pyramid_pool'",
                       "spatial_pyramid_pool(<array (8, 8, 2) float64>)")),
-        group("spatial_pyramid_pool", "object", 10,
+        group("spatial_pyramid_pool", "object", 10, public=True, failure=
               Failure("unsupported", "unsupported return value: object array", "spatial_pyramid_pool(x)")),
-        group("unfinished_question", "unanswered", 10,
+        group("unfinished_question", "unanswered", 10, public=True, failure=
               Failure("error", "NotImplementedError", "unfinished_question(x)", traceback=HARNESS_TRACEBACK)),
-        group("avg_pool2d", "fine", 0),
+        group("avg_pool2d", "fine", 0, public=True),
     )
     cells = (
         {"index": 3, "outcome": "error", "duration": 0.1, "source_preview": "def f(:\n    pass",
@@ -295,9 +299,10 @@ def test_wrong_answer_shows_input_and_both_grids_with_the_differing_cells(config
     roles = [attrs["class"].split()[1] for attrs in figures]
     assert roles[:4] == ["input", "input", "expected", "actual"]  # the public test: inputs then answers
     cells = page.all("td")
-    assert sum("diff" in c.get("class", "") for c in cells) == 4 * 16  # two tests, two grids, all differ
+    # the public test's two grids, all values differing; the hidden test draws none (no expected values)
+    assert sum("diff" in c.get("class", "") for c in cells) == 2 * 16
     worst = [c for c in cells if "worst" in c.get("class", "").split()]
-    assert [c["title"] for c in worst[:2]] == ["[1, 3] = 42.0", "[1, 3] = 29.0"]
+    assert [c["title"] for c in worst] == ["[1, 3] = 42.0", "[1, 3] = 29.0"]
     assert "Largest error 13, at index (1, 3): expected 42, yours 29" in page.text
     assert "argument 1 · shape (3, 3)" in page.text  # the public input, drawn as a grid
     assert "16 of 16 values differ; largest error" not in page.text  # said once, in the page's words
@@ -341,7 +346,8 @@ def test_a_large_array_gets_a_difference_heatmap(config: CourseConfig) -> None:
     actual[13, 7] += 5
     failure = Failure("wrong", "1 of 400 values differ", "f(<array (20, 20) float64>)", ("(20, 20)",),
                       expected.tolist(), actual.tolist(), 5.0, (13, 7))
-    result = SubmissionResult("s", "01-convolution", "c" * 64, "0.1.0", 1.0, (group("conv2d", "big", 5, failure),))
+    result = SubmissionResult("s", "01-convolution", "c" * 64, "0.1.0", 1.0,
+                              (group("conv2d", "big", 5, failure, public=True),))
     html = render_submission(result, config, "en")
     page = Page(html)
     assert [attrs["class"] for attrs in page.all("svg")] == ["heatmap"]
@@ -397,18 +403,24 @@ def test_pages_load_nothing_from_the_network(config: CourseConfig) -> None:
 
 def test_hidden_inputs_show_shapes_unless_the_course_allows_values(config: CourseConfig) -> None:
     values = "[[1.25, 2.75], [3.625, 4.875]]"
-    failure = Failure("wrong", "1 of 1 values differ", f"conv2d({values}, {values}, mode='same')",
-                      ("(2, 2)", "(2, 2)"), [[1.0]], [[2.0]], 1.0, (0, 0))
+    failure = Failure("wrong", "1 of 4 values differ; largest error 1 at index (0, 0): expected 9.5, got 8.5",
+                      f"conv2d({values}, {values}, mode='same')", ("(2, 2)", "(2, 2)"), [[9.5, 1], [2, 3]],
+                      [[8.5, 1], [2, 3]], 1.0, (0, 0), signature="conv2d(<array (2, 2) float64>, "
+                      "<array (2, 2) float64>, mode=str)", outline="1 of 4 values differ")
     result = SubmissionResult("s", "01-convolution", "e" * 64, "0.1.0", 1.0, (group("conv2d", "hidden", 5, failure),))
     hidden = Page(render_submission(result, config, "en"))
-    assert "conv2d(<array (2, 2)>, <array (2, 2)>, mode='same')" in hidden.text
-    assert "3.625" not in hidden.text and message("call.hidden_note", "en") in hidden.text
-    assert not hidden.having_class("input")
+    assert "conv2d(<array (2, 2) float64>, <array (2, 2) float64>, mode=str)" in hidden.text
+    assert "1 of 4 values differ" in hidden.text and message("call.hidden_note", "en") in hidden.text
+    for secret in ("3.625", "same", "9.5", "8.5", "largest", "Largest", "(0, 0)"):
+        assert secret not in hidden.text, secret
+    assert not hidden.having_class("input") and not hidden.having_class("grid-box")
+    # the course's opt-in shows the hidden inputs, still no expected value
     shown = Page(render_submission(result, with_hidden_inputs(config), "en"))
     assert values in shown.text and len(shown.having_class("input")) == 2
+    assert "9.5" not in shown.text and message("call.hidden_answer_note", "en") in shown.text
     public = Page(render_submission(dataclasses.replace(
         result, tests=(dataclasses.replace(result.tests[0], public=True),)), config, "en"))
-    assert values in public.text and len(public.having_class("input")) == 2
+    assert values in public.text and len(public.having_class("input")) == 2 and "expected 9.5" in public.text
 
 
 def test_a_huge_output_keeps_the_page_under_one_megabyte(config: CourseConfig) -> None:
@@ -418,7 +430,7 @@ def test_a_huge_output_keeps_the_page_under_one_megabyte(config: CourseConfig) -
     cells = tuple({"index": i, "outcome": "error", "duration": 0.1, "source_preview": "print('x' * 10**8)",
                    "ename": "ValueError", "evalue": huge[:1_000_000], "traceback": "y\n" * 500_000}
                   for i in range(100))
-    tests = tuple(group("conv2d", f"group {i}", 1, failure) for i in range(100))
+    tests = tuple(group("conv2d", f"group {i}", 1, failure, public=True) for i in range(100))
     result = SubmissionResult("s", "01-convolution", "f" * 64, "0.1.0", 1.0, tests, cells,
                               notes=(f"cell 1 printed {huge}", *(f"note {i}" for i in range(500))))
     html = render_submission(result, config, "en")
@@ -500,3 +512,127 @@ def test_render_reports_rejects_an_unknown_language(config: CourseConfig, tmp_pa
     with pytest.raises(ReportError, match="received 'fr'"):
         render_reports(tmp_path, [convolution_result()], config, "fr")
     assert not (tmp_path / "report").exists()
+
+
+# --- any stored value renders; one page's failure is its own -----------------------------------------
+
+
+def test_a_huge_integer_answer_renders_and_keeps_the_class_report(config: CourseConfig, tmp_path: Path) -> None:
+    """A function returned 10**400: grading stored it, and rendering raised OverflowError on every
+    later run until the file was deleted by hand."""
+    huge = Failure("wrong", "dtype object is not numeric", "output_size(227, 11, 0, 4)", (), 55, 10**400)
+    result = SubmissionResult("big", "03-parameter-counting", "g" * 64, "0.1.0", 1.0,
+                              (group("output_size", "course example", 15, huge, public=True),
+                               group("output_size", "floor and ceil", 15, huge)))
+    write_result(tmp_path, result)
+    write_result(tmp_path, convolution_result())
+    paths = render_reports(tmp_path, load_results(tmp_path), config, "en")
+    page = Page(paths[0].read_text(encoding="utf-8"))
+    assert "1.000e+400" in page.text or "1000000000" in page.text  # the answer, shown as text
+    assert "unrendered" not in Page(paths[-1].read_text(encoding="utf-8")).by_id
+
+
+JSON_LEAF = (st.none() | st.booleans() | st.integers(min_value=-10**400, max_value=10**400)
+             | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12))
+JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=6)
+                          | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=40)
+# what a result file's failure may hold, field by field, after a hand edit, an old grader or a bug
+FAILURES = st.builds(
+    Failure,
+    kind=st.sampled_from(["wrong", "error", "timeout", "missing", "unsupported", "crash", "odd"]),
+    message=st.one_of(st.text(max_size=40), JSON_VALUE),
+    call=st.one_of(st.text(max_size=40), JSON_VALUE),
+    input_shapes=st.one_of(st.lists(JSON_VALUE, max_size=3), JSON_VALUE),
+    expected=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
+    actual=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
+    max_abs_diff=JSON_VALUE,
+    worst_index=st.one_of(st.none(), st.lists(st.integers(-3, 40), max_size=4), JSON_VALUE),
+    traceback=st.one_of(st.text(max_size=40), JSON_VALUE),
+)
+ODD_TESTS = st.builds(
+    GroupResult,
+    question=st.one_of(st.sampled_from(["conv2d", "im2col"]), JSON_VALUE),
+    group=st.one_of(st.text(max_size=10), JSON_VALUE),
+    public=st.one_of(st.booleans(), JSON_VALUE),
+    score=JSON_VALUE, max_score=JSON_VALUE, cases=JSON_VALUE, passed_cases=JSON_VALUE,
+    failure=st.one_of(st.none(), FAILURES),
+    diagnosis=st.one_of(st.none(), st.just(FLIPPED)),
+    extra_credit=st.one_of(st.booleans(), JSON_VALUE),
+    detail=st.one_of(st.text(max_size=10), JSON_VALUE),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tests=st.lists(ODD_TESTS, min_size=1, max_size=4), score_field=JSON_VALUE,
+       cells=st.lists(st.dictionaries(st.sampled_from(["index", "outcome", "ename", "evalue", "traceback",
+                                                       "source_preview"]), JSON_VALUE), max_size=2),
+       hidden_inputs=st.booleans())
+def test_any_stored_value_renders(config: CourseConfig, tests: list[GroupResult], score_field: object,
+                                  cells: list[dict[str, object]], hidden_inputs: bool) -> None:
+    """Rendering is total: whatever JSON a result file holds, the student page and the index render."""
+    result = SubmissionResult("s", "01-convolution", "h" * 64, "0.1.0", score_field, tuple(tests),  # type: ignore[arg-type]
+                              tuple(cells), notes=(score_field,), error=score_field)  # type: ignore[arg-type]
+    course = with_hidden_inputs(config) if hidden_inputs else config
+    Page(render_submission(result, course, "en"))
+    index = Page(render_index([result, convolution_result()], course, "zh"))
+    assert "unrendered" not in index.by_id  # summarised, not left out
+
+
+def test_deeply_nested_and_ragged_answers_render(config: CourseConfig) -> None:
+    deep: object = 1.0
+    for _ in range(5_000):
+        deep = [deep]
+    for expected, actual in ((deep, deep), ([[1, 2], [3]], [[1, 2], [3, 4]]), ([], []), ([[]], [[1.0]]),
+                             (True, None), ({"shape": [10**400], "head": [1]}, {"shape": "x", "head": None})):
+        failure = Failure("wrong", "values differ", "f(x)", (), expected, actual, 10**400, (0,))
+        result = SubmissionResult("s", "01-convolution", "i" * 64, "0.1.0", 1.0,
+                                  (group("conv2d", "public", 5, failure, public=True),))
+        assert "values differ" in Page(render_submission(result, config, "en")).text
+
+
+def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    import grader.report as report
+
+    real = report.render_submission
+
+    def broken_for_li_hua(result: SubmissionResult, *args: object, **kwargs: object) -> str:
+        if result.student == "li_hua":
+            raise RuntimeError("template exploded\nsecond line")
+        return real(result, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "render_submission", broken_for_li_hua)
+    results = [convolution_result("wang_fang"), convolution_result("li_hua"), every_status_result()]
+    stale = report_path(tmp_path, "li_hua", "01-convolution")
+    stale.parent.mkdir(parents=True)
+    stale.write_text("an earlier run's page", encoding="utf-8")
+    with caplog.at_level("ERROR", logger="grader.report"):
+        paths = render_reports(tmp_path, results, config, "en")
+    assert paths[-1] == tmp_path / "report" / "index.html"
+    assert Page(report_path(tmp_path, "wang_fang", "01-convolution").read_text(encoding="utf-8")).text_of(
+        "score") == "90 / 100"
+    assert "zhang_wei" in Page(report_path(tmp_path, "zhang_wei", "02-pooling").read_text(encoding="utf-8")).text
+    assert message("index.unrendered_page", "en") in stale.read_text(encoding="utf-8")  # not the stale page
+    index = Page(paths[-1].read_text(encoding="utf-8"))
+    assert index.text_of("unrendered").count("li_hua") == 1
+    assert "RuntimeError: template exploded" in index.text_of("unrendered")
+    assert "second line" not in index.text  # a short reason; the traceback is in the log
+    assert "Traceback" in caplog.text and "template exploded" in caplog.text
+    assert "wang_fang" in index.text_of("students") and "li_hua" in index.text_of("students")
+
+
+def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConfig,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import grader.report as report
+
+    real = report._problems
+
+    def picky(result: SubmissionResult, t: object) -> list[str]:
+        if result.student == "li_hua":
+            raise ValueError("no idea")
+        return real(result, t)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "_problems", picky)
+    index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
+    assert "ValueError: no idea" in index.text_of("unrendered") and "li_hua" not in index.text_of("students")

@@ -36,6 +36,16 @@ class Comparison:
     message: str = ""
     max_abs_diff: float | None = None
     worst_index: tuple[int, ...] | None = None
+    summary: str = ""  # a "values" message without the values: see outline
+
+    @property
+    def outline(self) -> str:
+        """What kind of difference, with no expected value and no error size in it: what a hidden
+        test may show (SPEC section 7). Only a "values" message quotes the expected answer; the
+        others say types, shapes, lengths, keys or where the answer has a NaN."""
+        if self.problem == "values":
+            return self.summary or "the values differ"
+        return self.message
 
 
 _EQUAL = Comparison(True)
@@ -77,6 +87,7 @@ def _arrays(expected: np.ndarray, actual: np.ndarray, tol: Tolerance, where: str
         f"{worst}: expected {float(exp[worst]):.6g}, got {float(act[worst]):.6g}{dtype_note}",
         float(diff[worst]),
         worst,
+        f"{where}{wrong} of {diff.size} values differ{dtype_note}",
     )
 
 
@@ -122,5 +133,6 @@ def compare(expected: Any, actual: Any, tol: Tolerance, where: str = "") -> Comp
                 return result
         return _EQUAL
     if type(expected) is not type(actual) or expected != actual:
-        return Comparison(False, "values", f"{prefix}got {actual!r}, expected {expected!r}")
+        return Comparison(False, "values", f"{prefix}got {actual!r}, expected {expected!r}",
+                          summary=f"{prefix}the {type(expected).__name__} differs from the expected one")
     return _EQUAL
