@@ -39,7 +39,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "head.seconds": {"zh": "{seconds} 秒", "en": "{seconds} s"},
     "head.version": {"zh": "评分程序版本", "en": "Grader version"},
     "head.sandbox": {"zh": "沙箱", "en": "Sandbox"},
-    "head.sandbox_none": {"zh": "无（独立内核进程）", "en": "none (a separate kernel process)"},
+    "head.sandbox_off": {"zh": "关闭（--sandbox off）", "en": "off (--sandbox off)"},
+    "head.unconfined": {
+        "zh": "评分时没有使用沙箱（--sandbox off）：这份笔记本以评分者的权限运行，未被隔离。",
+        "en": "Graded without a sandbox (--sandbox off): this notebook ran unconfined, with the grader's rights.",
+    },
+    "index.unconfined": {
+        "zh": "{count} 份提交在没有沙箱的情况下评分（--sandbox off）：学生代码以评分者的权限运行。",
+        "en": "{count} submission(s) were graded without a sandbox (--sandbox off): students' code ran with "
+              "the grader's rights.",
+    },
     "head.source": {"zh": "提交的文件", "en": "Submitted file"},
     "summary.all_passed": {"zh": "全部测试通过，做得好！", "en": "Every test passed. Well done!"},
     "summary.passed_with_problems": {

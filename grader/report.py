@@ -817,6 +817,7 @@ class SubmissionView:
     time: str
     version: str
     sandbox: str
+    unconfined: bool
     source: str
     error: str
     questions: tuple[QuestionView, ...]
@@ -993,7 +994,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         percent=max(0.0, min(100.0, 100 * score / most)) if most > 0 else 0.0,
         time=t("head.seconds", seconds=f"{result.execution_time:.1f}"),
         version=result.grader_version,
-        sandbox=t("head.sandbox_none") if result.sandbox in ("", "none") else result.sandbox,
+        sandbox=t("head.sandbox_off") if _unconfined(result) else result.sandbox,
+        unconfined=_unconfined(result),
         source=_clip(result.source, 300, t),
         error=_clip(result.error, _TEXT_CHARS, t),
         questions=tuple(questions),
@@ -1225,6 +1227,7 @@ class IndexView:
     columns: tuple[tuple[str, str], ...]
     students: tuple[StudentRow, ...]
     unrendered: tuple[PageFailure, ...] = ()
+    unconfined: int = 0
 
 
 def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
@@ -1360,7 +1363,13 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
         columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
                       for aid in assignment_ids),
         students=tuple(rows),
+        unconfined=sum(_unconfined(r) for r in results),
     )
+
+
+def _unconfined(result: SubmissionResult) -> bool:
+    """Graded with ``--sandbox off`` (older results said ``"none"``): every page says so."""
+    return result.sandbox != "bwrap"
 
 
 def _reason(exc: BaseException) -> str:

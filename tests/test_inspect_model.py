@@ -73,7 +73,9 @@ def test_inspector_prefix_is_the_kernels_launcher_with_bwrap_only_when_isolated(
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
     c = Confinement(tmp_path, {"PATH": "/usr/bin"}, (), memory_mb=1234, cpu_time=56, isolation="off")
     plain = sandbox.inspector_prefix(c, None)
-    assert plain == [sys.executable, "-m", "grader.confine", "--memory-mb", "1234", "--cpu-time", "56", "--"]
+    launcher = str(Path(sandbox.__file__).with_name("confine.py"))
+    assert plain == [sys.executable, "-I", launcher, "--memory-mb", "1234", "--cpu-time", "56",
+                     "--file-size-mb", str(c.scratch_mb), "--"]
     boxed = sandbox.inspector_prefix(Confinement(tmp_path, {}, (), 1234, 56, isolation="bwrap"), None)
     assert boxed[:len(plain)] == plain and boxed[len(plain)] == "/usr/bin/bwrap"
 
