@@ -28,7 +28,7 @@ from grader.assignments.counting import _forward_no_relu
 from grader.config import CourseConfig, load_config
 from grader.export import gradescope_results
 from grader.grade import PreparedGroup, PreparedQuestion, _grade_group, prepare
-from grader.harness import Answer
+from grader.decode import Answer
 from grader.reference import counting as ref
 from grader.report import render_submission
 from grader.results import (Failure, SubmissionResult, TestResult, call_types, for_student, short_paths,
