@@ -373,8 +373,13 @@ FULL = {"conv2d": 20, "conv2d_multi": 10, "conv2d_layer": 30, "im2col": 20, "con
 def test_an_exchange_relinked_by_the_notebook_is_not_written_through(hostile_run: HostileRun) -> None:
     result = hostile_run.result(RELINK)
     assert not result.error, result.error
-    assert question_failures(result, "conv2d") == {
-        ("unsupported", "unsupported return value: the exchange folder .grader-exchange was replaced by a symbolic link")}
+    # Where the grader may mount (root, as in CI), .grader-exchange is a tmpfs of its own and the
+    # kernel cannot even move it (EBUSY); elsewhere the move works and the decoder refuses the link.
+    # Either way conv2d alone fails, and the later questions' calls are not written through the link.
+    assert question_failures(result, "conv2d") in (
+        {("unsupported", "unsupported return value: the exchange folder .grader-exchange was replaced by a "
+                         "symbolic link")},
+        {("error", "OSError: [Errno 16] Device or resource busy: '.grader-exchange' -> 'trap'")})
     scores = result.question_scores()
     assert scores["conv2d"] == 0
     assert {q: s for q, s in scores.items() if q != "conv2d"} == {q: s for q, s in FULL.items() if q != "conv2d"}, \
