@@ -15,6 +15,7 @@ kernel may have planted (:func:`write_call`, :func:`discard`) — and holds the 
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -328,7 +329,9 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
             except BaseException:
                 _remove(exchange_fd, name)
                 raise
-    except OSError as exc:  # a folder vanished, lost its permissions or filled up under the grader
+    except OSError as exc:  # a folder vanished or lost its permissions under the grader
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise  # the student filled the exchange folder: the caller says so in those words
         raise ExchangeTampered(f"the call's inputs could not be written ({exc.strerror or type(exc).__name__})") \
             from None
     return scratch / EXCHANGE / name
