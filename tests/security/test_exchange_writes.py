@@ -385,7 +385,7 @@ def test_an_exchange_relinked_by_the_notebook_is_not_written_through(hostile_run
                          "symbolic link")},
         {("error", "OSError: [Errno 16] Device or resource busy: '.grader-exchange' -> 'trap'")})
     scores = result.question_scores()
-    assert scores["conv2d"] == 0
+    assert scores["conv2d"] < FULL["conv2d"]  # 0 through the link; the first group only where blocked
     assert {q: s for q, s in scores.items() if q != "conv2d"} == {q: s for q, s in FULL.items() if q != "conv2d"}, \
         (scores, {q: question_failures(result, q) for q in FULL})
     assert_unaffected(hostile_run)
