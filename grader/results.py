@@ -127,7 +127,11 @@ def excerpt(value: Any, limit: int = 576) -> Any:
         return [excerpt(v, limit) for v in value[:64]]
     if isinstance(value, dict):
         return {str(k): excerpt(v, limit) for k, v in list(value.items())[:64]}
-    return value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if type(value).__name__ == "KerasFile":  # grader.decode's, duck-typed (the bundle ships this module)
+        return "<a Keras model>"
+    return f"<{type(value).__name__}>"  # a result file holds JSON only: one answer never stops it being written
 
 
 @dataclass(frozen=True)
