@@ -47,7 +47,7 @@ from . import __version__
 from .config import CourseConfig, Tolerance
 from .gradebook import RESULTS_DIR, safe_filename, write_atomic
 from .messages import LANGUAGES, message
-from .results import Diagnosis, Failure, QuestionStatus, SubmissionResult, TestResult, for_student
+from .results import Diagnosis, Failure, GraderError, QuestionStatus, SubmissionResult, TestResult, for_student
 
 __all__ = [
     "REPORT_DIR",
@@ -1114,6 +1114,9 @@ def _coerced(result: SubmissionResult) -> SubmissionResult:
         _str(result.grader_version, 100), _real(result.execution_time), tuple(tests), cells, notes,
         _str(result.error), _str(result.sandbox, 100), _str(result.source),
         result.extras if isinstance(result.extras, Mapping) else {},
+        {_str(k, 100): _str(v, 100) for k, v in result.limits.items()} if isinstance(result.limits, Mapping) else {},
+        GraderError(_str(result.grader_error.stage, 100), _str(result.grader_error.reason),
+                    _str(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
     )
 
 

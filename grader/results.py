@@ -390,6 +390,9 @@ class SubmissionResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SubmissionResult:
         g = data["grader"]
+        for name in ("student", "assignment"):  # they name files and sort the class: text, or no result
+            if not isinstance(g[name], str):
+                raise TypeError(f"the result's {name} is {type(g[name]).__name__}, not text")
         return cls(
             student=g["student"],
             assignment=g["assignment"],
