@@ -116,14 +116,24 @@ class ReportError(RuntimeError):
 # --- paths -------------------------------------------------------------------------------------
 
 
+def _student_folder(student: str) -> str:
+    """The student's folder of ``report/``: as in ``results/``, except that it is never the class
+    summary's name (a student called ``index.html`` made a folder the index could not be written
+    over, on a case-insensitive disk ``INDEX.HTML`` too): that one gets a hash, like any renamed name."""
+    folder = safe_filename(student)
+    if folder.lower() != INDEX_FILE:
+        return folder
+    return f"{folder}~{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def report_path(out_dir: Path, student: str, assignment: str) -> Path:
     """``out_dir/report/STUDENT/ASSIGNMENT.html`` (file names as in ``results/``)."""
-    return Path(out_dir) / REPORT_DIR / safe_filename(student) / f"{safe_filename(assignment)}.html"
+    return Path(out_dir) / REPORT_DIR / _student_folder(student) / f"{safe_filename(assignment)}.html"
 
 
 def _page_href(student: str, assignment: str) -> str:
     """The link from ``report/index.html`` to a submission's page."""
-    return f"{quote(safe_filename(student))}/{quote(safe_filename(assignment))}.html"
+    return f"{quote(_student_folder(student))}/{quote(safe_filename(assignment))}.html"
 
 
 def _json_href(student: str, assignment: str) -> str:
