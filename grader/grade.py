@@ -509,7 +509,7 @@ def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> In
     confinement = workspace.launch.confinement
     return Inspector(workspace.folder / "inspector", heldout=config.faces.heldout_dir, memory_mb=limits.memory_mb,
                      cpu_time=limits.cpu_time, processes=limits.processes, timeout=limits.cell_timeout,
-                     isolation=confinement.isolation)
+                     isolation=confinement.isolation, cpus=confinement.cpus, scratch_mb=limits.scratch_mb)
 
 
 _MB = 1024 * 1024
