@@ -106,13 +106,19 @@ def cmd_check(args: argparse.Namespace) -> int:
                                 isolation=isolation(args.sandbox))
         tests = result.tests
         for note in result.notes:
-            print(note, file=sys.stderr)
+            print(_no_control(note), file=sys.stderr)
     no_public = [pq.question.id for pq in prepared if pq not in checked]
-    print(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public))
+    print(_no_control(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public)))
     return EXIT_OK if all(t.failure is None for t in tests) else EXIT_FAILED
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _no_control(text: object) -> str:
+    """``text`` with the terminal's control characters (escape sequences) written out, not sent: a TA
+    previews a student's notebook with `grader check`, whose messages are the notebook's."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def _plain(text: object) -> str:
@@ -122,7 +128,7 @@ def _plain(text: object) -> str:
     as text, not obeyed."""
     from rich.markup import escape
 
-    return escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
+    return escape(_no_control(text))
 
 
 def _summary(result: SubmissionResult) -> str:

@@ -29,3 +29,17 @@ def test_the_run_summary_prints_hostile_names_as_text() -> None:
     text = buffer.getvalue()
     assert "[/x]" in text and "\\x1b[2J" in text
     assert "\x1b[2J" not in text and "\x07" not in text
+
+
+def test_grader_check_prints_a_notebooks_escape_sequences_as_text(tmp_path: Path, capsys) -> None:
+    """A TA previewing a student's notebook with `grader check` gets its messages, not its terminal
+    commands (an OSC title sequence here; OSC 52 would write the TA's clipboard)."""
+    from .conftest import ASSIGNMENT, course_copy, hostile_notebook, write_notebook
+
+    course = course_copy(tmp_path / "course")
+    nb = write_notebook(tmp_path / f"{ASSIGNMENT}.ipynb", hostile_notebook(
+        "def conv2d(x, k, mode='valid'):\n    raise ValueError('\\x1b]0;pwned\\x07 \\x1b[2J')",
+        "raise RuntimeError('\\x1b[31mred')"))
+    assert cli.main(["--course", str(course), "check", str(nb), "--sandbox", "off"]) == 1
+    out, err = capsys.readouterr()
+    assert "\\x1b]0;pwned" in out and "\x1b" not in out + err and "\x07" not in out + err
