@@ -478,7 +478,7 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
                 return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
                                         _zero_tests(prepared, "error", problem), error=problem, source=source,
                                         sandbox=workspace.launch.confinement.isolation, limits=workspace.limits())
-            install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
+            _install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
         cells = _code_cells(nb)
         try:
             with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
@@ -550,6 +550,19 @@ def _copy_files(files: Path, scratch: Path, limit_mb: int) -> str:
             return too_big
         raise
     return ""
+
+
+def _install_selfcheck(config: CourseConfig, scratch: Path) -> None:
+    """The course's ``selfcheck/`` in place of whatever the student's folder had under that name.
+    A link kept by the copy (one into their own folder, possibly absolute) would have been written
+    through — by the grader, outside the scratch folder — so what is there is removed first, never
+    followed (rmtree does not follow links; a link itself is unlinked)."""
+    target = scratch / "selfcheck"
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    install_selfcheck(config, scratch)
 
 
 def _out_of_space(run: CellRun) -> int | None:
