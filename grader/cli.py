@@ -8,6 +8,7 @@ one line naming the file, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import threading
@@ -105,10 +106,29 @@ def cmd_check(args: argparse.Namespace) -> int:
                                 isolation=isolation(args.sandbox))
         tests = result.tests
         for note in result.notes:
-            print(note, file=sys.stderr)
+            print(_no_control(note), file=sys.stderr)
     no_public = [pq.question.id for pq in prepared if pq not in checked]
-    print(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public))
+    print(_no_control(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public)))
     return EXIT_OK if all(t.failure is None for t in tests) else EXIT_FAILED
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _no_control(text: object) -> str:
+    """``text`` with the terminal's control characters (escape sequences) written out, not sent: a TA
+    previews a student's notebook with `grader check`, whose messages are the notebook's."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def _plain(text: object) -> str:
+    """``text`` safe to print on the instructor's terminal through rich: a student names their
+    folder, zip entries and exception messages, so ``[/x]`` (rich markup: a MarkupError that used to
+    stop `grader grade` before the reports) and terminal escape sequences (``\\x1b[2J``) are shown
+    as text, not obeyed."""
+    from rich.markup import escape
+
+    return escape(_no_control(text))
 
 
 def _summary(result: SubmissionResult) -> str:
@@ -139,7 +159,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         run = _grade_with_progress(args, config, out, console, executor)
         _print_run(run, out, console)
         index = _render(out, config, args.lang)
-    console.print(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}")
+    console.print(_plain(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}"))
     return EXIT_OK
 
 
@@ -162,7 +182,7 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
             counts[event] += 1
             progress.update(task, advance=1, description=(
                 f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
-                f"{sub.student}/{sub.assignment}"))
+                f"{_plain(sub.student)}/{_plain(sub.assignment)}"))
 
         return grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
                            sandbox_mode=args.sandbox, executor=executor, on_start=start, on_done=done)
@@ -172,22 +192,23 @@ def _print_run(run: ClassRun, out: Path, console: Console) -> None:
     """The summary table and what was not graded, and why."""
     from rich.table import Table
 
-    table = Table(title=f"{len(run.results)} submission(s) graded into {out}")
+    table = Table(title=_plain(f"{len(run.results)} submission(s) graded into {out}"))
     for column in ("student", "assignment", "score", "notes"):
         table.add_column(column)
     for result in run.results:
-        table.add_row(result.student, result.assignment, f"{result.score:g} / {result.max_score:g}", _summary(result))
+        table.add_row(_plain(result.student), _plain(result.assignment), f"{result.score:g} / {result.max_score:g}",
+                      _plain(_summary(result)))
     console.print(table)
     if run.cached:
         console.print(f"{run.cached} submission(s) unchanged since the last run: taken from the gradebook, not re-run")
     for item in run.unrecognised:
-        console.print(f"[yellow]not graded[/]: {item.path}: {item.reason}")
+        console.print(f"[yellow]not graded[/]: {_plain(item.path)}: {_plain(item.reason)}")
     for sub, reason in run.not_graded:
-        console.print(f"[yellow]not graded[/]: {sub.source}: {reason}")
+        console.print(f"[yellow]not graded[/]: {_plain(sub.source)}: {_plain(reason)}")
     for result in run.results:
         if result.grader_error is not None:
-            console.print(f"[red]grader error[/]: {result.student}/{result.assignment} at stage "
-                          f"{result.grader_error.stage}: {result.grader_error.reason} — not graded; the next "
+            console.print(f"[red]grader error[/]: {_plain(result.student)}/{_plain(result.assignment)} at stage "
+                          f"{_plain(result.grader_error.stage)}: {_plain(result.grader_error.reason)} — not graded; the next "
                           f"run tries it again (traceback in its results file)")
 
 

@@ -271,6 +271,14 @@ def _parse_int(text: str) -> int:
     return value
 
 
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # `1e400`: float() would make it an infinity the call never returned
+        raise _Refused(f"answer.json: the number {text[:40]} is beyond ±{_FLOAT_MAX:.3g} (the float64 range) "
+                       "and cannot be compared")
+    return value
+
+
 def _parse_constant(text: str) -> Any:
     raise _Refused(f"answer.json: the literal {text} is not JSON (the harness writes NaN and infinity as records)")
 
@@ -286,7 +294,7 @@ def _load_json(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise _Refused(f"answer.json is not UTF-8 text (byte {exc.start:,})") from None
     try:
-        return json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
         raise _Refused(f"answer.json is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 

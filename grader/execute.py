@@ -39,8 +39,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from .sandbox import Cgroup, Confinement, confined
 
-__all__ = ["Aborted", "CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "execute_cells", "kernel",
-           "recover"]
+__all__ = ["Aborted", "CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "RestartFailed",
+           "execute_cells", "kernel", "recover"]
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,14 @@ def _write_kernelspec(folder: Path, prefix: Sequence[str], preload: Sequence[str
     (no name is bound in the student's namespace), off the submission's clock when launched ahead."""
     spec = folder / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [*prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # -P: the kernel's modules are never imported from its working directory, the scratch folder, which
+    # holds the student's files (an `ipykernel_launcher.py` handed in made every start fail: a
+    # KernelStartError that stopped the class run). Their folder goes first on sys.path once started,
+    # as `python -m` would have put it — after the preloads, which must not import the student's
+    # `numpy.py` either —, so their helper modules import as in Jupyter.
+    argv = [*prefix, sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     argv += [f"--IPKernelApp.exec_lines=import {m} as _cnn_grader_preload; del _cnn_grader_preload" for m in preload]
+    argv += ["--IPKernelApp.exec_lines=__import__('sys').path.insert(0, __import__('os').getcwd())"]
     (spec / "kernel.json").write_text(
         # Interrupts go as messages: the kernel runs in its own session inside the sandbox, where the
         # SIGINT jupyter_client would send to the launcher's process group never arrives.
@@ -153,6 +159,13 @@ class KernelStartError(RuntimeError):
 class Aborted(BaseException):
     """The class run is stopping (Ctrl-C): this submission is abandoned, not graded, and leaves no
     result. A BaseException, like KeyboardInterrupt, so that no guard turns it into a grade."""
+
+
+class RestartFailed(RuntimeError):
+    """A kernel that had started and run the notebook's code could not be started again: the
+    submission's doing (an ``ipykernel_launcher.py`` or IPython startup file it wrote into its folder,
+    which is the new kernel's working directory and home), so it is that submission's result, never
+    a :class:`KernelStartError` that stops the class run."""
 
 
 class Launch:
@@ -272,6 +285,8 @@ class Kernel:
         try:
             self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
         except RuntimeError as exc:  # before any student code runs: the machine's problem, not a grade
+            if self.restarts:  # the notebook's code ran in this folder: it may have broken the start
+                raise RestartFailed(f"the kernel could not be started again ({exc})") from exc
             raise KernelStartError(f"the grading kernel did not start ({self.confinement.isolation} sandbox): "
                                    f"{exc}") from exc
         self._client = client

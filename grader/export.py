@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from .config import CourseConfig
 from .gradebook import load_results, safe_filename, write_atomic, write_grades_csv
-from .report import course_questions, optional_questions
+from .report import _coerced, course_questions, optional_questions
 from .results import SubmissionResult, for_student
 
 __all__ = ["CANVAS_COLUMNS", "EXPORT_DIR", "FORMATS", "export", "gradescope_results"]
@@ -55,7 +55,8 @@ def export(out_dir: Path, fmt: str, config: CourseConfig,
     if fmt not in FORMATS:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, received {fmt!r}")
     out_dir = Path(out_dir)
-    results = load_results(out_dir) if results is None else list(results)
+    # the pages' typed reading: a hand-edited score "10" counts 0 here too, instead of stopping the export
+    results = [_coerced(r) for r in (load_results(out_dir) if results is None else results)]
     target = out_dir / EXPORT_DIR
     if fmt == "csv":
         questions = course_questions(config)

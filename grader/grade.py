@@ -33,7 +33,8 @@ from .compare import compare
 from .config import CourseConfig, Limits
 from .diagnose import Failing, diagnose
 from .decode import Answer, KerasFile, keep_model, read_answer
-from .execute import Aborted, CellRun, Execution, Kernel, KernelStartError, Launch, execute_cells, kernel, recover
+from .execute import (Aborted, CellRun, Execution, Kernel, KernelStartError, Launch, RestartFailed, execute_cells,
+                      kernel, recover)
 from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, ExchangeTampered, call_source, discard, write_call
 from .inspect_model import Inspector
 from . import sandbox
@@ -424,7 +425,7 @@ def stage(name: str) -> Iterator[None]:
     """Tag any unexpected exception of the block with ``name`` (the innermost stage wins)."""
     try:
         yield
-    except (StageFailure, KernelStartError):
+    except (StageFailure, KernelStartError, RestartFailed):
         raise
     except Exception as exc:
         raise StageFailure(name) from exc
@@ -477,18 +478,26 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
                 return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
                                         _zero_tests(prepared, "error", problem), error=problem, source=source,
                                         sandbox=workspace.launch.confinement.isolation, limits=workspace.limits())
-            install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
+            _install_selfcheck(config, scratch)  # the released notebooks' `from selfcheck import check`
         cells = _code_cells(nb)
-        with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
-                    launch=workspace.launch) as session:
-            with stage("execute"):
-                execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
-                                          notebook_timeout=limits.notebook_timeout)
-            replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
-            caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
-            with _inspector(workspace, config, limits) as inspector:
-                workspace.launch.on_abort(inspector.kill)
-                tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits, inspector))
+        try:
+            with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
+                        launch=workspace.launch) as session:
+                with stage("execute"):
+                    execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
+                                              notebook_timeout=limits.notebook_timeout)
+                replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
+                caller = _Caller(session, scratch, replay, config, limits, workspace.folder / "models")
+                with _inspector(workspace, config, limits) as inspector:
+                    workspace.launch.on_abort(inspector.kill)
+                    tests = tuple(t for pq in prepared for t in _grade_question(caller, pq, config, limits, inspector))
+        except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
+            if workspace.launch.aborted.is_set():
+                raise Aborted() from None
+            message = f"the kernel died and {exc}: nothing more of the notebook could be run or graded"
+            return SubmissionResult(student, assignment.id, sha, __version__, time.monotonic() - started,
+                                    _zero_tests(prepared, "crash", message), error=message, source=source,
+                                    sandbox=workspace.launch.confinement.isolation, limits=workspace.limits())
         if workspace.launch.aborted.is_set():  # whatever came back after Ctrl-C is not a grade
             raise Aborted()
     finally:
@@ -509,7 +518,7 @@ def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> In
     confinement = workspace.launch.confinement
     return Inspector(workspace.folder / "inspector", heldout=config.faces.heldout_dir, memory_mb=limits.memory_mb,
                      cpu_time=limits.cpu_time, processes=limits.processes, timeout=limits.cell_timeout,
-                     isolation=confinement.isolation)
+                     isolation=confinement.isolation, cpus=confinement.cpus, scratch_mb=limits.scratch_mb)
 
 
 _MB = 1024 * 1024
@@ -541,6 +550,19 @@ def _copy_files(files: Path, scratch: Path, limit_mb: int) -> str:
             return too_big
         raise
     return ""
+
+
+def _install_selfcheck(config: CourseConfig, scratch: Path) -> None:
+    """The course's ``selfcheck/`` in place of whatever the student's folder had under that name.
+    A link kept by the copy (one into their own folder, possibly absolute) would have been written
+    through — by the grader, outside the scratch folder — so what is there is removed first, never
+    followed (rmtree does not follow links; a link itself is unlinked)."""
+    target = scratch / "selfcheck"
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    install_selfcheck(config, scratch)
 
 
 def _out_of_space(run: CellRun) -> int | None:

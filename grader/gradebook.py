@@ -164,7 +164,7 @@ def load_results(out_dir: Path) -> list[SubmissionResult]:
             continue
         try:
             results.append(SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except Exception as exc:  # a hand-edited file may hold anything (AttributeError, RecursionError…)
             log.warning("skipping %s: not a readable result (%s: %s)", path, type(exc).__name__, exc)
     results.sort(key=lambda r: (r.student, r.assignment))
     return results

@@ -248,9 +248,13 @@ class Inspector:
     """
 
     def __init__(self, folder: Path, *, heldout: Path, memory_mb: int, cpu_time: float, processes: int,
-                 timeout: float, isolation: Isolation = "off") -> None:
+                 timeout: float, isolation: Isolation = "off", cpus: float | None = None,
+                 scratch_mb: int = 1024) -> None:
+        """``cpus`` and ``scratch_mb`` as for the submission's kernel: its CPU quota (a model that
+        evaluates on every core must not slow a neighbour's cells) and the size of the private /tmp."""
         self.folder, self.heldout, self.timeout, self.isolation = folder, heldout, timeout, isolation
         self.memory_mb, self.cpu_time, self.processes = memory_mb, cpu_time, processes
+        self.cpus, self.scratch_mb = cpus, scratch_mb
         self.starts = 0  # processes started over this inspector's life
         self._process: _Process | None = None
         self._cache: dict[tuple[Path, tuple[int, ...], bool], ModelReport] = {}
@@ -352,10 +356,11 @@ class Inspector:
     def _start(self) -> _Process:
         from . import sandbox
 
-        cgroup = sandbox.Cgroup.create(self.memory_mb, self.processes)
+        cgroup = sandbox.Cgroup.create(self.memory_mb, self.processes, self.cpus)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         confinement = sandbox.Confinement(self.folder, sandbox.inspector_env(self.folder), (self.heldout,),
-                                          self.memory_mb, self.cpu_time, self.processes, self.isolation)
+                                          self.memory_mb, self.cpu_time, self.processes, self.isolation,
+                                          self.cpus, self.scratch_mb)
         command = [*sandbox.inspector_prefix(confinement, cgroup), *self._command()]
         try:
             self._process = _Process(command, dict(confinement.env), self.folder, cgroup)

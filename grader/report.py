@@ -47,7 +47,7 @@ from . import __version__
 from .config import CourseConfig, Tolerance
 from .gradebook import RESULTS_DIR, safe_filename, write_atomic
 from .messages import LANGUAGES, message
-from .results import Diagnosis, Failure, QuestionStatus, SubmissionResult, TestResult, for_student
+from .results import Diagnosis, Failure, GraderError, QuestionStatus, SubmissionResult, TestResult, for_student
 
 __all__ = [
     "REPORT_DIR",
@@ -116,14 +116,24 @@ class ReportError(RuntimeError):
 # --- paths -------------------------------------------------------------------------------------
 
 
+def _student_folder(student: str) -> str:
+    """The student's folder of ``report/``: as in ``results/``, except that it is never the class
+    summary's name (a student called ``index.html`` made a folder the index could not be written
+    over, on a case-insensitive disk ``INDEX.HTML`` too): that one gets a hash, like any renamed name."""
+    folder = safe_filename(student)
+    if folder.lower() != INDEX_FILE:
+        return folder
+    return f"{folder}~{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def report_path(out_dir: Path, student: str, assignment: str) -> Path:
     """``out_dir/report/STUDENT/ASSIGNMENT.html`` (file names as in ``results/``)."""
-    return Path(out_dir) / REPORT_DIR / safe_filename(student) / f"{safe_filename(assignment)}.html"
+    return Path(out_dir) / REPORT_DIR / _student_folder(student) / f"{safe_filename(assignment)}.html"
 
 
 def _page_href(student: str, assignment: str) -> str:
     """The link from ``report/index.html`` to a submission's page."""
-    return f"{quote(safe_filename(student))}/{quote(safe_filename(assignment))}.html"
+    return f"{quote(_student_folder(student))}/{quote(safe_filename(assignment))}.html"
 
 
 def _json_href(student: str, assignment: str) -> str:
@@ -1114,6 +1124,9 @@ def _coerced(result: SubmissionResult) -> SubmissionResult:
         _str(result.grader_version, 100), _real(result.execution_time), tuple(tests), cells, notes,
         _str(result.error), _str(result.sandbox, 100), _str(result.source),
         result.extras if isinstance(result.extras, Mapping) else {},
+        {_str(k, 100): _str(v, 100) for k, v in result.limits.items()} if isinstance(result.limits, Mapping) else {},
+        GraderError(_str(result.grader_error.stage, 100), _str(result.grader_error.reason),
+                    _str(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
     )
 
 

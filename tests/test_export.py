@@ -153,3 +153,23 @@ def test_export_of_an_empty_folder_writes_headers_only(tmp_path: Path, config: C
     (path,) = export(tmp_path, "canvas", config)
     assert read_csv(path) == [list(CANVAS_COLUMNS), ["Points Possible", "", "", "", ""]]
     assert export(tmp_path, "gradescope", config) == []
+
+
+def test_export_reads_a_hand_edited_score_as_the_pages_do(graded: Path, config: CourseConfig) -> None:
+    """A score stored as text ("10") counts 0, as on the pages; the export used to stop with a
+    TypeError (float + str) for the whole class. A grader_error result still leaves its cells empty."""
+    path = graded / "results" / "wang_fang" / "01-convolution.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["grader"]["results"][0]["score"] = "10"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    failed = result("zed", "01-convolution", {"conv2d": (0, 20)})
+    from dataclasses import replace
+
+    from grader.results import GraderError
+    write_result(graded, replace(failed, grader_error=GraderError("compare", "boom")))
+    for fmt in ("csv", "gradescope", "canvas"):
+        assert export(graded, fmt, config)
+    rows = {row[0]: row for row in read_csv(graded / "export" / "grades.csv")}
+    header = read_csv(graded / "export" / "grades.csv")[0]
+    assert rows["wang_fang"][header.index("01-convolution:conv2d")] == "0"
+    assert rows["zed"][header.index("01-convolution")] == ""

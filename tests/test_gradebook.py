@@ -267,3 +267,20 @@ def test_grades_csv_does_not_let_names_become_formulas(tmp_path: Path) -> None:
 
 def test_grades_csv_with_no_results_has_the_header(tmp_path: Path) -> None:
     assert read_csv(write_grades_csv(tmp_path, [], QUESTIONS)) == [HEADER]
+
+
+def test_load_results_skips_hand_edited_files_of_any_shape(tmp_path: Path) -> None:
+    """A careless hand edit: a test record that is a string (AttributeError inside from_json), a
+    student that is a number (the class sort would compare int and str): each file is skipped, the
+    others load, and `grader report` renders them (these used to stop it with a traceback)."""
+    write_result(tmp_path, make_result(student="bob"))
+    good = make_result(student="x").to_json()
+    for name, edit in (("carol", lambda g: g.__setitem__("results", ["oops"])),
+                       ("dave", lambda g: g["results"][0].__setitem__("failure", "oops")),
+                       ("erin", lambda g: g.__setitem__("student", 42))):
+        data = json.loads(json.dumps(good))
+        data["grader"]["student"] = name
+        edit(data["grader"])
+        (tmp_path / "results" / name).mkdir(parents=True)
+        (tmp_path / "results" / name / "01-convolution.json").write_text(json.dumps(data), encoding="utf-8")
+    assert [r.student for r in load_results(tmp_path)] == ["bob"]

@@ -496,6 +496,18 @@ def test_an_index_of_200_students_stays_under_two_megabytes(config: CourseConfig
 # --- writing the reports -------------------------------------------------------------------------------
 
 
+def test_a_student_named_like_the_class_summary_does_not_take_its_place(config: CourseConfig, tmp_path: Path) -> None:
+    """A submission folder (or a student's zip) called ``index.html`` made ``report/index.html/`` a
+    folder, and the class summary could not be written: `grader report` stopped with IsADirectoryError."""
+    results = [convolution_result("index.html"), convolution_result("INDEX.HTML"), convolution_result("wang_fang")]
+    paths = render_reports(tmp_path, results, config)
+    index = tmp_path / "report" / "index.html"
+    assert paths[-1] == index and index.is_file()
+    assert len(set(paths)) == 4 and all(p.is_file() for p in paths)
+    text = index.read_text(encoding="utf-8")
+    assert all(f'href="{p.relative_to(index.parent).as_posix()}"' in text for p in paths[:-1])
+
+
 def test_render_reports_rereads_stored_results(config: CourseConfig, tmp_path: Path) -> None:
     for result in (convolution_result(), every_status_result()):
         write_result(tmp_path, result)

@@ -249,6 +249,13 @@ def test_integers_beyond_float64(ex: Exchange, number: int) -> None:
                                       "(the float64 range) cannot be compared")
 
 
+@pytest.mark.parametrize("literal", [b"1e400", b"-1.8e308", b"[0.5, 2e999]"])
+def test_float_literals_beyond_float64(ex: Exchange, literal: bytes) -> None:
+    """The harness writes infinity as a record; a literal beyond the range was read as one anyway."""
+    ex.write("answer.json", b'{"status": "ok", "value": ' + literal + b"}")
+    assert "beyond ±1.8e+308 (the float64 range) and cannot be compared" in unsupported(ex.read())
+
+
 def test_an_integer_of_a_million_digits_costs_nothing(ex: Exchange) -> None:
     ex.write("answer.json", b'{"status": "ok", "value": ' + b"9" * 1_000_000 + b"}")
     started = time.monotonic()

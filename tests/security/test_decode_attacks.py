@@ -137,3 +137,19 @@ def test_a_model_answer_linked_to_a_classmates_model_is_not_kept(tmp_path: Path)
     kept = caller._keep_models(Answer("ok", KerasFile(folder / "m0.keras")))
     assert kept.status == "ok" and kept.value.path.parent == caller.models
     assert kept.value.path.read_bytes() == b"PK\x03\x04 my own model"
+
+
+def test_a_keras_model_where_an_array_is_expected_is_a_wrong_answer_not_a_grader_error(tmp_path: Path) -> None:
+    """A kernel that writes ``{"__keras__": "m0.keras"}`` (or returns a model) for conv2d: the answer
+    is wrong, and its excerpt is JSON, so the result is stored (it used to be a grader_error at
+    the write stage: PosixPath is not JSON serializable, every group at zero)."""
+    import json
+
+    from grader.results import Failure, SubmissionResult, TestResult, excerpt
+
+    actual = excerpt((KerasFile(tmp_path / "m0.keras"), {"m": KerasFile(tmp_path / "m1.keras")}, object()))
+    failure = Failure("wrong", "got tuple, expected an array", "conv2d(...)", actual=actual)
+    result = SubmissionResult("s", "01-convolution", "", "0", 0.0,
+                              (TestResult("conv2d", "valid mode", False, 0.0, 5.0, 1, 0, failure),))
+    record = json.loads(json.dumps(result.to_json()))
+    assert record["grader"]["results"][0]["failure"]["actual"] == ["<a Keras model>", {"m": "<a Keras model>"}, "<object>"]

@@ -389,3 +389,30 @@ def test_an_exchange_relinked_by_the_notebook_is_not_written_through(hostile_run
     assert {q: s for q, s in scores.items() if q != "conv2d"} == {q: s for q, s in FULL.items() if q != "conv2d"}, \
         (scores, {q: question_failures(result, q) for q in FULL})
     assert_unaffected(hostile_run)
+
+
+def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp_path: Path) -> None:
+    """A student folder with ``selfcheck -> /abs/path/of/their/folder/own`` (kept: it stays inside
+    their folder) or a ``selfcheck/`` whose files are such links: the grader installed the course's
+    selfcheck package through them, into the submission folder outside the scratch folder."""
+    from grader.config import load_config
+    from grader.grade import _copy_files, _install_selfcheck
+
+    config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
+    for layout in ("folder link", "file links"):
+        student = tmp_path / layout / "alice"
+        (student / "own").mkdir(parents=True)
+        (student / "own" / "keep.txt").write_text("mine", encoding="utf-8")
+        if layout == "folder link":
+            (student / "selfcheck").symlink_to(student / "own")
+        else:
+            (student / "selfcheck").mkdir()
+            (student / "selfcheck" / "__init__.py").symlink_to(student / "own" / "keep.txt")
+        scratch = tmp_path / layout / "scratch"
+        scratch.mkdir()
+        assert _copy_files(student, scratch, 1024) == ""
+        _install_selfcheck(config, scratch)
+        assert sorted(p.name for p in (student / "own").iterdir()) == ["keep.txt"]
+        assert (student / "own" / "keep.txt").read_text(encoding="utf-8") == "mine"
+        assert not (scratch / "selfcheck").is_symlink() and (scratch / "selfcheck" / "__init__.py").is_file()
+        assert not (scratch / "selfcheck" / "__init__.py").is_symlink()

@@ -399,3 +399,31 @@ def test_an_honest_notebook_scores_the_same_alone_and_next_to_a_cpu_hog(
     assert (alone_outcome, outcome) == ("ok", "ok"), measured
     assert (by_itself.score, results["honest"].score) == (100, 100), measured
     assert results["honest"].limits["cpu"] == "cgroup"
+
+
+def test_the_model_inspector_gets_the_kernels_cpu_quota_and_scratch_size(tmp_path: Path, monkeypatch) -> None:
+    """A `.keras` evaluated on every core must not slow a neighbour's cells: the inspector's cgroup
+    has the submission's CPU quota (it had none: equal weight only) and its /tmp the course's size."""
+    import dataclasses
+    import sys
+    import types
+
+    from grader import sandbox
+    from grader.config import load_config
+    from grader.grade import _inspector
+
+    asked: list[tuple] = []
+    monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a: asked.append(a)))
+    confinement = sandbox.Confinement(tmp_path, {}, (), isolation="off", cpus=0.5, scratch_mb=77)
+    workspace = types.SimpleNamespace(folder=tmp_path, launch=types.SimpleNamespace(confinement=confinement))
+    config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
+    limits = dataclasses.replace(config.limits, scratch_mb=77)
+    inspector = _inspector(workspace, config, limits)  # type: ignore[arg-type]
+    seen: list[sandbox.Confinement] = []
+    real = sandbox.inspector_prefix
+    monkeypatch.setattr(sandbox, "inspector_prefix", lambda c, g: seen.append(c) or real(c, g))
+    inspector._command = lambda: [sys.executable, "-c", "pass"]  # type: ignore[method-assign]
+    inspector._start()
+    inspector.close()
+    assert asked == [(limits.memory_mb, limits.processes, 0.5)]
+    assert (seen[0].cpus, seen[0].scratch_mb) == (0.5, 77)
