@@ -108,7 +108,11 @@ class _Submitter:
 
     def grade_warm(self, warm: WarmPool[str, Workspace], sub: Submission, assignment: Assignment,
                    prepared: Sequence[PreparedQuestion], config: CourseConfig) -> SubmissionResult:
-        """One submission on a job's thread, in the workspace launched ahead for it."""
+        """One submission on a job's thread, in the workspace launched ahead for it. Once a kernel
+        could not start at all (the machine cannot grade), the submissions still queued are not tried."""
+        with self._lock:
+            if self._stopping:
+                raise Aborted()
         workspace = warm.take(sub.assignment)
         with self._lock:
             self._active.add(workspace)
@@ -117,6 +121,10 @@ class _Submitter:
         try:
             return grade_notebook(sub.path, student=sub.student, assignment=assignment, prepared=prepared,
                                   config=config, source=sub.source, files=sub.folder, workspace=workspace)
+        except KernelStartError:
+            with self._lock:
+                self._stopping = True
+            raise
         finally:
             with self._lock:
                 self._active.discard(workspace)
@@ -184,6 +192,11 @@ def _collect(pending: Mapping[Future[SubmissionResult], Submission], submitter: 
         waiting = [f for f in pending if f not in kept and not f.cancel()]
         submitter.abort()
         drain(waiting, stopping=True)
+        raise
+    except BaseException:  # the machine cannot grade (no kernel starts): stop the rest, not grade it
+        for future in pending:
+            future.cancel()
+        submitter.abort()
         raise
 
 

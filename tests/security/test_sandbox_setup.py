@@ -108,10 +108,21 @@ def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
     monkeypatch.setattr(sandbox, "_bwrap_problem", lambda: None)
     monkeypatch.setattr(sandbox, "bwrap_argv", lambda c, sockets: ["false", "--"])  # a sandbox that cannot run
     course = load_course(tmp_path / "course").path
-    subs = tmp_path / "subs" / "li_hua"
-    subs.mkdir(parents=True)
-    (subs / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
+    for student in ("li_hua", "wang_fang", "zhou_xun"):
+        (tmp_path / "subs" / student).mkdir(parents=True)
+        (tmp_path / "subs" / student / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
+    import grader.batch
+
+    tried: list[str] = []
+    real = grader.batch.grade_notebook
+
+    def counting(*args: object, **kwargs: object) -> object:
+        tried.append(str(kwargs["student"]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grader.batch, "grade_notebook", counting)
     status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err
-    assert not list((tmp_path / "out").rglob("*.json"))  # no zero was recorded for the student
+    assert not list((tmp_path / "out").rglob("*.json"))  # no zero was recorded for any student
+    assert tried == ["li_hua"], "the machine cannot grade: the queued submissions are not tried one by one"
