@@ -39,7 +39,7 @@ from .harness import EXCHANGE, HARNESS_SOURCE, VALUE, ExchangeTampered, call_sou
 from .inspect_model import Inspector
 from . import sandbox
 from .results import Failure, GraderError, SubmissionResult, TestResult, excerpt
-from .sandbox import Confinement, Isolation, ScratchLimit, ScratchSpace, is_out_of_space
+from .sandbox import NO_SPACE, Confinement, Isolation, ScratchLimit, ScratchSpace, is_out_of_space
 from .spec import AssessContext, Assignment, Case, Group, Question, Var, group_rng
 
 __all__ = ["PreparedQuestion", "grade_notebook", "grader_error_result", "prepare", "stage"]
@@ -541,7 +541,7 @@ def _copy_files(files: Path, scratch: Path, limit_mb: int) -> str:
     try:
         shutil.copytree(files, scratch, symlinks=True, ignore=ignore, dirs_exist_ok=True)
     except shutil.Error as exc:  # copytree gathers per-file errors: (source, destination, reason)
-        full = [f"[Errno {code}]" for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)]
+        full = [f"[Errno {code}]" for code in NO_SPACE]
         if any(code in str(why) for *_, why in exc.args[0] for code in full):
             return too_big
         raise
@@ -570,7 +570,7 @@ def _out_of_space(run: CellRun) -> int | None:
     its exception as text; ``OSError`` keeps ``[Errno N]`` at the head of its message."""
     if run.outcome != "error" or run.ename not in ("OSError", "IOError"):
         return None
-    for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+    for code in NO_SPACE:
         if run.evalue.startswith(f"[Errno {code}]"):
             return code
     return None

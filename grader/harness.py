@@ -15,7 +15,6 @@ kernel may have planted (:func:`write_call`, :func:`discard`) — and holds the 
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .decode import MAX_ARRAY_BYTES
+from .sandbox import is_out_of_space
 from .spec import FileArg, Var
 
 __all__ = ["HARNESS_SOURCE", "VALUE", "ExchangeTampered", "call_source", "discard", "write_call"]
@@ -330,7 +330,7 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
                 _remove(exchange_fd, name)
                 raise
     except OSError as exc:  # a folder vanished or lost its permissions under the grader
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if is_out_of_space(exc):
             raise  # the student filled the exchange folder: the caller says so in those words
         raise ExchangeTampered(f"the call's inputs could not be written ({exc.strerror or type(exc).__name__})") \
             from None

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined",
+__all__ = ["NO_SPACE", "Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined",
            "fair_cpus", "is_out_of_space", "isolation", "limits_in_force", "refusal"]
 
 log = logging.getLogger(__name__)
@@ -393,7 +393,7 @@ def _remove(folder: Path) -> None:
 
 # -- scratch space: a size-capped tmpfs, or a per-file limit ----------------------------------------
 _MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
-_NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # what a write beyond the scratch limit fails with
 
 
 @functools.cache
@@ -464,7 +464,7 @@ def _alive(pid: int) -> bool:
 
 def is_out_of_space(exc: OSError) -> bool:
     """The error of a write beyond the scratch limit: no space left, or a file too large."""
-    return exc.errno in _NO_SPACE
+    return exc.errno in NO_SPACE
 
 
 class ScratchSpace:
