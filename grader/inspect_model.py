@@ -29,12 +29,13 @@ import os
 import queue
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from .decode import Answer, keep_model
 
 if TYPE_CHECKING:
     from .sandbox import Cgroup, Isolation
@@ -257,7 +258,7 @@ class Inspector:
         self.cpus, self.scratch_mb = cpus, scratch_mb
         self.starts = 0  # processes started over this inspector's life
         self._process: _Process | None = None
-        self._cache: dict[tuple[Path, tuple[int, ...], bool], ModelReport] = {}
+        self._cache: dict[tuple[Path, bool], ModelReport] = {}
         self._copies = 0
 
     def __enter__(self) -> Inspector:
@@ -272,46 +273,18 @@ class Inspector:
 
     def inspect(self, path: Path, *, evaluate: bool = False) -> ModelReport:
         """The report on the model at ``path`` (with the held-out accuracy when ``evaluate``), or
-        ``{"error": ...}`` saying why there is none."""
-        try:
-            with self._open(path) as source:
-                info = os.fstat(source.fileno())
-                key = (path, (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns), evaluate)
-                if key in self._cache:
-                    return self._cache[key]
-                copy = self._private_copy(source)
-        except _Refused as refused:
-            return {"error": str(refused)}
-        self._cache[key] = self._ask({"path": str(copy), "evaluate": evaluate})
-        return self._cache[key]
-
-    def _open(self, path: Path) -> IO[bytes]:
-        """``path`` opened for reading, refusing a link, anything but a regular file, and a file
-        larger than the memory the model may use."""
-        try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-        except OSError as exc:
-            if os.path.islink(path):
-                raise _Refused(f"the model file {path.name} is a symbolic link: refused") from None
-            raise _Refused(f"the model file {path.name} cannot be read: {exc.strerror}") from None
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > self.memory_mb * 1024 * 1024:
-            os.close(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise _Refused(f"the model file {path.name} is not a regular file: refused")
-            raise _Refused(self.memory_error)
-        return open(fd, "rb")
-
-    def _private_copy(self, source: IO[bytes]) -> Path:
-        """A copy of the open model file in the private folder: the kernel cannot change it while
-        it is looked at, and the inspector's sandbox shows that folder only."""
+        ``{"error": ...}`` saying why there is none. The copy is the decoder's (:func:`grader.decode.keep_model`:
+        a regular file with one link, read through its descriptor), so a link is refused here too."""
+        key = (path, evaluate)  # a submission's model files are the grader's, made once, out of the kernel's reach
+        if key in self._cache:
+            return self._cache[key]
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._copies += 1
-        copy = self.folder / f"model{self._copies}.keras"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        with open(os.open(copy, flags, 0o600), "wb") as dst:
-            shutil.copyfileobj(source, dst)
-        return copy
+        copy = keep_model(path, self.folder / f"model{self._copies}.keras")
+        if isinstance(copy, Answer):
+            return {"error": copy.evalue}
+        self._cache[key] = self._ask({"path": str(copy.path), "evaluate": evaluate})
+        return self._cache[key]
 
     def _ask(self, request: dict[str, Any]) -> ModelReport:
         """One request to the process, starting it if needed; its death or silence is the reply."""
@@ -398,10 +371,6 @@ class Inspector:
                 pass
         self._stop()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-class _Refused(Exception):
-    """A model file the inspector will not look at; the message says why."""
 
 
 if __name__ == "__main__":
