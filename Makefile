@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # The synthetic face data set (train/ for students, heldout/ for the grader); seconds to make.
-$(FACES): $(STAMP) grader/faces.py
-	$(BIN)/python -m grader.faces data/faces
+$(FACES): $(STAMP) grader/course/faces.py
+	$(BIN)/python -m grader.course.faces data/faces
 
 # The example class is the course's own files, not students' code: where no sandbox works (macOS, a
 # container without namespaces) it is graded with --sandbox off rather than not at all.
 demo: $(STAMP) $(FACES)
 	$(BIN)/grader release --check
-	@if $(BIN)/python -m grader.sandbox >/dev/null; then sandbox=required; else \
+	@if $(BIN)/python -m grader.run.sandbox >/dev/null; then sandbox=required; else \
 	    echo "make demo: no working sandbox here (above); the bundled examples are the course's own files," \
 	         "so they are graded with --sandbox off. Real submissions need the sandbox."; sandbox=off; fi; \
 	echo "$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox"; \

@@ -31,8 +31,8 @@ EXAMPLES = ROOT / "examples" / "submissions"
 GRADE = """
 import json, resource, sys, time
 from pathlib import Path
-from grader.batch import grade_class
-from grader.config import load_config
+from grader.classroom.batch import grade_class
+from grader.course.config import load_config
 config = load_config(sys.argv[1])
 started = time.perf_counter()
 run = grade_class(Path(sys.argv[2]), Path(sys.argv[3]), config, jobs=int(sys.argv[4]))

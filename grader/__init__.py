@@ -1,6 +1,6 @@
 """cnn-grader: course package and autograder for the convolution + pooling unit.
 
-The public API is re-exported here, loaded on first use so that ``python -m grader.faces`` and the
+The public API is re-exported here, loaded on first use so that ``python -m grader.course.faces`` and the
 CLI's quick verbs do not import the whole engine; everything else is internal and may change.
 """
 
@@ -14,18 +14,18 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+source"
 
 _EXPORTS = {
-    "ClassRun": "batch",
-    "grade_class": "batch",
-    "ConfigError": "config",
-    "CourseConfig": "config",
-    "load_config": "config",
-    "grade_notebook": "grade",
-    "prepare": "grade",
-    "release": "release",
-    "render_reports": "report",
-    "Diagnosis": "results",
-    "SubmissionResult": "results",
-    "TestResult": "results",
+    "ClassRun": "classroom.batch",
+    "grade_class": "classroom.batch",
+    "ConfigError": "course.config",
+    "CourseConfig": "course.config",
+    "load_config": "course.config",
+    "grade_notebook": "grade.notebook",
+    "prepare": "grade.prepare",
+    "release": "authoring.release",
+    "render_reports": "publish.report",
+    "Diagnosis": "judge.results",
+    "SubmissionResult": "judge.results",
+    "TestResult": "judge.results",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

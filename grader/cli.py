@@ -19,18 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
-from .execute import KernelStartError
-from .release import ReleaseError, release
-from .report import ReportError
-from .results import SubmissionResult, TestResult
-from .sandbox import SandboxUnavailable, isolation
-from .spec import SpecError
+from .course.config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
+from .run.execute import KernelStartError
+from .authoring.release import ReleaseError, release
+from .publish.report import ReportError
+from .judge.results import SubmissionResult, TestResult
+from .run.sandbox import SandboxUnavailable, isolation
+from .course.spec import SpecError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .batch import ClassRun
+    from .classroom.batch import ClassRun
 
 __all__ = ["main"]
 
@@ -45,7 +45,7 @@ def _course(args: argparse.Namespace) -> Path:
 def cmd_release(args: argparse.Namespace) -> int:
     """Write ``assignments/`` from ``solutions/`` and the student bundle ``dist/student/`` (+ its zip);
     with ``--check`` write nothing and report what is stale."""
-    from .bundle import BUNDLE, ZIP, build_bundle
+    from .authoring.bundle import BUNDLE, ZIP, build_bundle
 
     config = load_config(_course(args))
     notebooks = release(config.root / "solutions", config.root / "assignments", check=args.check)
@@ -78,10 +78,11 @@ def cmd_release(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Grade one notebook on the public tests only and print what the student's self-check prints
     for it (teaching assistants preview what students see): exit 0 when all pass, 1 otherwise."""
-    from .assignments import course_assignments
-    from .grade import grade_notebook, prepare, read_notebook
-    from .submissions import recognise_assignment
-    from .summary import format_summary
+    from .course.assignments import course_assignments
+    from .grade.notebook import grade_notebook, read_notebook
+    from .grade.prepare import prepare
+    from .intake.submissions import recognise_assignment
+    from .judge.summary import format_summary
 
     config = load_config(_course(args))
     path = Path(args.notebook)
@@ -145,7 +146,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     """Grade a class; exit 0 when every submission got a result, whatever the scores."""
     from rich.console import Console
 
-    from .gradebook import output_lock
+    from .classroom.gradebook import output_lock
 
     config = load_config(_course(args))
     out = Path(args.out)
@@ -167,7 +168,7 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
                          executor: Executor | None) -> ClassRun:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .batch import grade_class
+    from .classroom.batch import grade_class
 
     counts = {"graded": 0, "failed": 0, "cached": 0}
     with Progress(
@@ -216,15 +217,15 @@ def _cluster(address: str | None) -> AbstractContextManager[Executor | None]:
     """The Dask cluster's executor with ``--dask``, else none (grade on this machine)."""
     if address is None:
         return nullcontext()
-    from .distributed import connect
+    from .classroom.distributed import connect
 
     return connect(address)
 
 
 def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
     """Render every stored result of ``out`` (this run's and earlier ones); returns the index."""
-    from .gradebook import load_results
-    from .report import render_reports
+    from .classroom.gradebook import load_results
+    from .publish.report import render_reports
 
     return render_reports(out, load_results(out), config, lang)[-1]
 
@@ -232,7 +233,7 @@ def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-render the HTML reports from the stored results; nothing is executed."""
     config = load_config(_course(args))
-    from .gradebook import output_lock
+    from .classroom.gradebook import output_lock
 
     out = Path(args.dir)
     if not (out / "results").is_dir():
@@ -244,7 +245,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the class CSV, Gradescope results.json files or a Canvas import CSV."""
-    from .export import export
+    from .publish.export import export
 
     config = load_config(_course(args))
     paths = export(Path(args.dir), args.format, config)
@@ -254,7 +255,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """The course's CI check: exit 1 with a readable summary when anything is wrong."""
-    from .validate import validate
+    from .authoring.validate import validate
 
     config = load_config(_course(args))
 

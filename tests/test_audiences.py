@@ -3,7 +3,7 @@
 Seen on a real run: a student's page showed ``output_size(227, 11, 0, 4) … expected 55`` for a
 hidden group; reading the page and resubmitting a lookup table took the group from 0 to full marks
 in nine resubmissions. Here the course's own ``03-parameter-counting`` cases are prepared, wrong
-answers are graded through the grader's comparison (``grader.grade._grade_group``, what a kernel's
+answers are graded through the grader's comparison (``grader.grade.notebook._grade_group``, what a kernel's
 answers go through), and the three things a student sees — their page, the Gradescope export and
 the ``grader check`` text — are searched for the hidden inputs and expected values, then mined by
 an attacker who resubmits a lookup table of everything they show.
@@ -23,17 +23,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.assignments import course_assignments
-from grader.assignments.counting import _forward_no_relu
-from grader.config import CourseConfig, load_config
-from grader.export import gradescope_results
-from grader.grade import PreparedGroup, PreparedQuestion, _grade_group, prepare
-from grader.decode import Answer
-from grader.reference import counting as ref
-from grader.report import render_submission
-from grader.results import (Failure, SubmissionResult, TestResult, call_types, for_student, short_paths,
+from grader.course.assignments import course_assignments
+from grader.course.assignments.counting import _forward_no_relu
+from grader.course.config import CourseConfig, load_config
+from grader.publish.export import gradescope_results
+from grader.grade.notebook import _grade_group
+from grader.grade.prepare import PreparedGroup, PreparedQuestion, prepare
+from grader.run.decode import Answer
+from grader.course.reference import counting as ref
+from grader.publish.report import render_submission
+from grader.judge.results import (Failure, SubmissionResult, TestResult, call_types, for_student, short_paths,
                             student_view)
-from grader.summary import format_summary
+from grader.judge.summary import format_summary
 
 from test_report import Page
 

@@ -15,9 +15,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.batch import grade_class
+from grader.classroom.batch import grade_class
 from grader.cli import main
-from grader.config import load_config
+from grader.course.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"

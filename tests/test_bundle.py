@@ -15,12 +15,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.assignments import course_assignments
-from grader.bundle import SHARED_MODULES, build_bundle, bundle_files
+from grader.course.assignments import course_assignments
+from grader.authoring.bundle import build_bundle, bundle_files
 from grader.cli import main
-from grader.config import load_config
-from grader.release import BEGIN, END, released_text
-from grader.validate import validate
+from grader.course.config import load_config
+from grader.authoring.release import BEGIN, END, released_text
+from grader.authoring.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = load_config(ROOT / "course.toml", environ={})
@@ -38,18 +38,22 @@ def course_copy(tmp_path: Path) -> Path:
 
 
 # -- contents --------------------------------------------------------------------------------------
+JUDGE = ROOT / "grader" / "judge"
+SHARED_MODULES = tuple(sorted(p.name for p in JUDGE.glob("*.py") if p.name not in ("__init__.py", "selfcheck.py")))
+
+
 def test_the_bundle_holds_the_notebooks_the_guide_and_the_selfcheck() -> None:
     files = bundle_files(CONFIG)
+    assert {"compare.py", "diagnose.py", "results.py", "summary.py"} <= set(SHARED_MODULES)
     notebooks = {f"{n}.ipynb" for n in NOTEBOOKS}
     code = {f"selfcheck/{m}" for m in ("__init__.py", "__main__.py", *SHARED_MODULES)}
     data = {f"selfcheck/data/{n}.{ext}" for n in NOTEBOOKS[:3] for ext in ("json", "npz")}
     assert set(files) == notebooks | code | data | {"README.md", "selfcheck/data/manifest.json"}
     for name in NOTEBOOKS:
         assert files[f"{name}.ipynb"] == released_text(ROOT / "solutions" / f"{name}.ipynb").encode()
-    grader = ROOT / "grader"
-    assert files["selfcheck/__init__.py"] == (grader / "selfcheck.py").read_bytes()
+    assert files["selfcheck/__init__.py"] == (JUDGE / "selfcheck.py").read_bytes()
     for module in SHARED_MODULES:
-        assert files[f"selfcheck/{module}"] == (grader / module).read_bytes(), "shared verbatim, not copied"
+        assert files[f"selfcheck/{module}"] == (JUDGE / module).read_bytes(), "shared verbatim, not copied"
     guide = files["README.md"].decode()
     assert "中文" in guide and "English" in guide and "python -m selfcheck 01-convolution.ipynb" in guide
     assert "SELFCHECK_LANG" in guide and 'check("conv2d")' in guide
@@ -71,12 +75,12 @@ def _runtime_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
             yield from (n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom)))
 
 
-def test_the_shared_modules_import_nothing_but_numpy_and_each_other() -> None:
+def test_the_judge_modules_import_nothing_but_numpy_and_each_other() -> None:
     stdlib = {"__future__", "_thread", "builtins", "collections", "contextlib", "dataclasses", "functools", "io",
               "json", "math", "os", "pathlib", "re", "sys", "threading", "traceback", "typing", "unicodedata"}
     siblings = {Path(m).stem for m in SHARED_MODULES}
     for module in ("selfcheck.py", *SHARED_MODULES):
-        for node in _runtime_imports(ast.parse((ROOT / "grader" / module).read_text(encoding="utf-8"))):
+        for node in _runtime_imports(ast.parse((JUDGE / module).read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level:
                 assert node.module in siblings, f"{module} imports .{node.module}, which the bundle lacks"
             else:
@@ -145,7 +149,7 @@ def test_validate_reports_an_out_of_sync_bundle(tmp_path: Path) -> None:
 def _source_segments() -> Iterator[tuple[str, str]]:
     """(what, source) of every function of grader/reference (read, not imported: no TensorFlow)
     and of every declared mistake's variant."""
-    for path in sorted((ROOT / "grader" / "reference").glob("*.py")):
+    for path in sorted((ROOT / "grader" / "course" / "reference").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

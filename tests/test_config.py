@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.config import ConfigError, find_config, load_config
+from grader.course.config import ConfigError, find_config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = """

@@ -16,10 +16,10 @@ import pytest
 from distributed import LocalCluster
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.batch import grade_class
+from grader.classroom.batch import grade_class
 from grader.cli import main
-from grader.config import load_config
-from grader.distributed import connect
+from grader.course.config import load_config
+from grader.classroom.distributed import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -89,7 +89,7 @@ def test_cli_grades_on_the_cluster(tmp_path: Path, scheduler: str) -> None:
 
 def test_unusable_cluster_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("grader.distributed.CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr("grader.classroom.distributed.CONNECT_TIMEOUT", 1.0)
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
@@ -108,6 +108,6 @@ def test_unusable_cluster_is_one_line_naming_it(tmp_path: Path, monkeypatch: pyt
 
 
 def test_a_local_run_does_not_import_dask() -> None:
-    probe = ("import sys; from grader import cli, batch, distributed; "
+    probe = ("import sys; from grader import cli; from grader.classroom import batch, distributed; "
              "sys.exit(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", probe], timeout=60).returncode == 0

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.config import CourseConfig, load_config
-from grader.export import CANVAS_COLUMNS, export, gradescope_results
-from grader.gradebook import safe_filename, write_result
-from grader.results import Diagnosis, Failure, SubmissionResult
-from grader.results import TestResult as GroupResult  # pytest would collect a class called Test*
+from grader.course.config import CourseConfig, load_config
+from grader.publish.export import CANVAS_COLUMNS, export, gradescope_results
+from grader.classroom.gradebook import safe_filename, write_result
+from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
 FLIPPED = Diagnosis("flipped_kernel", zh="卷积核被翻转了", en="the kernel is flipped")
@@ -165,7 +165,7 @@ def test_export_reads_a_hand_edited_score_as_the_pages_do(graded: Path, config: 
     failed = result("zed", "01-convolution", {"conv2d": (0, 20)})
     from dataclasses import replace
 
-    from grader.results import GraderError
+    from grader.judge.results import GraderError
     write_result(graded, replace(failed, grader_error=GraderError("compare", "boom")))
     for fmt in ("csv", "gradescope", "canvas"):
         assert export(graded, fmt, config)

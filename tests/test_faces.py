@@ -1,4 +1,4 @@
-"""The synthetic face dataset (grader.faces): format, determinism, splits, and no colour shortcut."""
+"""The synthetic face dataset (grader.course.faces): format, determinism, splits, and no colour shortcut."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grader import faces
-from grader.faces import CSV_NAME, IMAGE_DIR, SPLITS, ensure_faces, generate_faces
-from grader.reference.gender import load_faces
+from grader.course import faces
+from grader.course.faces import CSV_NAME, IMAGE_DIR, SPLITS, ensure_faces, generate_faces
+from grader.course.reference.gender import load_faces
 
 NAME = re.compile(r"^[mf]\d{4}\.jpg$")
 
@@ -188,7 +188,7 @@ def test_main_reports_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_runs_as_a_module(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "grader.faces", str(tmp_path), "--n-train", "2", "--n-heldout", "2"],
+        [sys.executable, "-m", "grader.course.faces", str(tmp_path), "--n-train", "2", "--n-heldout", "2"],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -14,9 +14,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.assignments import course_assignments
-from grader.config import load_config
-from grader.grade import grade_notebook, prepare
+from grader.course.assignments import course_assignments
+from grader.course.config import load_config
+from grader.grade.notebook import grade_notebook
+from grader.grade.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,8 +143,8 @@ def test_grader_process_imports_no_tensorflow_for_numpy_notebooks(tmp_path: Path
     nb.parent.mkdir()
     nbformat.write(new_notebook(cells=[new_code_cell(CORRECT_CONV2D)]), nb)
     script = (
-        "import sys\nfrom pathlib import Path\nfrom grader.config import load_config\n"
-        "from grader.assignments import course_assignments\nfrom grader.grade import grade_notebook, prepare\n"
+        "import sys\nfrom pathlib import Path\nfrom grader.course.config import load_config\n"
+        "from grader.course.assignments import course_assignments\nfrom grader.grade.notebook import grade_notebook\nfrom grader.grade.prepare import prepare\n"
         f"c = load_config({str(ROOT / 'course.toml')!r}); a = course_assignments()['01-convolution']\n"
         f"r = grade_notebook(Path({str(nb)!r}), student='s', assignment=a, prepared=prepare(a, c), config=c)\n"
         "assert r.question_scores()['conv2d'] == 20, r\n"
@@ -174,8 +175,8 @@ model = build_model()  # untrained: the accuracy earns nothing, the rest is grad
 def test_a_gender_submission_starts_one_inspector_for_all_its_models(tmp_path: Path, monkeypatch) -> None:
     """build_model, the trained model and build_rating_model are three .keras files: one confined
     inspector process looks at all of them, starting TensorFlow once rather than three times."""
-    from grader.faces import generate_faces
-    from grader.inspect_model import Inspector
+    from grader.course.faces import generate_faces
+    from grader.run.inspect_model import Inspector
 
     starts = []
     real_start = Inspector._start

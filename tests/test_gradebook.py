@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import (
+from grader.classroom.gradebook import (
     Gradebook,
     GradebookError,
     config_hash,
@@ -22,8 +22,8 @@ from grader.gradebook import (
     write_result,
 )
 # Imported under another name: pytest would try to collect a class called Test*.
-from grader.results import Diagnosis, Failure, SubmissionResult
-from grader.results import TestResult as GroupResult
+from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import TestResult as GroupResult
 
 FLIPPED = Diagnosis(id="flipped-kernel", zh="卷积核未翻转", en="kernel not flipped")
 QUESTIONS = {"01-convolution": ["conv2d", "im2col"], "02-pooling": ["max_pool2d"]}
@@ -136,7 +136,7 @@ def test_load_results_skips_corrupt_files(tmp_path: Path, caplog: pytest.LogCapt
     (tmp_path / "results" / "carol" / "01-convolution.json").write_text("{ not json", encoding="utf-8")
     (tmp_path / "results" / "carol" / "02-pooling.json").write_text('{"score": 1}', encoding="utf-8")
     (tmp_path / "results" / "bob" / ".01-convolution.json.x1.tmp").write_text("partial", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="grader.gradebook"):
+    with caplog.at_level(logging.WARNING, logger="grader.classroom.gradebook"):
         results = load_results(tmp_path)
     assert [(r.student, r.assignment) for r in results] == [
         ("alice", "01-convolution"),

@@ -1,4 +1,4 @@
-"""The model inspector (grader.inspect_model): its confinement, its line protocol, its failures.
+"""The model inspector (grader.run.inspect_model): its confinement, its line protocol, its failures.
 
 A student's ``.keras`` file is untrusted input: a 112 KB archive whose config asks for a huge Dense
 layer once made the unconfined inspector allocate 24 GB. These tests pin what its sandbox shows,
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.inspect_model import Inspector
-from grader.sandbox import Confinement
+from grader.run import sandbox
+from grader.run.inspect_model import Inspector
+from grader.run.sandbox import Confinement
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "data" / "faces" / "heldout"
@@ -51,7 +51,7 @@ def test_inspector_sandbox_is_cleared_unshared_and_shows_no_instructor_file(
     env = sandbox.inspector_env(private)
     assert set(env) <= {"PATH", "LANG", "HOME", "TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES", "PYTHONPATH"}
     assert env["HOME"] == str(private) and env["CUDA_VISIBLE_DEVICES"] == ""
-    assert Path(env["PYTHONPATH"], "grader", "inspect_model.py").is_file(), "it runs the grader's own code"
+    assert Path(env["PYTHONPATH"], "grader", "run", "inspect_model.py").is_file(), "it runs the grader's own code"
     argv = sandbox.inspector_bwrap_argv(Confinement(private, env, (heldout,), isolation="bwrap"))
     assert "918273" not in " ".join(argv) and "secret-token-value" not in " ".join(argv)
     for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--remount-ro"):
@@ -61,7 +61,7 @@ def test_inspector_sandbox_is_cleared_unshared_and_shows_no_instructor_file(
     assert {argv[i + 1] for i, a in enumerate(argv) if a == "--setenv"} == set(env)
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"] == [str(private)], "the only writable place"
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind-try"] == [str(heldout)]
-    package = Path(sandbox.__file__).resolve().parent
+    package = Path(sandbox.__file__).resolve().parents[1]  # grader/
     for bound in (Path(argv[i + 1]) for i, a in enumerate(argv) if a in ("--bind", "--ro-bind", "--ro-bind-try")):
         assert not package.parent.is_relative_to(bound), f"{bound} shows the grader's checkout (course.toml, solutions/)"
         assert not (bound / "course.toml").exists() and bound.name != "solutions"

@@ -13,9 +13,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.assignments import course_assignments
-from grader.config import load_config
-from grader.grade import grade_notebook, prepare
+from grader.course.assignments import course_assignments
+from grader.course.config import load_config
+from grader.grade.notebook import grade_notebook
+from grader.grade.prepare import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"01-convolution": "convolution", "02-pooling": "pooling", "03-parameter-counting": "counting"}
@@ -44,7 +45,7 @@ def test_kth_mistake_of_every_question_is_named(tmp_path: Path, config, assignme
     for question in assignment.questions:
         if k < len(question.mistakes):
             planted[question.id] = question.mistakes[k].id
-            lines.append(f"from grader.assignments.{MODULES[assignment_id]} import ASSIGNMENT as _a\n"
+            lines.append(f"from grader.course.assignments.{MODULES[assignment_id]} import ASSIGNMENT as _a\n"
                          f"{question.id} = _a.question({question.id!r}).mistakes[{k}].variant")
     path = tmp_path / "student" / f"{assignment_id}.ipynb"
     path.parent.mkdir()

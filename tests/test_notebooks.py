@@ -10,11 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.config import load_config
-from grader.execute import execute_cells, kernel
-from grader.faces import ensure_faces
-from grader.sandbox import Confinement
-from grader.release import BEGIN, END, release, released_text
+from grader.course.config import load_config
+from grader.run.execute import execute_cells, kernel
+from grader.course.faces import ensure_faces
+from grader.run.sandbox import Confinement
+from grader.authoring.release import BEGIN, END, release, released_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("01-convolution", "02-pooling", "03-parameter-counting", "04-gender-cnn")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.pool import WarmPool
+from grader.run.pool import WarmPool
 
 
 class Item:
@@ -97,8 +97,8 @@ def test_class_run_leaves_no_workspace_or_kernel_behind(tmp_path: Path, monkeypa
     """The pool launches real workspaces ahead; after the run none remains (checked by folder)."""
     import tempfile
 
-    from grader.batch import grade_class
-    from grader.config import load_config
+    from grader.classroom.batch import grade_class
+    from grader.course.config import load_config
 
     root = Path(__file__).resolve().parents[1]
     for student in ("a", "b", "c"):

@@ -1,4 +1,4 @@
-"""grader.reference.convolution against the course notes, naive loops and Keras/TensorFlow."""
+"""grader.course.reference.convolution against the course notes, naive loops and Keras/TensorFlow."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.reference import conv2d, conv2d_layer, conv2d_matmul, conv2d_multi, im2col
+from grader.course.reference import conv2d, conv2d_layer, conv2d_matmul, conv2d_multi, im2col
 
 PROPERTY = settings(max_examples=40, deadline=None)
 

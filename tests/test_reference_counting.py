@@ -1,4 +1,4 @@
-"""grader.reference.counting against the course notes' known answers and the Keras models."""
+"""grader.course.reference.counting against the course notes' known answers and the Keras models."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.reference import (
+from grader.course.reference import (
     cnn_forward,
     conv2d_params,
     conv_output_size,
@@ -19,8 +19,8 @@ from grader.reference import (
     layer_table,
     output_size,
 )
-from grader.reference.keras_models import forward_network, keras_model, network_model
-from grader.reference.networks import (
+from grader.course.reference.keras_models import forward_network, keras_model, network_model
+from grader.course.reference.networks import (
     FACE_SCORE_CNN,
     FACE_SCORE_CNN_4CONV,
     GENDER_CNN,

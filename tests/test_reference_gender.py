@@ -1,4 +1,4 @@
-"""The reference of 04-gender-cnn (grader.reference.gender): loading, models, parameter formulas.
+"""The reference of 04-gender-cnn (grader.course.reference.gender): loading, models, parameter formulas.
 
 Keras is imported inside the tests that need it, never at collection time.
 """
@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from grader.faces import CSV_NAME, IMAGE_DIR, generate_faces
-from grader.reference.gender import (
+from grader.course.faces import CSV_NAME, IMAGE_DIR, generate_faces
+from grader.course.reference.gender import (
     build_model,
     build_rating_model,
     load_faces,
@@ -45,7 +45,7 @@ def faces_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_import_does_not_start_tensorflow() -> None:
-    code = "import sys, grader.reference.gender; print(sorted({'keras', 'tensorflow'} & set(sys.modules)))"
+    code = "import sys, grader.course.reference.gender; print(sorted({'keras', 'tensorflow'} & set(sys.modules)))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
 

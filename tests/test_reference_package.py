@@ -1,11 +1,11 @@
-"""The public surface of grader.reference, and its promise not to load TensorFlow."""
+"""The public surface of grader.course.reference, and its promise not to load TensorFlow."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-import grader.reference
+import grader.course.reference
 
 PUBLIC = [
     "conv2d",
@@ -30,17 +30,17 @@ PUBLIC = [
 
 
 def test_reference_exports_exactly_the_graded_names() -> None:
-    assert sorted(grader.reference.__all__) == sorted(PUBLIC)
-    assert len(grader.reference.__all__) == len(PUBLIC)
+    assert sorted(grader.course.reference.__all__) == sorted(PUBLIC)
+    assert len(grader.course.reference.__all__) == len(PUBLIC)
     for name in PUBLIC:
-        assert callable(getattr(grader.reference, name)), name
+        assert callable(getattr(grader.course.reference, name)), name
 
 
 def test_importing_the_references_does_not_load_tensorflow() -> None:
     # The grader grades the NumPy notebooks in a process without TensorFlow: a fresh interpreter
     # must be able to import every reference module (keras_models included) without loading Keras.
     code = (
-        "import sys, grader.reference, grader.reference.keras_models, grader.reference.networks; "
+        "import sys, grader.course.reference, grader.course.reference.keras_models, grader.course.reference.networks; "
         "loaded = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules); "
         "assert not loaded, loaded"
     )

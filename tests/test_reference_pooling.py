@@ -1,4 +1,4 @@
-"""grader.reference.pooling against hand-worked examples, naive loops, Keras and TF gradients."""
+"""grader.course.reference.pooling against hand-worked examples, naive loops, Keras and TF gradients."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.reference import avg_pool2d, max_pool2d, max_pool2d_backward, spatial_pyramid_pool
+from grader.course.reference import avg_pool2d, max_pool2d, max_pool2d_backward, spatial_pyramid_pool
 
 PROPERTY = settings(max_examples=40, deadline=None)
 SIZES = st.one_of(st.integers(1, 4), st.tuples(st.integers(1, 4), st.integers(1, 4)))

@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.cli import main
-from grader.release import ReleaseError, release, release_notebook
+from grader.authoring.release import ReleaseError, release, release_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.config import CourseConfig, load_config
-from grader.gradebook import load_results, write_result
-from grader.messages import LANGUAGES, MESSAGES, message
-from grader.report import (
+from grader.course.config import CourseConfig, load_config
+from grader.classroom.gradebook import load_results, write_result
+from grader.publish.messages import LANGUAGES, MESSAGES, message
+from grader.publish.report import (
     ReportError,
     question_status,
     render_index,
@@ -27,8 +27,8 @@ from grader.report import (
     render_submission,
     report_path,
 )
-from grader.results import Diagnosis, Failure, SubmissionResult
-from grader.results import TestResult as GroupResult  # pytest would collect a class called Test*
+from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
 FLIPPED = Diagnosis("flipped_kernel", zh="卷积核被翻转了：这是数学上的真卷积。",
@@ -605,7 +605,7 @@ def test_deeply_nested_and_ragged_answers_render(config: CourseConfig) -> None:
 def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture) -> None:
-    import grader.report as report
+    import grader.publish.report as report
 
     real = report.render_submission
 
@@ -619,7 +619,7 @@ def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig
     stale = report_path(tmp_path, "li_hua", "01-convolution")
     stale.parent.mkdir(parents=True)
     stale.write_text("an earlier run's page", encoding="utf-8")
-    with caplog.at_level("ERROR", logger="grader.report"):
+    with caplog.at_level("ERROR", logger="grader.publish.report"):
         paths = render_reports(tmp_path, results, config, "en")
     assert paths[-1] == tmp_path / "report" / "index.html"
     assert Page(report_path(tmp_path, "wang_fang", "01-convolution").read_text(encoding="utf-8")).text_of(
@@ -636,7 +636,7 @@ def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig
 
 def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConfig,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import grader.report as report
+    import grader.publish.report as report
 
     real = report._problems
 

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grader.config import CourseConfig, load_config
-from grader.gradebook import load_results, write_result
-from grader.report import render_reports, report_path
-from grader.results import Diagnosis, Failure, SubmissionResult
-from grader.results import TestResult as GroupResult  # pytest would collect a class called Test*
+from grader.course.config import CourseConfig, load_config
+from grader.classroom.gradebook import load_results, write_result
+from grader.publish.report import render_reports, report_path
+from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

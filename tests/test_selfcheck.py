@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.assignments.convolution import FLIPPED_EN
-from grader.bundle import _Encoder
+from grader.course.assignments.convolution import FLIPPED_EN
+from grader.grade.kit import _Encoder
 from grader.cli import main
-from grader.results import Diagnosis, Failure, TestResult, excerpt
-from grader.selfcheck import _decode
-from grader.summary import format_summary
+from grader.judge.results import Diagnosis, Failure, TestResult, excerpt
+from grader.judge.selfcheck import _decode
+from grader.judge.summary import format_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "dist" / "student"

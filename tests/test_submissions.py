@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignments import course_assignments
-from grader.submissions import (
+from grader.course.assignments import course_assignments
+from grader.intake.submissions import (
     Submission,
     Unrecognised,
     ZipLimits,

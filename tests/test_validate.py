@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.bundle import build_bundle
+from grader.authoring.bundle import build_bundle
 from grader.cli import main
-from grader.config import load_config
+from grader.course.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ID = "02-pooling"

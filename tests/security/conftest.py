@@ -20,9 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.batch import ClassRun, grade_class
-from grader.config import CourseConfig, load_config
-from grader.results import SubmissionResult
+from grader.classroom.batch import ClassRun, grade_class
+from grader.course.config import CourseConfig, load_config
+from grader.judge.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01-convolution"
@@ -199,8 +199,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileRun
 
     The run's temporary folders (scratch copies, unpacked zips, kernelspecs) are put below ``base``
     so that tests can check that nothing escaped and no kernel of the run survived."""
-    from grader.gradebook import load_results
-    from grader.report import render_reports
+    from grader.classroom.gradebook import load_results
+    from grader.publish.report import render_reports
 
     base = tmp_path_factory.mktemp("hostile")
     folder = ClassFolder(base, base / "submissions", base / "course")

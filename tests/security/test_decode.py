@@ -1,4 +1,4 @@
-"""grader.decode, the one trust boundary, on a temporary exchange folder (no kernel: fast).
+"""grader.run.decode, the one trust boundary, on a temporary exchange folder (no kernel: fast).
 
 Each attack a notebook cell can make on its exchange folder, or a nasty value its function can
 return, gets its own test pinning the reason; the fuzz tests (hypothesis, derandomized, no example
@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader import decode
-from grader.decode import MAX_ARRAY_BYTES, MAX_MODEL_BYTES, Answer, KerasFile, keep_model, read_answer
+from grader.run import decode
+from grader.run.decode import MAX_ARRAY_BYTES, MAX_MODEL_BYTES, Answer, KerasFile, keep_model, read_answer
 
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -33,7 +33,7 @@ FUZZ_STRUCTURED = settings(FUZZ, max_examples=500)  # drawing arrays and nested 
 
 
 class Exchange:
-    """``<scratch>/.grader-exchange/<call>``, as grader.harness.write_call makes it."""
+    """``<scratch>/.grader-exchange/<call>``, as grader.run.harness.write_call makes it."""
 
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
@@ -569,7 +569,7 @@ PLAIN = st.recursive(
 
 
 def harness_encode(value: Any) -> Any:
-    """What the kernel's harness writes for a plain value (grader/harness.py, encode)."""
+    """What the kernel's harness writes for a plain value (grader/run/harness.py, encode)."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return {"__float__": repr(value)}
     if isinstance(value, tuple):

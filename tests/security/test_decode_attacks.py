@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.decode import Answer, KerasFile
-from grader.grade import _Caller
+from grader.run.decode import Answer, KerasFile
+from grader.grade.notebook import _Caller
 
 from .conftest import HostileRun, hostile_cells
 from .test_kernel_killers import assert_unaffected, question_failures
@@ -117,7 +117,7 @@ def test_numbers_beyond_float64_and_complex_answers_are_unsupported(hostile_run:
 
 
 def test_a_model_answer_linked_to_a_classmates_model_is_not_kept(tmp_path: Path) -> None:
-    """grade._Caller._keep_models takes a private copy through grader.decode.keep_model: a link to
+    """grade._Caller._keep_models takes a private copy through grader.run.decode.keep_model: a link to
     another student's model is refused, and nothing lands in the models folder. (No kernel: the
     caller's other parts are not needed for this step.)"""
     classmate = tmp_path / "classmate" / "model0.keras"
@@ -145,7 +145,7 @@ def test_a_keras_model_where_an_array_is_expected_is_a_wrong_answer_not_a_grader
     the write stage: PosixPath is not JSON serializable, every group at zero)."""
     import json
 
-    from grader.results import Failure, SubmissionResult, TestResult, excerpt
+    from grader.judge.results import Failure, SubmissionResult, TestResult, excerpt
 
     actual = excerpt((KerasFile(tmp_path / "m0.keras"), {"m": KerasFile(tmp_path / "m1.keras")}, object()))
     failure = Failure("wrong", "got tuple, expected an array", "conv2d(...)", actual=actual)

@@ -1,4 +1,4 @@
-"""The write side of the trust boundary: grader.harness.write_call and discard, which run outside
+"""The write side of the trust boundary: grader.run.harness.write_call and discard, which run outside
 the sandbox (often as root) and write into a scratch folder the student's code controls.
 
 The kernel, or a process it left running, can replace ``.grader-exchange`` or a call's fresh folder
@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import harness
-from grader.decode import Answer, KerasFile
-from grader.grade import _Caller
-from grader.harness import EXCHANGE, ExchangeTampered, discard, write_call
-from grader.spec import Case, FileArg, Var
+from grader.run import harness
+from grader.run.decode import Answer, KerasFile
+from grader.grade.notebook import _Caller
+from grader.run.harness import EXCHANGE, ExchangeTampered, discard, write_call
+from grader.course.spec import Case, FileArg, Var
 
 from .conftest import HostileRun, hostile_cells
 from .test_kernel_killers import assert_unaffected, question_failures
@@ -395,8 +395,8 @@ def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp
     """A student folder with ``selfcheck -> /abs/path/of/their/folder/own`` (kept: it stays inside
     their folder) or a ``selfcheck/`` whose files are such links: the grader installed the course's
     selfcheck package through them, into the submission folder outside the scratch folder."""
-    from grader.config import load_config
-    from grader.grade import _copy_files, _install_selfcheck
+    from grader.course.config import load_config
+    from grader.grade.notebook import _copy_files, _install_selfcheck
 
     config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
     for layout in ("folder link", "file links"):

@@ -20,8 +20,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
-from grader import sandbox
-from grader.sandbox import SandboxUnavailable
+from grader.run import sandbox
+from grader.run.sandbox import SandboxUnavailable
 
 from .conftest import ASSIGNMENT, course_copy, write_notebook
 
@@ -74,7 +74,7 @@ def test_required_isolation_raises_with_the_refusal(no_bwrap: None) -> None:
 
 
 def test_trusted_commands_run_unconfined_and_say_why_once(no_bwrap: None, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="grader.sandbox"):
+    with caplog.at_level(logging.WARNING, logger="grader.run.sandbox"):
         assert [sandbox.isolation("auto") for _ in range(3)] == ["off"] * 3
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and "course's own code" in said[0] and "bubblewrap is not installed" in said[0]
@@ -82,8 +82,8 @@ def test_trusted_commands_run_unconfined_and_say_why_once(no_bwrap: None, caplog
 
 def test_the_probe_make_demo_asks_says_why_without_bubblewrap() -> None:
     env = {**os.environ, "PATH": NO_BWRAP_PATH}
-    done = subprocess.run([sys.executable, "-m", "grader.sandbox"], capture_output=True, text=True, env=env,
+    done = subprocess.run([sys.executable, "-m", "grader.run.sandbox"], capture_output=True, text=True, env=env,
                           timeout=60)
     assert done.returncode == 1 and "bubblewrap is not installed" in done.stderr
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
-    assert "python -m grader.sandbox" in makefile and "--sandbox $$sandbox" in makefile
+    assert "python -m grader.run.sandbox" in makefile and "--sandbox $$sandbox" in makefile

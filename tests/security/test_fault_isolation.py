@@ -16,11 +16,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
-import grader.batch
-import grader.grade
-from grader.batch import ClassRun, grade_class
-from grader.config import CourseConfig
-from grader.gradebook import OutputBusy, output_lock
+import grader.classroom.batch
+import grader.grade.notebook
+from grader.classroom.batch import ClassRun, grade_class
+from grader.course.config import CourseConfig
+from grader.classroom.gradebook import OutputBusy, output_lock
 
 from .conftest import ASSIGNMENT, load_course, write_notebook
 
@@ -75,7 +75,7 @@ def _failing(real: Callable[..., Any], student_of: Callable[..., str | None] | N
 @pytest.fixture
 def tracked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tell the patched stages which student the job thread is grading."""
-    real = grader.batch.grade_notebook
+    real = grader.classroom.batch.grade_notebook
 
     def grade_notebook(*args: Any, **kwargs: Any) -> Any:
         _current.student = kwargs["student"]
@@ -84,17 +84,17 @@ def tracked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         finally:
             _current.student = None
 
-    monkeypatch.setattr(grader.batch, "grade_notebook", grade_notebook)
+    monkeypatch.setattr(grader.classroom.batch, "grade_notebook", grade_notebook)
     yield
 
 
 # stage → (module, function name) patched to fail for the victim
 STAGES = {
-    "read": (grader.grade, "read_notebook"),
-    "execute": (grader.grade, "execute_cells"),
-    "answers": (grader.grade, "read_answer"),
-    "compare": (grader.grade, "compare"),
-    "diagnose": (grader.grade, "diagnose"),
+    "read": (grader.grade.notebook, "read_notebook"),
+    "execute": (grader.grade.notebook, "execute_cells"),
+    "answers": (grader.grade.notebook, "read_answer"),
+    "compare": (grader.grade.notebook, "compare"),
+    "diagnose": (grader.grade.notebook, "diagnose"),
 }
 
 
@@ -105,8 +105,8 @@ def test_a_failure_at_any_stage_is_the_victims_result_and_changes_nobody_else(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config, submissions = course
     if where == "write":  # the first write of the victim's result fails; its error result is written
-        monkeypatch.setattr(grader.batch, "write_result", _failing(
-            grader.batch.write_result, lambda out, result: result.student if result.grader_error is None else None))
+        monkeypatch.setattr(grader.classroom.batch, "write_result", _failing(
+            grader.classroom.batch.write_result, lambda out, result: result.student if result.grader_error is None else None))
     else:
         module, name = STAGES[where]
         monkeypatch.setattr(module, name, _failing(getattr(module, name)))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from grader.gradebook import result_path
-from grader.decode import MAX_ARRAY_BYTES
+from grader.classroom.gradebook import result_path
+from grader.run.decode import MAX_ARRAY_BYTES
 
 from .conftest import ASSIGNMENT, ClassFolder, HostileRun, hostile, hostile_cells, hostile_notebook
 from .test_kernel_killers import assert_unaffected, question_failures

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
-from grader.gradebook import GRADEBOOK_FILE, GRADES_CSV, RESULTS_DIR
+from grader.classroom.gradebook import GRADEBOOK_FILE, GRADES_CSV, RESULTS_DIR
 
 from .conftest import ASSIGNMENT, course_copy, processes_mentioning, write_notebook
 

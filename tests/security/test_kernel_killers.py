@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.gradebook import result_path
+from grader.classroom.gradebook import result_path
 
 from .conftest import (
     HONEST_FIRST,
@@ -120,8 +120,8 @@ def test_100_mb_of_printed_output_does_not_blow_up_the_graders_memory(tmp_path: 
     notebook = tmp_path / "flood" / "01-convolution.ipynb"
     write_notebook(notebook, hostile_notebook(base=TEMPLATE, first=[FLOOD_SOURCE]))
     script = (
-        "import resource, sys\nfrom pathlib import Path\nfrom grader.config import load_config\n"
-        "from grader.assignments import course_assignments\nfrom grader.grade import grade_notebook, prepare\n"
+        "import resource, sys\nfrom pathlib import Path\nfrom grader.course.config import load_config\n"
+        "from grader.course.assignments import course_assignments\nfrom grader.grade.notebook import grade_notebook\nfrom grader.grade.prepare import prepare\n"
         f"c = load_config({str(course_copy(tmp_path / 'course'))!r}, environ={{}})\n"
         "a = course_assignments()['01-convolution']\np = prepare(a, c)\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

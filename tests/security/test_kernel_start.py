@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.batch import grade_class
+from grader.classroom.batch import grade_class
 
 from .conftest import ASSIGNMENT, BASELINE, hostile_notebook, load_course, write_notebook
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from test_submissions import make_zip  # tests/ is on sys.path (see test_interrupted.py)
 
-from grader.gradebook import result_path
+from grader.classroom.gradebook import result_path
 
 from .conftest import (
     ASSIGNMENT,

@@ -21,12 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import execute, grade, sandbox
-from grader.assignments import course_assignments
-from grader.batch import grade_class
-from grader.grade import Workspace, grade_notebook, prepare
-from grader.results import SubmissionResult
-from grader.sandbox import Cgroup
+from grader.grade import notebook as grade
+from grader.run import execute, sandbox
+from grader.course.assignments import course_assignments
+from grader.classroom.batch import grade_class
+from grader.grade.notebook import Workspace, grade_notebook
+from grader.grade.prepare import prepare
+from grader.judge.results import SubmissionResult
+from grader.run.sandbox import Cgroup
 
 from .conftest import ASSIGNMENT, BASELINE, LIMITS, hostile_notebook, load_course, write_notebook
 
@@ -297,7 +299,7 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     assignment = course_assignments()[ASSIGNMENT]
     prepared = prepare(assignment, config)
     writer = write_notebook(tmp_path / "writer.ipynb", hostile_notebook(first=[_WRITE.format(path="big.bin")]))
-    with caplog.at_level(logging.WARNING, logger="grader.sandbox"):
+    with caplog.at_level(logging.WARNING, logger="grader.run.sandbox"):
         results = [grade_notebook(path, student="s", assignment=assignment, prepared=prepared, config=config)
                    for path in (writer, BASELINE)]
     assert [r.score for r in results] == [100, 100]
@@ -408,9 +410,9 @@ def test_the_model_inspector_gets_the_kernels_cpu_quota_and_scratch_size(tmp_pat
     import sys
     import types
 
-    from grader import sandbox
-    from grader.config import load_config
-    from grader.grade import _inspector
+    from grader.run import sandbox
+    from grader.course.config import load_config
+    from grader.grade.notebook import _inspector
 
     asked: list[tuple] = []
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a: asked.append(a)))

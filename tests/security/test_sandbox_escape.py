@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import _bwrap_problem
+from grader.run.sandbox import _bwrap_problem
 
 from .conftest import SECRET, ClassFolder, HostileRun, hostile, hostile_notebook, processes_mentioning
 from .test_kernel_killers import assert_unaffected
@@ -76,7 +76,7 @@ READER = probing("reads-instructor-files", {
     "other_student": "open('{subs}/aa-honest/01-convolution.ipynb').read()",
     "gradebook": "os.listdir('{base}/out')",
     "class_folder": "os.listdir('{subs}')",
-    "grader_source": "__import__('grader.reference')",
+    "grader_source": "__import__('grader.course.reference')",
     "home": "os.listdir(os.path.expanduser('~root'))",
 })
 PROC = probing("reads-through-proc", {

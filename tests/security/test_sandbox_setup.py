@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.assignments import course_assignments
-from grader.grade import grade_notebook, prepare
-from grader.sandbox import Cgroup, Confinement, SandboxUnavailable
+from grader.run import sandbox
+from grader.course.assignments import course_assignments
+from grader.grade.notebook import grade_notebook
+from grader.grade.prepare import prepare
+from grader.run.sandbox import Cgroup, Confinement, SandboxUnavailable
 
 from .conftest import ASSIGNMENT, BASELINE, ROOT, load_course
 
@@ -43,7 +44,7 @@ def test_bubblewrap_command_shows_no_instructor_path_and_drops_everything(tmp_pa
 
 
 def _confined(*args: str, code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader.confine", *args, "--", sys.executable, "-c", code],
+    return subprocess.run([sys.executable, "-m", "grader.run.confine", *args, "--", sys.executable, "-c", code],
                           capture_output=True, text=True, timeout=60)
 
 
@@ -75,7 +76,7 @@ def test_cgroup_kill_leaves_no_process_even_one_that_left_the_session() -> None:
         pytest.skip("no writable cgroup here")
     try:
         args = [f"--cgroup={d}" for d in cgroup.dirs]
-        leader = subprocess.Popen([sys.executable, "-m", "grader.confine", "--memory-mb", "512", "--cpu-time", "60",
+        leader = subprocess.Popen([sys.executable, "-m", "grader.run.confine", "--memory-mb", "512", "--cpu-time", "60",
                                    *args, "--", "sh", "-c", "setsid sleep 876543 & sleep 876543"])
         deadline = time.monotonic() + 10
         while len(cgroup.pids()) < 2 and time.monotonic() < deadline:
@@ -111,16 +112,16 @@ def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
     for student in ("li_hua", "wang_fang", "zhou_xun"):
         (tmp_path / "subs" / student).mkdir(parents=True)
         (tmp_path / "subs" / student / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
-    import grader.batch
+    import grader.classroom.batch
 
     tried: list[str] = []
-    real = grader.batch.grade_notebook
+    real = grader.classroom.batch.grade_notebook
 
     def counting(*args: object, **kwargs: object) -> object:
         tried.append(str(kwargs["student"]))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(grader.batch, "grade_notebook", counting)
+    monkeypatch.setattr(grader.classroom.batch, "grade_notebook", counting)
     status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err

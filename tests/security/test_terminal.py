@@ -12,9 +12,9 @@ from pathlib import Path
 from rich.console import Console
 
 from grader import cli
-from grader.batch import ClassRun
-from grader.results import GraderError, SubmissionResult
-from grader.submissions import Unrecognised
+from grader.classroom.batch import ClassRun
+from grader.judge.results import GraderError, SubmissionResult
+from grader.intake.submissions import Unrecognised
 
 HOSTILE = "[/x][bold]\x1b[2J\x07"
 

@@ -11,7 +11,7 @@ headless and prints the same summary; the exit status is 0 when every public tes
 one fails, 2 when the notebook cannot be read or recognised. ``SELFCHECK_LANG=zh|en`` overrides
 the course's language.
 
-This file is ``grader/selfcheck.py`` in the grader and ``selfcheck/__init__.py`` in the bundle,
+This file is ``grader/judge/selfcheck.py`` in the grader and ``selfcheck/__init__.py`` in the bundle,
 next to verbatim copies of the grader's ``compare``, ``diagnose``, ``results`` and ``summary``, so
 the comparison, the diagnosis and the wording are the grader's own. It needs only numpy and the
 standard library. The public cases, their expected answers and the answers of the known mistaken

@@ -18,8 +18,8 @@ import numpy as np
 from .compare import Tolerance, compare
 from .results import Diagnosis
 
-if TYPE_CHECKING:  # duck-typed at run time: the student bundle copies this module without grader.spec
-    from .spec import Case, Mistake
+if TYPE_CHECKING:  # duck-typed at run time: the student bundle copies this module without grader.course.spec
+    from ..course.spec import Case, Mistake
 
 __all__ = ["Failing", "diagnose"]
 

@@ -1,7 +1,7 @@
 """The plain, typed records that grading produces and every later stage reads.
 
-Data flows one way: a submission is executed (:mod:`grader.execute`), its answers are compared
-(:mod:`grader.compare`) and diagnosed (:mod:`grader.diagnose`) into :class:`TestResult` records, which
+Data flows one way: a submission is executed (:mod:`grader.run.execute`), its answers are compared
+(:mod:`grader.judge.compare`) and diagnosed (:mod:`grader.judge.diagnose`) into :class:`TestResult` records, which
 make up one :class:`SubmissionResult`. The gradebook, the CSV and the reports only read these; they
 never decide a score. ``to_json``/``from_json`` give Gradescope's ``results.json`` layout plus a
 ``grader`` object, so results cross processes (and Dask workers) as data.
@@ -70,7 +70,7 @@ class Failure:
 def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
     """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise.
 
-    Here rather than in :mod:`grader.spec` so that the grader and the bundle's self-check (which
+    Here rather than in :mod:`grader.course.spec` so that the grader and the bundle's self-check (which
     ships this module) write a failing call the same way."""
     parts = [_show(a, show_values) for a in args]
     parts += [f"{k}={_show(v, show_values)}" for k, v in kwargs.items()]
@@ -108,7 +108,7 @@ def _show(value: Any, show_values: bool) -> str:
         if show_values and value.size <= 36:
             return np.array2string(value, separator=", ").replace("\n", "")
         return f"<array {value.shape} {value.dtype}>"
-    if type(value).__name__ in ("Var", "FileArg"):  # grader.spec's argument markers, duck-typed
+    if type(value).__name__ in ("Var", "FileArg"):  # grader.course.spec's argument markers, duck-typed
         return getattr(value, "name", None) or repr(getattr(value, "path", ""))
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -129,7 +129,7 @@ def excerpt(value: Any, limit: int = 576) -> Any:
         return {str(k): excerpt(v, limit) for k, v in list(value.items())[:64]}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if type(value).__name__ == "KerasFile":  # grader.decode's, duck-typed (the bundle ships this module)
+    if type(value).__name__ == "KerasFile":  # grader.run.decode's, duck-typed (the bundle ships this module)
         return "<a Keras model>"
     return f"<{type(value).__name__}>"  # a result file holds JSON only: one answer never stops it being written
 
@@ -178,7 +178,7 @@ class TestResult:
 # Installed packages and the standard library, as the instructor's machine has them
 # (``/home/ta/course/.venv/lib/python3.11/site-packages/numpy/…``, ``/usr/lib/python3.11/json/…``):
 # only the package-relative part (``numpy/…``, ``json/…``) says something to a student. The same
-# for the submission's temporary folder (grader.grade.Workspace), ``/tmp/cnn-grader-k2j4/work/``.
+# for the submission's temporary folder (grader.grade.notebook.Workspace), ``/tmp/cnn-grader-k2j4/work/``.
 # Paths are cut token by token (a token ends at white space, quotes, brackets), with no pattern
 # that could backtrack over a megabyte the notebook printed.
 _TOKEN_END = re.compile(r"""([\s"'`<>|,;()\[\]{}]+)""")
@@ -232,7 +232,7 @@ def _frames_only(traceback: str) -> str:
     return "\n".join(kept)
 
 
-# grader.diagnose's generic diagnoses that quote a number computed from the expected answer ("off by
+# grader.judge.diagnose's generic diagnoses that quote a number computed from the expected answer ("off by
 # a constant factor, about 0.5×": expected = actual / 0.5): a hidden group says the same in words only.
 _VALUE_FREE_DIAGNOSES = {
     "constant_factor": ("结果差了一个常数倍：检查是否多乘或多除了什么（例如窗口大小）。",
@@ -307,7 +307,7 @@ def for_student(result: SubmissionResult, show_hidden_inputs: bool = False) -> S
 class SubmissionResult:
     """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
     ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
-    ``processes``, ``scratch``; see ``grader.sandbox.limits_in_force``), empty when no kernel ran."""
+    ``processes``, ``scratch``; see ``grader.run.sandbox.limits_in_force``), empty when no kernel ran."""
 
     student: str
     assignment: str

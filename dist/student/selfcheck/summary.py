@@ -1,10 +1,10 @@
 """The self-check's plain-text summary of public test results, in Chinese or English.
 
 ``grader check`` and the student bundle's ``selfcheck`` both print this text from the same
-:class:`~grader.results.TestResult` records, so a teaching assistant previewing a notebook sees
+:class:`~grader.judge.results.TestResult` records, so a teaching assistant previewing a notebook sees
 exactly what the student sees. Standard library and the sibling ``results`` only: the bundle ships a
 verbatim copy of this module next to its copies of ``compare``, ``diagnose`` and ``results``.
-Every test goes through :func:`~grader.results.student_view` first, so a hidden group, should one
+Every test goes through :func:`~grader.judge.results.student_view` first, so a hidden group, should one
 ever reach this text, shows no input and no expected value.
 """
 

@@ -1,0 +1,182 @@
+"""04-gender-cnn (性别识别): loading the face data, building, counting and training a CNN.
+
+``load_faces`` is compared as data on a small hidden face set. The other answers are Keras models:
+the harness saves them as ``.keras`` files and the submission's :class:`grader.run.inspect_model.Inspector`
+(``context.inspect``) looks at them in a confined process (``safe_mode=True``); the trained ``model``
+is evaluated there on the held-out split, which never enters the student's scratch folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...judge.compare import compare
+from ..config import CourseConfig
+from ..faces import generate_faces
+from ...run.decode import Answer, KerasFile
+from ...run.harness import VALUE
+from ...run.inspect_model import ModelReport
+from ..reference.gender import load_faces
+from ...judge.results import Diagnosis
+from .counting import BIAS_EN, BIAS_ZH
+from ..spec import AssessContext, Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
+
+Fetch = Callable[[str, Case], Answer]
+
+TEN_UNITS = Diagnosis(
+    "ten_output_units",
+    "输出层有 10 个单元，但性别只有 2 类：用 Dense(2, softmax)（或 Dense(1, sigmoid)）。",
+    "The output layer has 10 units but gender has 2 classes: use Dense(2, softmax) (or Dense(1, sigmoid)).",
+)
+INVERTED = Diagnosis(
+    "labels_inverted",
+    "性别标签反了：文件名以 m 开头是男性 → 0，以 f 开头是女性 → 1。",
+    "The gender labels are inverted: a file name starting with m (male) is class 0, f (female) is class 1.",
+)
+BIAS = Diagnosis("bias_left_out", BIAS_ZH, BIAS_EN)  # the same mistake as in 03's counts
+INPUT = (64, 64, 3)
+
+
+def _face_fixture(rng: np.random.Generator) -> list[Case]:
+    """A small hidden face set, generated once per run from the secret seed."""
+    folder = Path(tempfile.mkdtemp(prefix="cnn-grader-faces-"))
+    atexit.register(shutil.rmtree, folder, True)
+    generate_faces(folder, n_train=10, n_heldout=2, size=48, seed=int(rng.integers(2**31)))
+    files = folder / "train"
+    return [Case((FileArg("FaceScore.csv"), FileArg("images")), {}, files),
+            Case((FileArg("FaceScore.csv"), FileArg("images")), {"size": 32}, files)]
+
+
+def _labels_inverted(csv_path: Any, image_dir: Any, size: int = 64) -> Any:
+    X, y, ratings = load_faces(csv_path, image_dir, size)
+    return X, 1 - y, ratings
+
+
+def _not_normalised(csv_path: Any, image_dir: Any, size: int = 64) -> Any:
+    X, y, ratings = load_faces(csv_path, image_dir, size)
+    return X * 255, y, ratings
+
+
+def _model(fetch: Fetch, function: str, case: Case) -> tuple[KerasFile | None, str]:
+    answer = fetch(function, case)
+    if answer.status == "missing":
+        return None, answer.evalue or f"the notebook defines no function {function!r}"
+    if answer.status != "ok":
+        return None, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip()
+    if not isinstance(answer.value, KerasFile):
+        return None, f"{function} must give a Keras model, not {type(answer.value).__name__}"
+    return answer.value, ""
+
+
+def _inspected(context: AssessContext, function: str, case: Case, *, evaluate: bool = False,
+               missing: str = "error") -> ModelReport | Verdict:
+    """The inspector's report on the model ``function`` gives, or the zero verdict saying why not.
+    The inspector caches per model file: param_report and accuracy look at the same trained
+    ``model`` (one fetch, see grader.grade.notebook) and it is loaded once."""
+    file, problem = _model(context.fetch, function, case)
+    if file is None:
+        return Verdict(0.0, problem, kind=missing)
+    report = context.inspect(file.path, evaluate=evaluate)
+    return Verdict(0.0, report["error"], kind="error") if "error" in report else report
+
+
+def _output(report: ModelReport) -> dict[str, Any]:
+    dense = [layer for layer in report["layers"] if layer["class"] == "Dense"]
+    return dense[-1]["config"] if dense else {}
+
+
+def _assess_architecture(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, "build_model", case)
+    if isinstance(report, Verdict):
+        return report
+    classes = [layer["class"] for layer in report["layers"]]
+    convs = sum(c == "Conv2D" for c in classes)
+    pools = sum(c in ("MaxPooling2D", "AveragePooling2D") for c in classes)
+    output = _output(report)
+    units, activation = output.get("units"), output.get("activation")
+    if units == 10:
+        return Verdict(0.0, "the output layer has 10 units", TEN_UNITS)
+    if convs < 2 or pools < 2:
+        return Verdict(0.0, f"{convs} Conv2D and {pools} pooling layer(s); at least 2 conv + pooling blocks are needed")
+    if (units, activation) not in ((2, "softmax"), (1, "sigmoid")):
+        return Verdict(0.0, f"the output is Dense({units}, {activation}); use Dense(2, softmax) or Dense(1, sigmoid)")
+    return Verdict(1.0, f"{convs} conv + {pools} pooling layers, output Dense({units}, {activation})")
+
+
+def _assess_param_report(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, VALUE, Case((Var("model"),)), evaluate=True, missing="missing")
+    if isinstance(report, Verdict):
+        return report
+    answer = context.fetch("param_report", case)
+    if answer.status != "ok":
+        return Verdict(0.0, f"param_report: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
+    expected = {layer["name"]: layer["params"] for layer in report["layers"]}
+    result = compare(expected, answer.value, config.tolerance)
+    if result.equal:
+        return Verdict(1.0, f"{len(expected)} layers, {sum(expected.values()):,} parameters")
+    without_bias = {layer["name"]: layer["params"] - layer["bias_params"] for layer in report["layers"]}
+    diagnosis = BIAS if compare(without_bias, answer.value, config.tolerance).equal else None
+    return Verdict(0.0, result.message, diagnosis)
+
+
+def _assess_accuracy(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, VALUE, case, evaluate=True, missing="missing")
+    if isinstance(report, Verdict):
+        return report
+    evaluation = report["evaluation"]
+    if "error" in evaluation:
+        return Verdict(0.0, evaluation["error"], kind="error")
+    accuracy, n = evaluation["accuracy"], evaluation["n"]
+    low, high = config.faces.accuracy_zero, config.faces.accuracy_full
+    fraction = (accuracy - low) / (high - low)
+    message = f"held-out accuracy {accuracy:.3f} on {n} images (0 points at {low:.2f}, full points from {high:.2f})"
+    diagnosis = None
+    if _output(report).get("units") == 10:
+        diagnosis = TEN_UNITS
+    elif accuracy < 0.25:
+        diagnosis = INVERTED
+    return Verdict(fraction, message, diagnosis)
+
+
+def _assess_rating(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
+    report = _inspected(context, "build_rating_model", case, missing="missing")
+    if isinstance(report, Verdict):
+        return report
+    output = _output(report)
+    if (output.get("units"), output.get("activation")) != (1, "linear"):
+        return Verdict(0.0, f"a rating is one number: the output should be Dense(1) with no activation, "
+                            f"not Dense({output.get('units')}, {output.get('activation')})")
+    return Verdict(1.0, "regression output Dense(1)")
+
+
+def _one(*cases: Case) -> Callable[[np.random.Generator], list[Case]]:
+    return lambda rng: list(cases)
+
+
+ASSIGNMENT = Assignment(
+    id="04-gender-cnn",
+    aliases=("性别识别", "性别", "gender"),
+    preload=("numpy", "pandas", "matplotlib.pyplot", "PIL.Image", "keras", "tensorflow"),
+    questions=(
+        Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (
+            Mistake("labels_inverted", _labels_inverted, INVERTED.zh, INVERTED.en),
+            Mistake("not_normalised", _not_normalised,
+                    "像素没有归一化：除以 255，使数值落在 [0, 1]。",
+                    "The pixels are not scaled: divide by 255 so values lie in [0, 1]."),
+        )),
+        Question("build_model", None, (Group("architecture", _one(Case((INPUT,)))),), assess=_assess_architecture),
+        Question("param_report", None, (Group("your model's layers", _one(Case((Var("model"),)))),),
+                 assess=_assess_param_report),
+        Question("accuracy", None, (Group("held-out accuracy", _one(Case((Var("model"),)))),),
+                 assess=_assess_accuracy),
+        Question("build_rating_model", None, (Group("regression output", _one(Case((INPUT,)))),),
+                 optional=True, assess=_assess_rating),
+    ),
+)

@@ -1,0 +1,277 @@
+"""The course configuration, ``course.toml`` (SPEC section 6).
+
+Read once with :mod:`tomllib` into frozen dataclasses and validated on load: a missing or unknown
+key, or a value of the wrong type, is a :class:`ConfigError` naming the file, the dotted key and the
+value received — a typo must never fall back silently to a default while grading a whole class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..judge.compare import Tolerance  # defined with the comparison, which the student bundle copies
+
+__all__ = [
+    "AssignmentConfig",
+    "ConfigError",
+    "CourseConfig",
+    "FacesConfig",
+    "Limits",
+    "Tolerance",
+    "find_config",
+    "load_config",
+]
+
+LANGUAGES = ("zh", "en")
+SEED_ENV = "GRADER_SEED"
+
+
+class ConfigError(ValueError):
+    """``course.toml`` is invalid; the message names the file, the key and the value."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``[limits]``. ``cpus`` is the CPU quota of one kernel's cgroup in cores; None (the key left
+    out) means a fair share, the machine's cores divided by the kernels graded at once (``--jobs``),
+    worked out where the jobs are known (:func:`grader.run.sandbox.fair_cpus`). ``scratch_mb`` caps the
+    kernel's scratch folder (and its private ``/tmp``); it must stay below ``memory_mb``, since the
+    pages of a size-capped tmpfs count in the kernel's memory (left out: 1024, or half of
+    ``memory_mb`` when that is less)."""
+
+    cell_timeout: float = 120.0
+    notebook_timeout: float = 900.0
+    call_timeout: float = 20.0
+    memory_mb: int = 4096
+    cpu_time: float = 1800.0
+    processes: int = 512
+    output_kb: int = 1024
+    cpus: float | None = None
+    scratch_mb: int = 1024
+
+
+@dataclass(frozen=True)
+class FacesConfig:
+    """Where the gender notebook's data lives; paths are absolute once loaded."""
+
+    train_dir: Path
+    heldout_dir: Path
+    synthetic: bool = True
+    accuracy_zero: float = 0.60
+    accuracy_full: float = 0.85
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    id: str
+    title: str
+    points: Mapping[str, float]
+    cell_timeout: float | None = None
+    notebook_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    path: Path
+    name: str
+    language: str
+    seed: int
+    limits: Limits
+    tolerance: Tolerance
+    faces: FacesConfig
+    assignments: Mapping[str, AssignmentConfig]
+    show_hidden_inputs: bool = False
+
+    @property
+    def root(self) -> Path:
+        """The course repository: the folder holding ``course.toml``."""
+        return self.path.parent
+
+    def limits_for(self, assignment: str) -> Limits:
+        """The limits with the assignment's own timeouts (the gender notebook trains a model)."""
+        own = self.assignments[assignment]
+        changes = {
+            name: value
+            for name in ("cell_timeout", "notebook_timeout")
+            if (value := getattr(own, name)) is not None
+        }
+        return dataclasses.replace(self.limits, **changes)
+
+
+_TYPES: dict[type, tuple[type, ...]] = {float: (int, float), int: (int,), bool: (bool,), str: (str,)}
+
+
+class _Reader:
+    """Takes typed values out of one TOML table, remembering where it is for error messages."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], where: str) -> None:
+        self.path, self.table, self.where = path, table, where
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: [{self.key(name)}] {problem}")
+
+    def get(self, name: str, kind: type, default: Any = ...) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            if default is ...:
+                raise self.fail(name, "is required but missing")
+            return default
+        value = self.table[name]
+        if not isinstance(value, _TYPES[kind]) or (kind is not bool and isinstance(value, bool)):
+            raise self.fail(name, f"must be {kind.__name__}, received {value!r}")
+        return kind(value)
+
+    def positive(self, name: str, kind: type, default: Any = ...) -> Any:
+        value = self.get(name, kind, default)
+        if value is not None and value <= 0:
+            raise self.fail(name, f"must be > 0, received {value!r}")
+        return value
+
+    def sub(self, name: str, required: bool = True) -> _Reader:
+        self.seen.add(name)
+        table = self.table.get(name, {} if not required else None)
+        if table is None:
+            raise self.fail(name, "table is required but missing")
+        if not isinstance(table, Mapping):
+            raise self.fail(name, f"must be a table, received {table!r}")
+        return _Reader(self.path, table, self.key(name))
+
+    def done(self) -> None:
+        unknown = sorted(set(self.table) - self.seen)
+        if unknown:
+            known = ", ".join(sorted(self.seen))
+            raise self.fail(unknown[0], f"unknown key (known keys here: {known})")
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The nearest ``course.toml`` in ``start`` (default: the working folder) or a parent."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "course.toml").is_file():
+            return folder / "course.toml"
+    raise ConfigError(f"no course.toml in {start} or any parent folder (pass --course PATH)")
+
+
+def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> CourseConfig:
+    """Read and validate ``course.toml``; ``GRADER_SEED`` in ``environ`` replaces the seed."""
+    path = Path(path).resolve()
+    environ = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: course configuration not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+    top = _Reader(path, raw, "")
+    course = top.sub("course")
+    name = course.get("name", str)
+    language = course.get("language", str, "zh")
+    if language not in LANGUAGES:
+        raise course.fail("language", f"must be one of {LANGUAGES}, received {language!r}")
+    seed = course.get("seed", int)
+    if SEED_ENV in environ:
+        try:
+            seed = int(environ[SEED_ENV])
+        except ValueError:
+            raise ConfigError(f"{SEED_ENV}={environ[SEED_ENV]!r} is not an integer") from None
+    show_hidden_inputs = course.get("show_hidden_inputs", bool, False)
+    course.done()
+
+    config = CourseConfig(
+        path=path,
+        name=name,
+        language=language,
+        seed=seed,
+        limits=_read_limits(top.sub("limits", required=False)),
+        tolerance=_read_tolerance(top.sub("tolerance", required=False)),
+        faces=_read_faces(top.sub("faces"), path.parent),
+        assignments=_read_assignments(top.sub("assignments")),
+        show_hidden_inputs=show_hidden_inputs,
+    )
+    top.done()
+    return config
+
+
+def _read_limits(table: _Reader) -> Limits:
+    d = Limits()
+    limits = Limits(
+        cell_timeout=table.positive("cell_timeout", float, d.cell_timeout),
+        notebook_timeout=table.positive("notebook_timeout", float, d.notebook_timeout),
+        call_timeout=table.positive("call_timeout", float, d.call_timeout),
+        memory_mb=table.positive("memory_mb", int, d.memory_mb),
+        cpu_time=table.positive("cpu_time", float, d.cpu_time),
+        processes=table.positive("processes", int, d.processes),
+        output_kb=table.positive("output_kb", int, d.output_kb),
+        cpus=table.positive("cpus", float, d.cpus),
+        scratch_mb=table.positive("scratch_mb", int, None) or 0,
+    )
+    if limits.scratch_mb == 0:  # left out: the default, or half the memory when that is smaller
+        limits = dataclasses.replace(limits, scratch_mb=min(d.scratch_mb, limits.memory_mb // 2))
+    if limits.scratch_mb >= limits.memory_mb:
+        raise table.fail("scratch_mb", f"must be below memory_mb ({limits.memory_mb}): the scratch folder's "
+                                       f"files are kept in the kernel's memory, received {limits.scratch_mb}")
+    table.done()
+    return limits
+
+
+def _read_tolerance(table: _Reader) -> Tolerance:
+    d = Tolerance()
+    tolerance = Tolerance(rtol=table.get("rtol", float, d.rtol), atol=table.get("atol", float, d.atol))
+    for name in ("rtol", "atol"):
+        if getattr(tolerance, name) < 0:
+            raise table.fail(name, f"must be >= 0, received {getattr(tolerance, name)!r}")
+    table.done()
+    return tolerance
+
+
+def _read_faces(table: _Reader, root: Path) -> FacesConfig:
+    faces = FacesConfig(
+        train_dir=(root / table.get("train_dir", str)).resolve(),
+        heldout_dir=(root / table.get("heldout_dir", str)).resolve(),
+        synthetic=table.get("synthetic", bool, True),
+        accuracy_zero=table.get("accuracy_zero", float, 0.60),
+        accuracy_full=table.get("accuracy_full", float, 0.85),
+    )
+    if not 0 <= faces.accuracy_zero < faces.accuracy_full <= 1:
+        raise table.fail(
+            "accuracy_full",
+            "needs 0 <= accuracy_zero < accuracy_full <= 1, received "
+            f"accuracy_zero={faces.accuracy_zero}, accuracy_full={faces.accuracy_full}",
+        )
+    table.done()
+    return faces
+
+
+def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
+    assignments = {}
+    for assignment_id in table.table:
+        entry = table.sub(assignment_id)
+        points_table = entry.sub("points")
+        points = {q: points_table.get(q, float) for q in points_table.table}
+        for question, value in points.items():
+            if value < 0:
+                raise points_table.fail(question, f"must be >= 0, received {value!r}")
+        points_table.done()
+        assignments[assignment_id] = AssignmentConfig(
+            id=assignment_id,
+            title=entry.get("title", str, assignment_id),
+            points=points,
+            cell_timeout=entry.positive("cell_timeout", float, None),
+            notebook_timeout=entry.positive("notebook_timeout", float, None),
+        )
+        entry.done()
+    if not assignments:
+        raise table.fail("", "declares no assignment")
+    table.done()
+    return assignments

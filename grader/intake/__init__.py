@@ -1,0 +1,1 @@
+"""Taking submissions in: finding, recognising and unzipping the files a class hands in."""

@@ -1,0 +1,518 @@
+"""The one trust boundary: everything the grader reads back from a student's scratch folder.
+
+The kernel runs the student's code, and that code can write anything into its scratch folder —
+including the exchange folder the harness answers through: a symbolic link to ``/etc/passwd`` or a
+classmate's model (resolved in the *grader's* file system, not the sandbox's), a named pipe that
+would block a reader forever, a hard link, a ``.npy`` header that claims a terabyte, JSON nested
+deeper than the C scanner's recursion, integers no float can hold. Like CPython's ``zipfile``
+limits or SQLite's record decoder, this module has one narrow entry per kind of read that checks
+every size before allocating, and it can only return a value or a typed failure:
+
+- :func:`read_answer` — one call's ``answer.json`` and the ``r<n>.npy`` arrays it refers to, as an
+  :class:`Answer`; anything refused is ``Answer("unsupported", evalue=<reason>)``, which the grading
+  engine turns into that call's "unsupported return value" failure.
+- :func:`keep_model` — a private copy of a returned ``m<n>.keras`` file, taken from the opened
+  file, so the inspector never evaluates a link's target or a file the kernel can still change.
+
+Files are opened with ``O_NOFOLLOW | O_NONBLOCK`` relative to a folder descriptor (itself opened
+without following links below the trusted folder), checked with ``lstat`` and again with ``fstat``
+on the open descriptor (regular, one link, within the size cap), and read with a bounded read. Any
+exception nobody foresaw is caught at the entry, logged, and reported as an unsupported value
+naming the exception type: one bad answer never costs the other questions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+__all__ = [
+    "Answer", "KerasFile", "MAX_ARRAY_BYTES", "MAX_DEPTH", "MAX_JSON_BYTES", "MAX_MODEL_BYTES", "keep_model",
+    "read_answer",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_ARRAY_BYTES = 64 * 1024 * 1024  # one returned array's data
+MAX_ANSWER_BYTES = 256 * 1024 * 1024  # all the arrays of one answer together
+MAX_JSON_BYTES = 4 * 1024 * 1024  # answer.json
+MAX_MODEL_BYTES = 256 * 1024 * 1024  # one .keras file
+MAX_DEPTH = 32  # nesting of the decoded value (lists, tuples, dicts)
+MAX_STRING = 100_000  # characters of one string in an answer
+MAX_NDIM = 32
+_JSON_DEPTH = 2 * MAX_DEPTH + 4  # a tuple or dict record is two JSON levels ({"__tuple__": [...]})
+_MAX_HEADER = 4096  # a numeric array's .npy header is about 128 bytes
+_FLOAT_MAX = sys.float_info.max
+_INT_DIGITS = len(str(int(_FLOAT_MAX)))  # 309: more digits is beyond float64 whatever they are
+_ARRAY_NAME = re.compile(r"r[0-9]{1,6}\.npy")  # the names the harness gives (grader/run/harness.py)
+_MODEL_NAME = re.compile(r"m[0-9]{1,6}\.keras")
+# numpy.lib.format's header of a plain array: "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+# padded with spaces to a multiple of 64 bytes and ended by a newline.
+_NPY_HEADER = re.compile(r"\{'descr': '([^'\\]{1,32})', 'fortran_order': (True|False), "
+                         r"'shape': \(((?:[0-9]{1,30}, )*[0-9]{1,30},?|)\), \} *\n")
+_NUMERIC = re.compile(r"[<>|=]([biufc])([0-9]{1,2})")  # bool, int, uint, float (complex: refused by name)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a call returned, as the grader read it: a value (``ok``) or why there is none."""
+
+    status: Literal["ok", "error", "missing", "unsupported", "lost", "timeout"]
+    value: Any = None
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class KerasFile:
+    """A Keras model the student's code returned, saved as ``.keras``; only inspected out of process."""
+
+    path: Path
+
+
+class _Refused(Exception):
+    """Internal: a reason to refuse what was read. Never leaves this module."""
+
+
+@dataclass
+class _Reading:
+    """The state of decoding one answer: the exchange folder's descriptor and the arrays' budget."""
+
+    dir_fd: int
+    folder: Path
+    seen: set[str] = field(default_factory=set)
+    array_bytes: int = 0
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def read_answer(folder: Path, *, within: Path | None = None) -> Answer:
+    """Read and validate what the kernel wrote for one call. Never raises (except KeyboardInterrupt).
+
+    ``within`` is the trusted folder ``folder`` lies below (the scratch folder): every component
+    between them is opened without following symbolic links, since the kernel may have replaced
+    ``.grader-exchange`` or the call's folder by a link. Without it only ``folder`` itself is."""
+    try:
+        return _read_answer(folder, within)
+    except _Refused as exc:
+        return Answer("unsupported", evalue=str(exc))
+    except Exception as exc:  # a path nobody foresaw: still only this call's failure
+        log.warning("unexpected failure reading the answer in %s", folder, exc_info=True)
+        return Answer("unsupported", evalue=f"answer.json could not be read ({type(exc).__name__})")
+
+
+def keep_model(source: Path, dest: Path, *, within: Path | None = None) -> KerasFile | Answer:
+    """Copy the ``.keras`` file ``source`` to ``dest`` (a new file in a folder out of the kernel's
+    reach) and return it, or the unsupported :class:`Answer` saying why not. Never raises.
+
+    The copy is read from the opened descriptor of a regular file with one link, so a symbolic link
+    to a classmate's model, a hard link or a pipe is refused, and the kernel cannot change the file
+    after it was checked. ``within`` as for :func:`read_answer`."""
+    try:
+        return _keep_model(source, dest, within)
+    except _Refused as exc:
+        return Answer("unsupported", evalue=str(exc))
+    except Exception as exc:
+        log.warning("unexpected failure copying the model %s", source, exc_info=True)
+        return Answer("unsupported", evalue=f"{source.name} could not be read ({type(exc).__name__})")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    """A byte count in words: 64 MB, 7.3 TB."""
+    value, unit = float(n), "bytes"
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB", "EB"):
+        if value < 1024 or unit == "EB":
+            break
+        value /= 1024
+    if unit == "bytes":
+        return f"{n:,} bytes"
+    return f"{value:.1f} {unit}" if value < 10 and value != int(value) else f"{value:.0f} {unit}"
+
+
+def _open_folder(folder: Path, within: Path | None) -> int:
+    """A descriptor of ``folder``; the components below ``within`` (or ``folder`` alone) must be
+    real folders, not links. Raises :class:`_Refused`, or FileNotFoundError when one is missing."""
+    if within is None:
+        start, parts = folder.parent, (folder.name,)
+    else:
+        start, parts = within, folder.relative_to(within).parts
+    fd = os.open(start, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    for part in parts:
+        try:
+            info = os.lstat(part, dir_fd=fd)
+            if stat.S_ISLNK(info.st_mode):
+                raise _Refused(f"the exchange folder {part} was replaced by a symbolic link")
+            if not stat.S_ISDIR(info.st_mode):
+                raise _Refused(f"the exchange folder {part} was replaced by something that is not a folder")
+            try:
+                inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:  # its permissions were changed, or it was swapped since the lstat
+                raise _Refused(f"the exchange folder {part} could not be opened: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        fd = inner
+    return fd
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _check(name: str, info: os.stat_result, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused(f"{name} is {_kind(info.st_mode)}, not a file: only files the call wrote are read")
+    if info.st_nlink != 1:
+        raise _Refused(f"{name} has {info.st_nlink} hard links: only a file the call wrote itself is read")
+    if info.st_size > limit:
+        raise _Refused(f"{name} is {_size(info.st_size)}; the limit is {_size(limit)}")
+
+
+def _lstat(dir_fd: int, name: str, limit: int) -> os.stat_result:
+    """The checked ``lstat`` of ``name``: a link is refused naming its target, without following it."""
+    info = os.lstat(name, dir_fd=dir_fd)
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(name, dir_fd=dir_fd)
+        except OSError:
+            target = "?"
+        raise _Refused(f"{name} is a symbolic link (to {target[:200]!r}), not a file: "
+                       "only files the call wrote are read")
+    _check(name, info, limit)
+    return info
+
+
+def _open_regular(dir_fd: int, name: str, limit: int) -> tuple[int, int]:
+    """``(descriptor, size)`` of the regular file ``name`` in ``dir_fd``: checked before it is
+    opened (so a device is never opened) and again on the descriptor (so it was not swapped)."""
+    before = _lstat(dir_fd, name, limit)
+    try:
+        fd = os.open(name, _FLAGS, dir_fd=dir_fd)
+    except OSError as exc:  # ELOOP: it became a link since the lstat
+        raise _Refused(f"{name} could not be opened: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        _check(name, info, limit)
+        if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
+            raise _Refused(f"{name} was replaced while it was being read")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def _chunks(fd: int, name: str, size: int) -> Any:
+    """The file's bytes in chunks, never more than the ``size`` checked on the descriptor."""
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(_CHUNK, left))
+        if not chunk:
+            raise _Refused(f"{name} shrank while it was being read")
+        left -= len(chunk)
+        yield chunk
+    if os.read(fd, 1):
+        raise _Refused(f"{name} grew while it was being read")
+
+
+def _read(dir_fd: int, name: str, limit: int) -> bytes:
+    fd, size = _open_regular(dir_fd, name, limit)
+    try:
+        return b"".join(_chunks(fd, name, size))
+    finally:
+        os.close(fd)
+
+
+# --- answer.json ---------------------------------------------------------------------------------
+
+
+def _json_depth(data: bytes) -> int:
+    """How deep ``[``/``{`` nest outside strings: checked before ``json.loads``, whose C scanner
+    recurses once per level (200,000 levels are a RecursionError, or worse, inside the parser)."""
+    bare = np.frombuffer(_JSON_STRING.sub(b'""', data), np.uint8)
+    step = np.zeros(bare.shape, np.int32)
+    step[(bare == ord("[")) | (bare == ord("{"))] = 1
+    step[(bare == ord("]")) | (bare == ord("}"))] = -1
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _INT_DIGITS or abs(value := int(text)) > _FLOAT_MAX:
+        raise _Refused(f"answer.json: an integer of {digits:,} digits; numbers beyond ±{_FLOAT_MAX:.3g} "
+                       "(the float64 range) cannot be compared")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # `1e400`: float() would make it an infinity the call never returned
+        raise _Refused(f"answer.json: the number {text[:40]} is beyond ±{_FLOAT_MAX:.3g} (the float64 range) "
+                       "and cannot be compared")
+    return value
+
+
+def _parse_constant(text: str) -> Any:
+    raise _Refused(f"answer.json: the literal {text} is not JSON (the harness writes NaN and infinity as records)")
+
+
+def _load_json(data: bytes) -> Any:
+    if not data:
+        raise _Refused("answer.json is empty")
+    depth = _json_depth(data)
+    if depth > _JSON_DEPTH:
+        raise _Refused(f"answer.json: nested {depth:,} levels deep; the limit is {_JSON_DEPTH}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Refused(f"answer.json is not UTF-8 text (byte {exc.start:,})") from None
+    try:
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    except json.JSONDecodeError as exc:
+        raise _Refused(f"answer.json is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _text(value: Any, limit: int) -> str:
+    return (value if isinstance(value, str) else str(value))[:limit]
+
+
+def _read_answer(folder: Path, within: Path | None) -> Answer:
+    try:
+        dir_fd = _open_folder(folder, within)
+    except (FileNotFoundError, NotADirectoryError):
+        return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
+    try:
+        try:
+            data = _read(dir_fd, "answer.json", MAX_JSON_BYTES)
+        except FileNotFoundError:
+            return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
+        record = _load_json(data)
+        if not isinstance(record, dict) or "status" not in record:
+            raise _Refused("answer.json does not hold an answer record")
+        status = record["status"]
+        if status == "ok":
+            if "value" not in record:
+                raise _Refused("answer.json: an ok record without a value")
+            return Answer("ok", _decode(record["value"], _Reading(dir_fd, folder), 0))
+        if status == "timeout":
+            return Answer("timeout")
+        if status in ("error", "missing", "unsupported"):
+            return Answer(status, ename=_text(record.get("ename", ""), 200),
+                          evalue=_text(record.get("evalue", ""), 2000),
+                          traceback=_text(record.get("traceback", ""), 6000))
+        raise _Refused(f"answer.json: unknown answer status {repr(status)[:100]}")
+    finally:
+        os.close(dir_fd)
+
+
+def _decode(value: Any, reading: _Reading, depth: int) -> Any:
+    """The answer record's value as a Python value; raises :class:`_Refused` with the reason."""
+    if depth > MAX_DEPTH:
+        raise _Refused(f"answer.json: a value nested more than {MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise _Refused(f"answer.json: a string of {len(value):,} characters; the limit is {MAX_STRING:,}")
+        return value
+    if isinstance(value, list):
+        return [_decode(v, reading, depth + 1) for v in value]
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _Refused("answer.json: a malformed answer record")
+    [(key, inner)] = value.items()
+    if key == "__ndarray__":
+        return _array(reading, inner)
+    if key == "__tuple__" and isinstance(inner, list):
+        return tuple(_decode(v, reading, depth + 1) for v in inner)
+    if key == "__dict__" and isinstance(inner, dict):
+        return {_decode(k, reading, depth + 1): _decode(v, reading, depth + 1) for k, v in inner.items()}
+    if key == "__float__" and inner in ("nan", "inf", "-inf"):
+        return float(inner)
+    if key == "__keras__":
+        return _model_reference(reading, inner)
+    raise _Refused("answer.json: a malformed answer record")
+
+
+def _reference(reading: _Reading, name: Any, pattern: re.Pattern[str], what: str) -> str:
+    if not isinstance(name, str) or not pattern.fullmatch(name):
+        raise _Refused(f"answer.json: bad {what} reference {repr(name)[:100]}")
+    if name in reading.seen:
+        raise _Refused(f"answer.json: {name} is referred to twice")
+    reading.seen.add(name)
+    return name
+
+
+def _model_reference(reading: _Reading, name: Any) -> KerasFile:
+    name = _reference(reading, name, _MODEL_NAME, "model")
+    try:
+        _lstat(reading.dir_fd, name, MAX_MODEL_BYTES)
+    except FileNotFoundError:
+        raise _Refused(f"{name} is missing") from None
+    return KerasFile(reading.folder / name)
+
+
+# --- .npy ----------------------------------------------------------------------------------------
+
+
+def _array(reading: _Reading, name: Any) -> np.ndarray:
+    name = _reference(reading, name, _ARRAY_NAME, "array")
+    try:
+        fd, size = _open_regular(reading.dir_fd, name, MAX_ARRAY_BYTES + _MAX_HEADER + 16)
+    except FileNotFoundError:
+        raise _Refused(f"{name} is missing") from None
+    try:
+        chunks = _chunks(fd, name, size)
+        head = b""
+        for chunk in chunks:  # enough for the header; the rest is read only once it is checked
+            head += chunk
+            if len(head) >= _MAX_HEADER + 16:
+                break
+        dtype, shape, fortran, offset = _npy_header(name, head)
+        count = math.prod(shape)
+        nbytes = count * dtype.itemsize
+        if nbytes > MAX_ARRAY_BYTES:
+            raise _Refused(f"{name}: the header claims {count:,} values ({_size(nbytes)}); "
+                           f"the limit is {_size(MAX_ARRAY_BYTES)}")
+        if reading.array_bytes + nbytes > MAX_ANSWER_BYTES:
+            raise _Refused(f"{name}: the answer's arrays exceed {_size(MAX_ANSWER_BYTES)} together")
+        if size - offset != nbytes:
+            raise _Refused(f"{name}: the header claims {count:,} values ({nbytes:,} bytes) but the file "
+                           f"holds {size - offset:,} bytes of data")
+        reading.array_bytes += nbytes
+        data = bytearray(head)
+        for chunk in chunks:
+            data += chunk
+    finally:
+        os.close(fd)
+    return _numbers(name, np.frombuffer(data, np.uint8, nbytes, offset), dtype, shape, fortran)
+
+
+def _npy_header(name: str, head: bytes) -> tuple[np.dtype[Any], tuple[int, ...], bool, int]:
+    """``(dtype, shape, fortran_order, data offset)`` from the first bytes of a .npy file, with the
+    shape and dtype checked; nothing of the size it claims is allocated here. The header is matched
+    against exactly what ``numpy.save`` writes for a plain array, not evaluated: numpy's own reader
+    (``ast.literal_eval``, then ``tokenize`` for old headers) raises half a dozen exception types on
+    mutated headers, which fuzzing found."""
+    if not head:
+        raise _Refused(f"{name} is empty")
+    if not head.startswith(b"\x93NUMPY"):
+        if head.startswith(b"PK\x03\x04"):
+            raise _Refused(f"{name} is a zip archive (an .npz?), not a .npy file")
+        raise _Refused(f"{name} is not a .npy file (it starts with {head[:8]!r})")
+    if head[6:8] == b"\x01\x00":
+        start, length = 10, int.from_bytes(head[8:10], "little")
+    elif head[6:8] == b"\x02\x00":
+        start, length = 12, int.from_bytes(head[8:12], "little")
+    else:
+        version = ".".join(str(b) for b in head[6:8])
+        raise _Refused(f"{name}: .npy format version {version} is not read (only 1.0 and 2.0)")
+    if length > _MAX_HEADER:
+        raise _Refused(f"{name}: the .npy header is {length:,} bytes long; a plain array's is about 128")
+    offset = start + length
+    if offset > len(head):
+        raise _Refused(f"{name}: the file ends inside the .npy header")
+    match = _NPY_HEADER.fullmatch(head[start:offset].decode("latin1"))
+    if match is None:
+        raise _Refused(f"{name}: the .npy header is not numpy's header of a plain array")
+    descr, fortran, dims = match.groups()
+    numeric = _NUMERIC.fullmatch(descr)
+    if numeric is None:  # objects, strings, dates, structures, subarrays: no numpy.dtype(...) of it
+        raise _Refused(f"{name}: an array of dtype {descr!r} (only numbers are graded)")
+    if numeric.group(1) == "c":
+        raise _Refused(f"{name}: complex numbers are not graded (an array of dtype {descr!r})")
+    try:
+        dtype = np.dtype(descr)
+    except TypeError:  # '<f3'
+        raise _Refused(f"{name}: the .npy header names an unknown dtype {descr!r}") from None
+    shape = tuple(int(n) for n in dims.replace(",", " ").split())
+    if len(shape) > MAX_NDIM:
+        raise _Refused(f"{name}: the header claims {len(shape)} dimensions; the limit is {MAX_NDIM}")
+    if any(n > MAX_ARRAY_BYTES for n in shape) or (0 in shape and math.prod(n for n in shape if n) > MAX_ARRAY_BYTES):
+        raise _Refused(f"{name}: the header claims the shape {shape}")
+    return dtype, shape, fortran == "True", offset
+
+
+def _numbers(name: str, raw: np.ndarray, dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> np.ndarray:
+    """A native, writable, C-ordered array of the checked bytes. Bools are 0 or 1 whatever the byte
+    was; a long double (float128) becomes float64 when every value fits, else it is refused."""
+    if dtype.kind == "b":
+        flat = raw != 0
+    else:
+        flat = raw.view(dtype)
+        if not dtype.isnative:
+            flat = flat.astype(dtype.newbyteorder("="))
+    array = np.array(flat.reshape(shape, order="F" if fortran else "C"), order="C")
+    if dtype.kind == "f" and dtype.itemsize > 8:
+        with np.errstate(all="ignore"):
+            magnitude = np.abs(array[np.isfinite(array)])
+        if magnitude.size and magnitude.max() > _FLOAT_MAX:
+            largest = np.format_float_scientific(magnitude.max(), precision=3, trim="-")
+            raise _Refused(f"{name}: values beyond the float64 range (the largest is {largest}); "
+                           "numbers that large cannot be compared")
+        array = array.astype(np.float64)
+    return array
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+def _keep_model(source: Path, dest: Path, within: Path | None) -> KerasFile:
+    try:
+        dir_fd = _open_folder(source.parent, within)
+    except (FileNotFoundError, NotADirectoryError):
+        raise _Refused(f"{source.name} is missing (was the exchange folder changed?)") from None
+    try:
+        try:
+            fd, size = _open_regular(dir_fd, source.name, MAX_MODEL_BYTES)
+        except FileNotFoundError:
+            raise _Refused(f"{source.name} is missing") from None
+    finally:
+        os.close(dir_fd)
+    try:
+        out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:  # a refused or failed copy leaves no file behind (only the one created here is removed)
+            first = True
+            for chunk in _chunks(fd, source.name, size):
+                if first and not chunk.startswith(b"PK\x03\x04"):
+                    raise _Refused(f"{source.name} is not a .keras file (it starts with {chunk[:8]!r})")
+                first = False
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view):]
+            if first:
+                raise _Refused(f"{source.name} is empty")
+        except BaseException:
+            os.close(out)
+            dest.unlink(missing_ok=True)
+            raise
+        os.close(out)
+    finally:
+        os.close(fd)
+    return KerasFile(dest)
