@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .course.config import LANGUAGES, ConfigError, CourseConfig, find_config, load_config
+from .course.config import ConfigError, CourseConfig, find_config, load_config
+from .judge.catalog import LANGUAGES
 from .run.execute import KernelStartError
 from .authoring.release import ReleaseError, release
 from .publish.report import ReportError
@@ -102,14 +103,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     prepared = prepare(declared[aid], config, public_only=True)
     checked = [pq for pq in prepared if pq.groups and pq.question.reference is not None]
     tests: Sequence[TestResult] = ()
+    lang = args.lang or config.language
     if checked:
         result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config,
                                 isolation=isolation(args.sandbox))
         tests = result.tests
         for note in result.notes:
-            print(_no_control(note), file=sys.stderr)
+            print(_no_control(note.text(lang)), file=sys.stderr)
     no_public = [pq.question.id for pq in prepared if pq not in checked]
-    print(_no_control(format_summary(tests, args.lang or config.language, assignment=aid, no_public=no_public)))
+    print(_no_control(format_summary(tests, lang, assignment=aid, no_public=no_public)))
     return EXIT_OK if all(t.failure is None for t in tests) else EXIT_FAILED
 
 
@@ -132,10 +134,10 @@ def _plain(text: object) -> str:
     return escape(_no_control(text))
 
 
-def _summary(result: SubmissionResult) -> str:
-    """One line for the summary table: what broke, and which mistakes were recognised."""
+def _summary(result: SubmissionResult, lang: str) -> str:
+    """One line for the summary table, in ``lang``: what broke, and which mistakes were recognised."""
     if result.error:
-        return result.error[:100]
+        return result.error_text(lang)[:100]
     cells = [f"cell {c['index']}: {c['ename'] if c['outcome'] == 'error' else c['outcome']}"
              for c in result.cells if c["ename"] != "NotImplementedError"]
     found = sorted({d["id"] for d in result.diagnoses})
@@ -158,7 +160,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                       "with your rights; every result and page says so.")
     with _cluster(args.dask) as executor, output_lock(out, "grade"):
         run = _grade_with_progress(args, config, out, console, executor)
-        _print_run(run, out, console)
+        _print_run(run, out, console, args.lang or config.language)
         index = _render(out, config, args.lang)
     console.print(_plain(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}"))
     return EXIT_OK
@@ -189,7 +191,7 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
                            sandbox_mode=args.sandbox, executor=executor, on_start=start, on_done=done)
 
 
-def _print_run(run: ClassRun, out: Path, console: Console) -> None:
+def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> None:
     """The summary table and what was not graded, and why."""
     from rich.table import Table
 
@@ -198,7 +200,7 @@ def _print_run(run: ClassRun, out: Path, console: Console) -> None:
         table.add_column(column)
     for result in run.results:
         table.add_row(_plain(result.student), _plain(result.assignment), f"{result.score:g} / {result.max_score:g}",
-                      _plain(_summary(result)))
+                      _plain(_summary(result, lang)))
     console.print(table)
     if run.cached:
         console.print(f"{run.cached} submission(s) unchanged since the last run: taken from the gradebook, not re-run")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..judge.catalog import LANGUAGES  # defined once, with the words of both languages
 from ..judge.compare import Tolerance  # defined with the comparison, which the student bundle copies
 
 __all__ = [
@@ -28,7 +29,6 @@ __all__ = [
     "load_config",
 ]
 
-LANGUAGES = ("zh", "en")
 SEED_ENV = "GRADER_SEED"
 
 

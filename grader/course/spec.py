@@ -109,12 +109,16 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Verdict:
-    """An assessment's outcome for one case: the fraction of the group's points it earns."""
+    """An assessment's outcome for one case: the fraction of the group's points it earns. ``code``
+    and ``params``, when given, say what is wrong as a message of :mod:`grader.judge.catalog` (a
+    failure is shown in the reader's language); ``message`` is the English words otherwise."""
 
     fraction: float
     message: str = ""
     diagnosis: Diagnosis | None = None
     kind: str = "wrong"
+    code: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from typing import Any, Literal
 from ..course.config import CourseConfig
 from ..classroom.gradebook import load_results, safe_filename, write_atomic, write_grades_csv
 from .report import _coerced, course_questions, optional_questions
-from ..judge.results import SubmissionResult, for_student
+from ..judge.audience import for_student
+from ..judge.results import SubmissionResult
 
 __all__ = ["CANVAS_COLUMNS", "EXPORT_DIR", "FORMATS", "export", "gradescope_results"]
 
@@ -76,7 +77,7 @@ def export(out_dir: Path, fmt: str, config: CourseConfig,
 def gradescope_results(result: SubmissionResult, show_hidden_inputs: bool = False) -> dict[str, Any]:
     """One submission as Gradescope's ``results.json``, limited to the specification's fields.
 
-    Students read this file on Gradescope, so it is made from :func:`grader.judge.results.for_student`:
+    Students read this file on Gradescope, so it is made from :func:`grader.judge.audience.for_student`:
     a hidden group says what kind of difference, never its inputs or expected values, and is
     ``after_published`` (its score and that text appear once the instructor publishes grades)."""
     result = for_student(result, show_hidden_inputs)
@@ -98,7 +99,7 @@ def gradescope_results(result: SubmissionResult, show_hidden_inputs: bool = Fals
             "visibility": "visible" if test.public else "after_published",
         })
     output = [data["output"]] if data["output"] else []
-    output += [note[:_NOTE_CHARS] for note in result.notes[:20]]
+    output += [note.text("en")[:_NOTE_CHARS] for note in result.notes[:20]]
     return {
         "score": data["score"],
         "execution_time": data["execution_time"],

@@ -9,6 +9,7 @@ is evaluated there on the held-out split, which never enters the student's scrat
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -64,25 +65,28 @@ def _not_normalised(csv_path: Any, image_dir: Any, size: int = 64) -> Any:
     return X * 255, y, ratings
 
 
-def _model(fetch: Fetch, function: str, case: Case) -> tuple[KerasFile | None, str]:
+def _model(fetch: Fetch, function: str, case: Case) -> KerasFile | Verdict:
+    """The model ``function`` gives, or the zero verdict saying why there is none (kind ``error``)."""
     answer = fetch(function, case)
     if answer.status == "missing":
-        return None, answer.evalue or f"the notebook defines no function {function!r}"
+        if function == VALUE and case.args and isinstance(case.args[0], Var):
+            return Verdict(0.0, answer.evalue, kind="error", code="no_variable", params={"name": case.args[0].name})
+        return Verdict(0.0, f"the notebook defines no function {function!r}", kind="error")
     if answer.status != "ok":
-        return None, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip()
+        return Verdict(0.0, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
     if not isinstance(answer.value, KerasFile):
-        return None, f"{function} must give a Keras model, not {type(answer.value).__name__}"
-    return answer.value, ""
+        return Verdict(0.0, f"{function} must give a Keras model, not {type(answer.value).__name__}", kind="error")
+    return answer.value
 
 
 def _inspected(context: AssessContext, function: str, case: Case, *, evaluate: bool = False,
                missing: str = "error") -> ModelReport | Verdict:
     """The inspector's report on the model ``function`` gives, or the zero verdict saying why not.
     The inspector caches per model file: param_report and accuracy look at the same trained
-    ``model`` (one fetch, see grader.grade.notebook) and it is loaded once."""
-    file, problem = _model(context.fetch, function, case)
-    if file is None:
-        return Verdict(0.0, problem, kind=missing)
+    ``model`` (one fetch, see grader.grade.calls) and it is loaded once."""
+    file = _model(context.fetch, function, case)
+    if isinstance(file, Verdict):
+        return dataclasses.replace(file, kind=missing)
     report = context.inspect(file.path, evaluate=evaluate)
     return Verdict(0.0, report["error"], kind="error") if "error" in report else report
 

@@ -1,0 +1,247 @@
+"""Calling a submission's functions on the prepared cases, and judging each test group.
+
+:class:`_Caller` makes the calls in the student's kernel through :mod:`grader.run.harness` (one round
+trip per question, each call under its own alarm) and recovers the kernel when a call kills or wedges
+it; the answers come back through :mod:`grader.run.decode` and are compared and diagnosed here, in the
+grader's process. Every failing case becomes a :class:`~grader.judge.results.Failure` carrying a code
+of :mod:`grader.judge.catalog`, its parameters and the structured call — never words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..course.config import CourseConfig, Limits
+from ..course.spec import AssessContext, Case, Var, Verdict
+from ..judge.compare import compare
+from ..judge.diagnose import Failing, diagnose
+from ..judge.results import Failure, TestResult, call_of, excerpt
+from ..run.decode import Answer, KerasFile, keep_model, read_answer
+from ..run.execute import CellRun, Kernel, recover
+from ..run.harness import HARNESS_SOURCE, VALUE, ExchangeTampered, call_source, discard, write_call
+from ..run.inspect_model import Inspector
+from ..run.sandbox import is_out_of_space
+from .guard import stage
+from .prepare import PreparedGroup, PreparedQuestion
+
+__all__ = ["grade_question"]
+
+_CALL_SLACK = 5.0  # seconds the calls' cell may take beyond the calls' own alarms (reading inputs, saving)
+
+# What a call's answer may come with (the second item of each of _Caller's answers): nothing (""),
+# or how the call failed when its answer alone cannot say it.
+Outcome = str  # "", "error", "timeout", "crash", "no_room", "tampered"
+
+
+class _Caller:
+    """Calls student functions; recovers the kernel when a call kills or wedges it."""
+
+    def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Limits,
+                 models: Path) -> None:
+        self.session, self.scratch, self.replay, self.models = session, scratch, replay, models
+        self.limits, self.config = limits, config
+        self.broken: dict[str, tuple[Answer, str]] = {}
+        self.variables: dict[str, tuple[Answer, str]] = {}
+        self.install()
+
+    def install(self) -> None:
+        self.session.run(HARNESS_SOURCE, self.limits.cell_timeout)
+
+    def call(self, function: str, case: Case) -> tuple[Answer, str]:
+        """One call. Fetching a notebook variable (the trained ``model``) is done once per
+        submission: saving a Keras model again would cost seconds and give the same file."""
+        variable = case.args[0].name if function == VALUE and case.args and isinstance(case.args[0], Var) else None
+        if variable in self.variables:
+            return self.variables[variable]
+        result = self.call_all(function, [case])[0]
+        if variable is not None:
+            self.variables[variable] = result
+        return result
+
+    def call_all(self, function: str, cases: Sequence[Case]) -> list[tuple[Answer, str]]:
+        """Call ``function`` on each case in one round trip to the kernel, each call under its own
+        ``call_timeout`` (an alarm in the kernel; the cell's deadline is only the backstop). Cases
+        answered before a hang or a crash keep their answers; the function is then not called
+        again — its later cases fail the same way without costing a restart each."""
+        if function in self.broken:
+            return [self.broken[function]] * len(cases)
+        limit = self.limits.call_timeout
+        results: list[tuple[Answer, str] | None] = [None] * len(cases)
+        folders: dict[int, Path] = {}  # case index -> its exchange folder, for the cases written
+        try:
+            for i, case in enumerate(cases):
+                try:
+                    folders[i] = write_call(self.scratch, case.args, case.kwargs, case.files)
+                except ExchangeTampered as exc:  # nothing was written outside the scratch folder
+                    results[i] = (Answer("lost", evalue=str(exc)), "tampered")
+                except OSError as exc:  # the student filled the exchange folder (it has a tmpfs of its own)
+                    if not is_out_of_space(exc):
+                        raise
+                    results[i] = (Answer("error", ename="OSError"), "no_room")
+            if not folders:
+                return results  # type: ignore[return-value]
+            run = self.session.run(call_source(function, list(folders.values()), limit),
+                                   limit * len(folders) + _CALL_SLACK)
+            unanswered = self._failed_run(function, run)
+            for i, folder in folders.items():
+                if unanswered is not None and not (folder / "answer.json").exists():
+                    results[i] = unanswered
+                    continue
+                with stage("answers"):
+                    answer = read_answer(folder, within=self.scratch)
+                if answer.status == "timeout":
+                    self.broken[function] = unanswered = (Answer("error", ename="timeout"), "timeout")
+                    results[i] = unanswered
+                    continue
+                results[i] = (self._keep_models(answer), "")
+            return results  # type: ignore[return-value]
+        finally:
+            for folder in folders.values():
+                discard(folder)
+
+    def _failed_run(self, function: str, run: CellRun) -> tuple[Answer, str] | None:
+        """What the cases left without an answer get when the calls' cell did not end well."""
+        if run.outcome in ("timeout", "dead_kernel"):
+            if run.outcome == "dead_kernel" or not self.session.responsive():
+                recover(self.session, self.replay, self.limits.cell_timeout)
+                self.install()
+            kind = "timeout" if run.outcome == "timeout" else "crash"
+            self.broken[function] = (Answer("error", ename=kind, evalue=run.evalue), kind)
+            return self.broken[function]
+        if run.outcome == "error":  # the harness line itself failed: the student broke the harness
+            return Answer("lost", ename=run.ename, evalue=run.evalue), "error"
+        return None
+
+    def _keep_models(self, answer: Answer) -> Answer:
+        """Private copies of the Keras models a value holds (top level or nested in tuples, lists and
+        dicts), beyond the kernel's reach: copied from the opened regular file, never moved or
+        followed (a link to a classmate's model is refused), so nothing refers into the exchange
+        folder once it is discarded. One model that cannot be kept makes the answer unsupported."""
+        if answer.status != "ok":
+            return answer
+
+        def kept(value: Any) -> Any:
+            if isinstance(value, KerasFile):
+                self.models.mkdir(exist_ok=True)
+                copy = keep_model(value.path, self.models / f"model{len(list(self.models.iterdir()))}.keras",
+                                  within=self.scratch)
+                if isinstance(copy, Answer):
+                    raise _NotKept(copy)
+                return copy
+            if isinstance(value, tuple):
+                return tuple(kept(v) for v in value)
+            if isinstance(value, list):
+                return [kept(v) for v in value]
+            if isinstance(value, dict):
+                return {k: kept(v) for k, v in value.items()}
+            return value
+
+        try:
+            return dataclasses.replace(answer, value=kept(answer.value))
+        except _NotKept as refused:
+            return refused.answer
+
+
+class _NotKept(Exception):
+    """Internal to :meth:`_Caller._keep_models`: the refusal of one model of the value."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.evalue)
+        self.answer = answer
+
+
+def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,
+                  inspector: Inspector) -> TestResult:
+    """A group of an assessed question: its score is the smallest fraction any case earns."""
+    question = pq.question
+    assert question.assess is not None
+
+    def fetch(function: str, case: Case) -> Answer:
+        return caller.call(function, case)[0]
+
+    context = AssessContext(fetch, inspector.inspect)
+    with stage("assess"):
+        verdicts = [question.assess(context, case, config) for case, _ in pg.cases]
+    worst = min(verdicts, key=lambda v: v.fraction)
+    fraction = max(0.0, min(1.0, worst.fraction))
+    failure = None if fraction >= 1 else _verdict_failure(worst)
+    return TestResult(
+        question=question.id, group=pg.group.name, public=pg.group.public,
+        score=round(pg.points * fraction, 4), max_score=round(pg.points, 4), cases=len(verdicts),
+        passed_cases=sum(v.fraction >= 1 for v in verdicts), failure=failure, diagnosis=worst.diagnosis,
+        extra_credit=question.optional, detail=worst.message if failure is None else "",
+    )
+
+
+def _verdict_failure(verdict: Verdict) -> Failure:
+    """An assessment's verdict as a failure: its code when it gives one, else its words as they are."""
+    code, params = (verdict.code, dict(verdict.params)) if verdict.code else ("text", {"text": verdict.message})
+    return Failure(verdict.kind, code, params)  # type: ignore[arg-type]
+
+
+def grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
+                   inspector: Inspector) -> list[TestResult]:
+    """Every group of a question; the function is called on all their cases in one go."""
+    if pq.question.assess is not None:
+        return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
+    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
+    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+
+
+def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, Outcome]],
+                 config: CourseConfig, limits: Limits) -> TestResult:
+    """One test group, all-or-nothing on its cases: the first failing case is its failure, and the
+    mistake that explains the failing cases its diagnosis."""
+    question, tol = pq.question, config.tolerance
+    failing: list[Failing] = []
+    first: Failure | None = None
+    passed = 0
+    for (case, expected), (answer, outcome) in zip(pg.cases, answers):
+        failure = _case_failure(question.id, case, expected, answer, outcome, config, limits)
+        if failure is None:
+            passed += 1
+            continue
+        if failure.kind == "wrong":
+            failing.append(Failing(case, expected, answer.value))
+        first = first or failure
+    with stage("diagnose"):
+        diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
+    return TestResult(
+        question=question.id, group=pg.group.name, public=pg.group.public,
+        score=round(pg.points, 4) if first is None else 0.0, max_score=round(pg.points, 4),
+        cases=len(pg.cases), passed_cases=passed, failure=first, diagnosis=diagnosis, extra_credit=question.optional,
+    )
+
+
+def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outcome: Outcome, config: CourseConfig,
+                  limits: Limits) -> Failure | None:
+    """What went wrong with one case, as a code and its parameters (None when the answer is right).
+    The call keeps its inputs: the record is the instructor's (a hidden group's student sees it
+    through grader.judge.audience.student_view)."""
+    call = call_of(function, case.args, case.kwargs)
+    if answer.status == "ok":
+        with stage("compare"):
+            result = compare(expected, answer.value, config.tolerance)
+        if result.equal:
+            return None
+        return Failure("wrong", result.code, result.params, call, excerpt(expected), excerpt(answer.value),
+                       result.max_abs_diff, result.worst_index)
+    if answer.status == "missing":
+        return Failure("missing", "no_function", {"name": function}, call)
+    if answer.status == "unsupported":
+        return Failure("unsupported", "unsupported", {"reason": answer.evalue}, call)
+    if outcome == "timeout":
+        return Failure("timeout", "timeout", {"limit": limits.call_timeout}, call)
+    if outcome == "crash":
+        return Failure("crash", "crash", {}, call)
+    if outcome == "no_room":
+        return Failure("error", "no_room", {"limit": limits.scratch_mb}, call)
+    if outcome == "tampered":
+        return Failure("error", "tampered", {"reason": answer.evalue}, call)
+    if answer.ename == "NotImplementedError":
+        return Failure("error", "not_implemented", {"evalue": answer.evalue}, call, traceback=answer.traceback)
+    return Failure("error", "error", {"ename": answer.ename, "evalue": answer.evalue}, call,
+                   traceback=answer.traceback)
