@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import logging
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,38 +189,51 @@ def _problems(result: SubmissionResult, t: Translate) -> list[str]:
 
 def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang: str) -> IndexView:
     t = translator(lang)
-    order = course_questions(config)
-    optional = optional_questions(config)
     assignment_ids = list(config.assignments) + sorted({r.assignment for r in results} - set(config.assignments))
-    by_assignment: dict[str, list[SubmissionResult]] = {aid: [] for aid in assignment_ids}
+    by_student: dict[str, dict[str, SubmissionResult]] = {}
     for result in results:
-        by_assignment[result.assignment].append(result)
+        by_student.setdefault(result.student, {})[result.assignment] = result
+    return IndexView(
+        course=config.name,
+        counts=t("index.counts", students=len(by_student), submissions=len(results)),
+        assignments=tuple(_summary(aid, [r for r in results if r.assignment == aid], config, t)
+                          for aid in assignment_ids),
+        diagnoses=_common_diagnoses(results, lang, t),
+        problems=tuple(Problem(clip(r.student, 200, t), r.assignment, page_href(r.student, r.assignment),
+                               clip("; ".join(reasons), 400, t))
+                       for r in results if (reasons := _problems(r, t))),
+        columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
+                      for aid in assignment_ids),
+        students=tuple(_student_row(student, by_student[student], assignment_ids, t) for student in sorted(by_student)),
+        unconfined=sum(ran_unconfined(r) for r in results),
+    )
 
-    summaries = []
-    for aid in assignment_ids:
-        own = config.assignments.get(aid)
-        title = own.title if own is not None else aid
-        subs = by_assignment[aid]
-        if own is not None:
-            most = sum(p for q, p in own.points.items() if q not in optional.get(aid, set()))
-        else:
-            most = max((r.max_score for r in subs), default=0.0)
-        scores = [r.score for r in subs]
-        stats = t("index.mean", mean=points_text(statistics.fmean(scores)), median=points_text(statistics.median(scores)),
-                  max=points_text(most)) if scores else ""
-        questions = order.get(aid) or sorted({test.question for r in subs for test in r.tests})
-        rates = []
-        for question in questions:
-            passed = sum(1 for r in subs if (own_tests := [x for x in r.tests if x.question == question])
-                         and all(x.failure is None for x in own_tests))
-            rates.append(PassRate(question, passed, len(subs), 100 * passed / len(subs) if subs else 0.0,
-                                  question in optional.get(aid, set())))
-        summaries.append(AssignmentSummary(
-            aid, title, len(subs), stats,
-            _histogram(scores, most, t("index.histogram_label", assignment=title)) if subs else None,
-            tuple(rates),
-        ))
 
+def _summary(aid: str, subs: Sequence[SubmissionResult], config: CourseConfig, t: Translate) -> AssignmentSummary:
+    """One assignment's histogram, mean and median, and pass rate per question."""
+    own = config.assignments.get(aid)
+    optional = optional_questions(config).get(aid, set())
+    title = own.title if own is not None else aid
+    if own is not None:
+        most = sum(p for q, p in own.points.items() if q not in optional)
+    else:
+        most = max((r.max_score for r in subs), default=0.0)
+    scores = [r.score for r in subs]
+    stats = t("index.mean", mean=points_text(statistics.fmean(scores)), median=points_text(statistics.median(scores)),
+              max=points_text(most)) if scores else ""
+    questions = course_questions(config).get(aid) or sorted({test.question for r in subs for test in r.tests})
+    rates = []
+    for question in questions:
+        passed = sum(1 for r in subs if (own_tests := [x for x in r.tests if x.question == question])
+                     and all(x.failure is None for x in own_tests))
+        rates.append(PassRate(question, passed, len(subs), 100 * passed / len(subs) if subs else 0.0,
+                              question in optional))
+    histogram = _histogram(scores, most, t("index.histogram_label", assignment=title)) if subs else None
+    return AssignmentSummary(aid, title, len(subs), stats, histogram, tuple(rates))
+
+
+def _common_diagnoses(results: Sequence[SubmissionResult], lang: str, t: Translate) -> tuple[DiagnosisCount, ...]:
+    """The most common named mistakes of the class, by how many students made them."""
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for result in results:
         for test in result.tests:
@@ -241,45 +254,25 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
             aid, ", ".join(entry["questions"]), did, clip(text, 400, t), clip(other, 400, t), len(students),
             clip(", ".join(students[:20]) + (" …" if len(students) > 20 else ""), 600, t),
         ))
+    return tuple(diagnoses)
 
-    problems = []
-    for result in results:
-        reasons = _problems(result, t)
-        if reasons:
-            problems.append(Problem(clip(result.student, 200, t), result.assignment,
-                                    page_href(result.student, result.assignment),
-                                    clip("; ".join(reasons), 400, t)))
 
-    by_student: dict[str, dict[str, SubmissionResult]] = {}
-    for result in results:
-        by_student.setdefault(result.student, {})[result.assignment] = result
-    rows = []
-    for student in sorted(by_student):
-        cells: list[ScoreCell | None] = []
-        total = 0.0
-        for aid in assignment_ids:
-            graded = by_student[student].get(aid)
-            if graded is None:
-                cells.append(None)
-                continue
-            total += graded.score
-            status = "passed" if graded.score >= graded.max_score > 0 else (
-                "error" if _problems(graded, t) else ("partial" if graded.score > 0 else "wrong"))
-            cells.append(ScoreCell(f"{points_text(graded.score)} / {points_text(graded.max_score)}", graded.score,
-                                   page_href(student, aid), result_href(student, aid), status))
-        rows.append(StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total))
-
-    return IndexView(
-        course=config.name,
-        counts=t("index.counts", students=len(by_student), submissions=len(results)),
-        assignments=tuple(summaries),
-        diagnoses=tuple(diagnoses),
-        problems=tuple(problems),
-        columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
-                      for aid in assignment_ids),
-        students=tuple(rows),
-        unconfined=sum(ran_unconfined(r) for r in results),
-    )
+def _student_row(student: str, graded_by_assignment: Mapping[str, SubmissionResult], assignment_ids: Sequence[str],
+                 t: Translate) -> StudentRow:
+    """A student's line of the sortable table: a linked score per assignment and the total."""
+    cells: list[ScoreCell | None] = []
+    total = 0.0
+    for aid in assignment_ids:
+        graded = graded_by_assignment.get(aid)
+        if graded is None:
+            cells.append(None)
+            continue
+        total += graded.score
+        status = "passed" if graded.score >= graded.max_score > 0 else (
+            "error" if _problems(graded, t) else ("partial" if graded.score > 0 else "wrong"))
+        cells.append(ScoreCell(f"{points_text(graded.score)} / {points_text(graded.max_score)}", graded.score,
+                               page_href(student, aid), result_href(student, aid), status))
+    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total)
 
 
 def reason_of(exc: BaseException) -> str:

@@ -227,36 +227,26 @@ def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate
     return tuple(questions)
 
 
-def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, show_hidden: bool) -> SubmissionView:
-    t = translator(lang)
-    own = config.assignments.get(result.assignment)
-    by_question: dict[str, list[tuple[int, TestResult]]] = {}
-    for n, test in enumerate(result.tests):
-        by_question.setdefault(test.question, []).append((n, test))
-    order = course_questions(config).get(result.assignment, [])
-    ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
-    questions, failed = [], []
-    for question in ordered:
-        tests = [test for _, test in by_question[question]]
-        status = question_status(tests)
-        unanswered = all(not_answered(test.failure) for test in tests if test.failure is not None)
-        questions.append(QuestionView(
-            id=question,
-            score=points_text(sum(test.score for test in tests)),
-            max_score=points_text(sum(test.max_score for test in tests)),
-            passed_groups=sum(test.failure is None for test in tests),
-            groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t),
-                                   f"test-{n}") for n, test in by_question[question]),
-            status=status,
-            status_label=t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}"),
-            optional=any(test.extra_credit for test in tests),
-        ))
-        for n, test in by_question[question]:
-            if test.failure is not None:
-                failed.append((n, test, test.failure))
-    failed_views = _failed_questions(
-        [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
-         for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
+def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t: Translate) -> QuestionView:
+    """A row of the questions table: the score, the status and a link to each group's failure."""
+    tests = [test for _, test in numbered]
+    status = question_status(tests)
+    unanswered = all(not_answered(test.failure) for test in tests if test.failure is not None)
+    return QuestionView(
+        id=question,
+        score=points_text(sum(test.score for test in tests)),
+        max_score=points_text(sum(test.max_score for test in tests)),
+        passed_groups=sum(test.failure is None for test in tests),
+        groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t), f"test-{n}")
+                     for n, test in numbered),
+        status=status,
+        status_label=t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}"),
+        optional=any(test.extra_credit for test in tests),
+    )
+
+
+def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView, ...], list[str]]:
+    """The cells that went wrong, and apart from them the cells left unfinished (NotImplementedError)."""
     cells: list[CellView] = []
     unfinished: list[str] = []
     for cell in result.cells:
@@ -265,16 +255,33 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
             continue
         if len(cells) >= MAX_CELLS:
             continue
-        outcome = str(cell.get("outcome", "error"))
         cells.append(CellView(
             index=_index(cell.get("index")),
-            outcome=outcome,
+            outcome=str(cell.get("outcome", "error")),
             outcome_label=_outcome_label(cell, t),
             ename=clip(str(cell.get("ename", "")), 200, t),
             evalue=clip(str(cell.get("evalue", "")), TEXT_CHARS, t),
             source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
             traceback=trim_traceback(str(cell.get("traceback", "")), t),
         ))
+    return tuple(cells), unfinished
+
+
+def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, show_hidden: bool) -> SubmissionView:
+    t = translator(lang)
+    own = config.assignments.get(result.assignment)
+    by_question: dict[str, list[tuple[int, TestResult]]] = {}
+    for n, test in enumerate(result.tests):
+        by_question.setdefault(test.question, []).append((n, test))
+    order = course_questions(config).get(result.assignment, [])
+    ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
+    questions = tuple(_question_view(question, by_question[question], t) for question in ordered)
+    failed = [(n, test, test.failure) for question in ordered for n, test in by_question[question]
+              if test.failure is not None]
+    failed_views = _failed_questions(
+        [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
+         for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
+    cells, unfinished = _cell_views(result, t)
     shown = {str(cell.get("index")) for cell in result.cells}
     notes = [note for note in result.notes
              if not ((m := _CELL_NOTE.match(note)) and m.group(1) in shown)]  # the cells section says it
@@ -294,7 +301,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         unconfined=ran_unconfined(result),
         source=clip(result.source, 300, t),
         error=clip(result.error, TEXT_CHARS, t),
-        questions=tuple(questions),
+        questions=questions,
         failed=failed_views,
         failed_shown=min(len(failed), MAX_FAILED_TESTS),
         failed_total=len(failed),
