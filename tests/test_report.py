@@ -605,21 +605,21 @@ def test_deeply_nested_and_ragged_answers_render(config: CourseConfig) -> None:
 def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture) -> None:
-    import grader.publish.report as report
+    import grader.publish.report.pages as pages
 
-    real = report.render_submission
+    real = pages.render_submission
 
     def broken_for_li_hua(result: SubmissionResult, *args: object, **kwargs: object) -> str:
         if result.student == "li_hua":
             raise RuntimeError("template exploded\nsecond line")
         return real(result, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(report, "render_submission", broken_for_li_hua)
+    monkeypatch.setattr(pages, "render_submission", broken_for_li_hua)
     results = [convolution_result("wang_fang"), convolution_result("li_hua"), every_status_result()]
     stale = report_path(tmp_path, "li_hua", "01-convolution")
     stale.parent.mkdir(parents=True)
     stale.write_text("an earlier run's page", encoding="utf-8")
-    with caplog.at_level("ERROR", logger="grader.publish.report"):
+    with caplog.at_level("ERROR", logger="grader.publish.report.pages"):
         paths = render_reports(tmp_path, results, config, "en")
     assert paths[-1] == tmp_path / "report" / "index.html"
     assert Page(report_path(tmp_path, "wang_fang", "01-convolution").read_text(encoding="utf-8")).text_of(
@@ -636,15 +636,15 @@ def test_one_page_that_fails_leaves_the_others_and_says_why(config: CourseConfig
 
 def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConfig,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import grader.publish.report as report
+    import grader.publish.report.index as index_page
 
-    real = report._problems
+    real = index_page._problems
 
     def picky(result: SubmissionResult, t: object) -> list[str]:
         if result.student == "li_hua":
             raise ValueError("no idea")
         return real(result, t)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(report, "_problems", picky)
+    monkeypatch.setattr(index_page, "_problems", picky)
     index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
     assert "ValueError: no idea" in index.text_of("unrendered") and "li_hua" not in index.text_of("students")

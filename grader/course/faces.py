@@ -214,36 +214,50 @@ def _hair_top(f: _Face, grow: float = 1.06) -> tuple[float, float, float, float]
     return (f.cx - f.fw * grow, f.cy - f.fh * 1.05 - f.top, f.cx + f.fw * grow, f.cy + 0.15 * f.fh)
 
 
+@dataclass(frozen=True)
+class _Canvas:
+    """A supersampled drawing surface with coordinates given as fractions of the image side."""
+
+    draw: ImageDraw.ImageDraw
+    side: int
+
+    def p(self, x: float, y: float) -> Point:
+        return (x * self.side, y * self.side)
+
+    def box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+        return (x0 * self.side, y0 * self.side, x1 * self.side, y1 * self.side)
+
+
 def _render(f: _Face, size: int) -> Image.Image:
     """Draw ``f`` at ``size`` x ``size``: shapes with ImageDraw, then lighting and noise in NumPy."""
     big = size * _SUPERSAMPLE
-
-    def p(x: float, y: float) -> Point:
-        return (x * big, y * big)
-
-    def box(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
-        return (x0 * big, y0 * big, x1 * big, y1 * big)
-
     # background: a vertical gradient between two random colours, plus random blobs
     t = np.linspace(0.0, 1.0, big, dtype=np.float64)[:, None, None]
     c0, c1 = (np.asarray(c, dtype=np.float64) for c in f.background)
     bg = np.broadcast_to(c0 * (1 - t) + c1 * t, (big, big, 3))
     img = Image.fromarray(np.round(bg).astype(np.uint8), "RGB")
-    d = ImageDraw.Draw(img)
+    c = _Canvas(ImageDraw.Draw(img), big)
     for bx, by, rx, ry, colour in f.blobs:
-        d.ellipse(box(bx - rx, by - ry, bx + rx, by + ry), fill=colour)
+        c.draw.ellipse(c.box(bx - rx, by - ry, bx + rx, by + ry), fill=colour)
+    _draw_head(c, f)
+    _draw_fringe(c, f)
+    _draw_eyes(c, f)
+    _draw_nose_and_mouth(c, f)
+    small = img.resize((size, size), Image.Resampling.BOX)
+    return _photometry(np.asarray(small, dtype=np.float64), f)
 
-    j = f.jitter
-    # shoulders and clothes
+
+def _draw_head(c: _Canvas, f: _Face) -> None:
+    """Shoulders, the hair behind the head (long, with strands, or short, with ears), neck, face, beard."""
+    d, p, box, j = c.draw, c.p, c.box, f.jitter
     top_shoulder = f.cy + f.fh + 0.10
     shoulders = box(f.cx - f.shoulder, top_shoulder, f.cx + f.shoulder, top_shoulder + 0.6)
     d.ellipse(shoulders, fill=f.clothes)
-    # hair behind the head
     d.ellipse(box(*_hair_top(f, 1.06 if f.long_hair else 1.12)), fill=f.hair)
     if f.long_hair:
         hw, bottom = f.fw * f.hair_width, f.cy + f.fh * f.hair_length
         sides = box(f.cx - hw, f.cy - 0.4 * f.fh, f.cx + hw, bottom)
-        d.rounded_rectangle(sides, radius=0.04 * big, fill=f.hair)
+        d.rounded_rectangle(sides, radius=0.04 * c.side, fill=f.hair)
         # a jagged lower edge: strands of slightly different length
         n = 8
         strands: list[Point] = [p(f.cx - hw, bottom - 0.02)]
@@ -257,7 +271,6 @@ def _render(f: _Face, size: int) -> Image.Image:
             ex = f.cx + side * f.fw
             ear = box(ex - 0.035, f.cy - 0.06, ex + 0.035, f.cy + 0.05)
             d.ellipse(ear, fill=_darker(f.skin, 0.92))
-    # neck and face
     neck = box(f.cx - 0.42 * f.fw, f.cy + 0.5 * f.fh, f.cx + 0.42 * f.fw, top_shoulder + 0.05)
     d.rectangle(neck, fill=_darker(f.skin, 0.9))
     outline = _head_outline(f)
@@ -266,7 +279,11 @@ def _render(f: _Face, size: int) -> Image.Image:
     if f.beard:
         lower = [(x, y) for x, y in outline if y > f.cy + 0.15 * f.fh]
         d.polygon([p(x, y) for x, y in lower], fill=f.hair)
-    # fringe: the top of the head down to a jagged hairline
+
+
+def _draw_fringe(c: _Canvas, f: _Face) -> None:
+    """The top of the head down to a jagged hairline."""
+    p, j = c.p, f.jitter
     fringe: list[Point] = []
     for i in range(21):
         a = math.pi + math.pi * i / 20
@@ -281,9 +298,12 @@ def _render(f: _Face, size: int) -> Image.Image:
         fringe.append(p(x, hairline + 0.03 * f.fh * j[10 + i]))
     fringe.append(p(f.cx - 0.85 * f.fw, side_y))
     fringe.append(p(f.cx - 1.04 * f.fw, side_y))
-    d.polygon(fringe, fill=f.hair)
+    c.draw.polygon(fringe, fill=f.hair)
 
-    # eyes
+
+def _draw_eyes(c: _Canvas, f: _Face) -> None:
+    """Eyes with iris and pupil, and brows: thick and straight, or thin and arched."""
+    d, p, box, j = c.draw, c.p, c.box, f.jitter
     ey = f.cy - 0.08 * f.fh
     ew = f.eye * f.fw
     eh = ew * 0.55
@@ -294,19 +314,21 @@ def _render(f: _Face, size: int) -> Image.Image:
         d.ellipse(box(ex - r, ey - r, ex + r, ey + r), fill=f.iris)
         r = ew * 0.25
         d.ellipse(box(ex - r, ey - r, ex + r, ey + r), fill=(10, 10, 10))
-        # brows: thick and straight, or thin and arched
         by = ey - eh - f.brow_gap * f.fh
         bw = ew * 1.25
         jl, jr = j[20 + 2 * (side > 0)], j[21 + 2 * (side > 0)]
         brow = [p(ex - bw, by + 0.01 * jl), p(ex, by - f.brow_arch * 0.035), p(ex + bw, by + 0.01 * jr)]
-        width = max(1, round(f.brow_thick * big))
+        width = max(1, round(f.brow_thick * c.side))
         d.line(brow, fill=_darker(f.hair, 0.8), width=width, joint="curve")
-    # nose
+
+
+def _draw_nose_and_mouth(c: _Canvas, f: _Face) -> None:
+    """The nose, and the mouth: a crescent between two parabolas, open upwards (smile) or downwards
+    (frown); a neutral mouth is a thin line."""
+    d, p, big = c.draw, c.p, c.side
     ny = f.cy + 0.28 * f.fh
     nose = [p(f.cx, f.cy + 0.02), p(f.cx + 0.012, ny), p(f.cx - 0.01, ny)]
     d.line(nose, fill=_darker(f.skin, 0.75), width=max(1, round(0.008 * big)))
-    # mouth: a crescent between two parabolas, open upwards (smile) or downwards (frown); a neutral
-    # mouth is a thin line
     my, mw, k = f.cy + 0.58 * f.fh, f.mouth * f.fw, 0.22 * f.fh * f.smile
     xs = np.linspace(-1.0, 1.0, 9).tolist()
     upper = [p(f.cx + mw * x, my - k / 2 + k * (1 - x * x)) for x in xs]
@@ -315,9 +337,6 @@ def _render(f: _Face, size: int) -> Image.Image:
     lips = (min(255, int(f.skin[0] * 0.75) + 30), int(f.skin[1] * 0.5), int(f.skin[2] * 0.5))
     d.line(upper, fill=lips, width=max(1, round(0.018 * big)), joint="curve")
     d.line(lower, fill=lips, width=max(1, round(0.018 * big)), joint="curve")
-
-    small = img.resize((size, size), Image.Resampling.BOX)
-    return _photometry(np.asarray(small, dtype=np.float64), f)
 
 
 def _photometry(a: np.ndarray, f: _Face) -> Image.Image:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from ..course.config import CourseConfig
 from ..classroom.gradebook import load_results, safe_filename, write_atomic, write_grades_csv
-from .report import _coerced, course_questions, optional_questions
+from .report.stored import coerce_result, course_questions, optional_questions
 from ..judge.audience import for_student
 from ..judge.results import SubmissionResult
 
@@ -57,7 +57,7 @@ def export(out_dir: Path, fmt: str, config: CourseConfig,
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, received {fmt!r}")
     out_dir = Path(out_dir)
     # the pages' typed reading: a hand-edited score "10" counts 0 here too, instead of stopping the export
-    results = [_coerced(r) for r in (load_results(out_dir) if results is None else results)]
+    results = [coerce_result(r) for r in (load_results(out_dir) if results is None else results)]
     target = out_dir / EXPORT_DIR
     if fmt == "csv":
         questions = course_questions(config)

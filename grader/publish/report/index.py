@@ -1,0 +1,311 @@
+"""The class page for the instructor: score histograms, pass rates, common diagnoses, problems and the
+sortable table of students."""
+
+from __future__ import annotations
+
+
+import base64
+import dataclasses
+import hashlib
+import logging
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from ... import __version__
+from ...course.config import CourseConfig
+from ...judge.results import SubmissionResult
+from .paths import jinja_environment, result_href, page_href
+from .stored import coerce_result, course_questions, optional_questions, ran_unconfined, text_of
+from .text import Translate, TOP_DIAGNOSES, clip, points_text, translator
+
+log = logging.getLogger(__name__)
+
+
+_SORT_SCRIPT = """\
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th[data-type]").forEach(function (th, col) {
+    th.tabIndex = 0;
+    function sort() {
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      var up = th.getAttribute("aria-sort") !== "ascending", num = th.dataset.type === "number";
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.value, y = b.cells[col].dataset.value;
+        var d = num ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+        return up ? d : -d;
+      });
+      table.querySelectorAll("th[data-type]").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      rows.forEach(function (row) { body.appendChild(row); });
+    }
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sort(); } });
+  });
+});
+"""
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: int
+    y: int
+    width: int
+    height: int
+    count: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    width: int
+    height: int
+    base: int
+    bars: tuple[Bar, ...]
+    ticks: tuple[tuple[int, str], ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class PassRate:
+    question: str
+    passed: int
+    total: int
+    percent: float
+    optional: bool
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    id: str
+    title: str
+    count: int
+    stats: str
+    histogram: Histogram | None
+    pass_rates: tuple[PassRate, ...]
+
+
+@dataclass(frozen=True)
+class DiagnosisCount:
+    assignment: str
+    questions: str
+    id: str
+    text: str
+    other: str
+    count: int
+    students: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    student: str
+    assignment: str
+    href: str
+    reasons: str
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    text: str
+    value: float
+    href: str
+    json_href: str
+    status: str
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student: str
+    cells: tuple[ScoreCell | None, ...]
+    total: str
+    total_value: float
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """A submission whose page (or whose line of the class summary) could not be rendered."""
+
+    student: str
+    assignment: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexView:
+    course: str
+    counts: str
+    assignments: tuple[AssignmentSummary, ...]
+    diagnoses: tuple[DiagnosisCount, ...]
+    problems: tuple[Problem, ...]
+    columns: tuple[tuple[str, str], ...]
+    students: tuple[StudentRow, ...]
+    unrendered: tuple[PageFailure, ...] = ()
+    unconfined: int = 0
+
+
+def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
+    bins = 10
+    counts = [0] * bins
+    for score in scores:
+        fraction = score / most if most > 0 else 1.0
+        counts[min(bins - 1, max(0, int(fraction * bins)))] += 1
+    width, height, left, base = 320, 150, 24, 120
+    bar_width = (width - left - 8) // bins
+    top = max(counts) or 1
+    bars = []
+    for i, count in enumerate(counts):
+        h = round((base - 16) * count / top)
+        low, high = most * i / bins, most * (i + 1) / bins
+        closing = "]" if i == bins - 1 else ")"
+        bars.append(Bar(left + i * bar_width + 1, base - h, bar_width - 2, h, count,
+                        f"[{points_text(low)}, {points_text(high)}{closing}: {count}"))
+    ticks = tuple((left + i * bar_width, points_text(most * i / bins)) for i in range(0, bins + 1, 2))
+    return Histogram(width, height, base, tuple(bars), ticks, label)
+
+
+def _problems(result: SubmissionResult, t: Translate) -> list[str]:
+    """Why a submission counts as errored or timed out (empty when it did not)."""
+    reasons = []
+    if result.error:
+        reasons.append(t("problem.not_graded", reason=clip(result.error.splitlines()[0], 160, t)))
+    for cell in result.cells:
+        outcome, index = cell.get("outcome"), cell.get("index", "?")
+        if outcome == "timeout":
+            reasons.append(t("problem.cell_timeout", index=index))
+        elif outcome == "dead_kernel":
+            reasons.append(t("problem.cell_dead", index=index))
+        elif outcome == "error" and cell.get("ename") not in ("NotImplementedError", "AssertionError"):
+            reasons.append(t("problem.cell_error", index=index, ename=clip(str(cell.get("ename", "")), 80, t)))
+    calls: dict[str, str] = {}
+    for test in result.tests:
+        if test.failure is not None and test.failure.kind in ("timeout", "crash"):
+            calls.setdefault(test.question, test.failure.kind)
+    for question, kind in calls.items():
+        reasons.append(t("problem.call_timeout" if kind == "timeout" else "problem.call_crash", question=question))
+    return reasons
+
+
+def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang: str) -> IndexView:
+    t = translator(lang)
+    assignment_ids = list(config.assignments) + sorted({r.assignment for r in results} - set(config.assignments))
+    by_student: dict[str, dict[str, SubmissionResult]] = {}
+    for result in results:
+        by_student.setdefault(result.student, {})[result.assignment] = result
+    return IndexView(
+        course=config.name,
+        counts=t("index.counts", students=len(by_student), submissions=len(results)),
+        assignments=tuple(_summary(aid, [r for r in results if r.assignment == aid], config, t)
+                          for aid in assignment_ids),
+        diagnoses=_common_diagnoses(results, lang, t),
+        problems=tuple(Problem(clip(r.student, 200, t), r.assignment, page_href(r.student, r.assignment),
+                               clip("; ".join(reasons), 400, t))
+                       for r in results if (reasons := _problems(r, t))),
+        columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
+                      for aid in assignment_ids),
+        students=tuple(_student_row(student, by_student[student], assignment_ids, t) for student in sorted(by_student)),
+        unconfined=sum(ran_unconfined(r) for r in results),
+    )
+
+
+def _summary(aid: str, subs: Sequence[SubmissionResult], config: CourseConfig, t: Translate) -> AssignmentSummary:
+    """One assignment's histogram, mean and median, and pass rate per question."""
+    own = config.assignments.get(aid)
+    optional = optional_questions(config).get(aid, set())
+    title = own.title if own is not None else aid
+    if own is not None:
+        most = sum(p for q, p in own.points.items() if q not in optional)
+    else:
+        most = max((r.max_score for r in subs), default=0.0)
+    scores = [r.score for r in subs]
+    stats = t("index.mean", mean=points_text(statistics.fmean(scores)), median=points_text(statistics.median(scores)),
+              max=points_text(most)) if scores else ""
+    questions = course_questions(config).get(aid) or sorted({test.question for r in subs for test in r.tests})
+    rates = []
+    for question in questions:
+        passed = sum(1 for r in subs if (own_tests := [x for x in r.tests if x.question == question])
+                     and all(x.failure is None for x in own_tests))
+        rates.append(PassRate(question, passed, len(subs), 100 * passed / len(subs) if subs else 0.0,
+                              question in optional))
+    histogram = _histogram(scores, most, t("index.histogram_label", assignment=title)) if subs else None
+    return AssignmentSummary(aid, title, len(subs), stats, histogram, tuple(rates))
+
+
+def _common_diagnoses(results: Sequence[SubmissionResult], lang: str, t: Translate) -> tuple[DiagnosisCount, ...]:
+    """The most common named mistakes of the class, by how many students made them."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for result in results:
+        for test in result.tests:
+            if test.diagnosis is None:
+                continue
+            entry = seen.setdefault((result.assignment, test.diagnosis.id),
+                                    {"students": set(), "questions": [], "diagnosis": test.diagnosis})
+            entry["students"].add(result.student)
+            if test.question not in entry["questions"]:
+                entry["questions"].append(test.question)
+    ranked = sorted(seen.items(), key=lambda item: (-len(item[1]["students"]), item[0]))
+    diagnoses = []
+    for (aid, did), entry in ranked[:TOP_DIAGNOSES]:
+        diagnosis = entry["diagnosis"]
+        text, other = (diagnosis.zh, diagnosis.en) if lang == "zh" else (diagnosis.en, diagnosis.zh)
+        students = sorted(entry["students"])
+        diagnoses.append(DiagnosisCount(
+            aid, ", ".join(entry["questions"]), did, clip(text, 400, t), clip(other, 400, t), len(students),
+            clip(", ".join(students[:20]) + (" …" if len(students) > 20 else ""), 600, t),
+        ))
+    return tuple(diagnoses)
+
+
+def _student_row(student: str, graded_by_assignment: Mapping[str, SubmissionResult], assignment_ids: Sequence[str],
+                 t: Translate) -> StudentRow:
+    """A student's line of the sortable table: a linked score per assignment and the total."""
+    cells: list[ScoreCell | None] = []
+    total = 0.0
+    for aid in assignment_ids:
+        graded = graded_by_assignment.get(aid)
+        if graded is None:
+            cells.append(None)
+            continue
+        total += graded.score
+        status = "passed" if graded.score >= graded.max_score > 0 else (
+            "error" if _problems(graded, t) else ("partial" if graded.score > 0 else "wrong"))
+        cells.append(ScoreCell(f"{points_text(graded.score)} / {points_text(graded.max_score)}", graded.score,
+                               page_href(student, aid), result_href(student, aid), status))
+    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total)
+
+
+def reason_of(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:200].rstrip(": ")
+
+
+def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang: str | None = None,
+                 *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = ()) -> str:
+    """The class summary page, ``report/index.html``.
+
+    ``unrendered`` names the pages :func:`render_reports` could not write. A submission that
+    cannot be summarised either is left out of the summary and listed there too, so one odd result
+    file never costs the class its page."""
+    lang = lang or config.language
+    env = environment or jinja_environment()
+    t = translator(lang)
+    usable, failed = [], list(unrendered)
+    for result in results:
+        try:
+            coerced = coerce_result(result)
+            _index_view([coerced], config, lang)
+        except Exception as exc:
+            log.exception("%s/%s: left out of the class summary", getattr(result, "student", "?"),
+                          getattr(result, "assignment", "?"))
+            failed.append(PageFailure(clip(text_of(getattr(result, "student", "")), 200, t) or "?",
+                                      clip(text_of(getattr(result, "assignment", "")), 200, t) or "?", reason_of(exc)))
+            continue
+        usable.append(coerced)
+    view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed))
+    digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    return env.get_template("index.html.j2").render(
+        page=view, lang=lang, t=t, version=__version__,
+        script=_SORT_SCRIPT,
+        csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'",
+    )

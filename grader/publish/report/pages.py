@@ -1,0 +1,67 @@
+"""Writing every page of a class run: each student's page (one page's failure is only that page's)
+and the class index last."""
+
+from __future__ import annotations
+
+
+import logging
+from html import escape
+from collections.abc import Iterable
+from pathlib import Path
+
+
+from ...course.config import CourseConfig
+from ...classroom.gradebook import write_atomic
+from ...judge.results import SubmissionResult
+from .index import PageFailure, reason_of, render_index
+from .paths import INDEX_FILE, REPORT_DIR, jinja_environment, report_path
+from .stored import text_of
+from .student import render_submission
+from .text import clip, translator
+
+log = logging.getLogger(__name__)
+
+
+_UNRENDERED_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>{title}</title></head>
+<body><p>{text}</p></body></html>
+"""
+
+
+def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: CourseConfig,
+                   lang: str | None = None) -> list[Path]:
+    """Write ``out_dir/report/STUDENT/ASSIGNMENT.html`` for every result and ``out_dir/report/index.html``.
+
+    ``lang`` is ``"zh"`` or ``"en"`` (default: ``course.toml``'s ``language``). Returns the paths
+    written, the index last. Each file is written atomically.
+    """
+    lang = lang or config.language
+    translator(lang)  # a bad language fails before anything is written
+    env = jinja_environment()
+    results = list(results)
+    written = []
+    unrendered: list[PageFailure] = []
+    t = translator(lang)
+    for result in results:
+        student, assignment = text_of(getattr(result, "student", "")), text_of(getattr(result, "assignment", ""))
+        path = None
+        try:
+            path = report_path(Path(out_dir), student, assignment)
+            html = render_submission(result, config, lang, environment=env)
+        except Exception as exc:  # one page's failure is that page's: the others and the index still render
+            log.exception("%s/%s: the report page could not be rendered", student, assignment)
+            unrendered.append(PageFailure(clip(student, 200, t) or "?", clip(assignment, 200, t) or "?",
+                                          reason_of(exc)))
+            if path is None:
+                continue
+            html = _UNRENDERED_PAGE.format(lang=lang, title=escape(t("index.unrendered")),
+                                           text=escape(t("index.unrendered_page")))
+        write_atomic(path, html.encode("utf-8"))  # never leave an earlier run's page standing for this one
+        written.append(path)
+    index = Path(out_dir) / REPORT_DIR / INDEX_FILE
+    write_atomic(index, render_index(results, config, lang, environment=env, unrendered=unrendered).encode("utf-8"))
+    written.append(index)
+    log.info("wrote %d report page(s) and %s", len(written) - 1, index)
+    return written

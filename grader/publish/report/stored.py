@@ -1,0 +1,123 @@
+"""Stored results read defensively: a result file is data from disk (an earlier version, a hand edit, a
+hostile student's output), so every field is coerced to what a page can show before rendering."""
+
+from __future__ import annotations
+
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+from ...course.config import CourseConfig
+from ...judge.results import Diagnosis, Failure, GraderError, SubmissionResult, TestResult
+from .text import number_text
+
+def course_questions(config: CourseConfig) -> dict[str, list[str]]:
+    """Question ids of each assignment of ``course.toml``, in the declared order (else the file's)."""
+    from ...course.assignments import course_assignments
+
+    declared = course_assignments()
+    return {
+        aid: [q.id for q in declared[aid].questions] if aid in declared else list(own.points)
+        for aid, own in config.assignments.items()
+    }
+
+
+def optional_questions(config: CourseConfig) -> dict[str, set[str]]:
+    """The optional (extra-credit) question ids of each assignment of ``course.toml``."""
+    from ...course.assignments import course_assignments
+
+    declared = course_assignments()
+    return {aid: {q.id for q in declared[aid].questions if q.optional} if aid in declared else set()
+            for aid in config.assignments}
+
+
+# --- reading whatever a result file holds ---------------------------------------------------------
+
+_KINDS = frozenset(("wrong", "error", "timeout", "missing", "unsupported", "crash"))
+
+
+def _real(value: Any, default: float = 0.0, *, finite: bool = True) -> float:
+    """A float of a stored number; ``default`` for anything else (and for nan/inf when ``finite``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf if value > 0 else -math.inf
+    return x if math.isfinite(x) or not finite else default
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0
+
+
+def text_of(value: Any, limit: int = 100_000) -> str:
+    """A stored text; a number is written out, anything else (a list where a text belongs) is dropped."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)[:limit]
+    return ""
+
+
+def _coerced_failure(failure: Any) -> Failure | None:
+    if not isinstance(failure, Failure):
+        return None
+    worst = failure.worst_index
+    if not (isinstance(worst, (tuple, list)) and len(worst) <= 32
+            and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**31 for i in worst)):
+        worst = None
+    shapes = failure.input_shapes if isinstance(failure.input_shapes, (tuple, list)) else ()
+    diff = failure.max_abs_diff
+    return Failure(
+        failure.kind if failure.kind in _KINDS else "error",  # type: ignore[arg-type]
+        text_of(failure.message), text_of(failure.call), tuple(text_of(x, 200) for x in shapes[:64]),
+        failure.expected, failure.actual,
+        None if diff is None or isinstance(diff, bool) or not isinstance(diff, (int, float))
+        else _real(diff, finite=False),
+        tuple(worst) if worst is not None else None, text_of(failure.traceback), text_of(failure.signature),
+        text_of(failure.outline),
+    )
+
+
+def coerce_result(result: SubmissionResult) -> SubmissionResult:
+    """``result`` with every field the type the pages expect, whatever its file held.
+
+    A result file is data from an earlier run, a hand edit or an older grader: a score may be a
+    string, a count a float, an index a list of lists, a failure kind unknown. The pages read only
+    this, so every view below can rely on the types; answers (``expected``/``actual``) stay as
+    they are, and the grids and texts that draw them take any JSON value."""
+    tests = []
+    for test in result.tests if isinstance(result.tests, (tuple, list)) else ():
+        if not isinstance(test, TestResult):
+            continue
+        diagnosis = test.diagnosis
+        if diagnosis is not None:
+            diagnosis = (Diagnosis(text_of(diagnosis.id), text_of(diagnosis.zh), text_of(diagnosis.en))
+                         if isinstance(diagnosis, Diagnosis) else None)
+        tests.append(TestResult(
+            text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
+            _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
+            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, text_of(test.detail),
+        ))
+    cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
+        if isinstance(result.cells, (tuple, list)) else ()
+    cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
+                   else text_of(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    notes = tuple(text_of(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
+    return SubmissionResult(
+        text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),
+        text_of(result.grader_version, 100), _real(result.execution_time), tuple(tests), cells, notes,
+        text_of(result.error), text_of(result.sandbox, 100), text_of(result.source),
+        result.extras if isinstance(result.extras, Mapping) else {},
+        {text_of(k, 100): text_of(v, 100) for k, v in result.limits.items()} if isinstance(result.limits, Mapping) else {},
+        GraderError(text_of(result.grader_error.stage, 100), text_of(result.grader_error.reason),
+                    text_of(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
+    )
+
+
+def ran_unconfined(result: SubmissionResult) -> bool:
+    """Graded with ``--sandbox off`` (older results said ``"none"``): every page says so."""
+    return result.sandbox != "bwrap"

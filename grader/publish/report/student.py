@@ -1,0 +1,331 @@
+"""A student's page: the view model of one submission (questions, failed tests, cells) and its rendering."""
+
+from __future__ import annotations
+
+
+import dataclasses
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from ... import __version__
+from ...course.config import CourseConfig
+from ...judge.results import Failure, SubmissionResult, TestResult, for_student
+from .arrays import InputView, Part, VALUES_MESSAGE, call_inputs, answer_parts, scrub_call
+from .paths import jinja_environment
+from .stored import coerce_result, course_questions, ran_unconfined
+from .text import (
+    CALL_CHARS, MAX_CELLS, MAX_DRAWN, MAX_FAILED_TESTS, MAX_HINT_CELLS, MAX_NOTES, NOTE_CHARS, SOURCE_CHARS,
+    TEXT_CHARS, clip, grader_message, not_answered, points_text, question_status, test_status, Translate,
+    translator, trim_traceback,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    name: str
+    passed: bool
+    detail: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    id: str
+    score: str
+    max_score: str
+    passed_groups: int
+    groups: tuple[GroupView, ...]
+    status: str
+    status_label: str
+    optional: bool
+
+
+@dataclass(frozen=True)
+class CellView:
+    index: int
+    outcome: str
+    outcome_label: str
+    ename: str
+    evalue: str
+    source: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class TestView:
+    __test__ = False  # not a pytest test class, whatever its name
+
+    anchor: str
+    question: str
+    group: str
+    public: bool
+    score: str
+    max_score: str
+    cases: int
+    passed_cases: int
+    status: str
+    kind_label: str
+    message: str
+    call: str
+    shapes: str
+    inputs: tuple[InputView, ...]
+    hidden_note: bool  # a hidden test: inputs by type and shape, no expected answer
+    hidden_answer_note: bool  # a hidden test whose inputs the course shows: still no expected answer
+    parts: tuple[Part, ...]
+    diagnosis_first: str
+    diagnosis_second: str
+    traceback: str
+    hints: tuple[str, ...]
+    hint_cells: tuple[tuple[str, str], ...]
+    not_implemented: bool
+    show_message: bool
+
+
+@dataclass(frozen=True)
+class FailedQuestion:
+    """The failed groups of one question; a diagnosis they all share is shown once, above them."""
+
+    id: str
+    status: str
+    status_label: str
+    diagnosis_first: str
+    diagnosis_second: str
+    tests: tuple[TestView, ...]
+    unanswered: bool
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    student: str
+    assignment: str
+    title: str
+    score: str
+    max_score: str
+    extra: str
+    percent: float
+    time: str
+    version: str
+    sandbox: str
+    unconfined: bool
+    source: str
+    error: str
+    questions: tuple[QuestionView, ...]
+    failed: tuple[FailedQuestion, ...]
+    failed_shown: int
+    failed_total: int
+    cells: tuple[CellView, ...]
+    unfinished: str
+    notes: tuple[str, ...]
+    notes_more: int
+    passed_all: bool
+    problems: bool
+
+
+def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
+    """(label, link) of the first cells that failed for a reason other than an unfinished answer."""
+    links = []
+    for cell in result.cells:
+        outcome = str(cell.get("outcome", "error"))
+        if outcome == "error" and cell.get("ename") == "NotImplementedError":
+            continue
+        what = str(cell.get("ename")) if outcome == "error" else _outcome_label(cell, t)
+        links.append((f"{t('cells.cell', index=cell.get('index', '?'))} ({clip(what, 80, t)})",
+                      f"#cell-{cell.get('index', '')}"))
+    return tuple(links[:MAX_HINT_CELLS])
+
+
+def _index(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _outcome_label(cell: Mapping[str, Any], t: Translate) -> str:
+    outcome = str(cell.get("outcome", "error"))
+    if outcome == "error" and cell.get("ename") == "AssertionError":
+        return t("outcome.check")
+    return t(f"outcome.{outcome}") if f"outcome.{outcome}" in _OUTCOMES else outcome
+
+
+def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionResult, config: CourseConfig,
+               lang: str, show_hidden: bool, draw: bool, t: Translate) -> TestView:
+    reveal = test.public or show_hidden  # the failure is already the student's view (results.for_student)
+    call = failure.call
+    if not reveal:  # belt and braces for an old record: a cut array literal would escape the scrubbing
+        name = call.split("(", 1)[0][:80]
+        shapes = ", ".join(failure.input_shapes[:16])
+        call = scrub_call(call) if len(call) <= 4 * CALL_CHARS else f"{name}({shapes} …)"
+    hints: list[str] = []
+    not_implemented = not_answered(failure)
+    undefined = failure.kind == "missing" or (failure.kind == "error" and failure.message.startswith("NameError"))
+    cells = _cell_problem_links(result, t) if undefined else ()
+    if failure.kind == "timeout":
+        hints.append(t("error.timeout_hint"))
+    try:
+        parts = answer_parts(failure, config.tolerance, t) if draw else ()
+    except Exception:  # an answer no grid or text can show (see coerce_result): the message still says it
+        log.warning("%s/%s, %s: the answers could not be drawn", result.student, result.assignment, test.name,
+                    exc_info=True)
+        parts = ()
+    # The parts say "n of m values differ; largest error ... at ..." in the page's language already.
+    show_message = not parts or not VALUES_MESSAGE.match(failure.message[:1000])
+    first = second = ""
+    if test.diagnosis is not None:
+        first, second = ((test.diagnosis.zh, test.diagnosis.en) if lang == "zh"
+                         else (test.diagnosis.en, test.diagnosis.zh))
+    return TestView(
+        anchor=f"test-{n}",
+        question=test.question,
+        group=test.group,
+        public=test.public,
+        score=points_text(test.score),
+        max_score=points_text(test.max_score),
+        cases=test.cases,
+        passed_cases=test.passed_cases,
+        status=test_status(failure),
+        kind_label=t(f"kind.{failure.kind}"),
+        message=clip(grader_message(failure.message, t), TEXT_CHARS, t),
+        call=clip(call, CALL_CHARS, t),
+        shapes=", ".join(failure.input_shapes[:16]),
+        inputs=call_inputs(call, t) if draw and reveal and len(call) <= CALL_CHARS else (),
+        hidden_note=not test.public and not show_hidden,
+        hidden_answer_note=not test.public and show_hidden,
+        parts=parts,
+        diagnosis_first=clip(first, TEXT_CHARS, t),
+        diagnosis_second=clip(second, TEXT_CHARS, t),
+        traceback=trim_traceback(failure.traceback, t),
+        hints=tuple(hints),
+        hint_cells=cells,
+        not_implemented=not_implemented,
+        show_message=show_message,
+    )
+
+
+def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate) -> tuple[FailedQuestion, ...]:
+    grouped: dict[str, list[tuple[TestResult, TestView]]] = {}
+    for test, view in views:
+        grouped.setdefault(test.question, []).append((test, view))
+    questions = []
+    for question, members in grouped.items():
+        ids = {test.diagnosis.id if test.diagnosis is not None else None for test, _ in members}
+        shared = len(ids) == 1 and None not in ids and len(members) > 1
+        first, second = (members[0][1].diagnosis_first, members[0][1].diagnosis_second) if shared else ("", "")
+        tests = tuple(dataclasses.replace(view, diagnosis_first="", diagnosis_second="") if shared else view
+                      for _, view in members)
+        status = question_status([test for test, _ in members])
+        unanswered = all(view.not_implemented for _, view in members)
+        label = t("status.unanswered") if unanswered else t(f"status.{status}")
+        questions.append(FailedQuestion(question, status, label, first, second, tests, unanswered))
+    return tuple(questions)
+
+
+def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t: Translate) -> QuestionView:
+    """A row of the questions table: the score, the status and a link to each group's failure."""
+    tests = [test for _, test in numbered]
+    status = question_status(tests)
+    unanswered = all(not_answered(test.failure) for test in tests if test.failure is not None)
+    return QuestionView(
+        id=question,
+        score=points_text(sum(test.score for test in tests)),
+        max_score=points_text(sum(test.max_score for test in tests)),
+        passed_groups=sum(test.failure is None for test in tests),
+        groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t), f"test-{n}")
+                     for n, test in numbered),
+        status=status,
+        status_label=t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}"),
+        optional=any(test.extra_credit for test in tests),
+    )
+
+
+def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView, ...], list[str]]:
+    """The cells that went wrong, and apart from them the cells left unfinished (NotImplementedError)."""
+    cells: list[CellView] = []
+    unfinished: list[str] = []
+    for cell in result.cells:
+        if cell.get("outcome") == "error" and cell.get("ename") == "NotImplementedError":
+            unfinished.append(str(cell.get("index", "?")))
+            continue
+        if len(cells) >= MAX_CELLS:
+            continue
+        cells.append(CellView(
+            index=_index(cell.get("index")),
+            outcome=str(cell.get("outcome", "error")),
+            outcome_label=_outcome_label(cell, t),
+            ename=clip(str(cell.get("ename", "")), 200, t),
+            evalue=clip(str(cell.get("evalue", "")), TEXT_CHARS, t),
+            source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
+            traceback=trim_traceback(str(cell.get("traceback", "")), t),
+        ))
+    return tuple(cells), unfinished
+
+
+def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, show_hidden: bool) -> SubmissionView:
+    t = translator(lang)
+    own = config.assignments.get(result.assignment)
+    by_question: dict[str, list[tuple[int, TestResult]]] = {}
+    for n, test in enumerate(result.tests):
+        by_question.setdefault(test.question, []).append((n, test))
+    order = course_questions(config).get(result.assignment, [])
+    ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
+    questions = tuple(_question_view(question, by_question[question], t) for question in ordered)
+    failed = [(n, test, test.failure) for question in ordered for n, test in by_question[question]
+              if test.failure is not None]
+    failed_views = _failed_questions(
+        [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
+         for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
+    cells, unfinished = _cell_views(result, t)
+    shown = {str(cell.get("index")) for cell in result.cells}
+    notes = [note for note in result.notes
+             if not ((m := _CELL_NOTE.match(note)) and m.group(1) in shown)]  # the cells section says it
+    extra = sum(test.score for test in result.tests if test.extra_credit)
+    score, most = result.score, result.max_score
+    return SubmissionView(
+        student=clip(result.student, 200, t),
+        assignment=result.assignment,
+        title=own.title if own is not None else result.assignment,
+        score=points_text(score),
+        max_score=points_text(most),
+        extra=t("head.extra", points=points_text(extra)) if extra > 0 else "",
+        percent=max(0.0, min(100.0, 100 * score / most)) if most > 0 else 0.0,
+        time=t("head.seconds", seconds=f"{result.execution_time:.1f}"),
+        version=result.grader_version,
+        sandbox=t("head.sandbox_off") if ran_unconfined(result) else result.sandbox,
+        unconfined=ran_unconfined(result),
+        source=clip(result.source, 300, t),
+        error=clip(result.error, TEXT_CHARS, t),
+        questions=questions,
+        failed=failed_views,
+        failed_shown=min(len(failed), MAX_FAILED_TESTS),
+        failed_total=len(failed),
+        cells=tuple(cells),
+        unfinished=", ".join(unfinished[:50]),
+        notes=tuple(clip(note, NOTE_CHARS, t) for note in notes[:MAX_NOTES]),
+        notes_more=max(0, len(notes) - MAX_NOTES),
+        passed_all=not failed and not result.error and bool(result.tests),
+        problems=bool(cells),
+    )
+
+
+_CELL_NOTE = re.compile(r"^cell (\d+) (?:raised|was stopped|killed the kernel|was not run)")
+_OUTCOMES = {"outcome.error", "outcome.timeout", "outcome.dead_kernel", "outcome.skipped"}
+
+
+def render_submission(result: SubmissionResult, config: CourseConfig, lang: str | None = None,
+                      *, environment: Environment | None = None) -> str:
+    """The HTML page of one submission, in ``lang`` (default: the course's language)."""
+    lang = lang or config.language
+    env = environment or jinja_environment()
+    shown = for_student(coerce_result(result), config.show_hidden_inputs)
+    view = _submission_view(shown, config, lang, config.show_hidden_inputs)
+    return env.get_template("submission.html.j2").render(
+        page=view, lang=lang, t=translator(lang), version=__version__,
+        csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'",
+    )

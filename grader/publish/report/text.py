@@ -1,0 +1,159 @@
+"""Text on a page: the translator, clipping, numbers and points, tracebacks trimmed to what a student
+can use, and the status words. Every limit on how much of a text a page shows is here."""
+
+from __future__ import annotations
+
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..messages import LANGUAGES, message
+from ...judge.results import Failure, QuestionStatus, TestResult
+from .paths import ReportError
+
+# How much of each text a page shows. A notebook may print, raise or return anything; the page of
+# one submission must stay well under 1 MB whatever it did.
+TEXT_CHARS = 2_000  # a message, an error value, the submission-level error
+NOTE_CHARS = 600
+SOURCE_CHARS = 1_200  # a cell's source preview
+CALL_CHARS = 1_500
+_TRACEBACK_LINES = 40
+_TRACEBACK_CHARS = 5_000
+MAX_NOTES = 30
+MAX_CELLS = 30
+MAX_FAILED_TESTS = 60
+MAX_PARTS = 4  # differing parts of one nested answer (tuples, lists of tuples)
+GRID_MAX = 12  # a grid shows at most 12 x 12 values; larger arrays get a heatmap
+PER_ROW = 12  # 1-D values per grid row
+HEATMAP_MAX = 32  # heatmap cells per side; larger planes are max-pooled down to this
+MAX_DRAWN = 20  # failed tests drawn with grids or heatmaps; later ones show their message only
+TOP_DIAGNOSES = 12
+MAX_HINT_CELLS = 4
+
+
+Translate = Callable[..., str]
+
+
+def translator(lang: str) -> Translate:
+    if lang not in LANGUAGES:
+        raise ReportError(f"report language must be one of {LANGUAGES}, received {lang!r}")
+
+    def t(key: str, **values: Any) -> str:
+        return message(key, lang, **values)
+
+    return t
+
+
+def clip(text: str, limit: int, t: Translate) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + "\n" + t("text.truncated", count=f"{len(text) - limit:,}")
+
+
+def number_text(value: Any, digits: int = 4) -> str:
+    """A number as a student reads it: 42, -16.31, 0.0325, 1e-07, nan, 1e+400 (an int too large
+    for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return str(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond 1.8e308
+        text = str(abs(int(value)))
+        return f"{'-' if value < 0 else ''}{text[0]}.{text[1:digits]}e+{len(text) - 1}"
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e9:
+        return str(int(x))
+    return f"{x:.{digits}g}"
+
+
+def points_text(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# The harness's own frame, which every error raised inside a graded call starts with.
+_HARNESS_FRAME = re.compile(
+    r'^  File "[^"\n]*", line \d+, in call\n    value = function\(\*args, \*\*kwargs\)\n(?:[ \t]*[~^]+[ \t]*\n)?',
+    re.MULTILINE,
+)
+_RULE = re.compile(r"^-{20,}$")
+_KERNEL_FILE = re.compile(r'File "(?:/tmp|/var/folders)/[^"\n]*ipykernel_\d+/\d+\.py"')
+
+
+def trim_traceback(text: str, t: Translate) -> str:
+    """The end of a traceback, without colour codes or the harness's frame."""
+    if not text:
+        return ""
+    text = text[-(_TRACEBACK_CHARS * 4):]  # never work on megabytes of output
+    text = _ANSI.sub("", text)
+    text = _HARNESS_FRAME.sub("", text)
+    text = _KERNEL_FILE.sub('File "<notebook cell>"', text)
+    lines = [line for line in text.rstrip("\n").split("\n") if not _RULE.match(line)]
+    if len(lines) > _TRACEBACK_LINES:
+        lines = [t("text.more_lines", count=len(lines) - _TRACEBACK_LINES), *lines[-_TRACEBACK_LINES:]]
+    text = "\n".join(lines)
+    if len(text) > _TRACEBACK_CHARS:
+        text = t("text.truncated", count=f"{len(text) - _TRACEBACK_CHARS:,}") + "\n" + text[-_TRACEBACK_CHARS:]
+    return text
+
+
+# --- statuses ------------------------------------------------------------------------------------
+
+
+def question_status(tests: Sequence[TestResult]) -> QuestionStatus:
+    """One question's status from its test groups.
+
+    ``passed`` when every group passed; ``partial`` when some points were earned; otherwise the
+    worst kind of failure: ``timeout``, then ``error`` (errors, crashes, unsupported return values),
+    then ``wrong``; ``missing`` only when every failure is a missing function or variable or an
+    unanswered one (it still raises ``NotImplementedError``).
+    """
+    failed = [test.failure for test in tests if test.failure is not None]
+    if not failed:
+        return "passed"
+    if len(failed) < len(tests) or any(test.score > 0 for test in tests):
+        return "partial"
+    kinds = {"missing" if not_answered(failure) else failure.kind for failure in failed}
+    if kinds == {"missing"}:
+        return "missing"
+    if "timeout" in kinds:
+        return "timeout"
+    if kinds & {"error", "crash", "unsupported"}:
+        return "error"
+    return "wrong"
+
+
+def not_answered(failure: Failure) -> bool:
+    """The released template's answer: the function still raises NotImplementedError."""
+    return failure.kind == "error" and failure.message.startswith("NotImplementedError")
+
+
+_GRADER_MESSAGES = (
+    (re.compile(r"^the notebook defines no function named ('[^'\n]{1,80}')$"), "grader.no_function", ("name",)),
+    (re.compile(r"^.{0,80}the notebook defines no variable ('[^'\n]{1,80}')$"), "grader.no_variable", ("name",)),
+    (re.compile(r"^the call did not finish within ([\d.]+) s$"), "grader.call_timeout", ("seconds",)),
+    (re.compile(r"^the call killed the kernel$"), "grader.call_crash", ()),
+    # results.student_view's words for a hidden group's error
+    (re.compile(r"^([A-Za-z_][\w.]{0,79}): \(the message of an error in a hidden test is not shown\)$"),
+     "grader.hidden_error", ("name",)),
+)
+
+
+def grader_message(text: str, t: Translate) -> str:
+    """The grader's own fixed messages in the page's language; anything else as it is."""
+    for pattern, key, names in _GRADER_MESSAGES:
+        match = pattern.match(text)
+        if match:
+            return t(key, **dict(zip(names, match.groups())))
+    return text
+
+
+def test_status(failure: Failure) -> str:
+    """The CSS status of one failed test: its kind folded into the question statuses."""
+    return {"unsupported": "error", "crash": "error"}.get(failure.kind, failure.kind)
