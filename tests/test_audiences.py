@@ -3,7 +3,7 @@
 Seen on a real run: a student's page showed ``output_size(227, 11, 0, 4) … expected 55`` for a
 hidden group; reading the page and resubmitting a lookup table took the group from 0 to full marks
 in nine resubmissions. Here the course's own ``03-parameter-counting`` cases are prepared, wrong
-answers are graded through the grader's comparison (``grader.grade.notebook._grade_group``, what a kernel's
+answers are graded through the grader's comparison (``grader.grade.calls._grade_group``, what a kernel's
 answers go through), and the three things a student sees — their page, the Gradescope export and
 the ``grader check`` text — are searched for the hidden inputs and expected values, then mined by
 an attacker who resubmits a lookup table of everything they show.
@@ -27,13 +27,13 @@ from grader.course.assignments import course_assignments
 from grader.course.assignments.counting import _forward_no_relu
 from grader.course.config import CourseConfig, load_config
 from grader.publish.export import gradescope_results
-from grader.grade.notebook import _grade_group
+from grader.grade.calls import _grade_group
 from grader.grade.prepare import PreparedGroup, PreparedQuestion, prepare
 from grader.run.decode import Answer
 from grader.course.reference import counting as ref
 from grader.publish.report import render_submission
-from grader.judge.results import (Failure, SubmissionResult, TestResult, call_types, for_student, short_paths,
-                            student_view)
+from grader.judge.audience import for_student, short_paths, student_view
+from grader.judge.results import Argument, Call, Failure, SubmissionResult, TestResult, call_of, call_types
 from grader.judge.summary import format_summary
 
 from test_report import Page
@@ -175,8 +175,8 @@ def test_a_hidden_error_shows_its_type_and_frames_not_its_message(prepared: dict
     result = grade({**WRONG, "output_size": noisy_index_error}, prepared, config)
     texts = seen_by_student(result, config)
     assert "index 227 is out of bounds" not in texts["page"] and "227" not in texts["gradescope"]
-    assert "IndexError (the message of an error in a hidden test is not shown" in texts["page"]  # the page's words
-    assert "IndexError: (the message of an error in a hidden test is not shown)" in texts["check"]
+    for text in (texts["page"], texts["check"], texts["gradescope"]):  # one code, the same words everywhere
+        assert "IndexError: (the message of an error in a hidden test is not shown)" in text
     assert 'File "notebook.py", line 3, in f' in texts["page"]  # the frame, its path shortened
     assert "index 200 is out of bounds" in texts["page"]  # the public group's message stays whole
     assert "index 227 is out of bounds" in json.dumps(result.to_json())
@@ -305,20 +305,21 @@ def test_call_types_names_no_value() -> None:
 
 
 def test_student_view_keeps_public_groups_whole_and_cuts_paths() -> None:
-    failure = Failure("error", "FileNotFoundError: /tmp/cnn-grader-a1/work/x.csv", "f(3)",
-                      traceback='  File "/x/.venv/lib/python3.11/site-packages/numpy/a.py", line 2, in g\n    g()\n'
+    failure = Failure("error", "error", {"ename": "FileNotFoundError", "evalue": "/tmp/cnn-grader-a1/work/x.csv"},
+                      call_of("f", (3,), {}), traceback='  File "/x/.venv/lib/python3.11/site-packages/numpy/a.py", line 2, in g\n    g()\n'
                                 "FileNotFoundError: /tmp/cnn-grader-a1/work/x.csv\n")
     public = student_view(TestResult("f", "example", True, 0.0, 5.0, 1, 0, failure))
-    assert public.failure is not None and public.failure.call == "f(3)"
+    assert public.failure is not None and public.failure.call is not None and public.failure.call.text() == "f(3)"
     assert public.failure.message == "FileNotFoundError: x.csv"
     assert public.failure.traceback == ('  File "numpy/a.py", line 2, in g\n    g()\nFileNotFoundError: x.csv\n')
     hidden = student_view(TestResult("f", "more", False, 0.0, 5.0, 1, 0, failure))
-    assert hidden.failure is not None and hidden.failure.call == "f(…)" and "x.csv" not in hidden.failure.message
+    assert hidden.failure is not None and hidden.failure.call is not None and hidden.failure.call.text() == "f(int)"
+    assert hidden.failure.message == "FileNotFoundError: (the message of an error in a hidden test is not shown)"
     assert hidden.failure.traceback == '  File "numpy/a.py", line 2, in g\n    g()'
     whole = SubmissionResult("s", "a", "0" * 64, "0.1.0", 1.0, (), cells=(
         {"index": 2, "traceback": "/tmp/cnn-grader-b/work/n.py"},), notes=("see /tmp/cnn-grader-b/work/n.py",))
     shown = for_student(whole)
-    assert shown.cells[0]["traceback"] == "n.py" and shown.notes == ("see n.py",)
+    assert shown.cells[0]["traceback"] == "n.py" and [n.text("en") for n in shown.notes] == ["see n.py"]
 
 
 def test_the_gender_page_shows_no_label_of_the_hidden_face_set(config: CourseConfig) -> None:
@@ -326,9 +327,9 @@ def test_the_gender_page_shows_no_label_of_the_hidden_face_set(config: CourseCon
     labels = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1]
     expected = [{"shape": [40, 64, 64, 3], "head": [0.25] * 64}, labels * 4]
     actual = [{"shape": [40, 64, 64, 3], "head": [0.25] * 64}, [1 - y for y in labels] * 4]
-    failure = Failure("wrong", "[1]: 40 of 40 values differ; largest error 1 at index (0,): expected 0, got 1",
-                      "load_faces('heldout/FaceScore.csv', 'heldout/images')", (), expected, actual, 1.0, (0,),
-                      signature="load_faces(file, file)", outline="[1]: 40 of 40 values differ")
+    params = {"count": 40, "total": 40, "largest": "1", "index": "(0,)", "expected": "0", "actual": "1", "path": "[1]"}
+    call = Call("load_faces", (Argument("file", "'heldout/FaceScore.csv'"), Argument("file", "'heldout/images'")))
+    failure = Failure("wrong", "values_differ", params, call, expected, actual, 1.0, (0,))
     result = SubmissionResult("s", "04-gender-cnn", "0" * 64, "0.1.0", 1.0,
                               (TestResult("load_faces", "hidden face set", False, 0.0, 20.0, 1, 0, failure),))
     page = Page(render_submission(result, config, "en"))

@@ -7,12 +7,13 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.course.config import CourseConfig, load_config
 from grader.publish.export import CANVAS_COLUMNS, export, gradescope_results
 from grader.classroom.gradebook import safe_filename, write_result
-from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import Diagnosis, Failure, SubmissionResult, call_of
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +37,8 @@ def result(student: str, assignment: str, scores: dict[str, tuple[float, float]]
            extra: dict[str, float] | None = None) -> SubmissionResult:
     tests = [
         GroupResult(q, "hidden", False, score, most, 4, 4 if score == most else 0,
-                    None if score == most else Failure("wrong", "values differ", f"{q}(<array (5, 5) float64>)",
-                                                             signature=f"{q}(<array (5, 5) float64>)"),
+                    None if score == most else Failure("wrong", "text", {"text": "values differ"},
+                                                             call_of(q, (np.zeros((5, 5)),), {})),
                     None if score == most else FLIPPED)
         for q, (score, most) in scores.items()
     ]

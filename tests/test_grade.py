@@ -69,7 +69,7 @@ def test_correct_flipped_hanging_and_crashing(tmp_path: Path, setup) -> None:
     assert tests["im2col · patch matrix"].failure.kind == "crash"
     assert tests["conv2d_matmul · as a matrix product"].failure.kind == "timeout"
     assert tests["conv2d_layer · valid, stride 1"].failure.kind == "missing"
-    assert any("cell 2 was stopped" in note for note in result.notes)
+    assert any("cell 2 was stopped" in note.text("en") for note in result.notes)
     assert result.score == 20 and result.max_score == 100
     assert result.cells[0]["index"] == 2 and result.cells[0]["outcome"] == "timeout"
     json.dumps(result.to_json())

@@ -46,8 +46,8 @@ def make_result(
             max_score=most,
             cases=4,
             passed_cases=4 if score == most else 1,
-            failure=None if score == most else Failure(kind="wrong", message="形状不对 wrong shape",
-                                                     input_shapes=("(1, 5, 5)",), worst_index=(0, 2)),
+            failure=None if score == most else Failure(kind="wrong", code="text", params={"text": "形状不对 wrong shape"},
+                                                     worst_index=(0, 2)),
             diagnosis=None if score == most else FLIPPED,
         )
         for q, (score, most) in scores.items()

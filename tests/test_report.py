@@ -6,7 +6,6 @@ import base64
 import dataclasses
 import hashlib
 import re
-import string
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,7 +17,8 @@ from hypothesis import strategies as st
 
 from grader.course.config import CourseConfig, load_config
 from grader.classroom.gradebook import load_results, write_result
-from grader.publish.messages import LANGUAGES, MESSAGES, message
+from grader.judge.catalog import CATALOG, LANGUAGES, Message
+from grader.judge.catalog import text as message
 from grader.publish.report import (
     ReportError,
     question_status,
@@ -27,7 +27,7 @@ from grader.publish.report import (
     render_submission,
     report_path,
 )
-from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.results import Argument, Call, Diagnosis, Failure, SubmissionResult, call_of
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,15 +65,27 @@ def group(question: str, name: str, points: float, failure: Failure | None = Non
                        cases if failure is None else 1, failure, diagnosis, extra_credit, detail)
 
 
+def arg(type_: str, value: str = "", *, shape: tuple[int, ...] | None = None, name: str = "") -> Argument:
+    """An argument of a failing call, as a result records it (no values to draw)."""
+    return Argument(type_, value, name, shape)
+
+
+def values_differ(count: int, total: int, largest: str, index: str, expected: str, actual: str,
+                  path: str = "") -> dict[str, object]:
+    """The parameters of a ``values_differ`` failure, as grader.judge.compare gives them."""
+    params: dict[str, object] = {"count": count, "total": total, "largest": largest, "index": index,
+                                 "expected": expected, "actual": actual}
+    return {**params, "path": path} if path else params
+
+
 def flipped_failure(public: bool) -> Failure:
     x = np.array([[2.0, 3, 8], [6, 1, 5], [7, 2, -1]])
     k = np.array([[4.0, 1], [2, 3]])
     expected = [[6.0, 13, 30, 16], [20, 26, 37, 42], [27, 45, 10, 18], [7, 30, 7, -4]]
     actual = [[8.0, 14, 35, 8], [28, 22, 46, 29], [40, 35, 11, 14], [14, 25, 4, -3]]
-    call = (f"conv2d({np.array2string(x, separator=', ')}, {np.array2string(k, separator=', ')}, 'full')"
-            .replace("\n", "") if public else "conv2d(<array (5, 5) float64>, <array (2, 2) float64>, 'full')")
-    return Failure("wrong", "16 of 16 values differ; largest error 13 at index (1, 3): expected 42, got 29",
-                   call, ("(3, 3)", "(2, 2)"), expected, actual, 13.0, (1, 3))
+    call = call_of("conv2d", (x, k, "full") if public else (np.zeros((5, 5)), k, "full"), {})
+    return Failure("wrong", "values_differ", values_differ(16, 16, "13", "(1, 3)", "42", "29"),
+                   call, expected, actual, 13.0, (1, 3))
 
 
 def convolution_result(student: str = "wang_fang", *, flipped: bool = True) -> SubmissionResult:
@@ -100,37 +112,44 @@ def every_status_result() -> SubmissionResult:
     head_actual = {"shape": [20, 20], "head": [float(i) + (i == 5) for i in range(64)]}
     tests = (
         group("max_pool2d", "course example", 5, public=True, failure=
-              Failure("wrong", "9 of 9 values differ", "max_pool2d(<array (4, 4) float64>, 2)", ("(4, 4)",),
+              Failure("wrong", "values_differ_outline", {"count": 9, "total": 9},
+                      Call("max_pool2d", (arg("<array (4, 4) float64>", shape=(4, 4)), arg("int", "2"))),
                       [[1.0, 2], [3, 4]], [[1.0, 2.5], [3, 4]], 0.5, (0, 1)), diagnosis=AVERAGE),
         group("max_pool2d", "windows and channels", 5, public=True, failure=
-              Failure("wrong", "values differ", "max_pool2d(<array (6, 6, 3) float64>, 2)", ("(6, 6, 3)",),
+              Failure("wrong", "text", {"text": "values differ"},
+                      Call("max_pool2d", (arg("<array (6, 6, 3) float64>", shape=(6, 6, 3)), arg("int", "2"))),
                       np.arange(12.0).reshape(2, 2, 3).tolist(), (np.arange(12.0).reshape(2, 2, 3) + 1).tolist(),
                       1.0, (1, 1, 2))),
         group("avg_pool2d", "large", 5, public=True, failure=
-              Failure("wrong", "1 of 400 values differ", "avg_pool2d(<array (40, 40) float64>, 2)", ("(40, 40)",),
+              Failure("wrong", "values_differ_outline", {"count": 1, "total": 400},
+                      Call("avg_pool2d", (arg("<array (40, 40) float64>", shape=(40, 40)), arg("int", "2"))),
                       head, head_actual, 1.0, (0, 5))),
         group("avg_pool2d", "shape", 5, public=True, failure=
-              Failure("wrong", "shape (2, 3) but expected (3, 2)", "avg_pool2d(<array (6, 4) float64>, 2)",
-                      ("(6, 4)",), [[1.0, 2], [3, 4], [5, 6]], [[1.0, 2, 3], [4, 5, 6]])),
+              Failure("wrong", "shape", {"actual": "(2, 3)", "expected": "(3, 2)"},
+                      Call("avg_pool2d", (arg("<array (6, 4) float64>", shape=(6, 4)), arg("int", "2"))),
+                      [[1.0, 2], [3, 4], [5, 6]], [[1.0, 2, 3], [4, 5, 6]])),
         group("avg_pool2d", "nested", 5, public=True, failure=
-              Failure("wrong", "[0][1]: 1 of 1 values differ; largest error 32 at index (): expected 320, got 288",
-                      "layer_table((28, 28, 1), [('conv2d', 32)])", (), [[[26, 26, 32], 320]],
-                      [[[26, 26, 32], 288]], 32.0, ())),
+              Failure("wrong", "values_differ", values_differ(1, 1, "32", "()", "320", "288", path="[0][1]"),
+                      Call("layer_table", (arg("tuple of 3", "(28, 28, 1)"), arg("list of 1", "[('conv2d', 32)]"))),
+                      [[[26, 26, 32], 320]], [[[26, 26, 32], 288]], 32.0, ())),
         group("max_pool2d_backward", "ties", 10, public=True, failure=
-              Failure("error", "ValueError: zero-size array", "max_pool2d_backward(<array (3, 3) float64>)",
-                      ("(3, 3)",), traceback=HARNESS_TRACEBACK)),
+              Failure("error", "error", {"ename": "ValueError", "evalue": "zero-size array"},
+                      Call("max_pool2d_backward", (arg("<array (3, 3) float64>", shape=(3, 3)),)),
+                      traceback=HARNESS_TRACEBACK)),
         group("max_pool2d_backward", "overlap", 10, public=True, failure=
-              Failure("timeout", "the call did not finish within 20 s", "max_pool2d_backward(<array (7, 7) float64>)",
-                      ("(7, 7)",))),
+              Failure("timeout", "timeout", {"limit": 20.0},
+                      Call("max_pool2d_backward", (arg("<array (7, 7) float64>", shape=(7, 7)),)))),
         group("max_pool2d_backward", "crash", 10, public=True, failure=
-              Failure("crash", "the call killed the kernel", "max_pool2d_backward(<array (7, 7) float64>)")),
+              Failure("crash", "crash", {}, Call("max_pool2d_backward", (arg("<array (7, 7) float64>", shape=(7, 7)),)))),
         group("spatial_pyramid_pool", "levels", 15, public=True, failure=
-              Failure("missing", "the notebook defines no function named 'spatial_pyramid_pool'",
-                      "spatial_pyramid_pool(<array (8, 8, 2) float64>)")),
+              Failure("missing", "no_function", {"name": "spatial_pyramid_pool"},
+                      Call("spatial_pyramid_pool", (arg("<array (8, 8, 2) float64>", shape=(8, 8, 2)),)))),
         group("spatial_pyramid_pool", "object", 10, public=True, failure=
-              Failure("unsupported", "unsupported return value: object array", "spatial_pyramid_pool(x)")),
+              Failure("unsupported", "unsupported", {"reason": "object array"},
+                      Call("spatial_pyramid_pool", (arg("x", "x"),)))),
         group("unfinished_question", "unanswered", 10, public=True, failure=
-              Failure("error", "NotImplementedError", "unfinished_question(x)", traceback=HARNESS_TRACEBACK)),
+              Failure("error", "not_implemented", {"evalue": ""}, Call("unfinished_question", (arg("x", "x"),)),
+                      traceback=HARNESS_TRACEBACK)),
         group("avg_pool2d", "fine", 0, public=True),
     )
     cells = (
@@ -145,7 +164,8 @@ def every_status_result() -> SubmissionResult:
         {"index": 11, "outcome": "error", "duration": 0.1, "source_preview": "raise NotImplementedError()",
          "ename": "NotImplementedError", "evalue": "", "traceback": ""},
     )
-    notes = ("cell 3 raised SyntaxError: invalid syntax", "cell 8: dead_kernel; kernel restarted (1)")
+    notes = (Message("cell_error", {"cell": 3, "ename": "SyntaxError", "evalue": "invalid syntax"}),
+             Message("text", {"text": "cell 8: dead_kernel; kernel restarted (1)"}))
     return SubmissionResult("zhang_wei", "02-pooling", "b" * 64, "0.1.0", 61.0, tests, cells, notes,
                             source="zhang_wei/02-pooling.ipynb")
 
@@ -218,31 +238,11 @@ class Page(HTMLParser):
 # --- messages -----------------------------------------------------------------------------------------
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def test_every_message_exists_in_both_languages_with_the_same_placeholders() -> None:
-    for key, entry in MESSAGES.items():
-        assert set(entry) == set(LANGUAGES), key
-        assert all(entry[lang].strip() for lang in LANGUAGES), key
-        assert placeholders(entry["zh"]) == placeholders(entry["en"]), key
-
-
-def test_message_fills_placeholders_and_rejects_unknown_keys_and_languages() -> None:
-    assert message("test.cases", "en", passed=2, total=5) == "2 of 5 cases passed"
-    assert message("test.cases", "zh", passed=2, total=5) == "2 / 5 个用例通过"
-    with pytest.raises(KeyError, match="no report message"):
-        message("no.such.key", "en")
-    with pytest.raises(ValueError, match="received 'fr'"):
-        message("status.passed", "fr")
-
-
 def test_templates_use_only_messages_that_exist() -> None:
     used = set()
     for template in (ROOT / "templates").glob("*.j2"):
         used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", template.read_text(encoding="utf-8")))
-    assert used and not used - set(MESSAGES)
+    assert used and not used - set(CATALOG)
 
 
 # --- statuses -------------------------------------------------------------------------------------------
@@ -266,9 +266,9 @@ def test_question_status(kinds: list[str | None], scores: list[float], status: s
     for kind, score in zip(kinds, scores):
         failure = None
         if kind == "unanswered":
-            failure = Failure("error", "NotImplementedError")
+            failure = Failure("error", "not_implemented", {"evalue": ""})
         elif kind is not None:
-            failure = Failure(kind, "x")  # type: ignore[arg-type]
+            failure = Failure(kind, "text", {"text": "x"})  # type: ignore[arg-type]
         tests.append(dataclasses.replace(group("q", "g", 5, failure), score=score))
     assert question_status(tests) == status
 
@@ -329,7 +329,8 @@ def test_every_status_and_outcome_renders(config: CourseConfig, lang: str) -> No
     assert message("compare.head", lang, shape="(20, 20)", count=64) in text
     assert message("compare.shape_mismatch", lang, expected="(3, 2)", actual="(2, 3)") in text
     assert message("compare.path", lang, path="[0][1]") in text
-    assert message("grader.no_function", lang, name="'spatial_pyramid_pool'") in text
+    assert message("no_function", lang, name="spatial_pyramid_pool") in text
+    assert message("timeout", lang, limit=20) in text and message("crash", lang) in text
     assert message("cells.unfinished", lang, cells="11") in text
     # the missing function points at the cells that failed before it
     assert "#cell-3" in {a.get("href") for a in page.all("a")}
@@ -344,7 +345,8 @@ def test_a_large_array_gets_a_difference_heatmap(config: CourseConfig) -> None:
     expected = np.arange(400.0).reshape(20, 20)
     actual = expected.copy()
     actual[13, 7] += 5
-    failure = Failure("wrong", "1 of 400 values differ", "f(<array (20, 20) float64>)", ("(20, 20)",),
+    failure = Failure("wrong", "values_differ_outline", {"count": 1, "total": 400},
+                      Call("f", (arg("<array (20, 20) float64>", shape=(20, 20)),)),
                       expected.tolist(), actual.tolist(), 5.0, (13, 7))
     result = SubmissionResult("s", "01-convolution", "c" * 64, "0.1.0", 1.0,
                               (group("conv2d", "big", 5, failure, public=True),))
@@ -366,7 +368,8 @@ def test_the_first_submission_error_is_shown(config: CourseConfig) -> None:
 
 def test_student_text_is_escaped_everywhere(config: CourseConfig) -> None:
     evil = "<script>alert('x')</script>"
-    failure = Failure("error", f"ValueError: {evil}", f"conv2d({evil!r})", traceback=f"ValueError: {evil}\n")
+    failure = Failure("error", "error", {"ename": "ValueError", "evalue": evil}, Call("conv2d", (arg("str", repr(evil)),)),
+                      traceback=f"ValueError: {evil}\n")
     cells = ({"index": 2, "outcome": "error", "duration": 0.1, "source_preview": f"print({evil!r})",
               "ename": "ValueError", "evalue": f"<img src=x onerror=alert(1)>{evil}", "traceback": evil},)
     result = SubmissionResult(evil, "01-convolution", "d" * 64, "0.1.0", 1.0,
@@ -403,10 +406,10 @@ def test_pages_load_nothing_from_the_network(config: CourseConfig) -> None:
 
 def test_hidden_inputs_show_shapes_unless_the_course_allows_values(config: CourseConfig) -> None:
     values = "[[1.25, 2.75], [3.625, 4.875]]"
-    failure = Failure("wrong", "1 of 4 values differ; largest error 1 at index (0, 0): expected 9.5, got 8.5",
-                      f"conv2d({values}, {values}, mode='same')", ("(2, 2)", "(2, 2)"), [[9.5, 1], [2, 3]],
-                      [[8.5, 1], [2, 3]], 1.0, (0, 0), signature="conv2d(<array (2, 2) float64>, "
-                      "<array (2, 2) float64>, mode=str)", outline="1 of 4 values differ")
+    array = Argument("<array (2, 2) float64>", values, "", (2, 2), [[1.25, 2.75], [3.625, 4.875]])
+    call = Call("conv2d", (array, array, Argument("str", "'same'", "mode")))
+    failure = Failure("wrong", "values_differ", values_differ(1, 4, "1", "(0, 0)", "9.5", "8.5"), call,
+                      [[9.5, 1], [2, 3]], [[8.5, 1], [2, 3]], 1.0, (0, 0))
     result = SubmissionResult("s", "01-convolution", "e" * 64, "0.1.0", 1.0, (group("conv2d", "hidden", 5, failure),))
     hidden = Page(render_submission(result, config, "en"))
     assert "conv2d(<array (2, 2) float64>, <array (2, 2) float64>, mode=str)" in hidden.text
@@ -425,8 +428,8 @@ def test_hidden_inputs_show_shapes_unless_the_course_allows_values(config: Cours
 
 def test_a_huge_output_keeps_the_page_under_one_megabyte(config: CourseConfig) -> None:
     huge = "x" * 100_000_000  # a student printed 100 MB
-    failure = Failure("error", "ValueError: " + huge[:2_000_000], "conv2d(<array (5, 5) float64>)",
-                      traceback="Traceback\n" + "  line\n" * 200_000 + "ValueError: boom\n")
+    failure = Failure("error", "error", {"ename": "ValueError", "evalue": huge[:2_000_000]},
+                      Call("conv2d", (arg("<array (5, 5) float64>", shape=(5, 5)),)), traceback="Traceback\n" + "  line\n" * 200_000 + "ValueError: boom\n")
     cells = tuple({"index": i, "outcome": "error", "duration": 0.1, "source_preview": "print('x' * 10**8)",
                    "ename": "ValueError", "evalue": huge[:1_000_000], "traceback": "y\n" * 500_000}
                   for i in range(100))
@@ -436,7 +439,7 @@ def test_a_huge_output_keeps_the_page_under_one_megabyte(config: CourseConfig) -
     html = render_submission(result, config, "en")
     assert len(html.encode("utf-8")) < 1_000_000
     page = Page(html)
-    note = result.notes[0]
+    note = result.notes[0].text("en")
     assert message("text.truncated", "en", count=f"{len(note) - 600:,}") in page.text
     assert "ValueError: boom" in page.text  # a traceback keeps its end
     assert message("failed.more", "en", count=40) in page.text
@@ -532,7 +535,7 @@ def test_render_reports_rejects_an_unknown_language(config: CourseConfig, tmp_pa
 def test_a_huge_integer_answer_renders_and_keeps_the_class_report(config: CourseConfig, tmp_path: Path) -> None:
     """A function returned 10**400: grading stored it, and rendering raised OverflowError on every
     later run until the file was deleted by hand."""
-    huge = Failure("wrong", "dtype object is not numeric", "output_size(227, 11, 0, 4)", (), 55, 10**400)
+    huge = Failure("wrong", "dtype", {"dtype": "object"}, call_of("output_size", (227, 11, 0, 4), {}), 55, 10**400)
     result = SubmissionResult("big", "03-parameter-counting", "g" * 64, "0.1.0", 1.0,
                               (group("output_size", "course example", 15, huge, public=True),
                                group("output_size", "floor and ceil", 15, huge)))
@@ -549,12 +552,19 @@ JSON_LEAF = (st.none() | st.booleans() | st.integers(min_value=-10**400, max_val
 JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=6)
                           | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=40)
 # what a result file's failure may hold, field by field, after a hand edit, an old grader or a bug
+SMALL = st.one_of(JSON_LEAF, st.lists(JSON_LEAF, max_size=3))
+ARGUMENTS = st.builds(Argument, type=SMALL, value=SMALL, name=SMALL,
+                      shape=st.one_of(st.none(), st.lists(st.integers(-1, 5), max_size=3), JSON_LEAF),
+                      array=st.one_of(st.none(), st.lists(st.floats() | st.integers(), max_size=4), JSON_LEAF))
 FAILURES = st.builds(
     Failure,
     kind=st.sampled_from(["wrong", "error", "timeout", "missing", "unsupported", "crash", "odd"]),
-    message=st.one_of(st.text(max_size=40), JSON_VALUE),
-    call=st.one_of(st.text(max_size=40), JSON_VALUE),
-    input_shapes=st.one_of(st.lists(JSON_VALUE, max_size=3), JSON_VALUE),
+    code=st.one_of(st.sampled_from(sorted(CATALOG)), JSON_LEAF),
+    params=st.one_of(st.dictionaries(st.sampled_from(["count", "total", "name", "limit", "text", "ename", "evalue",
+                                                      "path", "your_dtype", "expected", "actual", "index"]),
+                                     SMALL, max_size=4), JSON_LEAF),
+    call=st.one_of(st.none(), JSON_LEAF, st.builds(Call, function=SMALL, arguments=st.lists(ARGUMENTS, max_size=2)
+                                                   .map(tuple), written=SMALL)),
     expected=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
     actual=JSON_VALUE | st.builds(lambda s, h: {"shape": s, "head": h}, JSON_VALUE, JSON_VALUE),
     max_abs_diff=JSON_VALUE,
@@ -596,7 +606,8 @@ def test_deeply_nested_and_ragged_answers_render(config: CourseConfig) -> None:
         deep = [deep]
     for expected, actual in ((deep, deep), ([[1, 2], [3]], [[1, 2], [3, 4]]), ([], []), ([[]], [[1.0]]),
                              (True, None), ({"shape": [10**400], "head": [1]}, {"shape": "x", "head": None})):
-        failure = Failure("wrong", "values differ", "f(x)", (), expected, actual, 10**400, (0,))
+        failure = Failure("wrong", "text", {"text": "values differ"}, Call("f", (arg("x", "x"),)), expected, actual,
+                          10**400, (0,))
         result = SubmissionResult("s", "01-convolution", "i" * 64, "0.1.0", 1.0,
                                   (group("conv2d", "public", 5, failure, public=True),))
         assert "values differ" in Page(render_submission(result, config, "en")).text

@@ -23,7 +23,8 @@ from PIL import Image
 from grader.course.config import CourseConfig, load_config
 from grader.classroom.gradebook import load_results, write_result
 from grader.publish.report import render_reports, report_path
-from grader.judge.results import Diagnosis, Failure, SubmissionResult
+from grader.judge.catalog import Message
+from grader.judge.results import Diagnosis, Failure, SubmissionResult, call_of
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,9 +75,9 @@ def demo_class() -> list[SubmissionResult]:
     k = np.array([[4.0, 1], [2, 3]])
     expected = np.array([[6.0, 13, 30, 16], [20, 26, 37, 42], [27, 45, 10, 18], [7, 30, 7, -4]])
     actual = np.array([[8.0, 14, 35, 8], [28, 22, 46, 29], [40, 35, 11, 14], [14, 25, 4, -3]])
-    call = f"conv2d({np.array2string(x, separator=', ')}, {np.array2string(k, separator=', ')}, 'full')"
-    flipped = Failure("wrong", "16 of 16 values differ; largest error 13 at index (1, 3): expected 42, got 29",
-                      call.replace("\n", ""), ("(3, 3)", "(2, 2)"), expected.tolist(), actual.tolist(), 13.0, (1, 3))
+    params = {"count": 16, "total": 16, "largest": "13", "index": "(1, 3)", "expected": "42", "actual": "29"}
+    flipped = Failure("wrong", "values_differ", params, call_of("conv2d", (x, k, "full"), {}), expected.tolist(),
+                      actual.tolist(), 13.0, (1, 3))
     convolution_rest = [passed("conv2d_multi", "depth", 10), passed("conv2d_layer", "strides", 30),
                         passed("im2col", "patch matrix", 20), passed("conv2d_matmul", "as a matrix product", 20)]
     li_hua = SubmissionResult("li_hua", "01-convolution", "1" * 64, "0.1.0", 2.1,
@@ -92,16 +93,17 @@ def demo_class() -> list[SubmissionResult]:
     zhang_wei = SubmissionResult(
         "zhang_wei", "03-parameter-counting", "3" * 64, "0.1.0", 24.3,
         (failed("conv2d_params", "conv layers", 10,
-                Failure("missing", "the notebook defines no function named 'conv2d_params'",
-                        "conv2d_params(3, 3, 1, 32)")),
+                Failure("missing", "no_function", {"name": "conv2d_params"}, call_of("conv2d_params", (3, 3, 1, 32), {}))),
          passed("dense_params", "dense layers", 10), passed("conv_output_size", "Keras rules", 15),
          passed("output_size", "floor and ceil", 15), passed("layer_table", "course networks", 30),
          passed("cnn_forward", "forward pass", 20)),
-        cells=(syntax,), notes=("cell 3 raised SyntaxError: invalid syntax (2415954723.py, line 1)",))
+        cells=(syntax,), notes=(Message("cell_error", {"cell": 3, "ename": "SyntaxError",
+                                                      "evalue": "invalid syntax (2415954723.py, line 1)"}),))
     gender = SubmissionResult(
         "wang_fang", "04-gender-cnn", "4" * 64, "0.1.0", 119.8,
         (passed("load_faces", "hidden face set", 20),
-         failed("build_model", "architecture", 20, Failure("wrong", "the output layer has 10 units"), TEN_UNITS),
+         failed("build_model", "architecture", 20, Failure("wrong", "text", {"text": "the output layer has 10 units"}),
+                TEN_UNITS),
          passed("param_report", "your model's layers", 20, "10 layers, 286,442 parameters"),
          passed("accuracy", "held-out accuracy", 40, "held-out accuracy 0.887 on 300 images"),
          passed("build_rating_model", "regression output", 10, "regression output Dense(1)", extra=True)))

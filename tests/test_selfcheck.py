@@ -15,7 +15,7 @@ import pytest
 from grader.course.assignments.convolution import FLIPPED_EN
 from grader.grade.kit import _Encoder
 from grader.cli import main
-from grader.judge.results import Diagnosis, Failure, TestResult, excerpt
+from grader.judge.results import Diagnosis, Failure, TestResult, call_of, excerpt
 from grader.judge.selfcheck import _decode
 from grader.judge.summary import format_summary
 
@@ -152,8 +152,8 @@ def test_stored_values_come_back_as_they_were() -> None:
 
 def test_a_big_array_is_shown_by_its_shape_and_first_values() -> None:
     big = np.arange(30 * 30, dtype=float).reshape(30, 30)
-    failure = Failure("wrong", "values differ", "f(<array (30, 30) float64>)", ("(30, 30)",), excerpt(big),
-                      excerpt(big + 1))
+    failure = Failure("wrong", "values_differ_outline", {"count": 900, "total": 900}, call_of("f", (big,), {}),
+                      excerpt(big), excerpt(big + 1))
     test = TestResult("f", "course example", True, 0.0, 1.0, 1, 0, failure, Diagnosis("d", "中文", "English"))
     text = format_summary([test], "en", assignment="01-x")
     assert "expected: array of shape (30, 30), first values: [0, 1, 2, 3, 4, 5, 6, 7, …]" in text

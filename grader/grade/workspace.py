@@ -19,6 +19,7 @@ from ..course.config import CourseConfig, Limits
 from ..course.spec import Assignment
 from ..judge.catalog import Message
 from ..run import sandbox
+from ..run.execute import Launch
 from ..run.harness import EXCHANGE
 from ..run.inspect_model import Inspector
 from ..run.sandbox import NO_SPACE, Confinement, Isolation, ScratchSpace, is_out_of_space

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pytest
 
 from grader.classroom.batch import ClassRun, grade_class
 from grader.course.config import CourseConfig, load_config
+from grader.judge.catalog import Message
 from grader.judge.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +141,7 @@ class HostileRun:
             failures = sorted({f"{t.question}: {t.failure.kind}: {t.failure.message[:120]}"
                                for t in r.tests if t.failure})
             lines.append(f"{r.student}: {r.score:g}/{r.max_score:g} in {r.execution_time:.1f} s"
-                         f" error={r.error!r} notes={list(r.notes)} failures={failures}")
+                         f" error={r.error!r} notes={english(r.notes)} failures={failures}")
         lines += [f"unrecognised {path}: {reason}" for path, reason in self.unrecognised().items()]
         return "\n".join(lines) + "\n"
 
@@ -219,3 +220,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileRun
                         {r.student: r for r in run.results}, time.monotonic() - started)
     (base / "summary.txt").write_text(graded.summary(), encoding="utf-8")  # what each case got
     yield graded
+
+
+def english(notes: Sequence[Message]) -> tuple[str, ...]:
+    """A result's notes in English words (they are messages: a code and its parameters)."""
+    return tuple(note.text("en") for note in notes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.run.decode import Answer, KerasFile
-from grader.grade.notebook import _Caller
+from grader.grade.calls import _Caller
 
 from .conftest import HostileRun, hostile_cells
 from .test_kernel_killers import assert_unaffected, question_failures
@@ -145,10 +145,12 @@ def test_a_keras_model_where_an_array_is_expected_is_a_wrong_answer_not_a_grader
     the write stage: PosixPath is not JSON serializable, every group at zero)."""
     import json
 
+    from grader.judge.catalog import nested
     from grader.judge.results import Failure, SubmissionResult, TestResult, excerpt
 
     actual = excerpt((KerasFile(tmp_path / "m0.keras"), {"m": KerasFile(tmp_path / "m1.keras")}, object()))
-    failure = Failure("wrong", "got tuple, expected an array", "conv2d(...)", actual=actual)
+    failure = Failure("wrong", "type", {"actual": "tuple", "expected": nested("type.array", shape="(5, 5)", dtype="float64")},
+                      actual=actual)
     result = SubmissionResult("s", "01-convolution", "", "0", 0.0,
                               (TestResult("conv2d", "valid mode", False, 0.0, 5.0, 1, 0, failure),))
     record = json.loads(json.dumps(result.to_json()))

@@ -23,7 +23,7 @@ import pytest
 
 from grader.run import harness
 from grader.run.decode import Answer, KerasFile
-from grader.grade.notebook import _Caller
+from grader.grade.calls import _Caller, _case_failure
 from grader.run.harness import EXCHANGE, ExchangeTampered, discard, write_call
 from grader.course.spec import Case, FileArg, Var
 
@@ -296,9 +296,11 @@ def test_calls_whose_inputs_cannot_be_written_fail_alone_without_an_exception(
     caller = bare_caller(scratch, tmp_path / "models")
     results = caller.call_all("conv2d", [Case((np.ones((2, 2)),)), Case((np.zeros(3),))])
     monkeypatch.undo()
-    assert [(a.status, a.evalue, kind) for a, kind in results] == [
-        ("lost", "the exchange folder was tampered with: .grader-exchange was replaced again each time it was made "
-                 "(a symbolic link, a symbolic link, a symbolic link)", "error")] * 2
+    reason = ".grader-exchange was replaced again each time it was made (a symbolic link, a symbolic link, a symbolic link)"
+    assert [(a.status, a.evalue, kind) for a, kind in results] == [("lost", reason, "tampered")] * 2
+    failure = _case_failure("conv2d", Case((np.ones((2, 2)),)), None, *results[0], None, None)  # type: ignore[arg-type]
+    assert failure is not None and (failure.kind, failure.code) == ("error", "tampered")
+    assert failure.message == f"the exchange folder was tampered with: {reason}"
     assert tree(victim) == before
 
 
@@ -396,7 +398,7 @@ def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp
     their folder) or a ``selfcheck/`` whose files are such links: the grader installed the course's
     selfcheck package through them, into the submission folder outside the scratch folder."""
     from grader.course.config import load_config
-    from grader.grade.notebook import _copy_files, _install_selfcheck
+    from grader.grade.workspace import _copy_files, _install_selfcheck
 
     config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
     for layout in ("folder link", "file links"):
@@ -410,7 +412,7 @@ def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp
             (student / "selfcheck" / "__init__.py").symlink_to(student / "own" / "keep.txt")
         scratch = tmp_path / layout / "scratch"
         scratch.mkdir()
-        assert _copy_files(student, scratch, 1024) == ""
+        assert _copy_files(student, scratch, 1024) is None
         _install_selfcheck(config, scratch)
         assert sorted(p.name for p in (student / "own").iterdir()) == ["keep.txt"]
         assert (student / "own" / "keep.txt").read_text(encoding="utf-8") == "mine"

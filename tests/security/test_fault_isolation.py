@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
 import grader.classroom.batch
+import grader.grade.calls
 import grader.grade.notebook
 from grader.classroom.batch import ClassRun, grade_class
 from grader.course.config import CourseConfig
@@ -92,9 +93,9 @@ def tracked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 STAGES = {
     "read": (grader.grade.notebook, "read_notebook"),
     "execute": (grader.grade.notebook, "execute_cells"),
-    "answers": (grader.grade.notebook, "read_answer"),
-    "compare": (grader.grade.notebook, "compare"),
-    "diagnose": (grader.grade.notebook, "diagnose"),
+    "answers": (grader.grade.calls, "read_answer"),
+    "compare": (grader.grade.calls, "compare"),
+    "diagnose": (grader.grade.calls, "diagnose"),
 }
 
 

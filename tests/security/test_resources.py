@@ -25,12 +25,13 @@ from grader.grade import notebook as grade
 from grader.run import execute, sandbox
 from grader.course.assignments import course_assignments
 from grader.classroom.batch import grade_class
-from grader.grade.notebook import Workspace, grade_notebook
+from grader.grade.notebook import grade_notebook
+from grader.grade.workspace import Workspace
 from grader.grade.prepare import prepare
 from grader.judge.results import SubmissionResult
 from grader.run.sandbox import Cgroup
 
-from .conftest import ASSIGNMENT, BASELINE, LIMITS, hostile_notebook, load_course, write_notebook
+from .conftest import ASSIGNMENT, BASELINE, LIMITS, english, hostile_notebook, load_course, write_notebook
 
 MB = 1024 * 1024
 
@@ -251,18 +252,18 @@ def test_writing_beyond_the_scratch_limit_is_a_clear_note_the_rest_is_graded_and
     tmpfs = writer.limits["scratch"] == "tmpfs"
 
     for result in (writer, fallocator):  # the cell failed with a clear note; everything else graded
-        assert (result.score, result.error) == (100, ""), result.notes
+        assert (result.score, result.error) == (100, ""), english(result.notes)
     if tmpfs:
-        assert writer.notes[:2] == ("cell 2 ran out of scratch space: the limit is 64 MB",
+        assert english(writer.notes)[:2] == ("cell 2 ran out of scratch space: the limit is 64 MB",
                                     "cell 3 ran out of scratch space: the limit is 64 MB")
-        assert fallocator.notes == ("cell 2 ran out of scratch space: the limit is 64 MB",)
+        assert english(fallocator.notes) == ("cell 2 ran out of scratch space: the limit is 64 MB",)
     else:  # a per-file limit: the first file stops at 64 MB (/tmp is a bubblewrap tmpfs anyway)
-        assert writer.notes[0] == "cell 2 wrote a file larger than the scratch limit (64 MB per file)"
-        assert fallocator.notes == ("cell 2 wrote a file larger than the scratch limit (64 MB per file)",)
+        assert english(writer.notes)[0] == "cell 2 wrote a file larger than the scratch limit (64 MB per file)"
+        assert english(fallocator.notes) == ("cell 2 wrote a file larger than the scratch limit (64 MB per file)",)
 
     if tmpfs:  # filling the grader's exchange folder on purpose costs the calls, not the class run
         filler = results["exchange-filler"]
-        assert filler.notes[0] == "cell 2 ran out of scratch space: the limit is 64 MB"
+        assert english(filler.notes)[0] == "cell 2 ran out of scratch space: the limit is 64 MB"
         assert filler.score == 0 and {t.failure.message for t in filler.tests if t.failure} == {
             "OSError: no room left in the scratch folder for the call's inputs (the limit is 64 MB)"}
 
@@ -303,7 +304,7 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
         results = [grade_notebook(path, student="s", assignment=assignment, prepared=prepared, config=config)
                    for path in (writer, BASELINE)]
     assert [r.score for r in results] == [100, 100]
-    assert results[0].notes[0] == "cell 2 wrote a file larger than the scratch limit (8 MB per file)"
+    assert english(results[0].notes)[0] == "cell 2 wrote a file larger than the scratch limit (8 MB per file)"
     expected = {"cpu": "none", "memory": "per-process", "processes": "none", "scratch": "per-file"}
     assert [r.limits for r in results] == [expected, expected]
     assert SubmissionResult.from_json(results[0].to_json()).limits == expected
@@ -412,7 +413,7 @@ def test_the_model_inspector_gets_the_kernels_cpu_quota_and_scratch_size(tmp_pat
 
     from grader.run import sandbox
     from grader.course.config import load_config
-    from grader.grade.notebook import _inspector
+    from grader.grade.workspace import _inspector
 
     asked: list[tuple] = []
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a: asked.append(a)))

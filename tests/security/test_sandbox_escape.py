@@ -19,7 +19,7 @@ import pytest
 
 from grader.run.sandbox import _bwrap_problem
 
-from .conftest import SECRET, ClassFolder, HostileRun, hostile, hostile_notebook, processes_mentioning
+from .conftest import SECRET, ClassFolder, HostileRun, english, hostile, hostile_notebook, processes_mentioning
 from .test_kernel_killers import assert_unaffected
 
 TOKEN_NAME, TOKEN = "CNN_GRADER_TEST_CLOUD_TOKEN", "tok-" + SECRET
@@ -147,7 +147,7 @@ hostile(MEMORY)(lambda folder: folder.notebook(MEMORY, hostile_notebook("big = n
 
 def test_memory_bomb_is_refused_and_the_answers_still_graded(hostile_run: HostileRun) -> None:
     result = hostile_run.result(MEMORY)
-    assert any("MemoryError" in note for note in result.notes), result.notes
+    assert any("MemoryError" in note for note in english(result.notes)), english(result.notes)
     assert result.score == result.max_score  # the functions above the bomb are all correct
     assert_unaffected(hostile_run)
 

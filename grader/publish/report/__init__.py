@@ -5,7 +5,7 @@
   side as small coloured grids with the differing cells outlined (a difference heatmap for larger
   arrays), the largest error and where it is, the diagnosis in Chinese and English, and the cell and
   trimmed traceback of errors and timeouts. The page is made from
-  :func:`grader.judge.results.for_student`, so a hidden group shows only its call by types and shapes, the
+  :func:`grader.judge.audience.for_student`, so a hidden group shows only its call by types and shapes, the
   kind of difference and the diagnosis (SPEC section 7, "Audiences").
 - ``DIR/report/index.html``: the class summary for the instructor. A score histogram per assignment,
   pass rates per question, the most common diagnoses, the submissions that errored or timed out, and

@@ -4,10 +4,8 @@ heatmaps for larger arrays, the parts of a nested answer that differ, and the in
 from __future__ import annotations
 
 
-import ast
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...course.config import Tolerance
-from ...judge.results import Failure
+from ...judge.results import Call, Failure
 from .text import Translate, GRID_MAX, HEATMAP_MAX, MAX_PARTS, PER_ROW, number_text
 
 @dataclass(frozen=True)
@@ -315,17 +313,11 @@ def _preview(value: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-VALUES_MESSAGE = re.compile(r"^(?:\[[^\]\n]{1,40}\])*:? ?\d+ of \d+ values differ; "
-                             r"largest error [^;()]*at index \([^)]*\): expected [^,]*, got \S+$")
-_PATH_PREFIX = re.compile(r"^((?:\[[^\]\n]{1,40}\])+):")
-
-
 def answer_parts(failure: Failure, tol: Tolerance, t: Translate) -> tuple[Part, ...]:
     """The differing pieces of a wrong answer, each ready to draw."""
     if failure.kind != "wrong" or (failure.expected is None and failure.actual is None):
         return ()
-    match = _PATH_PREFIX.match(failure.message)
-    worst_path = match.group(1) if match else ""
+    worst_path = str(failure.params.get("path", ""))  # where in the answer the comparison found the difference
     parts: list[Part] = []
 
     def walk(expected: Any, actual: Any, path: str, depth: int) -> None:
@@ -363,78 +355,6 @@ def answer_parts(failure: Failure, tol: Tolerance, t: Translate) -> tuple[Part, 
 
 # --- what was called -------------------------------------------------------------------------------
 
-_NUMERIC_GROUP = re.compile(r"^\[[\s\d.,eE+\-\[\]naif]*\]$")
-
-
-def _split_arguments(call: str) -> tuple[str, list[str]] | None:
-    """``"f(a, [1, 2], k='x')"`` -> ``("f", ["a", "[1, 2]", "k='x'"])``; ``None`` if it is not a call."""
-    match = re.match(r"^\s*([A-Za-z_][\w.]*)\((.*)\)\s*$", call, re.DOTALL)
-    if not match:
-        return None
-    name, inner = match.groups()
-    args, depth, quote_char, start = [], 0, "", 0
-    for i, char in enumerate(inner):
-        if quote_char:
-            if char == quote_char and inner[i - 1] != "\\":
-                quote_char = ""
-        elif char in "'\"":
-            quote_char = char
-        elif char in "([{<":
-            depth += 1
-        elif char in ")]}>":
-            depth -= 1
-        elif char == "," and depth == 0:
-            args.append(inner[start:i].strip())
-            start = i + 1
-    if inner[start:].strip():
-        args.append(inner[start:].strip())
-    return name, args
-
-
-def _numeric_literal(text: str) -> np.ndarray | None:
-    """The array written as ``[[ 2.,  3.], [nan, -inf]]`` (NumPy's printing), or ``None``."""
-    text = text.strip()
-    if not _NUMERIC_GROUP.match(text):
-        return None
-    try:
-        value = ast.literal_eval(re.sub(r"\bnan\b", "None", re.sub(r"\binf\b", "1e999", text)))
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    try:
-        array = np.array(value, dtype=float)
-    except (ValueError, TypeError):
-        return None
-    return array if array.ndim >= 1 else None
-
-
-def scrub_call(call: str) -> str:
-    """The call with every array literal replaced by its shape (hidden inputs stay hidden)."""
-    out, i = [], 0
-    while i < len(call):
-        char = call[i]
-        if char in "'\"":  # copy a string literal whole: its brackets are not arrays
-            end = call.find(char, i + 1)
-            end = len(call) - 1 if end == -1 else end
-            out.append(call[i:end + 1])
-            i = end + 1
-            continue
-        if char == "[":
-            depth, j = 0, i
-            while j < len(call):
-                depth += {"[": 1, "]": -1}.get(call[j], 0)
-                if depth == 0:
-                    break
-                j += 1
-            group = call[i:j + 1]
-            array = _numeric_literal(group)
-            if array is not None:
-                out.append(f"<array {_shape_text(array.shape)}>")
-                i = j + 1
-                continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
 
 @dataclass(frozen=True)
 class InputView:
@@ -442,22 +362,21 @@ class InputView:
     grid: Grid
 
 
-def call_inputs(call: str, t: Translate) -> tuple[InputView, ...]:
-    """Grids of the small arrays written out in a public test's call."""
-    split = _split_arguments(call)
-    if split is None:
-        return ()
+def call_inputs(call: Call, t: Translate) -> tuple[InputView, ...]:
+    """Grids of the small numeric arrays a public test's call was given (the call's own data: at most
+    36 values each, kept only while the call shows its values)."""
     views = []
-    for n, argument in enumerate(split[1], start=1):
-        name, _, value = argument.partition("=")
-        keyword = bool(value) and name.isidentifier()
-        array = _numeric_literal(value if keyword else argument)
-        if array is None or array.ndim > 3:
+    for n, argument in enumerate(call.arguments, start=1):
+        try:
+            array = np.array(argument.array, dtype=float) if isinstance(argument.array, list) else None
+        except (ValueError, TypeError):
+            array = None
+        if array is None or array.ndim < 1 or array.ndim > 3 or array.size > 36:
             continue
         plane, _, notes, used = _plane(array, None, t)
         if max(plane.shape) > GRID_MAX:
             continue
-        label = name if keyword else t("call.argument", n=n)
+        label = argument.name or t("call.argument", n=n)
         views.append(InputView(label, _grid(plane, used, _scale(plane),
                                             f"{label} · {t('compare.shape', shape=_shape_text(array.shape))}", notes)))
     return tuple(views)

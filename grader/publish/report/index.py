@@ -169,7 +169,7 @@ def _problems(result: SubmissionResult, t: Translate) -> list[str]:
     """Why a submission counts as errored or timed out (empty when it did not)."""
     reasons = []
     if result.error:
-        reasons.append(t("problem.not_graded", reason=clip(result.error.splitlines()[0], 160, t)))
+        reasons.append(t("problem.not_graded", reason=clip(result.error_text(t.lang).splitlines()[0], 160, t)))
     for cell in result.cells:
         outcome, index = cell.get("outcome"), cell.get("index", "?")
         if outcome == "timeout":

@@ -10,8 +10,10 @@ from typing import Any
 
 
 from ...course.config import CourseConfig
-from ...judge.results import Diagnosis, Failure, GraderError, SubmissionResult, TestResult
+from ...judge.catalog import CATALOG, LANGUAGES, Message, render
+from ...judge.results import KINDS, Argument, Call, Diagnosis, Failure, GraderError, SubmissionResult, TestResult
 from .text import number_text
+
 
 def course_questions(config: CourseConfig) -> dict[str, list[str]]:
     """Question ids of each assignment of ``course.toml``, in the declared order (else the file's)."""
@@ -35,7 +37,6 @@ def optional_questions(config: CourseConfig) -> dict[str, set[str]]:
 
 # --- reading whatever a result file holds ---------------------------------------------------------
 
-_KINDS = frozenset(("wrong", "error", "timeout", "missing", "unsupported", "crash"))
 
 
 def _real(value: Any, default: float = 0.0, *, finite: bool = True) -> float:
@@ -62,6 +63,30 @@ def text_of(value: Any, limit: int = 100_000) -> str:
     return ""
 
 
+def _worded(code: Any, params: Any) -> tuple[str, dict[str, Any]]:
+    """A message the catalog can word in every language, else the empty ``text`` message."""
+    if isinstance(code, str) and code in CATALOG and isinstance(params, Mapping):
+        try:
+            for lang in LANGUAGES:
+                render(code, params, lang)
+            return code, dict(params)
+        except Exception:  # a parameter of the wrong type, a nested message that is not one
+            pass
+    return "text", {"text": ""}
+
+
+def _coerced_call(call: Any) -> Call | None:
+    if not isinstance(call, Call):
+        return None
+    arguments = tuple(
+        Argument(text_of(a.type, 300), text_of(a.value, 5_000), text_of(a.name, 200),
+                 tuple(a.shape) if isinstance(a.shape, (tuple, list)) and len(a.shape) <= 32
+                 and all(isinstance(n, int) and not isinstance(n, bool) for n in a.shape) else None,
+                 a.array if isinstance(a.array, list) else None)
+        for a in (call.arguments if isinstance(call.arguments, (tuple, list)) else ())[:64] if isinstance(a, Argument))
+    return Call(text_of(call.function, 200), arguments, text_of(call.written))
+
+
 def _coerced_failure(failure: Any) -> Failure | None:
     if not isinstance(failure, Failure):
         return None
@@ -69,17 +94,21 @@ def _coerced_failure(failure: Any) -> Failure | None:
     if not (isinstance(worst, (tuple, list)) and len(worst) <= 32
             and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**31 for i in worst)):
         worst = None
-    shapes = failure.input_shapes if isinstance(failure.input_shapes, (tuple, list)) else ()
     diff = failure.max_abs_diff
+    code, params = _worded(failure.code, failure.params)
     return Failure(
-        failure.kind if failure.kind in _KINDS else "error",  # type: ignore[arg-type]
-        text_of(failure.message), text_of(failure.call), tuple(text_of(x, 200) for x in shapes[:64]),
+        failure.kind if failure.kind in KINDS else "error", code, params, _coerced_call(failure.call),
         failure.expected, failure.actual,
         None if diff is None or isinstance(diff, bool) or not isinstance(diff, (int, float))
         else _real(diff, finite=False),
-        tuple(worst) if worst is not None else None, text_of(failure.traceback), text_of(failure.signature),
-        text_of(failure.outline),
+        tuple(worst) if worst is not None else None, text_of(failure.traceback),
     )
+
+
+def _coerced_message(message: Any) -> Message:
+    if isinstance(message, Message):
+        return Message(*_worded(message.code, message.params))
+    return Message("text", {"text": text_of(message)})
 
 
 def coerce_result(result: SubmissionResult) -> SubmissionResult:
@@ -106,7 +135,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         if isinstance(result.cells, (tuple, list)) else ()
     cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
                    else text_of(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
-    notes = tuple(text_of(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
+    notes = tuple(_coerced_message(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
     return SubmissionResult(
         text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),
         text_of(result.grader_version, 100), _real(result.execution_time), tuple(tests), cells, notes,
@@ -115,6 +144,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         {text_of(k, 100): text_of(v, 100) for k, v in result.limits.items()} if isinstance(result.limits, Mapping) else {},
         GraderError(text_of(result.grader_error.stage, 100), text_of(result.grader_error.reason),
                     text_of(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
+        _coerced_message(result.reason) if result.reason is not None else None,
     )
 
 

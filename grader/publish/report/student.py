@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,13 +13,14 @@ from jinja2 import Environment
 
 from ... import __version__
 from ...course.config import CourseConfig
-from ...judge.results import Failure, SubmissionResult, TestResult, for_student
-from .arrays import InputView, Part, VALUES_MESSAGE, call_inputs, answer_parts, scrub_call
+from ...judge.audience import for_student
+from ...judge.results import Failure, SubmissionResult, TestResult
+from .arrays import InputView, Part, call_inputs, answer_parts
 from .paths import jinja_environment
 from .stored import coerce_result, course_questions, ran_unconfined
 from .text import (
     CALL_CHARS, MAX_CELLS, MAX_DRAWN, MAX_FAILED_TESTS, MAX_HINT_CELLS, MAX_NOTES, NOTE_CHARS, SOURCE_CHARS,
-    TEXT_CHARS, clip, grader_message, not_answered, points_text, question_status, test_status, Translate,
+    TEXT_CHARS, clip, not_answered, points_text, question_status, test_status, Translate,
     translator, trim_traceback,
 )
 
@@ -157,15 +157,10 @@ def _outcome_label(cell: Mapping[str, Any], t: Translate) -> str:
 
 def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionResult, config: CourseConfig,
                lang: str, show_hidden: bool, draw: bool, t: Translate) -> TestView:
-    reveal = test.public or show_hidden  # the failure is already the student's view (results.for_student)
-    call = failure.call
-    if not reveal:  # belt and braces for an old record: a cut array literal would escape the scrubbing
-        name = call.split("(", 1)[0][:80]
-        shapes = ", ".join(failure.input_shapes[:16])
-        call = scrub_call(call) if len(call) <= 4 * CALL_CHARS else f"{name}({shapes} …)"
+    reveal = test.public or show_hidden  # the failure is already the student's view (audience.for_student)
+    call = failure.call.text() if failure.call is not None else ""
     hints: list[str] = []
-    not_implemented = not_answered(failure)
-    undefined = failure.kind == "missing" or (failure.kind == "error" and failure.message.startswith("NameError"))
+    undefined = failure.kind == "missing" or failure.ename == "NameError"
     cells = _cell_problem_links(result, t) if undefined else ()
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
@@ -176,7 +171,7 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
                     exc_info=True)
         parts = ()
     # The parts say "n of m values differ; largest error ... at ..." in the page's language already.
-    show_message = not parts or not VALUES_MESSAGE.match(failure.message[:1000])
+    show_message = not parts or failure.code != "values_differ" or bool(failure.params.get("your_dtype"))
     first = second = ""
     if test.diagnosis is not None:
         first, second = ((test.diagnosis.zh, test.diagnosis.en) if lang == "zh"
@@ -192,10 +187,10 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         passed_cases=test.passed_cases,
         status=test_status(failure),
         kind_label=t(f"kind.{failure.kind}"),
-        message=clip(grader_message(failure.message, t), TEXT_CHARS, t),
+        message=clip(t.words(failure), TEXT_CHARS, t),
         call=clip(call, CALL_CHARS, t),
-        shapes=", ".join(failure.input_shapes[:16]),
-        inputs=call_inputs(call, t) if draw and reveal and len(call) <= CALL_CHARS else (),
+        shapes=", ".join(_shapes(failure)[:16]),
+        inputs=call_inputs(failure.call, t) if draw and reveal and failure.call and len(call) <= CALL_CHARS else (),
         hidden_note=not test.public and not show_hidden,
         hidden_answer_note=not test.public and show_hidden,
         parts=parts,
@@ -204,9 +199,14 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         traceback=trim_traceback(failure.traceback, t),
         hints=tuple(hints),
         hint_cells=cells,
-        not_implemented=not_implemented,
+        not_implemented=not_answered(failure),
         show_message=show_message,
     )
+
+
+def _shapes(failure: Failure) -> tuple[str, ...]:
+    """The shapes of the call's arrays, shown beside the call (a missing function was not called)."""
+    return failure.call.shapes() if failure.call is not None and failure.kind != "missing" else ()
 
 
 def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate) -> tuple[FailedQuestion, ...]:
@@ -283,8 +283,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
          for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
     cells, unfinished = _cell_views(result, t)
     shown = {str(cell.get("index")) for cell in result.cells}
-    notes = [note for note in result.notes
-             if not ((m := _CELL_NOTE.match(note)) and m.group(1) in shown)]  # the cells section says it
+    notes = [t.words(note) for note in result.notes
+             if not (note.code in _CELL_NOTES and str(note.params.get("cell")) in shown)]  # the cells section says it
     extra = sum(test.score for test in result.tests if test.extra_credit)
     score, most = result.score, result.max_score
     return SubmissionView(
@@ -300,7 +300,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         sandbox=t("head.sandbox_off") if ran_unconfined(result) else result.sandbox,
         unconfined=ran_unconfined(result),
         source=clip(result.source, 300, t),
-        error=clip(result.error, TEXT_CHARS, t),
+        error=clip(result.error_text(t.lang), TEXT_CHARS, t),
         questions=questions,
         failed=failed_views,
         failed_shown=min(len(failed), MAX_FAILED_TESTS),
@@ -314,7 +314,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
     )
 
 
-_CELL_NOTE = re.compile(r"^cell (\d+) (?:raised|was stopped|killed the kernel|was not run)")
+_CELL_NOTES = frozenset(("cell_error", "cell_timeout", "cell_dead", "cell_skipped"))  # what the cells section shows
 _OUTCOMES = {"outcome.error", "outcome.timeout", "outcome.dead_kernel", "outcome.skipped"}
 
 

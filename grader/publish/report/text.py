@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..messages import LANGUAGES, message
+from ...judge.catalog import LANGUAGES, text
 from ...judge.results import Failure, QuestionStatus, TestResult
 from .paths import ReportError
 
@@ -35,17 +36,25 @@ TOP_DIAGNOSES = 12
 MAX_HINT_CELLS = 4
 
 
-Translate = Callable[..., str]
+@dataclass(frozen=True)
+class Translate:
+    """A page's words in its language: ``t("status.passed")``, as the templates call it; a failure
+    or a note (codes and parameters) is worded with :meth:`words`, from the same catalog."""
+
+    lang: str
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        return text(key, self.lang, **values)
+
+    def words(self, message: Any) -> str:
+        """A :class:`~grader.judge.results.Failure` or :class:`~grader.judge.catalog.Message` in words."""
+        return str(message.text(self.lang))
 
 
 def translator(lang: str) -> Translate:
     if lang not in LANGUAGES:
         raise ReportError(f"report language must be one of {LANGUAGES}, received {lang!r}")
-
-    def t(key: str, **values: Any) -> str:
-        return message(key, lang, **values)
-
-    return t
+    return Translate(lang)
 
 
 def clip(text: str, limit: int, t: Translate) -> str:
@@ -131,27 +140,7 @@ def question_status(tests: Sequence[TestResult]) -> QuestionStatus:
 
 def not_answered(failure: Failure) -> bool:
     """The released template's answer: the function still raises NotImplementedError."""
-    return failure.kind == "error" and failure.message.startswith("NotImplementedError")
-
-
-_GRADER_MESSAGES = (
-    (re.compile(r"^the notebook defines no function named ('[^'\n]{1,80}')$"), "grader.no_function", ("name",)),
-    (re.compile(r"^.{0,80}the notebook defines no variable ('[^'\n]{1,80}')$"), "grader.no_variable", ("name",)),
-    (re.compile(r"^the call did not finish within ([\d.]+) s$"), "grader.call_timeout", ("seconds",)),
-    (re.compile(r"^the call killed the kernel$"), "grader.call_crash", ()),
-    # results.student_view's words for a hidden group's error
-    (re.compile(r"^([A-Za-z_][\w.]{0,79}): \(the message of an error in a hidden test is not shown\)$"),
-     "grader.hidden_error", ("name",)),
-)
-
-
-def grader_message(text: str, t: Translate) -> str:
-    """The grader's own fixed messages in the page's language; anything else as it is."""
-    for pattern, key, names in _GRADER_MESSAGES:
-        match = pattern.match(text)
-        if match:
-            return t(key, **dict(zip(names, match.groups())))
-    return text
+    return failure.unanswered
 
 
 def test_status(failure: Failure) -> str:
