@@ -77,7 +77,8 @@ def _runtime_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
 
 def test_the_judge_modules_import_nothing_but_numpy_and_each_other() -> None:
     stdlib = {"__future__", "_thread", "builtins", "collections", "contextlib", "dataclasses", "functools", "io",
-              "json", "math", "os", "pathlib", "re", "sys", "threading", "traceback", "typing", "unicodedata"}
+              "json", "math", "os", "pathlib", "re", "string", "sys", "threading", "traceback", "typing",
+              "unicodedata"}
     siblings = {Path(m).stem for m in SHARED_MODULES}
     for module in ("selfcheck.py", *SHARED_MODULES):
         for node in _runtime_imports(ast.parse((JUDGE / module).read_text(encoding="utf-8"))):

@@ -18,6 +18,11 @@ from grader.course.assignments import course_assignments
 from grader.course.config import load_config
 from grader.grade.notebook import grade_notebook
 from grader.grade.prepare import prepare
+from grader.judge.catalog import text
+from grader.judge.results import SubmissionResult
+from grader.publish.report import render_submission
+
+from test_report import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,6 +78,23 @@ def test_correct_flipped_hanging_and_crashing(tmp_path: Path, setup) -> None:
     assert result.score == 20 and result.max_score == 100
     assert result.cells[0]["index"] == 2 and result.cells[0]["outcome"] == "timeout"
     json.dumps(result.to_json())
+
+
+def test_a_call_that_never_returns_says_so_in_chinese_on_the_page(tmp_path: Path, setup) -> None:
+    """The engine's timeout used to be words the report's pattern did not know ("did not finish in time
+    (the limit is … s per call)" against "did not finish within N s"): a Chinese page showed it in
+    English. Now it is a code with its limit, stored and read back as the gradebook keeps it."""
+    config = setup[0]
+    result, tests = grade(tmp_path, setup, CORRECT_CONV2D, "def conv2d_multi(x, k):\n    while True:\n        pass")
+    failure = tests["conv2d_multi · depth"].failure
+    assert failure is not None and (failure.kind, failure.code, dict(failure.params)) == ("timeout", "timeout",
+                                                                                          {"limit": 3})
+    stored = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
+    chinese = Page(render_submission(stored, config, "zh")).text
+    assert text("timeout", "zh", limit=3) == "调用没有在时限内结束（每次调用限时 3 秒）"
+    assert text("timeout", "zh", limit=3) in chinese and "did not finish" not in chinese
+    english = Page(render_submission(stored, config, "en")).text
+    assert "the call did not finish in time (the limit is 3 s per call)" in english
 
 
 def test_flipped_kernel_is_diagnosed_and_correct_answer_is_not(tmp_path: Path, setup) -> None:

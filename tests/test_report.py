@@ -532,6 +532,35 @@ def test_render_reports_rejects_an_unknown_language(config: CourseConfig, tmp_pa
 # --- any stored value renders; one page's failure is its own -----------------------------------------
 
 
+def old_record(public: bool) -> dict[str, object]:
+    """A group's record as the grader wrote it before failures were codes: English words only."""
+    return {"question": "conv2d", "group": "course example" if public else "valid mode", "public": public,
+            "score": 0.0, "max_score": 5.0, "cases": 3, "passed_cases": 0, "extra_credit": False, "detail": "",
+            "diagnosis": None, "failure": {
+                "kind": "wrong", "message": "16 of 16 values differ; largest error 13 at index (1, 3): expected 42, "
+                                            "got 29",
+                "call": "conv2d([[ 2.,  3.], [ 6.,  1.]], [[4., 1.], [2., 3.]], 'full')", "input_shapes": ["(2, 2)"],
+                "expected": [[6.0, 13], [20, 26]], "actual": [[8.0, 14], [28, 22]], "max_abs_diff": 13.0,
+                "worst_index": [1, 1], "traceback": "", "signature": "conv2d(<array (2, 2) float64>, str)",
+                "outline": "16 of 16 values differ"}}
+
+
+def test_a_result_stored_before_failures_were_codes_still_renders(config: CourseConfig) -> None:
+    data = convolution_result().to_json()
+    data["grader"]["results"] = [old_record(True), old_record(False)]
+    data["grader"]["notes"] = ["cell 3 raised SyntaxError: invalid syntax"]
+    for key in ("note_codes", "reason"):
+        del data["grader"][key]
+    result = SubmissionResult.from_json(data)
+    assert [n.text("zh") for n in result.notes] == ["cell 3 raised SyntaxError: invalid syntax"]
+    for lang in LANGUAGES:
+        text = Page(render_submission(result, config, lang)).text
+        assert "16 of 16 values differ; largest error 13" in text  # the stored words, shown as they are
+        assert "conv2d([[ 2.,  3.], [ 6.,  1.]], [[4., 1.], [2., 3.]], 'full')" in text  # the public call
+        assert "conv2d(<array (2, 2) float64>, str)" in text  # the hidden one by its stored signature only
+        assert text.count("6.,  1.") == 1 and "cell 3 raised SyntaxError" in text
+
+
 def test_a_huge_integer_answer_renders_and_keeps_the_class_report(config: CourseConfig, tmp_path: Path) -> None:
     """A function returned 10**400: grading stored it, and rendering raised OverflowError on every
     later run until the file was deleted by hand."""

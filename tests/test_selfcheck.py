@@ -104,6 +104,20 @@ def test_check_in_chinese_by_default(tmp_path: Path) -> None:
     assert "公开测试只是例子" in done.stdout
 
 
+def test_the_chinese_self_check_words_the_comparison_in_chinese(tmp_path: Path) -> None:
+    flipped = CONV2D + textwrap.dedent('''
+        from selfcheck import check
+        correct = conv2d
+        def conv2d(x, k, mode="valid"):
+            return correct(x, np.asarray(k)[::-1, ::-1], mode)
+        check("conv2d")
+    ''')
+    done = student_python("-c", flipped, cwd=tmp_path, lang="zh")
+    assert done.returncode == 0, done.stderr
+    assert "    问题：16 个值中有 16 个不同；最大误差 13，位于索引 (1, 3)：期望 42，得到 29" in done.stdout
+    assert "values differ" not in done.stdout and "largest error" not in done.stdout
+
+
 def test_the_terminal_command_exits_0_1_2(tmp_path: Path) -> None:
     good = student_python("-m", "selfcheck", str(CORRECT), cwd=tmp_path)
     assert good.returncode == 0, good.stdout + good.stderr

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
+from ..judge.catalog import nested, text
 from ..judge.compare import compare
 from ..judge.diagnose import Failing, diagnose
 from ..judge.results import Failure, TestResult, call_of, excerpt
@@ -56,7 +57,7 @@ class _Caller:
         variable = case.args[0].name if function == VALUE and case.args and isinstance(case.args[0], Var) else None
         if variable in self.variables:
             return self.variables[variable]
-        result = self.call_all(function, [case])[0]
+        result = _as_assessed(*self.call_all(function, [case])[0], self.limits)
         if variable is not None:
             self.variables[variable] = result
         return result
@@ -143,6 +144,16 @@ class _Caller:
             return dataclasses.replace(answer, value=kept(answer.value))
         except _NotKept as refused:
             return refused.answer
+
+
+def _as_assessed(answer: Answer, outcome: Outcome, limits: Limits) -> tuple[Answer, Outcome]:
+    """An answer as an assessed question reads it (grader.course.assignments.gender words what it
+    holds): the inputs that could not be written say why in the answer itself."""
+    if outcome == "tampered":
+        return dataclasses.replace(answer, evalue=text("tampered", "en", reason=answer.evalue)), outcome
+    if outcome == "no_room":
+        return dataclasses.replace(answer, evalue=text("no_room", "en", limit=limits.scratch_mb)), outcome
+    return answer, outcome
 
 
 class _NotKept(Exception):
@@ -237,10 +248,11 @@ def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outc
         return Failure("timeout", "timeout", {"limit": limits.call_timeout}, call)
     if outcome == "crash":
         return Failure("crash", "crash", {}, call)
-    if outcome == "no_room":
-        return Failure("error", "no_room", {"limit": limits.scratch_mb}, call)
+    if outcome == "no_room":  # the call's inputs could not be written: an OSError of the grader's, in words
+        return Failure("error", "error", {"ename": "OSError", "evalue": nested("no_room", limit=limits.scratch_mb)},
+                       call)
     if outcome == "tampered":
-        return Failure("error", "tampered", {"reason": answer.evalue}, call)
+        return Failure("error", "error", {"ename": "", "evalue": nested("tampered", reason=answer.evalue)}, call)
     if answer.ename == "NotImplementedError":
         return Failure("error", "not_implemented", {"evalue": answer.evalue}, call, traceback=answer.traceback)
     return Failure("error", "error", {"ename": answer.ename, "evalue": answer.evalue}, call,

@@ -102,14 +102,13 @@ def _hidden_words(failure: Failure) -> tuple[str, dict[str, Any]]:
     if code in _OUTLINES:
         outline, kept = _OUTLINES[code]
         return outline, {k: params[k] for k in kept if k in params}
-    if failure.kind == "error" and code in ("error", "not_implemented", "no_room"):
-        ename = "OSError" if code == "no_room" else failure.ename
-        if not _is_name(ename):
+    if failure.kind == "error" and code in ("error", "not_implemented"):
+        if not _is_name(failure.ename):
             return "hidden_error_unnamed", {}
-        if code != "no_room" and not str(params.get("evalue", "")).strip():
+        if not str(params.get("evalue", "")).strip():
             return code, params  # the exception's name alone: nothing of it is hidden
-        return "hidden_error", {"ename": ename}
-    if failure.kind == "error" and code in ("tampered", "text") and failure.call is not None:
+        return "hidden_error", {"ename": failure.ename}
+    if failure.kind == "error" and code == "text" and failure.call is not None:
         return "hidden_error_unnamed", {}
     if code == "unsupported":
         return "unsupported_hidden", {}
@@ -122,7 +121,14 @@ def _is_name(ename: str) -> bool:
 
 
 def _short_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: short_paths(v) if isinstance(v, str) else v for k, v in params.items()}
+    """The parameters with the instructor's paths cut, in nested messages too."""
+    return {k: short_paths(v) if isinstance(v, str) else _short_nested(v) for k, v in params.items()}
+
+
+def _short_nested(value: Any) -> Any:
+    if isinstance(value, Mapping) and isinstance(value.get("code"), str) and isinstance(value.get("params"), Mapping):
+        return {**value, "params": _short_params(value["params"])}
+    return value
 
 
 def _hidden_failure(failure: Failure, show_inputs: bool) -> Failure:

@@ -77,8 +77,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "an exception: (the message of an error in a hidden test is not shown)",
     },
     "no_room": {
-        "zh": "OSError: 临时文件夹里没有空间写入这次调用的输入（上限 {limit} MB）",
-        "en": "OSError: no room left in the scratch folder for the call's inputs (the limit is {limit} MB)",
+        "zh": "临时文件夹里没有空间写入这次调用的输入（上限 {limit} MB）",
+        "en": "no room left in the scratch folder for the call's inputs (the limit is {limit} MB)",
     },
     "tampered": {"zh": "交换文件夹被改动了：{reason}", "en": "the exchange folder was tampered with: {reason}"},
     "text": {"zh": "{text}", "en": "{text}"},  # words made elsewhere (a stored older result, the run layer)
@@ -123,12 +123,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "单元格 {cell} 写了一个超过临时空间上限的文件（每个文件 {limit} MB）",
         "en": "cell {cell} wrote a file larger than the scratch limit ({limit} MB per file)",
     },
-    "cell_disk_full": {"zh": "单元格 {cell} 用完了评分机器的磁盘空间", "en": "cell {cell} ran out of disk space on the grading machine"},
+    "cell_disk_full": {
+        "zh": "单元格 {cell} 用完了评分机器的磁盘空间", "en": "cell {cell} ran out of disk space on the grading machine",
+    },
     "cell_timeout": {
         "zh": "单元格 {cell} 被中断了：运行时间超过了时限（{detail}）",
         "en": "cell {cell} was stopped: it ran longer than the time limit ({detail})",
     },
-    "cell_dead": {"zh": "单元格 {cell} 让内核崩溃了（退出、崩溃或内存不足）", "en": "cell {cell} killed the kernel (exit, crash or out of memory)"},
+    "cell_dead": {
+        "zh": "单元格 {cell} 让内核崩溃了（退出、崩溃或内存不足）", "en": "cell {cell} killed the kernel (exit, crash or out of memory)",
+    },
     "cell_skipped": {"zh": "单元格 {cell} 没有运行：{reason}", "en": "cell {cell} was not run: {reason}"},
     "cell_error": {"zh": "单元格 {cell} 出错 {ename}: {evalue}", "en": "cell {cell} raised {ename}: {evalue}"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
@@ -195,7 +199,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "check.array": {"zh": "形状为 {shape} 的数组，前几个值：{head}", "en": "array of shape {shape}, first values: {head}"},
     "check.colon": {"zh": "：", "en": ": "},
     # --- the self-check itself (grader.judge.selfcheck) -----------------------------------------------
-    "selfcheck.usage": {"zh": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb", "en": "usage: python -m selfcheck NOTEBOOK.ipynb"},
+    "selfcheck.usage": {
+        "zh": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb", "en": "usage: python -m selfcheck NOTEBOOK.ipynb",
+    },
     "selfcheck.unreadable": {"zh": "{path}：无法读取这个笔记本（{reason}）", "en": "{path}: cannot read this notebook ({reason})"},
     "selfcheck.unrecognised": {
         "zh": "{path}：看不出这是哪一次作业。请保留原来的文件名（例如 01-convolution.ipynb）。",

@@ -13,8 +13,8 @@ the course's language.
 
 This file is ``grader/judge/selfcheck.py`` in the grader and ``selfcheck/__init__.py`` in the bundle,
 next to verbatim copies of the grader's ``catalog``, ``compare``, ``diagnose``, ``results``,
-``audience`` and ``summary``, so the comparison, the diagnosis and the wording are the grader's own. It needs only numpy and the
-standard library. The public cases, their expected answers and the answers of the known mistaken
+``audience`` and ``summary``, so the comparison, the diagnosis and the wording are the grader's own.
+It needs only numpy and the standard library. The public cases, their expected answers and the answers of the known mistaken
 variants on them were computed on the instructor's side and stored in ``data/``: there is no
 reference code here, so a declared mistake is recognised by looking up its stored answer.
 """

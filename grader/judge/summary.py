@@ -67,7 +67,8 @@ def _detail(failure: Failure, lang: str) -> list[str]:
     lines = [f"    {text('check.call', lang)}{colon}{failure.call.text()}"] if failure.call is not None else []
     lines.append(f"    {text('check.problem', lang)}{colon}{failure.text(lang)}")
     if failure.kind == "wrong" and (failure.expected is not None or failure.actual is not None):
-        for label, value in ((text("check.expected", lang), failure.expected), (text("check.actual", lang), failure.actual)):
+        for key, value in (("check.expected", failure.expected), ("check.actual", failure.actual)):
+            label = text(key, lang)
             shown = _value_lines(value, lang)
             if len(shown) == 1:
                 lines.append(f"    {label}{colon}{shown[0]}")

@@ -12,9 +12,9 @@ one fails, 2 when the notebook cannot be read or recognised. ``SELFCHECK_LANG=zh
 the course's language.
 
 This file is ``grader/judge/selfcheck.py`` in the grader and ``selfcheck/__init__.py`` in the bundle,
-next to verbatim copies of the grader's ``compare``, ``diagnose``, ``results`` and ``summary``, so
-the comparison, the diagnosis and the wording are the grader's own. It needs only numpy and the
-standard library. The public cases, their expected answers and the answers of the known mistaken
+next to verbatim copies of the grader's ``catalog``, ``compare``, ``diagnose``, ``results``,
+``audience`` and ``summary``, so the comparison, the diagnosis and the wording are the grader's own.
+It needs only numpy and the standard library. The public cases, their expected answers and the answers of the known mistaken
 variants on them were computed on the instructor's side and stored in ``data/``: there is no
 reference code here, so a declared mistake is recognised by looking up its stored answer.
 """
@@ -40,9 +40,10 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .catalog import LANGUAGES, Message, text
 from .compare import Tolerance, compare
 from .diagnose import Failing, diagnose
-from .results import Failure, TestResult, call_signature, excerpt, input_shapes
+from .results import Failure, TestResult, call_of, cell_error, excerpt
 from .summary import format_summary
 
 __all__ = ["check", "main"]
@@ -50,25 +51,6 @@ __all__ = ["check", "main"]
 DATA = Path(__file__).parent / "data"
 LANG_ENV = "SELFCHECK_LANG"
 Key = tuple[int, int]  # (group, case) of one question
-
-_MESSAGES = {
-    "zh": {
-        "usage": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb",
-        "unreadable": "{path}：无法读取这个笔记本（{reason}）",
-        "unrecognised": "{path}：看不出这是哪一次作业。请保留原来的文件名（例如 01-convolution.ipynb）。",
-        "unknown": "没有名为 {name!r} 的题目。可以检查的有：{known}",
-        "broken": "自检本身出错了（不是你的答案的问题）：{error}",
-    },
-    "en": {
-        "usage": "usage: python -m selfcheck NOTEBOOK.ipynb",
-        "unreadable": "{path}: cannot read this notebook ({reason})",
-        "unrecognised": "{path}: cannot tell which assignment this is. Keep the original file name "
-                        "(e.g. 01-convolution.ipynb).",
-        "unknown": "There is no question named {name!r}. Questions: {known}",
-        "broken": "The self-check itself failed (not your answer's fault): {error}",
-    },
-}
-
 
 def check(name: str | None = None) -> None:
     """Print which public tests of question ``name`` pass (all questions defined so far when
@@ -82,16 +64,15 @@ def check(name: str | None = None) -> None:
         lang = _language()
         print(_check_text(name, namespace, lang))
     except Exception as exc:  # a damaged bundle: say so in plain words instead of a traceback
-        print(_MESSAGES[lang]["broken"].format(error=f"{type(exc).__name__}: {exc}"))
+        print(text("selfcheck.broken", lang, error=f"{type(exc).__name__}: {exc}"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m selfcheck NOTEBOOK.ipynb``: run the notebook, print the summary, exit 0/1/2."""
     args = list(sys.argv[1:] if argv is None else argv)
     lang = _language()
-    words = _MESSAGES[lang]
     if len(args) != 1 or args[0].startswith("-"):
-        print(words["usage"], file=sys.stderr)
+        print(text("selfcheck.usage", lang), file=sys.stderr)
         return 2
     path = Path(args[0])
     try:
@@ -99,15 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = _code_cells(notebook)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(words["unreadable"].format(path=path, reason=reason), file=sys.stderr)
+        print(text("selfcheck.unreadable", lang, path=path, reason=reason), file=sys.stderr)
         return 2
     assignment = _recognise(path, notebook)
     if assignment is None:
-        print(words["unrecognised"].format(path=path), file=sys.stderr)
+        print(text("selfcheck.unrecognised", lang, path=path), file=sys.stderr)
         return 2
     entry = _manifest()["assignments"][assignment]
     checked = [q for q in entry["questions"] if q not in entry["no_public"]]
-    namespace = _execute(cells, path.resolve().parent, entry["cell_timeout"]) if checked else {}
+    namespace = _execute(cells, path.resolve().parent, entry["cell_timeout"], lang) if checked else {}
     tests = _check_questions(assignment, checked, namespace, entry["call_timeout"])
     print(format_summary(tests, lang, assignment=assignment, no_public=entry["no_public"]))
     return 0 if all(t.failure is None for t in tests) else 1
@@ -146,7 +127,7 @@ def _decode(value: Any, arrays: Mapping[str, np.ndarray]) -> Any:
 
 def _language() -> str:
     lang = os.environ.get(LANG_ENV, "").strip().lower()
-    return lang if lang in _MESSAGES else _manifest()["language"]
+    return lang if lang in LANGUAGES else _manifest()["language"]
 
 
 # -- checking --------------------------------------------------------------------------------------
@@ -185,7 +166,7 @@ def _check_text(name: str | None, namespace: Mapping[str, Any], lang: str) -> st
         if assignment is None:
             return format_summary([], lang)
     elif name not in owners:
-        return _MESSAGES[lang]["unknown"].format(name=name, known=", ".join(owners))
+        return text("selfcheck.unknown", lang, name=name, known=", ".join(owners))
     else:
         assignment, questions = owners[name], [name]
     no_public = manifest[assignment]["no_public"]
@@ -251,25 +232,25 @@ def _run_case(function: Any, question: str, case: Mapping[str, Any], arrays: Map
     """Call the student's function on one stored case, the way the grader's harness does:
     (failure or None, expected, actual)."""
     args, kwargs = _decode(case["args"], arrays), _decode(case["kwargs"], arrays)
-    call, shapes = call_signature(question, args, kwargs, show_values=True), input_shapes(args, kwargs)
+    call = call_of(question, args, kwargs)
     expected = _decode(case["expected"], arrays)
     if not callable(function):
-        return Failure("missing", f"the notebook defines no function named {question!r}", call), expected, None
+        return Failure("missing", "no_function", {"name": question}, call), expected, None
     try:
         with _time_limit(call_timeout) as expired:
             actual = _plain(function(*args, **kwargs))
     except KeyboardInterrupt:
         if not expired():
             raise
-        message = f"the call did not finish within {call_timeout:g} s"
-        return Failure("timeout", message, call, shapes), expected, None
+        return Failure("timeout", "timeout", {"limit": call_timeout}, call), expected, None
     except Exception as exc:  # whatever the student's code raises is a result, not a crash
-        message = f"{type(exc).__name__}: {str(exc)[:2000]}".strip(": ")
-        return Failure("error", message, call, shapes, traceback=traceback.format_exc(limit=-6)), expected, None
+        code = "not_implemented" if type(exc).__name__ == "NotImplementedError" else "error"
+        params = {"evalue": str(exc)[:2000]} | ({} if code == "not_implemented" else {"ename": type(exc).__name__})
+        return Failure("error", code, params, call, traceback=traceback.format_exc(limit=-6)), expected, None
     result = compare(expected, actual, tol)
     if result.equal:
         return None, expected, actual
-    return (Failure("wrong", result.message, call, shapes, excerpt(expected), excerpt(actual),
+    return (Failure("wrong", result.code, result.params, call, excerpt(expected), excerpt(actual),
                     result.max_abs_diff, result.worst_index), expected, actual)
 
 
@@ -336,7 +317,7 @@ def _recognise(path: Path, notebook: Mapping[str, Any]) -> str | None:
     return named if named in assignments else None
 
 
-def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float) -> dict[str, Any]:
+def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float, lang: str) -> dict[str, Any]:
     """Run the code cells in a fresh namespace in the notebook's folder, as a kernel started there
     would, with their output hidden. A failing, hanging or exiting cell is reported on stderr and
     the run goes on, so the functions the other cells define are still checked (as the grader
@@ -350,8 +331,8 @@ def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float
     try:
         for index, source in cells:
             problem = _run_cell(index, source, namespace, cell_timeout)
-            if problem:
-                print(problem, file=sys.stderr)
+            if problem is not None:
+                print(problem.text(lang), file=sys.stderr)
     finally:
         os._exit = exit_process
         os.chdir(cwd)
@@ -363,8 +344,8 @@ def _refuse_exit(status: int = 0) -> NoReturn:
     raise SystemExit(f"os._exit({status})")
 
 
-def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: float) -> str:
-    """Execute one cell; returns what went wrong ('' when nothing did, or only a stub's
+def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: float) -> Message | None:
+    """Execute one cell; returns what went wrong (None when nothing did, or only a stub's
     NotImplementedError). IPython magics and shell lines (``%…``, ``!…``) become ``pass``."""
     lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
              for line in source.splitlines()]
@@ -373,14 +354,14 @@ def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: 
               contextlib.redirect_stderr(io.StringIO())):
             exec(compile("\n".join(lines), f"<cell {index}>", "exec"), namespace)
     except NotImplementedError:
-        return ""
+        return None
     except KeyboardInterrupt:
         if not expired():
             raise
-        return f"cell {index} was stopped: it ran longer than the time limit ({cell_timeout:g} s)"
+        return Message("cell_timeout", {"cell": index, "detail": f"{cell_timeout:g} s"})
     except (Exception, SystemExit) as exc:  # the student's cell: report it, keep going
-        return f"cell {index} raised {type(exc).__name__}: {exc}"[:300]
-    return ""
+        return cell_error(index, type(exc).__name__, str(exc))
+    return None
 
 
 @contextlib.contextmanager

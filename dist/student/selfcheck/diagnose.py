@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .catalog import text
 from .compare import Tolerance, compare
 from .results import Diagnosis
 
@@ -63,20 +64,12 @@ def _generic(item: Failing, tol: Tolerance) -> Diagnosis | None:
                 return _transposed()
             for crop in _crops(expected, actual):
                 if compare(crop, actual, tol).equal:
-                    return Diagnosis("off_by_one_crop",
-                                     f"输出少了/多了边上的一行或一列：形状是 {actual.shape}，应为 {expected.shape}。检查循环范围（range 的上界）。",
-                                     f"Your output loses or gains an edge row/column: shape {actual.shape}, "
-                                     f"expected {expected.shape}. Check your loop bounds (range's end).")
-        return Diagnosis("shape_mismatch",
-                         f"输出形状是 {actual.shape}，应为 {expected.shape}。",
-                         f"Your output has shape {actual.shape}, expected {expected.shape}.")
+                    return _named("off_by_one_crop", actual=f"{actual.shape}", expected=f"{expected.shape}")
+        return _named("shape_mismatch", actual=f"{actual.shape}", expected=f"{expected.shape}")
     if actual.dtype.kind in "biu" and expected.dtype.kind == "f":
         for rounded in (np.trunc(expected), np.floor(expected), np.round(expected)):
             if compare(rounded, actual, tol).equal:
-                return Diagnosis("integer_truncation",
-                                 "结果被截断成了整数：输出数组是整数类型（例如 np.zeros_like 一个整数输入），请用浮点数组。",
-                                 "Your values were truncated to integers: the output array has an integer dtype "
-                                 "(e.g. np.zeros_like of an integer input); use a float array.")
+                return _named("integer_truncation")
     if expected.ndim >= 2 and expected.shape[0] == expected.shape[1]:
         if compare(np.swapaxes(expected, 0, 1), actual, tol).equal and not compare(expected, actual, tol).equal:
             return _transposed()
@@ -84,21 +77,20 @@ def _generic(item: Failing, tol: Tolerance) -> Diagnosis | None:
     if np.abs(exp).max(initial=0) > 0:
         factor = float(act @ exp / (exp @ exp))
         if not np.isclose(factor, 1) and not np.isclose(factor, 0) and compare(expected * factor, actual, tol).equal:
-            return Diagnosis("constant_factor",
-                             f"结果差了一个常数倍（约 {factor:.4g} 倍）：检查是否多乘或多除了什么（例如窗口大小）。",
-                             f"Your answer is off by a constant factor (about {factor:.4g}×): check for an "
-                             "extra multiplication or division (e.g. by the window size).")
+            return _named("constant_factor", factor=factor)
     offset = float(np.mean(act - exp))
     if not np.isclose(offset, 0) and compare(expected + offset, actual, tol).equal:
-        return Diagnosis("constant_offset",
-                         f"结果整体偏移了一个常数（约 {offset:.4g}）：检查偏置是否加错了。",
-                         f"Your answer is off by a constant (about {offset:.4g}): check how the bias is added.")
+        return _named("constant_offset", offset=offset)
     return None
 
 
 def _transposed() -> Diagnosis:
-    return Diagnosis("transposed_output", "输出被转置了：行和列的顺序弄反了。",
-                     "Your output is transposed: rows and columns are swapped.")
+    return _named("transposed_output")
+
+
+def _named(mistake: str, **params: Any) -> Diagnosis:
+    """A generic diagnosis, in both languages, from the catalog's ``mistake.*`` words."""
+    return Diagnosis(mistake, text(f"mistake.{mistake}", "zh", **params), text(f"mistake.{mistake}", "en", **params))
 
 
 def _crops(expected: np.ndarray, actual: np.ndarray) -> list[np.ndarray]:

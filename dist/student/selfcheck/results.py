@@ -9,27 +9,31 @@ never decide a score. ``to_json``/``from_json`` give Gradescope's ``results.json
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
+from .catalog import CATALOG, LANGUAGES, Message, render
+
 __all__ = [
+    "KINDS",
+    "Argument",
+    "Call",
     "Diagnosis",
     "Failure",
     "GraderError",
+    "Message",
     "QuestionStatus",
     "SubmissionResult",
     "TestResult",
+    "call_of",
     "call_signature",
     "call_types",
+    "cell_error",
     "excerpt",
-    "for_student",
     "input_shapes",
-    "short_paths",
-    "student_view",
 ]
 
 TestStatus = Literal["passed", "failed"]
@@ -45,33 +49,119 @@ class Diagnosis:
     en: str
 
 
+Kind = Literal["wrong", "error", "timeout", "missing", "unsupported", "crash"]
+KINDS: tuple[Kind, ...] = ("wrong", "error", "timeout", "missing", "unsupported", "crash")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a :class:`Call`. ``type`` is how a hidden test shows it (``<array (5, 4)
+    float64>``, ``int``, ``model``, ``file``, ``list of 3``); ``value`` how it is written with its
+    value (``2``, ``'same'``, a small array's ``[[1., 2.], [3., 4.]]``), empty in a student's view of
+    a hidden test; ``array`` the values of a small numeric array (at most 36), kept with ``value``,
+    so that a page can draw it without reading the text back."""
+
+    type: str
+    value: str = ""
+    name: str = ""  # the keyword; empty for a positional argument
+    shape: tuple[int, ...] | None = None  # arrays only
+    array: Any = None
+
+    def written(self) -> str:
+        return (f"{self.name}=" if self.name else "") + (self.value or self.type)
+
+
+@dataclass(frozen=True)
+class Call:
+    """The failing call: the function and its arguments, as data. ``written`` is the call of a
+    result stored by an older grader, as text: shown as it is, never read back."""
+
+    function: str
+    arguments: tuple[Argument, ...] = ()
+    written: str = ""
+
+    def text(self) -> str:
+        """``conv2d([[2, 3], [6, 1]], <array (5, 5) float64>, mode='same')``; a hidden argument by its type."""
+        if self.written:
+            return self.written
+        return f"{self.function}({', '.join(a.written() for a in self.arguments)})"
+
+    def shapes(self) -> tuple[str, ...]:
+        """The shapes of the array arguments, in order, as text."""
+        return tuple(f"{a.shape}" for a in self.arguments if a.shape is not None)
+
+    def without_values(self) -> Call:
+        """The call as a hidden test shows it: every argument by its type and shape."""
+        return replace(self, arguments=tuple(replace(a, value="", array=None) for a in self.arguments))
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"function": self.function, "arguments": [
+            {k: (list(v) if k == "shape" and v is not None else v) for k, v in asdict(a).items()}
+            for a in self.arguments]}
+        if self.written:
+            record["written"] = self.written
+        return record
+
+
 @dataclass(frozen=True)
 class Failure:
     """The first failing case of a test group: enough to show the student what went wrong.
 
-    The record is the instructor's and keeps everything (``call`` with the input values,
-    ``expected``, the largest error). What a student may see of a hidden group is the value-free
-    pair ``signature`` (the call by types and shapes) and ``outline`` (the kind of difference
-    without any expected value); :func:`student_view` makes that view."""
+    What went wrong is data: ``code`` names a message of :mod:`grader.judge.catalog` and ``params``
+    holds its values (``timeout{limit}``, ``values_differ{count, total, largest, index, expected,
+    actual}``, …; ``path`` locates a difference inside a nested answer), so every reader words it in
+    its own language (:meth:`text`). The record is the instructor's and keeps everything (``call``
+    with the input values, ``expected``, the largest error);
+    :func:`grader.judge.audience.student_view` makes what a student may see of a hidden group."""
 
-    kind: Literal["wrong", "error", "timeout", "missing", "unsupported", "crash"]
-    message: str
-    call: str = ""
-    input_shapes: tuple[str, ...] = ()
+    kind: Kind
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    call: Call | None = None
     expected: Any = None
     actual: Any = None
     max_abs_diff: float | None = None
     worst_index: tuple[int, ...] | None = None
     traceback: str = ""
-    signature: str = ""
-    outline: str = ""
+
+    def text(self, lang: str) -> str:
+        return render(self.code, self.params, lang)
+
+    @property
+    def message(self) -> str:
+        """The English words (Gradescope's output, logs, the validation summary)."""
+        return self.text("en")
+
+    @property
+    def ename(self) -> str:
+        """The exception's name, for a failure that is one ('' otherwise)."""
+        if self.code == "not_implemented":
+            return "NotImplementedError"
+        return str(self.params.get("ename", "")) if self.code in ("error", "hidden_error") else ""
+
+    @property
+    def unanswered(self) -> bool:
+        """The released template's answer: the function still raises NotImplementedError."""
+        return self.kind == "error" and self.ename == "NotImplementedError"
 
 
-def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
-    """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise.
+def call_of(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Call:
+    """The structured :class:`Call` of ``function(*args, **kwargs)``, values included (the
+    instructor's record; :meth:`Call.without_values` is a hidden test's).
 
     Here rather than in :mod:`grader.course.spec` so that the grader and the bundle's self-check (which
     ships this module) write a failing call the same way."""
+    return Call(function, tuple(_argument(v) for v in args) + tuple(_argument(v, k) for k, v in kwargs.items()))
+
+
+def _argument(value: Any, name: str = "") -> Argument:
+    shape = tuple(int(n) for n in value.shape) if isinstance(value, np.ndarray) else None
+    small = isinstance(value, np.ndarray) and value.size <= 36 and value.dtype.kind in "iuf" and value.ndim >= 1
+    return Argument(_type_of(value), _show(value, True), name, shape, value.tolist() if small else None)
+
+
+def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
+    """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
     parts = [_show(a, show_values) for a in args]
     parts += [f"{k}={_show(v, show_values)}" for k, v in kwargs.items()]
     return f"{function}({', '.join(parts)})"
@@ -80,8 +170,7 @@ def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]
 def call_types(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     """``output_size(int, int, int, int, str)``, ``conv2d(<array (5, 4) float64>, mode=str)``: the call
     of a hidden test as a student may read it, with no input value in it (arrays as their shapes)."""
-    parts = [_type_of(a) for a in args] + [f"{k}={_type_of(v)}" for k, v in kwargs.items()]
-    return f"{function}({', '.join(parts)})"
+    return call_of(function, args, kwargs).without_values().text()
 
 
 def _type_of(value: Any) -> str:
@@ -112,6 +201,15 @@ def _show(value: Any, show_values: bool) -> str:
         return getattr(value, "name", None) or repr(getattr(value, "path", ""))
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def cell_error(index: int, ename: str, evalue: str, limit: int = 300) -> Message:
+    """``cell 3 raised ValueError: …``, its English words cut to ``limit`` characters (as they
+    always were), the cut made in the parameters so that every language shows the same part."""
+    head = len(f"cell {index} raised ")
+    ename = ename[:max(0, limit - head)]
+    evalue = evalue[:max(0, limit - head - len(ename) - 2)]
+    return Message("cell_error", {"cell": index, "ename": ename, "evalue": evalue})
 
 
 def excerpt(value: Any, limit: int = 576) -> Any:
@@ -173,141 +271,15 @@ class TestResult:
         return f"{self.question} · {self.group}"
 
 
-# --- what a student may see ------------------------------------------------------------------------
-
-# Installed packages and the standard library, as the instructor's machine has them
-# (``/home/ta/course/.venv/lib/python3.11/site-packages/numpy/…``, ``/usr/lib/python3.11/json/…``):
-# only the package-relative part (``numpy/…``, ``json/…``) says something to a student. The same
-# for the submission's temporary folder (grader.grade.notebook.Workspace), ``/tmp/cnn-grader-k2j4/work/``.
-# Paths are cut token by token (a token ends at white space, quotes, brackets), with no pattern
-# that could backtrack over a megabyte the notebook printed.
-_TOKEN_END = re.compile(r"""([\s"'`<>|,;()\[\]{}]+)""")
-_PACKAGES = ("site-packages/", "dist-packages/", "site-packages\\", "dist-packages\\")
-_STDLIB = re.compile(r"[/\\]lib[/\\]python\d+(?:\.\d+)?[/\\]")
-_SCRATCH = re.compile(r"cnn-grader-[\w.-]{0,64}[/\\](?:(?:work|models)[/\\])?")
-_PATH_CHARS = 4_096  # longer "tokens" are no path
-_EXCEPTION_NAME = re.compile(r"^([A-Za-z_][\w.]{0,79})(?::|$)")
-_FRAME = re.compile(r'^  File "[^"\n]{0,300}", line \d+, in [\w<>.]{1,80}$')
-
-
-def short_paths(text: str) -> str:
-    """``text`` with the instructor's paths cut to what a student can use: ``numpy/core/…`` for an
-    installed package or the standard library, ``data.csv`` for a file of the scratch folder.
-
-    They tell a student nothing and the instructor's machine layout is nobody else's business."""
-    if not text or ("/" not in text and "\\" not in text):
-        return text
-    pieces = _TOKEN_END.split(text)
-    return "".join(_short_path(piece) if i % 2 == 0 else piece for i, piece in enumerate(pieces))
-
-
-def _short_path(token: str) -> str:
-    if len(token) > _PATH_CHARS or ("/" not in token and "\\" not in token):
-        return token
-    cut = max(token.rfind(marker) + len(marker) if marker in token else 0 for marker in _PACKAGES)
-    if not cut:
-        stdlib = _STDLIB.search(token)
-        cut = stdlib.end() if stdlib else 0
-    scratch = _SCRATCH.search(token, cut)
-    return token[scratch.end() if scratch else cut:]
-
-
-def _frames_only(traceback: str) -> str:
-    """The frames of a traceback (file, line, function and the source line under each), without the
-    exception's message: in a hidden test that message may quote the hidden inputs
-    (``IndexError: index 227 is out of bounds``). This stops the accidental quote, not a student set
-    on it: the call runs in their kernel, so every text it sends back is theirs to choose (see the
-    README, "Reports and exports"); what it can never carry is an expected value, which stays here."""
-    kept: list[str] = []
-    under = 0  # lines kept under the last frame: its source line and the carets
-    for line in traceback.splitlines():
-        if _FRAME.match(line):
-            kept.append(line)
-            under = 2
-        elif under and line.startswith("    "):
-            kept.append(line[:200])
-            under -= 1
-        else:
-            under = 0
-    return "\n".join(kept)
-
-
-# grader.judge.diagnose's generic diagnoses that quote a number computed from the expected answer ("off by
-# a constant factor, about 0.5×": expected = actual / 0.5): a hidden group says the same in words only.
-_VALUE_FREE_DIAGNOSES = {
-    "constant_factor": ("结果差了一个常数倍：检查是否多乘或多除了什么（例如窗口大小）。",
-                        "Your answer is off by a constant factor: check for an extra multiplication or division "
-                        "(e.g. by the window size)."),
-    "constant_offset": ("结果整体偏移了一个常数：检查偏置是否加错了。",
-                        "Your answer is off by a constant: check how the bias is added."),
-}
-
-
-def _hidden_diagnosis(diagnosis: Diagnosis | None) -> Diagnosis | None:
-    if diagnosis is None or diagnosis.id not in _VALUE_FREE_DIAGNOSES:
-        return diagnosis
-    zh, en = _VALUE_FREE_DIAGNOSES[diagnosis.id]
-    return Diagnosis(diagnosis.id, zh, en)
-
-
-def _hidden_failure(failure: Failure, show_inputs: bool) -> Failure:
-    """A hidden group's failure as its student sees it: the call by types and shapes (or with its
-    inputs, when the course's ``show_hidden_inputs`` allows it), the kind of difference, and no
-    expected value, no largest error and no position of it (expected = actual ± difference)."""
-    name = failure.call.split("(", 1)[0][:80] if failure.call else ""
-    call = failure.call if show_inputs else (
-        failure.signature or (f"{name}({', '.join([*failure.input_shapes[:16], '…'])})" if name else ""))
-    if not failure.call and failure.expected is None:
-        message = failure.message  # nothing was called or compared (an unreadable notebook, an assessed model)
-    elif failure.kind == "wrong":
-        message = failure.outline or "the answer differs from the expected one"
-    elif failure.kind == "error":
-        match = _EXCEPTION_NAME.match(failure.message)
-        ename = match.group(1) if match else "an exception"
-        message = ename + (": (the message of an error in a hidden test is not shown)"
-                           if failure.message.strip() != ename else "")
-    elif failure.kind == "unsupported":
-        message = "unsupported return value"
-    else:  # missing, timeout, crash: the grader's own fixed words
-        message = failure.message
-    return Failure(failure.kind, short_paths(message), short_paths(call), failure.input_shapes,
-                   traceback=short_paths(_frames_only(failure.traceback)), signature=failure.signature,
-                   outline=failure.outline)
-
-
-def student_view(test: TestResult, show_hidden_inputs: bool = False) -> TestResult:
-    """``test`` as its student may see it (SPEC section 7, "Audiences").
-
-    A public group shows everything (its inputs and answers ship in the student bundle anyway),
-    with the instructor's paths shortened. A hidden group shows its question, group, shapes, the
-    kind of difference and the diagnosis, never its inputs or expected values: a page that showed
-    ``output_size(227, 11, 0, 4)`` and ``expected 55`` became a lookup table in nine resubmissions.
-    ``show_hidden_inputs`` (``course.toml``) shows the hidden inputs, never the expected values."""
-    failure = test.failure
-    if failure is None:
-        return test
-    if test.public:
-        shown = replace(failure, message=short_paths(failure.message), traceback=short_paths(failure.traceback))
-        return replace(test, failure=shown)
-    return replace(test, failure=_hidden_failure(failure, show_hidden_inputs), diagnosis=_hidden_diagnosis(test.diagnosis))
-
-
-def for_student(result: SubmissionResult, show_hidden_inputs: bool = False) -> SubmissionResult:
-    """The whole submission as its student may see it: every test through :func:`student_view`,
-    the cells, notes and error with the instructor's paths shortened. The page, the Gradescope
-    export and the self-check text all start from this, so no student-visible place is left out."""
-    cells = tuple({k: short_paths(v) if isinstance(v, str) else v for k, v in dict(cell).items()}
-                  if isinstance(cell, Mapping) else cell for cell in result.cells)
-    return replace(result, tests=tuple(student_view(t, show_hidden_inputs) for t in result.tests), cells=cells,
-                   notes=tuple(short_paths(n) if isinstance(n, str) else n for n in result.notes),
-                   error=short_paths(result.error) if isinstance(result.error, str) else result.error)
-
-
 @dataclass(frozen=True)
 class SubmissionResult:
     """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
     ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
-    ``processes``, ``scratch``; see ``grader.run.sandbox.limits_in_force``), empty when no kernel ran."""
+    ``processes``, ``scratch``; see ``grader.run.sandbox.limits_in_force``), empty when no kernel ran.
+
+    ``notes`` are :class:`~grader.judge.catalog.Message` records (a text given instead is kept as
+    the ``text`` message); ``reason`` is why the submission could not be graded, as a message, and
+    ``error`` its English words (made from ``reason`` when only that is given)."""
 
     student: str
     assignment: str
@@ -316,13 +288,25 @@ class SubmissionResult:
     execution_time: float
     tests: tuple[TestResult, ...]
     cells: tuple[Mapping[str, Any], ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
     error: str = ""
     sandbox: str = "off"
     source: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
     limits: Mapping[str, str] = field(default_factory=dict)
     grader_error: GraderError | None = None
+    reason: Message | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.notes, (tuple, list)) and any(isinstance(n, str) for n in self.notes):
+            object.__setattr__(self, "notes", tuple(Message("text", {"text": n}) if isinstance(n, str) else n
+                                                     for n in self.notes))
+        if isinstance(self.reason, Message) and not self.error:
+            object.__setattr__(self, "error", self.reason.text("en"))
+
+    def error_text(self, lang: str) -> str:
+        """Why the submission could not be graded, in ``lang`` ('' when it was graded)."""
+        return self.reason.text(lang) if isinstance(self.reason, Message) else self.error
 
     @property
     def status(self) -> Literal["graded", "grader_error"]:
@@ -351,7 +335,9 @@ class SubmissionResult:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """Gradescope ``results.json`` fields plus the ``grader`` object (SPEC section 7)."""
+        """Gradescope ``results.json`` fields plus the ``grader`` object (SPEC section 7). Every
+        message is there as data (``code``/``params``) and, for people reading the file, in English
+        (``output``, ``error``, ``notes``, a failure's ``message``): the words are never read back."""
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -377,7 +363,9 @@ class SubmissionResult:
                 "limits": dict(self.limits),
                 "source": self.source,
                 "error": self.error,
-                "notes": list(self.notes),
+                "reason": self.reason.to_json() if self.reason is not None else None,
+                "notes": [n.text("en") for n in self.notes],
+                "note_codes": [n.to_json() for n in self.notes],
                 "diagnoses": self.diagnoses,
                 "cells": [dict(c) for c in self.cells],
                 "results": [_test_record(t) for t in self.tests],
@@ -389,10 +377,15 @@ class SubmissionResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SubmissionResult:
+        """The result ``to_json`` wrote, or one an older grader wrote (messages as English text
+        only: each is kept as the ``text`` message and shown as it is)."""
         g = data["grader"]
         for name in ("student", "assignment"):  # they name files and sort the class: text, or no result
             if not isinstance(g[name], str):
                 raise TypeError(f"the result's {name} is {type(g[name]).__name__}, not text")
+        codes = g.get("note_codes")
+        notes = ([_message(n) for n in codes] if isinstance(codes, list)
+                 else [Message("text", {"text": n}) for n in g.get("notes", ())])
         return cls(
             student=g["student"],
             assignment=g["assignment"],
@@ -401,23 +394,24 @@ class SubmissionResult:
             execution_time=float(data["execution_time"]),
             tests=tuple(_test_from_record(r) for r in g["results"]),
             cells=tuple(g.get("cells", ())),
-            notes=tuple(g.get("notes", ())),
+            notes=tuple(n for n in notes if n is not None),
             error=g.get("error", ""),
             sandbox=g.get("sandbox", "off"),
             source=g.get("source", ""),
             extras=g.get("extras", {}),
             grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,
             limits=g.get("limits", {}),
+            reason=_message(g["reason"]) if g.get("reason") is not None else None,
         )
 
 
 def _test_output(test: TestResult) -> str:
-    """The plain-text explanation Gradescope shows under a test."""
+    """The plain-text explanation Gradescope shows under a test, in English."""
     if test.failure is None:
         return test.detail or f"{test.passed_cases}/{test.cases} cases passed"
     lines = [test.failure.message]
-    if test.failure.call:
-        lines.insert(0, f"call: {test.failure.call}")
+    if test.failure.call is not None:
+        lines.insert(0, f"call: {test.failure.call.text()}")
     if test.diagnosis is not None:
         lines.append(f"diagnosis: {test.diagnosis.en} / {test.diagnosis.zh}")
     return "\n".join(lines)
@@ -425,11 +419,72 @@ def _test_output(test: TestResult) -> str:
 
 def _test_record(test: TestResult) -> dict[str, Any]:
     record = asdict(test)
-    if test.failure is not None:
-        record["failure"]["input_shapes"] = list(test.failure.input_shapes)
-        worst = test.failure.worst_index
-        record["failure"]["worst_index"] = list(worst) if worst is not None else None
+    failure = test.failure
+    if failure is not None:
+        worst = failure.worst_index
+        record["failure"] = {
+            "kind": failure.kind, "code": failure.code, "params": dict(failure.params), "message": failure.message,
+            "call": failure.call.to_json() if failure.call is not None else None,
+            "expected": failure.expected, "actual": failure.actual, "max_abs_diff": failure.max_abs_diff,
+            "worst_index": list(worst) if worst is not None else None, "traceback": failure.traceback,
+        }
     return record
+
+
+def _renders(code: Any, params: Any) -> bool:
+    """Can the catalog word this stored message, in every language? (A hand edit, a newer grader.)"""
+    if not isinstance(code, str) or code not in CATALOG or not isinstance(params, Mapping):
+        return False
+    try:
+        for lang in LANGUAGES:
+            render(code, params, lang)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, RecursionError):
+        return False
+    return True
+
+
+def _message(record: Any) -> Message | None:
+    if isinstance(record, str):
+        return Message("text", {"text": record})
+    if isinstance(record, Mapping) and _renders(record.get("code"), record.get("params", {})):
+        return Message(record["code"], dict(record.get("params", {})))
+    return None
+
+
+def _call_from_record(record: Any) -> Call | None:
+    if not isinstance(record, Mapping):
+        return None
+    arguments = []
+    for a in record.get("arguments", ()) if isinstance(record.get("arguments"), list) else ():
+        if isinstance(a, Mapping):
+            shape = a.get("shape")
+            arguments.append(Argument(str(a.get("type", "")), str(a.get("value", "")), str(a.get("name", "")),
+                                      tuple(shape) if isinstance(shape, list) else None, a.get("array")))
+    return Call(str(record.get("function", "")), tuple(arguments), str(record.get("written", "")))
+
+
+def _failure_from_record(record: Mapping[str, Any], public: bool) -> Failure:
+    worst = record.get("worst_index")
+    values = {"expected": record.get("expected"), "actual": record.get("actual"),
+              "max_abs_diff": record.get("max_abs_diff"), "worst_index": tuple(worst) if worst is not None else None,
+              "traceback": record.get("traceback", "")}
+    if "code" in record:
+        params = record.get("params", {})
+        if _renders(record["code"], params):
+            code, params = record["code"], dict(params)
+        else:
+            code, params = "text", {"text": record.get("message", "")}
+        return Failure(record["kind"], code, params, _call_from_record(record.get("call")), **values)
+    # written by an older grader: its message, and its call as text (a hidden group's without its values)
+    written = record.get("call", "") if public else record.get("signature", "")
+    if not public and not written and record.get("call"):
+        name = str(record["call"]).split("(", 1)[0][:80]
+        written = f"{name}({', '.join([*record.get('input_shapes', ())][:16] + ['…'])})"
+    message = record.get("message", "")
+    if not public and record.get("kind") == "wrong" and record.get("outline"):
+        message = record["outline"]
+    return Failure(record["kind"], "text", {"text": message},
+                   Call("", (), str(written)) if written else None, **values)
 
 
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
@@ -437,9 +492,5 @@ def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     diagnosis = record.get("diagnosis")
     fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis")}
     if failure is not None:
-        worst = failure.get("worst_index")
-        failure = Failure(
-            **{**failure, "input_shapes": tuple(failure.get("input_shapes", ())),
-               "worst_index": tuple(worst) if worst is not None else None}
-        )
+        failure = _failure_from_record(failure, record.get("public") is True)
     return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)

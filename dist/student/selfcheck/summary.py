@@ -3,9 +3,10 @@
 ``grader check`` and the student bundle's ``selfcheck`` both print this text from the same
 :class:`~grader.judge.results.TestResult` records, so a teaching assistant previewing a notebook sees
 exactly what the student sees. Standard library and the sibling ``results`` only: the bundle ships a
-verbatim copy of this module next to its copies of ``compare``, ``diagnose`` and ``results``.
-Every test goes through :func:`~grader.judge.results.student_view` first, so a hidden group, should one
-ever reach this text, shows no input and no expected value.
+verbatim copy of this module next to its copies of ``catalog``, ``compare``, ``diagnose`` and
+``results``. Every test goes through :func:`~grader.judge.audience.student_view` first, so a hidden
+group, should one ever reach this text, shows no input and no expected value. The words are the
+catalog's (``check.*``), and a failure is worded from its code in the summary's language.
 """
 
 from __future__ import annotations
@@ -13,51 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .results import student_view
+from .audience import student_view
+from .catalog import text
 
 if TYPE_CHECKING:
     from .results import Failure, TestResult
 
 __all__ = ["format_summary"]
-
-_TEXT = {
-    "zh": {
-        "heading": "自检 {assignment}（只有公开测试）",
-        "cases": "{passed}/{cases} 个用例通过",
-        "missing": "还没有定义 {question}：先运行定义它的单元格",
-        "todo": "还没有实现（NotImplementedError）",
-        "call": "调用",
-        "problem": "问题",
-        "expected": "期望",
-        "actual": "实际",
-        "diagnosis": "诊断",
-        "no_public": "· {question}：没有公开测试。笔记本里自己的检查单元格会检查它；"
-                     "评分时会运行你的笔记本，并在留出的数据上测试。",
-        "nothing": "还没有可以检查的函数：先运行定义函数的单元格。",
-        "total": "公开测试通过 {passed}/{total}。",
-        "hidden": "公开测试只是例子：评分时还会用隐藏测试。",
-        "array": "形状为 {shape} 的数组，前几个值：{head}",
-        "colon": "：",
-    },
-    "en": {
-        "heading": "Self-check {assignment} (public tests only)",
-        "cases": "{passed}/{cases} cases pass",
-        "missing": "{question} is not defined yet: run the cell that defines it",
-        "todo": "not implemented yet (NotImplementedError)",
-        "call": "call",
-        "problem": "problem",
-        "expected": "expected",
-        "actual": "actual",
-        "diagnosis": "diagnosis",
-        "no_public": "· {question}: no public test. The notebook's own check cells check it; the grader runs "
-                     "your notebook and tests it on held-out data.",
-        "nothing": "Nothing to check yet: run the cells that define your functions first.",
-        "total": "{passed}/{total} public tests pass.",
-        "hidden": " Public tests are only examples: the grader also uses hidden tests.",
-        "array": "array of shape {shape}, first values: {head}",
-        "colon": ": ",
-    },
-}
 
 _MAX_ROWS, _MAX_COLS, _MAX_ITEMS, _MAX_CHARS = 8, 10, 8, 160
 
@@ -68,44 +31,45 @@ def format_summary(tests: Sequence[TestResult], lang: str, *, assignment: str = 
 
     ``assignment`` adds a heading (the terminal commands); ``no_public`` names questions that have
     no public test, so the student learns why nothing was checked for them."""
-    text = _TEXT[lang]
-    lines = [text["heading"].format(assignment=assignment)] if assignment else []
+    lines = [text("check.heading", lang, assignment=assignment)] if assignment else []
     for test in tests:
-        lines += _test_lines(test, text, lang)
-    lines += [text["no_public"].format(question=q) for q in no_public]
+        lines += _test_lines(test, lang)
+    lines += [text("check.no_public", lang, question=q) for q in no_public]
     if not tests and not no_public:
-        lines.append(text["nothing"])
+        lines.append(text("check.nothing", lang))
     if tests:
         passed = sum(t.failure is None for t in tests)
-        lines.append(text["total"].format(passed=passed, total=len(tests)) + text["hidden"])
+        lines.append(text("check.total", lang, passed=passed, total=len(tests)) + text("check.hidden", lang))
     return "\n".join(lines)
 
 
-def _test_lines(test: TestResult, text: dict[str, str], lang: str) -> list[str]:
+def _test_lines(test: TestResult, lang: str) -> list[str]:
     test = student_view(test)
-    head = f"{test.question} · {test.group}{text['colon']}"
+    head = f"{test.question} · {test.group}{text('check.colon', lang)}"
     failure = test.failure
+    cases = text("check.cases", lang, passed=test.passed_cases, cases=test.cases)
     if failure is None:
-        return [f"✓ {head}{text['cases'].format(passed=test.passed_cases, cases=test.cases)}"]
+        return [f"✓ {head}{cases}"]
     if failure.kind == "missing":
-        return [f"✗ {head}{text['missing'].format(question=test.question)}"]
-    if failure.kind == "error" and failure.message.startswith("NotImplementedError"):
-        return [f"✗ {head}{text['todo']}"]
-    lines = [f"✗ {head}{text['cases'].format(passed=test.passed_cases, cases=test.cases)}"]
-    lines += _detail(failure, text)
+        return [f"✗ {head}{text('check.missing', lang, question=test.question)}"]
+    if failure.unanswered:
+        return [f"✗ {head}{text('check.todo', lang)}"]
+    lines = [f"✗ {head}{cases}"]
+    lines += _detail(failure, lang)
     if test.diagnosis is not None:
-        lines.append(f"    {text['diagnosis']}{text['colon']}{getattr(test.diagnosis, lang)}")
+        lines.append(f"    {text('check.diagnosis', lang)}{text('check.colon', lang)}{getattr(test.diagnosis, lang)}")
     return lines
 
 
-def _detail(failure: Failure, text: dict[str, str]) -> list[str]:
+def _detail(failure: Failure, lang: str) -> list[str]:
     """The failing call, what is wrong, and a small excerpt of both answers."""
-    colon = text["colon"]
-    lines = [f"    {text['call']}{colon}{failure.call}"] if failure.call else []
-    lines.append(f"    {text['problem']}{colon}{failure.message}")
+    colon = text("check.colon", lang)
+    lines = [f"    {text('check.call', lang)}{colon}{failure.call.text()}"] if failure.call is not None else []
+    lines.append(f"    {text('check.problem', lang)}{colon}{failure.text(lang)}")
     if failure.kind == "wrong" and (failure.expected is not None or failure.actual is not None):
-        for label, value in ((text["expected"], failure.expected), (text["actual"], failure.actual)):
-            shown = _value_lines(value, text)
+        for key, value in (("check.expected", failure.expected), ("check.actual", failure.actual)):
+            label = text(key, lang)
+            shown = _value_lines(value, lang)
             if len(shown) == 1:
                 lines.append(f"    {label}{colon}{shown[0]}")
             else:
@@ -114,11 +78,11 @@ def _detail(failure: Failure, text: dict[str, str]) -> list[str]:
     return lines
 
 
-def _value_lines(value: Any, text: dict[str, str]) -> list[str]:
+def _value_lines(value: Any, lang: str) -> list[str]:
     """A matrix as an aligned grid (cut to 8×10), a big array as its shape and first values,
     anything else on one line (cut to 160 characters)."""
     if isinstance(value, dict) and set(value) == {"shape", "head"}:
-        return [text["array"].format(shape=tuple(value["shape"]), head=_inline(value["head"]))]
+        return [text("check.array", lang, shape=tuple(value["shape"]), head=_inline(value["head"]))]
     if _is_matrix(value):
         rows = [[_number(v) for v in row[:_MAX_COLS]] + (["…"] if len(row) > _MAX_COLS else [])
                 for row in value[:_MAX_ROWS]]
