@@ -556,9 +556,9 @@ def test_a_result_stored_before_failures_were_codes_still_renders(config: Course
     for lang in LANGUAGES:
         text = Page(render_submission(result, config, lang)).text
         assert "16 of 16 values differ; largest error 13" in text  # the stored words, shown as they are
-        assert "conv2d([[ 2.,  3.], [ 6.,  1.]], [[4., 1.], [2., 3.]], 'full')" in text  # the public call
+        assert "conv2d([[ 2., 3.], [ 6., 1.]], [[4., 1.], [2., 3.]], 'full')" in text  # the public call
         assert "conv2d(<array (2, 2) float64>, str)" in text  # the hidden one by its stored signature only
-        assert text.count("6.,  1.") == 1 and "cell 3 raised SyntaxError" in text
+        assert text.count("6., 1.") == 1 and "cell 3 raised SyntaxError" in text
 
 
 def test_a_huge_integer_answer_renders_and_keeps_the_class_report(config: CourseConfig, tmp_path: Path) -> None:
