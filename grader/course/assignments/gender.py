@@ -127,7 +127,7 @@ def _assess_param_report(context: AssessContext, case: Case, config: CourseConfi
         return Verdict(1.0, f"{len(expected)} layers, {sum(expected.values()):,} parameters")
     without_bias = {layer["name"]: layer["params"] - layer["bias_params"] for layer in report["layers"]}
     diagnosis = BIAS if compare(without_bias, answer.value, config.tolerance).equal else None
-    return Verdict(0.0, result.message, diagnosis)
+    return Verdict(0.0, result.message, diagnosis, code=result.code, params=result.params)
 
 
 def _assess_accuracy(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
