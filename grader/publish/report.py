@@ -18,8 +18,8 @@ text is cut to a fixed length, so a page stays small and inert whatever the note
 are self-contained: inline CSS, no fonts or scripts from the network, and a Content-Security-Policy
 that forbids scripts on the students' pages (the index allows only its own, by hash).
 
-The templates live in the repository's ``templates/`` folder (found next to the package, so an
-editable install is needed for now); a ``grader/templates/`` folder is used too if one is shipped.
+The templates live in the repository's ``templates/`` folder, shipped in the wheel as
+``grader/templates/`` (found by :mod:`grader.publish.templates`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from .. import __version__
 from ..course.config import CourseConfig, Tolerance
 from ..classroom.gradebook import RESULTS_DIR, safe_filename, write_atomic
 from .messages import LANGUAGES, message
+from .templates import TemplatesNotFound, template_folder
 from ..judge.results import Diagnosis, Failure, GraderError, QuestionStatus, SubmissionResult, TestResult, for_student
 
 __all__ = [
@@ -141,21 +142,13 @@ def _json_href(student: str, assignment: str) -> str:
     return f"../{RESULTS_DIR}/{quote(safe_filename(student))}/{quote(safe_filename(assignment))}.json"
 
 
-def _template_dirs() -> list[Path]:
-    package = Path(__file__).resolve().parents[1]
-    return [folder for folder in (package.parent / "templates", package / "templates")
-            if (folder / "submission.html.j2").is_file()]
-
-
 def _environment() -> Environment:
-    folders = _template_dirs()
-    if not folders:
-        raise ReportError(
-            f"no templates/ folder next to {Path(__file__).resolve().parent}: the report templates ship in the "
-            "repository, so install it editable (pip install -e .)"
-        )
+    try:
+        folder = template_folder()
+    except TemplatesNotFound as exc:
+        raise ReportError(str(exc)) from None
     return Environment(
-        loader=FileSystemLoader([str(f) for f in folders]),
+        loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(("html", "j2"), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
