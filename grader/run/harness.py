@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .decode import MAX_ARRAY_BYTES
-from .sandbox import is_out_of_space
+from .scratch import is_out_of_space
 from ..course.spec import VALUE, FileArg, Var
 
 __all__ = ["HARNESS_SOURCE", "VALUE", "ExchangeTampered", "call_source", "discard", "write_call"]
