@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
-pytestmark = pytest.mark.skipif(not LINT_IMPORTS.is_file(), reason="import-linter is not installed (pip install -e '.[dev]')")
+pytestmark = pytest.mark.skipif(not LINT_IMPORTS.is_file(),
+                                reason="import-linter is not installed (pip install -e '.[dev]')")
 
 
 def lint(root: Path, *contracts: str) -> subprocess.CompletedProcess[str]:

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .archives import ZipLimits, extract_zip
-from .names import EXACT, FORCED, FROM_CONTAINER, NOTEBOOK_SUFFIX, Keys, clean_name, is_junk, readable, recognise_assignment
+from .names import (EXACT, FORCED, FROM_CONTAINER, NOTEBOOK_SUFFIX, Keys, clean_name, is_junk, readable,
+                    recognise_assignment)
 
 # ZipLimits (grader.intake.archives) and recognise_assignment (grader.intake.names) are named here
 # too: finding submissions is this package's one entry.
@@ -77,12 +78,6 @@ class Unrecognised:
 
     path: str  # written like Submission.source
     reason: str
-
-
-
-
-
-
 
 
 def find_submissions(

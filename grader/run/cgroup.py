@@ -39,7 +39,6 @@ def fair_cpus(jobs: int) -> float:
     return cores / max(1, jobs)
 
 
-
 Controller = Literal["pids", "memory", "cpu"]
 
 

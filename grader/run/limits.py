@@ -22,7 +22,6 @@ def warn_weaker(limit: str, problem: str) -> None:
     log.warning("%s; results record it under grader.limits.%s", problem, limit)
 
 
-
 def limits_in_force(cgroup: Cgroup | None, scratch: ScratchLimit) -> dict[str, str]:
     """How each limit was really enforced, for the result (``grader.limits``): ``cpu`` ``"cgroup"``
     or ``"none"``, ``memory`` ``"cgroup"`` or ``"per-process"`` (address space only),

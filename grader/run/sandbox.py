@@ -23,8 +23,8 @@ A submission's kernel is launched as ``confine → bwrap → ipykernel`` (see :m
   as long next to a hog as alone. Where no cpu cgroup can be made, :func:`confined` warns once and
   results record ``limits.cpu = "none"`` (:mod:`grader.run.cgroup`, :mod:`grader.run.limits`).
 * **Space.** The scratch folder is a size-capped tmpfs (:class:`grader.run.scratch.ScratchSpace`)
-  when the grader may mount (root or ``CAP_SYS_ADMIN``): a kernel that writes or fallocates more gets ``ENOSPC``,
-  and nothing reaches the instructor's disk, since tmpfs pages live in memory (charged to the
+  when the grader may mount (root or ``CAP_SYS_ADMIN``): a kernel that writes or fallocates more
+  gets ``ENOSPC``, and nothing reaches the instructor's disk, since tmpfs pages live in memory (charged to the
   writer's memory cgroup). The grader's exchange folder inside it gets a tmpfs of its own, so a
   scratch folder left full still lets the other questions be graded; the sockets folder, the only
   other writable bind, gets a small one. Otherwise each file is capped (``RLIMIT_FSIZE``, ``EFBIG``)
