@@ -23,7 +23,7 @@ import pytest
 
 from grader.grade import notebook as grade
 from grader.run import execute, sandbox
-from grader.run import limits as run_limits, scratch as run_scratch
+from grader.run import cgroup as run_cgroup, limits as run_limits, scratch as run_scratch
 from grader.course.assignments import course_assignments
 from grader.classroom.batch import grade_class
 from grader.grade.notebook import Workspace, grade_notebook
@@ -112,7 +112,7 @@ def test_cgroup_v2_gets_cpu_max_and_weight_and_enables_cpu_for_its_children(
             written.append(data)
         return real_write(self, data, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sandbox, "_CGROUP_ROOT", root)
+    monkeypatch.setattr(run_cgroup, "_CGROUP_ROOT", root)
     monkeypatch.setattr(Path, "write_text", write)
     cgroup = Cgroup.create(memory_mb=512, processes=32, cpus=1.5)
     assert cgroup is not None and cgroup.controllers == {"cpu", "memory", "pids"}
