@@ -29,12 +29,14 @@ __all__ = [
     "Mistake",
     "Question",
     "SpecError",
+    "VALUE",
     "Var",
     "Verdict",
     "group_rng",
 ]
 
 PUBLIC_SEED = 2024
+VALUE = "__value__"  # the pseudo-function that returns its argument: a Case((Var("model"),)) fetches a variable
 
 
 class SpecError(ValueError):

@@ -23,6 +23,7 @@ import pytest
 
 from grader.grade import notebook as grade
 from grader.run import execute, sandbox
+from grader.run import cgroup as run_cgroup, limits as run_limits, scratch as run_scratch
 from grader.course.assignments import course_assignments
 from grader.classroom.batch import grade_class
 from grader.grade.notebook import Workspace, grade_notebook
@@ -111,7 +112,7 @@ def test_cgroup_v2_gets_cpu_max_and_weight_and_enables_cpu_for_its_children(
             written.append(data)
         return real_write(self, data, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sandbox, "_CGROUP_ROOT", root)
+    monkeypatch.setattr(run_cgroup, "_CGROUP_ROOT", root)
     monkeypatch.setattr(Path, "write_text", write)
     cgroup = Cgroup.create(memory_mb=512, processes=32, cpus=1.5)
     assert cgroup is not None and cgroup.controllers == {"cpu", "memory", "pids"}
@@ -159,21 +160,21 @@ def _mounts() -> dict[str, str]:
 def test_mounts_left_by_a_killed_grader_are_swept_and_a_live_graders_are_kept(tmp_path: Path) -> None:
     """SIGKILL skips ``Workspace.close``: the next run unmounts what a dead grader left (its pid is
     in the mount's source name), never what a live one is using."""
-    if sandbox._mount_tmpfs(tmp_path, 1) is not None:
+    if run_scratch.mount_tmpfs(tmp_path, 1) is not None:
         pytest.skip("this process may not mount")
-    sandbox._unmount(tmp_path)
+    run_scratch.unmount(tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left, live = tmp_path / "left by a dead grader", tmp_path / "live"
     for folder, pid in ((left, int(dead.stdout)), (live, os.getpid())):
         folder.mkdir()
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"cnn-grader-{pid}", str(folder)], check=True)
     try:
-        sandbox._sweep_stale_mounts.__wrapped__()  # the once-per-run sweep, run again
+        run_scratch._sweep_stale_mounts.__wrapped__()  # the once-per-run sweep, run again
         assert str(left) not in _mounts() and _mounts().get(str(live)) == "tmpfs"
     finally:
         for folder in (left, live):
             if str(folder) in _mounts():
-                sandbox._unmount(folder)
+                run_scratch.unmount(folder)
 
 
 @dataclass
@@ -293,8 +294,8 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     """A TA's laptop (not root): no cgroup, no tmpfs. Grading works, each weaker limit is warned
     about once per run, results record it, and a too-large file fails at the per-file limit."""
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a, **k: None))
-    monkeypatch.setattr(sandbox, "_mount_tmpfs", lambda *a, **k: "cannot mount a tmpfs (Operation not permitted)")
-    sandbox._warn_weaker.cache_clear()
+    monkeypatch.setattr(run_scratch, "mount_tmpfs", lambda *a, **k: "cannot mount a tmpfs (Operation not permitted)")
+    run_limits.warn_weaker.cache_clear()
     config = load_course(tmp_path / "course", {**LIMITS, "scratch_mb": 8})
     assignment = course_assignments()[ASSIGNMENT]
     prepared = prepare(assignment, config)
@@ -311,7 +312,7 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     assert len(warnings) == 2, warnings  # one each, for two submissions
     assert "CPU is NOT shared fairly" in warnings[0] and warnings[0].endswith("grader.limits.cpu")
     assert "capped per file only (8 MB each)" in warnings[1] and warnings[1].endswith("grader.limits.scratch")
-    sandbox._warn_weaker.cache_clear()
+    run_limits.warn_weaker.cache_clear()
 
 
 # --- fairness: an honest kernel next to a CPU hog ------------------------------------------------

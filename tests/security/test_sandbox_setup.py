@@ -102,6 +102,29 @@ def test_private_tmp_comes_before_the_python_installation_so_a_venv_under_tmp_st
     assert mounts.index(("--tmpfs", "/tmp")) < mounts.index(("--ro-bind", str(venv)))
 
 
+def test_folders_a_pth_file_adds_are_bound_but_never_the_graders_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A venv whose packages come from another folder through a ``.pth`` line (tests/test_wheel.py
+    makes one) needs that folder in the sandbox, or its kernel cannot import ipykernel; a ``.pth``
+    naming the grader's own checkout (an old-style editable install) must not show the solutions."""
+    packages = tmp_path / "shared-site-packages"
+    packages.mkdir()
+    checkout = str(sandbox.GRADER_PACKAGE.parent)
+    monkeypatch.setattr(sandbox, "_site_path", lambda: (str(packages), checkout, str(tmp_path / "missing")))
+    dirs = sandbox._python_dirs()
+    assert packages.resolve() in dirs
+    assert Path(checkout).resolve() not in dirs and tmp_path / "missing" not in dirs
+
+
+def test_the_site_path_is_the_isolated_interpreters() -> None:
+    """Asked of ``python -I``: this process's PYTHONPATH (a checkout, in the tests) is not on it."""
+    entries = sandbox._site_path()
+    assert entries and all(os.path.isabs(e) for e in entries)
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and not any(Path(entry).resolve() == Path(p).resolve() for p in (sys.prefix, sys.base_prefix)):
+            assert os.path.realpath(entry) not in map(os.path.realpath, entries)
+
+
 def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from grader.cli import main
