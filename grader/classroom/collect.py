@@ -46,6 +46,7 @@ class Keeper:
         self._keep(sub, "cached", result)
 
     def graded(self, sub: Submission, result: SubmissionResult) -> None:
+        """Keep a fresh result; one with an error (an unreadable notebook, say) counts as failed."""
         self._keep(sub, "failed" if result.error else "graded", result)
 
     def _keep(self, sub: Submission, event: Event, result: SubmissionResult) -> None:
@@ -115,6 +116,8 @@ def _submit(session: Session, sub: Submission) -> Future[SubmissionResult]:
 
 def _drain(futures: Iterable[Future[SubmissionResult]], pending: Mapping[Future[SubmissionResult], Submission],
            kept: set[Future[SubmissionResult]], keeper: Keeper, stopping: bool = False) -> None:
+    """Keep each of ``futures`` as it finishes; a stopping run keeps the results that made it but
+    invents no grader error for a submission it abandoned itself."""
     for future in as_completed(futures):
         kept.add(future)
         sub = pending[future]
