@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from course_facts import EXAMPLES_ANSWER, grades_columns, max_score, questions
 from grader.classroom.batch import grade_class
+from grader.classroom.runner import local_runner
 from grader.cli import main
 from grader.course.config import load_config
 
@@ -47,7 +48,7 @@ def test_cache_layouts_and_secret_environment(tmp_path: Path, config, monkeypatc
     (subs / "notes.txt").write_text("stray file")
     notebook(subs / "cat" / "homework.ipynb", "x = 1")
 
-    first = grade_class(subs, tmp_path / "out", config)
+    first = grade_class(subs, tmp_path / "out", config, runner=local_runner())
     assert [(r.student, r.assignment) for r in first.results] == [("ann", "02-pooling"), ("ben", "02-pooling")]
     assert first.cached == 0 and [u.path for u in first.unrecognised] == ["cat/homework.ipynb"]
     by_student = {r.student: r for r in first.results}
@@ -56,12 +57,12 @@ def test_cache_layouts_and_secret_environment(tmp_path: Path, config, monkeypatc
     stored = json.loads((tmp_path / "out" / "results" / "ann" / "02-pooling.json").read_text(encoding="utf-8"))
     assert stored["score"] == max_score("02-pooling") and stored["grader"]["submission_sha256"] == by_student["ann"].submission_sha256
 
-    second = grade_class(subs, tmp_path / "out", config)
+    second = grade_class(subs, tmp_path / "out", config, runner=local_runner())
     assert second.cached == 2
     assert [r.to_json() for r in second.results] == [r.to_json() for r in first.results]
 
     notebook(subs / "ann" / "02-pooling.ipynb", "def max_pool2d(x, size, stride=None):\n    return x")
-    third = grade_class(subs, tmp_path / "out", config)
+    third = grade_class(subs, tmp_path / "out", config, runner=local_runner())
     assert third.cached == 1
     assert {r.student: r.score for r in third.results}["ann"] == 0
     csv = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -155,7 +156,7 @@ def test_only_the_students_own_folder_reaches_the_scratch_copy(tmp_path: Path, c
              "    raise ValueError('checked')")
     notebook(subs / "dan" / "02-pooling.ipynb", probe.format(own="weights.txt", other="../eve/secret.txt"))
     notebook(subs / "fay_02-pooling.ipynb", probe.format(own=".", other="eve/secret.txt"))
-    run = grade_class(subs, tmp_path / "out", config)
+    run = grade_class(subs, tmp_path / "out", config, runner=local_runner())
     for result in run.results:
         failure = next(t for t in result.tests if t.question == "max_pool2d").failure
         assert failure is not None and "checked" in failure.message, (result.student, failure)

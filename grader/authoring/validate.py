@@ -22,7 +22,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 
 from ..course.assignments import course_assignments
-from ..classroom.batch import ensure_synthetic_faces
+from ..classroom.needs import provide
 from .bundle import BUNDLE, build_bundle
 from ..course.config import CourseConfig
 from ..grade.notebook import grade_notebook
@@ -140,8 +140,7 @@ def validate(config: CourseConfig, *, jobs: int = 1, sandbox: SandboxMode = "aut
     for aid in sorted(set(config.assignments) - set(declared)):
         note(Finding(f"course.toml · {aid}", False, "no declaration of this assignment in grader/assignments"))
     prepared = {aid: prepare(declared[aid], config) for aid in ids}
-    if config.faces.synthetic and "04-gender-cnn" in ids:
-        ensure_synthetic_faces(config)
+    provide([declared[aid] for aid in ids], config)
 
     with tempfile.TemporaryDirectory(prefix="cnn-grader-validate-") as tmp:
         work = Path(tmp)

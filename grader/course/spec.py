@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -151,12 +151,15 @@ class Question:
 @dataclass(frozen=True)
 class Assignment:
     """One assignment's questions. Its title and points live in ``course.toml``; ``aliases`` are the
-    other names students give its file (卷积, 池化, …)."""
+    other names students give its file (卷积, 池化, …). ``needs`` names what must exist before its
+    notebooks run (``"faces"``: the face data set of ``[faces]``, generated when synthetic), so the
+    class run, the cluster workers and ``grader validate`` ask the declaration, never the id."""
 
     id: str
     aliases: tuple[str, ...]
     questions: tuple[Question, ...]
     preload: tuple[str, ...] = ("numpy",)  # imported while the kernel starts (see grader.run.pool)
+    needs: tuple[Literal["faces"], ...] = ()
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

@@ -26,6 +26,7 @@ from grader.run import execute, sandbox
 from grader.run import cgroup as run_cgroup, limits as run_limits, scratch as run_scratch
 from grader.course.assignments import course_assignments
 from grader.classroom.batch import grade_class
+from grader.classroom.runner import local_runner
 from grader.grade.notebook import Workspace, grade_notebook
 from grader.grade.prepare import prepare
 from grader.judge.results import SubmissionResult
@@ -244,7 +245,7 @@ def test_writing_beyond_the_scratch_limit_is_a_clear_note_the_rest_is_graded_and
     free_before = _free_bytes(tmp_path / "tmp")
     saved, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "tmp")
     try:
-        run = grade_class(subs, tmp_path / "out", config, jobs=2)
+        run = grade_class(subs, tmp_path / "out", config, runner=local_runner(jobs=2))
     finally:
         tempfile.tempdir = saved
     results = {r.student: r for r in run.results}
@@ -388,9 +389,9 @@ def test_an_honest_notebook_scores_the_same_alone_and_next_to_a_cpu_hog(
     write_notebook(pair / "honest" / f"{ASSIGNMENT}.ipynb", _honest_notebook())
     write_notebook(pair / "hog" / f"{ASSIGNMENT}.ipynb", hostile_notebook(first=[_HOG]))
 
-    [by_itself] = grade_class(alone, tmp_path / "out-alone", config, jobs=1).results
+    [by_itself] = grade_class(alone, tmp_path / "out-alone", config, runner=local_runner(jobs=1)).results
     [(alone_start, alone_end, alone_outcome)] = marked_cells.runs.pop("HONEST-WORK")
-    results = {r.student: r for r in grade_class(pair, tmp_path / "out-pair", config, jobs=2).results}
+    results = {r.student: r for r in grade_class(pair, tmp_path / "out-pair", config, runner=local_runner(jobs=2)).results}
     [(start, end, outcome)] = marked_cells.runs["HONEST-WORK"]
     [(hog_start, hog_end, hog_outcome)] = marked_cells.runs["HOG-FORK"]
 

@@ -135,16 +135,16 @@ def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
     for student in ("li_hua", "wang_fang", "zhou_xun"):
         (tmp_path / "subs" / student).mkdir(parents=True)
         (tmp_path / "subs" / student / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
-    import grader.classroom.batch
+    import grader.classroom.runner
 
     tried: list[str] = []
-    real = grader.classroom.batch.grade_notebook
+    real = grader.classroom.runner.grade_notebook
 
     def counting(*args: object, **kwargs: object) -> object:
         tried.append(str(kwargs["student"]))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(grader.classroom.batch, "grade_notebook", counting)
+    monkeypatch.setattr(grader.classroom.runner, "grade_notebook", counting)
     status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err

@@ -165,6 +165,7 @@ ASSIGNMENT = Assignment(
     id="04-gender-cnn",
     aliases=("性别识别", "性别", "gender"),
     preload=("numpy", "pandas", "matplotlib.pyplot", "PIL.Image", "keras", "tensorflow"),
+    needs=("faces",),
     questions=(
         Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (
             Mistake("labels_inverted", _labels_inverted, INVERTED.zh, INVERTED.en),
