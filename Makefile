@@ -28,7 +28,9 @@ demo: $(STAMP) $(FACES)
 	echo "$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox"; \
 	$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox
 
+# The layer contracts (pyproject.toml's [tool.importlinter]) first: a broken layer fails in a second.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Issue 8's measurements: N=60 submissions by default (BENCH_ARGS="-n 20 --kind numpy" for a quick look,

@@ -32,10 +32,11 @@ GRADE = """
 import json, resource, sys, time
 from pathlib import Path
 from grader.classroom.batch import grade_class
+from grader.classroom.runner import local_runner
 from grader.course.config import load_config
 config = load_config(sys.argv[1])
 started = time.perf_counter()
-run = grade_class(Path(sys.argv[2]), Path(sys.argv[3]), config, jobs=int(sys.argv[4]))
+run = grade_class(Path(sys.argv[2]), Path(sys.argv[3]), config, runner=local_runner(jobs=int(sys.argv[4])))
 print(json.dumps({"seconds": time.perf_counter() - started, "cached": run.cached,
                   "per_notebook": {f"{r.student}/{r.assignment}": r.execution_time for r in run.results},
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

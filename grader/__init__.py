@@ -16,6 +16,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 _EXPORTS = {
     "ClassRun": "classroom.batch",
     "grade_class": "classroom.batch",
+    "local_runner": "classroom.runner",
     "ConfigError": "course.config",
     "CourseConfig": "course.config",
     "load_config": "course.config",

@@ -12,9 +12,8 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Executor
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .classroom.batch import ClassRun
+    from .classroom.runner import Runner
 
 __all__ = ["main"]
 
@@ -153,13 +153,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     config = load_config(_course(args))
     out = Path(args.out)
     console = Console(stderr=True)
-    if args.dask is None:
-        isolation(args.sandbox)  # refuse before touching --out when students' code cannot be confined
     if args.sandbox == "off":
         console.print("[bold red]SANDBOX OFF[/]: --sandbox off was given, so students' notebooks run unconfined, "
                       "with your rights; every result and page says so.")
-    with _cluster(args.dask) as executor, output_lock(out, "grade"):
-        run = _grade_with_progress(args, config, out, console, executor)
+    with _runner(args) as runner, output_lock(out, "grade"):
+        run = _grade_with_progress(args, config, out, console, runner)
         _print_run(run, out, console, args.lang or config.language)
         index = _render(out, config, args.lang)
     console.print(_plain(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}"))
@@ -167,7 +165,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Path, console: Console,
-                         executor: Executor | None) -> ClassRun:
+                         runner: Runner) -> ClassRun:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .classroom.batch import grade_class
@@ -187,8 +185,8 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
                 f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
                 f"{_plain(sub.student)}/{_plain(sub.assignment)}"))
 
-        return grade_class(Path(args.submissions), out, config, assignment=args.assignment, jobs=args.jobs,
-                           sandbox_mode=args.sandbox, executor=executor, on_start=start, on_done=done)
+        return grade_class(Path(args.submissions), out, config, runner=runner, assignment=args.assignment,
+                           on_start=start, on_done=done)
 
 
 def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> None:
@@ -215,13 +213,19 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
                           f"run tries it again (traceback in its results file)")
 
 
-def _cluster(address: str | None) -> AbstractContextManager[Executor | None]:
-    """The Dask cluster's executor with ``--dask``, else none (grade on this machine)."""
-    if address is None:
-        return nullcontext()
-    from .classroom.distributed import connect
+@contextmanager
+def _runner(args: argparse.Namespace) -> Iterator[Runner]:
+    """Where ``grade`` runs: ``--jobs`` threads here (the sandbox checked now, before ``--out`` is
+    touched, so unconfinable code is refused first), or the ``--dask`` cluster's workers."""
+    if args.dask is None:
+        from .classroom.runner import local_runner
 
-    return connect(address)
+        yield local_runner(args.jobs, args.sandbox)
+        return
+    from .classroom.distributed import DaskRunner, connect
+
+    with connect(args.dask) as executor:
+        yield DaskRunner(executor, args.sandbox)
 
 
 def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
@@ -313,9 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="out", help="output folder (default: out)")
     grade.add_argument("--assignment", help="treat every notebook as this assignment id")
     where = grade.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once (default 1)")
+    where.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="grade N submissions at once on this machine (default 1); not with --dask")
     where.add_argument("--dask", metavar="ADDRESS",
-                       help="grade on this Dask scheduler's workers, e.g. tcp://host:8786 (needs cnn-grader[dask])")
+                       help="grade on this Dask scheduler's workers, e.g. tcp://host:8786 (needs cnn-grader[dask]); "
+                            "how many run at once is the workers' threads, so --jobs is refused with it")
     grade.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
     _sandbox_option(grade)
     grade.set_defaults(run=cmd_grade)

@@ -19,7 +19,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from grader.classroom.batch import grade_class
 from grader.cli import main
 from grader.course.config import load_config
-from grader.classroom.distributed import connect
+from grader.classroom.distributed import DaskRunner, connect
+from grader.classroom.runner import Runner, local_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "submissions"
@@ -52,10 +53,11 @@ def small_class(root: Path) -> Path:
     return subs
 
 
-def grade(subs: Path, out: Path, **how):  # type: ignore[no-untyped-def]
+def grade(subs: Path, out: Path, runner: Runner):  # type: ignore[no-untyped-def]
     seen: list[object] = []
     run = grade_class(subs, out, load_config(ROOT / "course.toml", environ={}), on_start=seen.append,
-                      on_done=lambda sub, event, result: seen.append((sub.student, sub.assignment, event)), **how)
+                      on_done=lambda sub, event, result: seen.append((sub.student, sub.assignment, event)),
+                      runner=runner)
     return run, seen
 
 
@@ -68,9 +70,9 @@ def files(out: Path) -> dict[str, bytes]:
 
 def test_cluster_results_are_the_local_results(tmp_path: Path, scheduler: str) -> None:
     subs = small_class(tmp_path)
-    local, local_seen = grade(subs, tmp_path / "local", jobs=2)
+    local, local_seen = grade(subs, tmp_path / "local", local_runner(jobs=2))
     with connect(scheduler) as executor:
-        remote, remote_seen = grade(subs, tmp_path / "remote", executor=executor)
+        remote, remote_seen = grade(subs, tmp_path / "remote", DaskRunner(executor))
     assert len(local.results) == 5
     assert next(r for r in local.results if r.student == "ann").cells == (), "ann's own files were not there"
     assert files(tmp_path / "remote") == files(tmp_path / "local")
@@ -104,6 +106,7 @@ def test_unusable_cluster_is_one_line_naming_it(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(SystemExit) as both:
         main([*grade_args, "--dask", address, "--jobs", "2"])
     assert both.value.code == 2
+    assert "argument --jobs: not allowed with argument --dask" in capsys.readouterr().err
     assert not list(tmp_path.iterdir()), "nothing was graded or written"
 
 

@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from course_facts import max_score, points as course_points
 from grader.course.assignments import course_assignments
 from grader.course.config import load_config
 from grader.grade.notebook import grade_notebook
@@ -75,7 +76,7 @@ def test_correct_flipped_hanging_and_crashing(tmp_path: Path, setup) -> None:
     assert tests["conv2d_matmul · as a matrix product"].failure.kind == "timeout"
     assert tests["conv2d_layer · valid, stride 1"].failure.kind == "missing"
     assert any("cell 2 was stopped" in note.text("en") for note in result.notes)
-    assert result.score == 20 and result.max_score == 100
+    assert result.score == 20 and result.max_score == max_score("01-convolution")
     assert result.cells[0]["index"] == 2 and result.cells[0]["outcome"] == "timeout"
     json.dumps(result.to_json())
 
@@ -129,7 +130,7 @@ def test_unreadable_notebook_gets_a_result_with_the_reason(tmp_path: Path, setup
     path.parent.mkdir()
     path.write_text('{"cells": [', encoding="utf-8")
     result = grade_notebook(path, student="bob", assignment=assignment, prepared=prepared, config=config)
-    assert result.score == 0 and result.max_score == 100
+    assert result.score == 0 and result.max_score == max_score("01-convolution")
     assert "01-convolution.ipynb: not a readable notebook" in result.error
 
 
@@ -220,7 +221,9 @@ def test_a_gender_submission_starts_one_inspector_for_all_its_models(tmp_path: P
     result = grade_notebook(path, student="amy", assignment=assignment, prepared=prepare(assignment, config),
                             config=config)
     points = result.question_scores()
-    assert (points["build_model"], points["param_report"], points["build_rating_model"]) == (20, 20, 10), result
+    full = course_points("04-gender-cnn")
+    assert {q: points[q] for q in ("build_model", "param_report", "build_rating_model")} == {
+        q: full[q] for q in ("build_model", "param_report", "build_rating_model")}, result
     accuracy = next(t for t in result.tests if t.question == "accuracy")
     assert "on 6 images" in accuracy.detail + (accuracy.failure.message if accuracy.failure else "")
     assert len(starts) == 1 and starts[0].starts == 1

@@ -17,6 +17,7 @@ from grader.course.assignments import course_assignments
 from grader.course.config import load_config
 from grader.grade.notebook import grade_notebook
 from grader.grade.prepare import prepare
+from grader.run.sandbox import grader_root
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"01-convolution": "convolution", "02-pooling": "pooling", "03-parameter-counting": "counting"}
@@ -45,12 +46,15 @@ def test_kth_mistake_of_every_question_is_named(tmp_path: Path, config, assignme
     for question in assignment.questions:
         if k < len(question.mistakes):
             planted[question.id] = question.mistakes[k].id
-            lines.append(f"from grader.course.assignments.{MODULES[assignment_id]} import ASSIGNMENT as _a\n"
+            lines.append(f"import sys\nsys.path.insert(0, {str(grader_root())!r})  # this grader's declarations\n"
+                         f"from grader.course.assignments.{MODULES[assignment_id]} import ASSIGNMENT as _a\n"
                          f"{question.id} = _a.question({question.id!r}).mistakes[{k}].variant")
     path = tmp_path / "student" / f"{assignment_id}.ipynb"
     path.parent.mkdir()
     nbformat.write(new_notebook(cells=[new_code_cell(line) for line in lines]), path)
     # The planted variants are imported from the grader package, which the sandbox hides: unconfined.
+    # The kernel's interpreter may find another grader first (an editable install of another
+    # checkout): the cell puts this one first, so a question just declared here is found.
     result = grade_notebook(path, student="student", assignment=assignment,
                             prepared=prepare(assignment, config), config=config, isolation="off")
     for question_id, mistake_id in planted.items():

@@ -98,6 +98,7 @@ def test_class_run_leaves_no_workspace_or_kernel_behind(tmp_path: Path, monkeypa
     import tempfile
 
     from grader.classroom.batch import grade_class
+    from grader.classroom.runner import local_runner
     from grader.course.config import load_config
 
     root = Path(__file__).resolve().parents[1]
@@ -108,6 +109,7 @@ def test_class_run_leaves_no_workspace_or_kernel_behind(tmp_path: Path, monkeypa
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    run = grade_class(tmp_path / "subs", tmp_path / "out", load_config(root / "course.toml", environ={}), jobs=2)
+    run = grade_class(tmp_path / "subs", tmp_path / "out", load_config(root / "course.toml", environ={}),
+                      runner=local_runner(jobs=2))
     assert sorted(r.score for r in run.results) == [100, 100, 100]
     assert [p.name for p in scratch.iterdir() if p.name.startswith("cnn-grader-")] == []

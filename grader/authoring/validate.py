@@ -22,14 +22,14 @@ import nbformat
 from nbformat.v4 import new_code_cell
 
 from ..course.assignments import course_assignments
-from ..classroom.batch import ensure_synthetic_faces
+from ..classroom.needs import provide
 from .bundle import BUNDLE, build_bundle
 from ..course.config import CourseConfig
 from ..grade.notebook import grade_notebook
 from ..grade.prepare import prepare
 from .release import release
 from ..judge.results import SubmissionResult
-from ..run.sandbox import SandboxMode, isolation
+from ..run.sandbox import SandboxMode, grader_root, isolation
 from ..course.spec import Assignment
 
 __all__ = ["Finding", "validate"]
@@ -73,13 +73,19 @@ def _mutant(solution: nbformat.NotebookNode, planted: Sequence[str], cells: Sequ
     return nb
 
 
+# The mutant's kernel imports the variants from this very grader (the one whose declarations are being
+# validated), not whichever `grader` its interpreter would find first (an installed or editable copy
+# beside a checkout, a worktree, a course copy): its folder goes first on the kernel's sys.path.
+_IMPORT_THIS_GRADER = f"import sys as _sys\n_sys.path.insert(0, {str(grader_root())!r})\n"
+
+
 def _declared_mutants(assignment: Assignment) -> list[tuple[str, dict[str, str], list[str]]]:
     """Notebook k replaces every question's function by its k-th declared mistake."""
     mutants = []
     depth = max((len(q.mistakes) for q in assignment.questions), default=0)
     for k in range(depth):
         planted = {q.id: q.mistakes[k].id for q in assignment.questions if k < len(q.mistakes)}
-        cells = [f"from grader.course.assignments import course_assignments as _ca\n"
+        cells = [f"{_IMPORT_THIS_GRADER}from grader.course.assignments import course_assignments as _ca\n"
                  f"{qid} = _ca()[{assignment.id!r}].question({qid!r}).mistakes[{k}].variant" for qid in planted]
         mutants.append((f"declared-{k}", planted, cells))
     return mutants
@@ -134,8 +140,7 @@ def validate(config: CourseConfig, *, jobs: int = 1, sandbox: SandboxMode = "aut
     for aid in sorted(set(config.assignments) - set(declared)):
         note(Finding(f"course.toml · {aid}", False, "no declaration of this assignment in grader/assignments"))
     prepared = {aid: prepare(declared[aid], config) for aid in ids}
-    if config.faces.synthetic and "04-gender-cnn" in ids:
-        ensure_synthetic_faces(config)
+    provide([declared[aid] for aid in ids], config)
 
     with tempfile.TemporaryDirectory(prefix="cnn-grader-validate-") as tmp:
         work = Path(tmp)

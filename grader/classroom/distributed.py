@@ -7,6 +7,8 @@ assignment's cases itself (deterministic from the seed, cached per worker proces
 cases and reference answers never cross the network) and calls :func:`grader.grade.notebook.grade_notebook` exactly as a
 local run does; the :class:`SubmissionResult` comes back as the task's value. The gradebook, the
 result files, ``grades.csv`` and the reports stay with the client (:func:`grader.classroom.batch.grade_class`).
+:class:`DaskRunner` is the :class:`~grader.classroom.runner.Runner` that sends them; how many run at
+once is the workers' threads, so it takes no ``jobs`` (``--jobs`` with ``--dask`` is refused).
 
 Dask is imported only by :func:`connect`, so the grader runs without it unless ``--dask`` is used.
 Workers need the same ``cnn-grader`` (checked on connect: the gradebook's cache key is the client's
@@ -17,30 +19,30 @@ generated there when missing), and bubblewrap for the sandbox, like a local run.
 
 from __future__ import annotations
 
-import fcntl
 import io
-import os
 import pickle
 import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Executor
-from contextlib import contextmanager
+from concurrent.futures import Executor, Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..course.assignments import course_assignments
-from .batch import code_fingerprint, ensure_synthetic_faces
 from ..course.config import CourseConfig
 from ..grade.notebook import grade_notebook
 from ..grade.prepare import PreparedQuestion, prepare
+from ..intake.submissions import Submission
 from ..judge.results import SubmissionResult
 from ..run.sandbox import SandboxMode, isolation
-from ..intake.submissions import Submission
+from .cache import code_fingerprint
+from .needs import provide
+from .runner import Session, Work
 
-__all__ = ["ClusterError", "Task", "connect", "grade_task"]
+__all__ = ["ClusterError", "DaskRunner", "Task", "connect", "grade_task"]
 
 CONNECT_TIMEOUT = 5.0  # seconds: an unreachable scheduler is reported, not waited for
 _FOLDER = "files"
@@ -99,10 +101,11 @@ def _tar(folder: Path) -> bytes:
 
 
 def grade_task(task: Task) -> SubmissionResult:
-    """Runs on a worker: the same grading as a local run, from the task's own copy of the files."""
-    if task.config.faces.synthetic and task.assignment == "04-gender-cnn":
-        _ensure_faces(task.config)
+    """Runs on a worker: the same grading as a local run, from the task's own copy of the files.
+    The assignment's needs are provided here too (on a shared filesystem the client has made them
+    before sending any task)."""
     assignment = course_assignments()[task.assignment]
+    provide([assignment], task.config)
     with tempfile.TemporaryDirectory(prefix="cnn-grader-task-") as tmp:
         notebook, folder = task.unpack(Path(tmp))
         return grade_notebook(notebook, student=task.student, assignment=assignment,
@@ -122,14 +125,28 @@ def _prepared(assignment: str, config: CourseConfig) -> tuple[PreparedQuestion, 
     return _PREPARED[key]
 
 
-def _ensure_faces(config: CourseConfig) -> None:
-    """Generate the synthetic faces where ``course.toml`` points, one worker process of this machine
-    at a time: several on a fresh machine would otherwise write the same files together. (On a shared
-    filesystem the client has made them before sending any task.) The lock is not in the data folder,
-    which may be read-only."""
-    with open(Path(tempfile.gettempdir()) / f"cnn-grader-faces-{os.getuid()}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ensure_synthetic_faces(config)
+@dataclass(frozen=True)
+class DaskRunner:
+    """Grades on ``executor``'s workers (:func:`connect`'s), each submission sent as a :class:`Task`
+    whose kernel the worker's machine confines as ``sandbox`` says."""
+
+    executor: Executor
+    sandbox: SandboxMode = "required"
+
+    def session(self, work: Work) -> AbstractContextManager[Session]:
+        return nullcontext(_TaskSession(self.executor, work.config, self.sandbox))
+
+
+class _TaskSession:
+    def __init__(self, executor: Executor, config: CourseConfig, sandbox: SandboxMode) -> None:
+        self._executor, self._config, self._sandbox = executor, config, sandbox
+
+    def submit(self, sub: Submission) -> Future[SubmissionResult]:
+        return self._executor.submit(grade_task, Task.of(sub, self._config, self._sandbox))
+
+    def abort(self) -> None:
+        """Nothing to kill from here: the queued tasks' futures are cancelled, and the scheduler
+        drops the running ones when :func:`connect`'s connection closes."""
 
 
 @contextmanager

@@ -36,14 +36,18 @@ __all__ = [
     "Gradebook",
     "GradebookError",
     "OutputBusy",
-    "output_lock",
+    "by_student",
     "config_hash",
+    "csv_number",
+    "csv_text",
     "grades_header",
     "load_results",
+    "output_lock",
     "result_path",
     "safe_filename",
     "write_atomic",
     "write_grades_csv",
+    "write_json",
     "write_result",
 ]
 
@@ -144,6 +148,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def write_json(path: Path, data: object) -> None:
+    """``data`` as indented UTF-8 JSON (Chinese as itself, not escaped), written atomically."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"))
+
+
 def result_path(out_dir: Path, student: str, assignment: str) -> Path:
     return Path(out_dir) / RESULTS_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
 
@@ -151,8 +161,7 @@ def result_path(out_dir: Path, student: str, assignment: str) -> Path:
 def write_result(out_dir: Path, result: SubmissionResult) -> Path:
     """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path."""
     path = result_path(out_dir, result.student, result.assignment)
-    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"))
+    write_json(path, result.to_json())
     return path
 
 
@@ -180,13 +189,29 @@ def config_hash(config_path: Path, extra: str = "") -> str:
 # --- grades.csv --------------------------------------------------------------------------------
 
 
-def _number(value: float) -> str:
+def csv_number(value: float) -> str:
+    """A score as a spreadsheet cell: at most four decimals, no trailing zeros."""
     return f"{round(value, 4):g}"
 
 
-def _cell_text(text: str) -> str:
-    """Text Excel will not run as a formula."""
+def csv_text(text: str) -> str:
+    """Text Excel will not run as a formula (a student may name their folder ``=HYPERLINK(…)``)."""
     return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def by_student(results: Sequence[SubmissionResult]) -> dict[str, dict[str, SubmissionResult]]:
+    """student → assignment → result; two results for one pair is a ValueError naming it (a table
+    row holds one score per assignment, and silently keeping either would be a guess)."""
+    grouped: dict[str, dict[str, SubmissionResult]] = {}
+    for result in results:
+        graded = grouped.setdefault(result.student, {})
+        if result.assignment in graded:
+            raise ValueError(
+                f"two results for student={result.student!r}, assignment={result.assignment!r}; "
+                "pass one result per submission (Gradebook.latest())"
+            )
+        graded[result.assignment] = result
+    return grouped
 
 
 def grades_header(questions: Mapping[str, Sequence[str]]) -> list[str]:
@@ -207,29 +232,21 @@ def write_grades_csv(
     empty; a submission that scored nothing shows 0.
     Results of assignments not in ``questions`` are left out. Written atomically, as UTF-8 with BOM.
     """
-    by_student: dict[str, dict[str, SubmissionResult]] = {}
-    for result in results:
-        graded = by_student.setdefault(result.student, {})
-        if result.assignment in graded:
-            raise ValueError(
-                f"two results for student={result.student!r}, assignment={result.assignment!r}; "
-                "pass one result per submission (Gradebook.latest())"
-            )
-        graded[result.assignment] = result
+    grouped = by_student(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(grades_header(questions))
-    for student in sorted(by_student):
-        row, total = [_cell_text(student)], 0.0
+    for student in sorted(grouped):
+        row, total = [csv_text(student)], 0.0
         for assignment, names in questions.items():
-            own = by_student[student].get(assignment)
+            own = grouped[student].get(assignment)
             if own is None or own.grader_error is not None:  # not graded is not a zero
                 row += [""] * (len(names) + 1)
                 continue
             scores = own.question_scores()
-            row += [_number(scores.get(q, 0.0)) for q in names] + [_number(own.score)]
+            row += [csv_number(scores.get(q, 0.0)) for q in names] + [csv_number(own.score)]
             total += own.score
-        writer.writerow([*row, _number(total)])
+        writer.writerow([*row, csv_number(total)])
     path = Path(out_dir) / GRADES_CSV
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
     return path

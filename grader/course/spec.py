@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,12 +29,14 @@ __all__ = [
     "Mistake",
     "Question",
     "SpecError",
+    "VALUE",
     "Var",
     "Verdict",
     "group_rng",
 ]
 
 PUBLIC_SEED = 2024
+VALUE = "__value__"  # the pseudo-function that returns its argument: a Case((Var("model"),)) fetches a variable
 
 
 class SpecError(ValueError):
@@ -153,12 +155,15 @@ class Question:
 @dataclass(frozen=True)
 class Assignment:
     """One assignment's questions. Its title and points live in ``course.toml``; ``aliases`` are the
-    other names students give its file (卷积, 池化, …)."""
+    other names students give its file (卷积, 池化, …). ``needs`` names what must exist before its
+    notebooks run (``"faces"``: the face data set of ``[faces]``, generated when synthetic), so the
+    class run, the cluster workers and ``grader validate`` ask the declaration, never the id."""
 
     id: str
     aliases: tuple[str, ...]
     questions: tuple[Question, ...]
     preload: tuple[str, ...] = ("numpy",)  # imported while the kernel starts (see grader.run.pool)
+    needs: tuple[Literal["faces"], ...] = ()
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

@@ -9,7 +9,7 @@ from typing import Any
 from ..course.config import CourseConfig
 from ..course.spec import Assignment, Case, Group, Question, group_rng
 
-__all__ = ["PreparedGroup", "PreparedQuestion", "prepare"]
+__all__ = ["PreparedGroup", "PreparedQuestion", "prepare", "split_points"]
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,25 @@ def prepare(assignment: Assignment, config: CourseConfig, *, public_only: bool =
     assignment.validate(points)
     prepared = []
     for question in assignment.questions:
-        groups = [g for g in question.groups if g.public or not public_only]
-        share = points[question.id] / len(question.groups)
+        shares = split_points(points[question.id], len(question.groups))
         prepared_groups = []
-        for group in groups:
+        for group, share in zip(question.groups, shares, strict=True):
+            if public_only and not group.public:
+                continue
             cases = group.cases(group_rng(config.seed, assignment.id, question.id, group))
             expected = [_expected(question, c) for c in cases]
             prepared_groups.append(PreparedGroup(group, tuple(zip(cases, expected)), share))
         prepared.append(PreparedQuestion(question, tuple(prepared_groups)))
     return tuple(prepared)
+
+
+def split_points(points: float, groups: int) -> list[float]:
+    """``points`` split equally across ``groups`` in the results' steps of 0.0001, the first groups
+    taking what does not divide: 10 over 3 groups is 3.3334 + 3.3333 + 3.3333, which adds up to 10
+    (three rounded thirds would add up to 9.9999, and the total to less than course.toml says)."""
+    units = round(points * 10_000)
+    base, extra = divmod(units, groups)
+    return [(base + (index < extra)) / 10_000 for index in range(groups)]
 
 
 def _expected(question: Question, case: Case) -> Any:

@@ -9,9 +9,10 @@ Accepted layouts, also mixed in one folder:
 - assignment folders ``ROOT/ASSIGNMENT/STUDENT.ipynb`` (a folder or zip named after an assignment);
 - ``ROOT`` itself a ``.zip`` of any of these, with or without one wrapping folder.
 
-Assignments are recognised from names by :func:`recognise_assignment`. Zips are unpacked into
-``extract_to`` with limits (:class:`ZipLimits`); an unsafe zip (``..`` or absolute entry names,
-symbolic links, encrypted entries, too big, too many entries, too compressed) is refused whole.
+Assignments are recognised from names by :func:`recognise_assignment` (:mod:`grader.intake.names`).
+Zips are unpacked into ``extract_to`` with limits (:class:`ZipLimits`, :mod:`grader.intake.archives`);
+an unsafe zip (``..`` or absolute entry names, symbolic links, encrypted entries, too big, too many
+entries, too compressed) is refused whole.
 Anything that looks like a submission but cannot be used is an :class:`Unrecognised` entry with a
 reason for the instructor: a notebook whose assignment or student cannot be told, a refused zip, a
 symbolic link out of the folder, a ``.html``/``.pdf``/``.py`` named like an assignment when the
@@ -30,17 +31,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
-import shutil
-import stat
-import time
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from .archives import ZipLimits, extract_zip
+from .names import (EXACT, FORCED, FROM_CONTAINER, NOTEBOOK_SUFFIX, Keys, clean_name, is_junk, readable,
+                    recognise_assignment)
+
+# ZipLimits (grader.intake.archives) and recognise_assignment (grader.intake.names) are named here
+# too: finding submissions is this package's one entry.
 __all__ = [
     "Submission",
     "Unrecognised",
@@ -51,27 +52,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-NOTEBOOK_SUFFIX = ".ipynb"
 ZIP_SUFFIX = ".zip"
-MiB = 1 << 20
 
 # Files a student may hand in instead of the notebook: listed when no notebook was found.
 _NEAR_MISS_SUFFIXES = frozenset({".py", ".html", ".htm", ".pdf", ".txt", ".md", ".doc", ".docx"})
-_JUNK_NAMES = frozenset({"__macosx", "__pycache__", "thumbs.db", "desktop.ini"})
-_TOKEN = re.compile(r"[^\W_]+")
-_NUMBERED_ID = re.compile(r"^(\d+)[\W_]+(.+)$")
-_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
-# Marks that browsers, Jupyter and file managers add to copies: "x (1)", "x-Copy1", "x - 副本".
-_COPY_SUFFIX = re.compile(r"(?:\s*\(\d+\)|[\s_.-]+copy\d*|[\s_.-]*(?:副本|拷贝)\d*)+$", re.IGNORECASE)
-_COPY_PREFIX = re.compile(r"^(?:copy of|副本)\s*", re.IGNORECASE)
-_STRIP = re.compile(r"^[\s_.\-]+|[\s_.\-]+$")
-_MAX_RUN = 6  # tokens in one assignment name, for the search inside longer names
 _MAX_DEPTH = 8  # folders inside a student's folder
 _WALKED = "the submissions folder"
-
-# How well a notebook's name matched its assignment; the best one wins among duplicates.
-_FORCED, _FROM_CONTAINER, _CONTAINED, _EXACT = 0, 1, 2, 3
-
 
 
 @dataclass(frozen=True)
@@ -92,36 +78,6 @@ class Unrecognised:
 
     path: str  # written like Submission.source
     reason: str
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    """What one zip may unpack to; a zip over any limit is refused whole.
-
-    ``max_total_bytes`` is larger than a single submission needs because a whole class's zip of
-    notebooks with plots in them runs into hundreds of MB.
-    """
-
-    max_total_bytes: int = 1024 * MiB
-    max_file_bytes: int = 100 * MiB
-    max_files: int = 10_000
-    max_ratio: int = 100  # uncompressed / compressed, checked for entries over 1 MiB
-    max_nesting: int = 3  # the class zip, a student's zip in it, a zip in that
-
-
-def recognise_assignment(name: str, assignments: Mapping[str, Sequence[str]]) -> str | None:
-    """The assignment a file name (with or without ``.ipynb``) is for, or ``None``.
-
-    ``assignments`` maps each id to extra aliases. For the id ``01-convolution`` these names match:
-    the id in any case with ``_``, spaces or nothing between words (``01_Convolution``,
-    ``01convolution``), the id without its number (``convolution``), the number as written in the
-    id (``01``, not ``1``), each alias the same ways, and copies (``01-convolution (1)``,
-    ``01-convolution-Copy1``). Failing that, a longer name matches when it contains the names of
-    exactly one assignment, numbers excepted (``alice-convolution-final``, ``卷积作业``). A name
-    matching two assignments, or a key shared by two assignments, gives ``None``.
-    """
-    found = _Keys(assignments).match(_strip_suffix(name, NOTEBOOK_SUFFIX))
-    return found[0] if found else None
 
 
 def find_submissions(
@@ -145,7 +101,7 @@ def find_submissions(
     if not root.exists():
         raise FileNotFoundError(f"submissions not found: {root}")
     root = root.resolve()
-    finder = _Finder(_Keys(assignments), force_assignment, Path(extract_to).resolve(), zip_limits)
+    finder = _Finder(Keys(assignments), force_assignment, Path(extract_to).resolve(), zip_limits)
     if root.is_dir():
         finder.class_folder(root, _Place(root, "", root), hint=None, zips=0)
     elif root.suffix.lower() == ZIP_SUFFIX:
@@ -157,217 +113,6 @@ def find_submissions(
     else:
         raise ValueError(f"submissions must be a folder or a .zip, received {root}")
     return finder.result()
-
-
-# --- names -------------------------------------------------------------------------------------
-
-
-def _tokens(text: str) -> list[str]:
-    """Words and numbers of a name, compared case- and width-insensitively."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def _keys_of(name: str) -> list[str]:
-    tokens = _tokens(name)
-    if not tokens:
-        return []
-    return ["-".join(tokens), "".join(tokens)] if len(tokens) > 1 else tokens
-
-
-def _strip_suffix(name: str, suffix: str) -> str:
-    return name[: -len(suffix)] if name.lower().endswith(suffix) else name
-
-
-def _strip_copy_marks(stem: str) -> str:
-    stripped = _COPY_PREFIX.sub("", _COPY_SUFFIX.sub("", stem))
-    return stripped or stem
-
-
-def _readable(name: str) -> str:
-    """A file name as text: bytes that are not UTF-8 (Windows zips, GBK disks) decoded as GB18030."""
-    if not any("\udc80" <= c <= "\udcff" for c in name):
-        return unicodedata.normalize("NFC", name)
-    raw = os.fsencode(name)
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return unicodedata.normalize("NFC", raw.decode(encoding))
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("utf-8", "replace")
-
-
-def _clean_name(name: str) -> str:
-    return _STRIP.sub("", _readable(name))
-
-
-def _is_junk(name: str) -> bool:
-    return name.startswith((".", "~$")) or name.lower() in _JUNK_NAMES
-
-
-class _Keys:
-    """Every accepted spelling of every assignment, each owned by exactly one assignment."""
-
-    def __init__(self, assignments: Mapping[str, Sequence[str]]) -> None:
-        self.ids = tuple(assignments)
-        owners: dict[str, set[str]] = {}
-        for aid, aliases in assignments.items():
-            if isinstance(aliases, str):
-                raise TypeError(f"aliases of {aid!r} must be a sequence of names, received {aliases!r}")
-            names = [aid, *aliases]
-            if match := _NUMBERED_ID.match(aid):
-                names += [match.group(1), match.group(2)]
-            for name in names:
-                for key in _keys_of(name):
-                    owners.setdefault(key, set()).add(aid)
-        self.exact = {key: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
-        self.words = {key: aid for key, aid in self.exact.items() if not key.isdigit()}
-        self.cjk = sorted((key for key in self.exact if _CJK.match(key)), key=len, reverse=True)
-
-    def match(self, name: str) -> tuple[str, int] | None:
-        """(assignment, quality) for a whole name, or for a name containing one assignment's names."""
-        tokens = _tokens(_strip_copy_marks(_readable(name)))
-        if (whole := self.exact.get("-".join(tokens))) is not None:
-            return whole, _EXACT
-        found = set()
-        for start in range(len(tokens)):
-            for end in range(start + 1, min(len(tokens), start + _MAX_RUN) + 1):
-                for key in ("-".join(tokens[start:end]), "".join(tokens[start:end])):
-                    if key in self.words:
-                        found.add(self.words[key])
-        joined = "".join(tokens)
-        found.update(self.exact[key] for key in self.cjk if key in joined)
-        return (found.pop(), _CONTAINED) if len(found) == 1 else None
-
-    def folder_assignment(self, name: str) -> str | None:
-        """The assignment a folder or zip is named after exactly (a number alone is a student)."""
-        key = "-".join(_tokens(_strip_copy_marks(_readable(name))))
-        return self.words.get(key)
-
-    def split_flat(self, stem: str) -> tuple[str, str] | None:
-        """(student, assignment) of ``STUDENT_ASSIGNMENT``: the longest ending that is an assignment."""
-        stem = _strip_copy_marks(_readable(stem))
-        if "-".join(_tokens(stem)) in self.exact:
-            return None  # the name is only the assignment: no student
-        spans = list(_TOKEN.finditer(stem))
-        words = ["".join(_tokens(m.group())) for m in spans]
-        for start in range(1, len(spans)):
-            for key in ("-".join(words[start:]), "".join(words[start:])):
-                if key in self.exact and (student := _clean_name(stem[: spans[start].start()])):
-                    return student, self.exact[key]
-        if spans:  # Chinese keywords need no separator: 张三卷积
-            last = spans[-1]
-            for key in self.cjk:
-                cut = last.end() - len(key)
-                if cut <= last.start() or stem[cut : last.end()] != key:
-                    continue
-                if student := _clean_name(stem[:cut]):
-                    return student, self.exact[key]
-        return None
-
-
-# --- zips --------------------------------------------------------------------------------------
-
-
-class _Rejected(Exception):
-    """A zip that is not unpacked; the message is the reason shown to the instructor."""
-
-
-def _entry_name(info: zipfile.ZipInfo) -> str:
-    """An entry's name; names without the UTF-8 flag were decoded as cp437 by zipfile."""
-    name = info.filename
-    if not info.flag_bits & 0x800:
-        try:
-            raw = name.encode("cp437")
-        except UnicodeEncodeError:
-            raw = b""
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                name = raw.decode(encoding) if raw else name
-                break
-            except UnicodeDecodeError:
-                pass
-    return unicodedata.normalize("NFC", name.replace("\\", "/"))
-
-
-def _plan(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
-    """The entries to unpack and where, or :class:`_Rejected` if any entry is unsafe."""
-    if len(infos) > limits.max_files:
-        raise _Rejected(f"zip has {len(infos)} entries, more than the limit of {limits.max_files}")
-    plan, total = [], 0
-    for info in infos:
-        name = _entry_name(info)
-        parts = name.split("/")
-        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise _Rejected(f"unsafe entry {name!r} (absolute or '..' path: zip-slip); nothing unpacked")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise _Rejected(f"entry {name!r} is a symbolic link; nothing unpacked")
-        if info.flag_bits & 0x1:
-            raise _Rejected(f"entry {name!r} is encrypted; nothing unpacked")
-        rel = [part for part in parts if part not in ("", ".")]
-        if info.is_dir() or not rel or any(_is_junk(part) for part in rel):
-            continue
-        if info.file_size > limits.max_file_bytes:
-            raise _Rejected(
-                f"entry {name!r} unpacks to {info.file_size} bytes, more than the per-file limit of "
-                f"{limits.max_file_bytes} (zip bomb?); nothing unpacked"
-            )
-        if info.file_size > MiB and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _Rejected(
-                f"entry {name!r} is compressed {info.file_size // max(info.compress_size, 1)}:1, more "
-                f"than the limit of {limits.max_ratio}:1 (zip bomb?); nothing unpacked"
-            )
-        total += info.file_size
-        if total > limits.max_total_bytes:
-            raise _Rejected(
-                f"zip unpacks to more than the limit of {limits.max_total_bytes} bytes (zip bomb?); "
-                "nothing unpacked"
-            )
-        plan.append((info, PurePosixPath(*rel)))
-    return plan
-
-
-def _unpack(zf: zipfile.ZipFile, plan: list[tuple[zipfile.ZipInfo, PurePosixPath]], dest: Path,
-            limits: ZipLimits) -> None:
-    """Stream the planned entries into ``dest``, counting bytes: declared sizes may lie."""
-    total = 0
-    for info, rel in plan:
-        target = dest.joinpath(*rel.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.parent.resolve().is_relative_to(dest):
-            raise _Rejected(f"entry {info.filename!r} would be written outside the folder; nothing unpacked")
-        size = 0
-        with zf.open(info) as src, open(target, "wb") as out:
-            while chunk := src.read(MiB):
-                size += len(chunk)
-                total += len(chunk)
-                if size > min(info.file_size, limits.max_file_bytes) or total > limits.max_total_bytes:
-                    raise _Rejected(f"entry {info.filename!r} unpacks to more than it declares (zip bomb?)")
-                out.write(chunk)
-        try:  # the entry's own time, so "most recently modified" means the same on every run
-            stamp = time.mktime((*info.date_time, 0, 0, -1))
-            os.utime(target, (stamp, stamp))
-        except (OverflowError, ValueError, OSError):
-            pass
-
-
-def _extract(zip_path: Path, dest: Path, limits: ZipLimits) -> str | None:
-    """Unpack ``zip_path`` into a fresh ``dest``; the reason it was refused, or ``None``."""
-    try:
-        with zipfile.ZipFile(zip_path) as zf:
-            plan = _plan(zf.infolist(), limits)
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
-            _unpack(zf, plan, dest, limits)
-        return None
-    except _Rejected as exc:
-        reason = str(exc)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        reason = f"damaged or unsupported zip: {exc}"
-    except OSError as exc:
-        reason = f"cannot unpack: {exc}"
-    shutil.rmtree(dest, ignore_errors=True)
-    return reason
 
 
 # --- walking -----------------------------------------------------------------------------------
@@ -382,7 +127,7 @@ class _Place:
     boundary: Path  # symbolic links may point inside this folder only
 
     def source(self, path: Path) -> str:
-        return self.prefix + _readable(path.relative_to(self.base).as_posix())
+        return self.prefix + readable(path.relative_to(self.base).as_posix())
 
 
 @dataclass(frozen=True)
@@ -399,7 +144,7 @@ class _Candidate:
 class _Finder:
     """One walk of a submissions tree, collecting candidates and problems."""
 
-    def __init__(self, keys: _Keys, force: str | None, extract_to: Path, limits: ZipLimits) -> None:
+    def __init__(self, keys: Keys, force: str | None, extract_to: Path, limits: ZipLimits) -> None:
         self.keys, self.force, self.extract_to, self.limits = keys, force, extract_to, limits
         self.found: list[_Candidate] = []
         self.near_misses: list[_Candidate] = []
@@ -417,7 +162,7 @@ class _Finder:
             return
         for entry in entries:
             path = Path(entry.path)
-            if _is_junk(entry.name) or path == self.extract_to:
+            if is_junk(entry.name) or path == self.extract_to:
                 continue
             if entry.is_symlink():
                 try:
@@ -443,7 +188,7 @@ class _Finder:
             return None
         digest = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:12]
         dest = self.extract_to / f"{_safe_component(path.stem)}-{digest}"
-        if (reason := _extract(path, dest, self.limits)) is not None:
+        if (reason := extract_zip(path, dest, self.limits)) is not None:
             self.skip(source, reason)
             return None
         return dest, _Place(dest, f"{source}:", dest)
@@ -452,11 +197,11 @@ class _Finder:
         """Go into the one folder a class zip wraps everything in, if it holds the class."""
         while True:
             with os.scandir(folder) as it:
-                entries = [e for e in it if not _is_junk(e.name)]
+                entries = [e for e in it if not is_junk(e.name)]
             if len(entries) != 1 or not entries[0].is_dir(follow_symlinks=False):
                 return folder
             with os.scandir(entries[0].path) as it:
-                if not any(self._looks_like_class(e) for e in it if not _is_junk(e.name)):
+                if not any(self._looks_like_class(e) for e in it if not is_junk(e.name)):
                     return folder
             folder = Path(entries[0].path)
 
@@ -513,18 +258,18 @@ class _Finder:
     def _container(self, name: str) -> tuple[str, str | None]:
         """The student a folder or zip belongs to, and the assignment its name gives, if any."""
         parsed = self.keys.split_flat(name)
-        return parsed if parsed is not None else (_clean_name(name) or _readable(name), None)
+        return parsed if parsed is not None else (clean_name(name) or readable(name), None)
 
     def _flat(self, path: Path, place: _Place, hint: str | None) -> None:
         """A notebook at the top level (or in an assignment folder): ``STUDENT_ASSIGNMENT.ipynb``."""
         stem = path.name[: -len(NOTEBOOK_SUFFIX)]
         parsed = self.keys.split_flat(stem)
         found = self.keys.match(stem)
-        only_assignment = found is not None and found[1] == _EXACT
+        only_assignment = found is not None and found[1] == EXACT
         if parsed is not None:
-            (student, aid), quality = parsed, _EXACT
-        elif (hint or self.force) and not only_assignment and (student := _clean_name(stem)):
-            aid, quality = hint or "", _FROM_CONTAINER  # the whole name is the student's
+            (student, aid), quality = parsed, EXACT
+        elif (hint or self.force) and not only_assignment and (student := clean_name(stem)):
+            aid, quality = hint or "", FROM_CONTAINER  # the whole name is the student's
         else:
             if only_assignment:
                 reason = "no student name: name it STUDENT_ASSIGNMENT.ipynb or put it in a STUDENT/ folder"
@@ -535,17 +280,17 @@ class _Finder:
             self.skip(place.source(path), reason)
             return
         if self.force is not None and aid != self.force:
-            aid, quality = self.force, _FORCED
+            aid, quality = self.force, FORCED
         self._add(student, aid, path, place, quality, None)
 
     def _student_notebook(self, path: Path, place: _Place, student: str, hint: str | None) -> None:
         found = self.keys.match(path.name[: -len(NOTEBOOK_SUFFIX)])
         if self.force is not None:
-            aid, quality = self.force, found[1] if found and found[0] == self.force else _FORCED
+            aid, quality = self.force, found[1] if found and found[0] == self.force else FORCED
         elif found is not None:
             aid, quality = found
         elif hint is not None:
-            aid, quality = hint, _FROM_CONTAINER
+            aid, quality = hint, FROM_CONTAINER
         else:
             self.skip(place.source(path), self._unknown_assignment("STUDENT/ASSIGNMENT.ipynb"))
             return
@@ -569,7 +314,7 @@ class _Finder:
         self.found.append(self._candidate(student, aid, path, place, quality, folder))
 
     def _near_miss(self, student: str, aid: str, path: Path, place: _Place) -> None:
-        self.near_misses.append(self._candidate(student, aid, path, place, _FORCED))
+        self.near_misses.append(self._candidate(student, aid, path, place, FORCED))
 
     def result(self) -> tuple[list[Submission], list[Unrecognised]]:
         groups: dict[tuple[str, str], list[_Candidate]] = {}
@@ -608,5 +353,5 @@ class _Finder:
 
 def _safe_component(name: str) -> str:
     """A folder name for unpacking into: no separators, no control characters, bounded length."""
-    cleaned = "".join("_" if c in "/\\" or unicodedata.category(c)[0] == "C" else c for c in _readable(name))
+    cleaned = "".join("_" if c in "/\\" or unicodedata.category(c)[0] == "C" else c for c in readable(name))
     return cleaned.strip(". ")[:60] or "zip"

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from ..course.config import CourseConfig
-from ..classroom.gradebook import load_results, safe_filename, write_atomic, write_grades_csv
+from ..classroom.gradebook import (by_student, csv_number, csv_text, load_results, safe_filename, write_atomic,
+                                   write_grades_csv, write_json)
 from .report.stored import coerce_result, course_questions, optional_questions
 from ..judge.audience import for_student
 from ..judge.results import SubmissionResult
@@ -47,7 +47,6 @@ CANVAS_POINTS_ROW = "Points Possible"
 
 _OUTPUT_CHARS = 8_000  # the submission-level output Gradescope shows
 _NOTE_CHARS = 500
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export(out_dir: Path, fmt: str, config: CourseConfig,
@@ -121,22 +120,12 @@ def _write_gradescope(folder: Path, results: Sequence[SubmissionResult], show_hi
     paths = []
     for result in results:
         path = folder / safe_filename(result.student) / safe_filename(result.assignment) / "results.json"
-        text = json.dumps(gradescope_results(result, show_hidden_inputs), indent=2, ensure_ascii=False) + "\n"
-        write_atomic(path, text.encode("utf-8"))
+        write_json(path, gradescope_results(result, show_hidden_inputs))
         paths.append(path)
     return paths
 
 
 # --- Canvas --------------------------------------------------------------------------------------
-
-
-def _number(value: float) -> str:
-    return f"{round(value, 4):g}"
-
-
-def _text(value: str) -> str:
-    """A display-only cell Excel will not run as a formula."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def _points_possible(config: CourseConfig, assignment: str, results: Sequence[SubmissionResult]) -> float:
@@ -152,20 +141,15 @@ def _write_canvas(path: Path, results: Sequence[SubmissionResult], config: Cours
     assignments = [a for a in config.assignments if a in graded] + sorted(graded - set(config.assignments))
     titles: Mapping[str, str] = {a: (config.assignments[a].title if a in config.assignments else a)
                                  for a in assignments}
-    by_student: dict[str, dict[str, SubmissionResult]] = {}
-    for result in results:
-        own = by_student.setdefault(result.student, {})
-        if result.assignment in own:
-            raise ValueError(f"two results for student={result.student!r}, assignment={result.assignment!r}")
-        own[result.assignment] = result
+    grouped = by_student(results)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([*CANVAS_COLUMNS, *(f"{titles[a]} ({a})" for a in assignments)])
     writer.writerow([CANVAS_POINTS_ROW, "", "", "", "",
-                     *(_number(_points_possible(config, a, results)) for a in assignments)])
-    for student in sorted(by_student):
-        own = by_student[student]
-        writer.writerow([_text(student), "", "", student, "",
-                         *(_number(own[a].score) if a in own else "" for a in assignments)])
+                     *(csv_number(_points_possible(config, a, results)) for a in assignments)])
+    for student in sorted(grouped):
+        own = grouped[student]
+        writer.writerow([csv_text(student), "", "", student, "",
+                         *(csv_number(own[a].score) if a in own else "" for a in assignments)])
     write_atomic(path, buffer.getvalue().encode("utf-8"))
     return path

@@ -29,14 +29,13 @@ from typing import Any
 import numpy as np
 
 from .decode import MAX_ARRAY_BYTES
-from .sandbox import is_out_of_space
-from ..course.spec import FileArg, Var
+from .scratch import is_out_of_space
+from ..course.spec import VALUE, FileArg, Var
 
 __all__ = ["HARNESS_SOURCE", "VALUE", "ExchangeTampered", "call_source", "discard", "write_call"]
 
 EXCHANGE = ".grader-exchange"
 _NAME = "__cnn_grader__"
-VALUE = "__value__"  # the pseudo-function that returns its argument: fetches a notebook variable
 
 # Runs once in the kernel after the student's cells. It only moves data: it decodes the inputs,
 # calls the function, and encodes whatever came back. Everything it writes is validated again by

@@ -19,18 +19,18 @@ A submission's kernel is launched as ``confine → bwrap → ipykernel`` (see :m
   weight as every other kernel (``cpu.weight`` / ``cpu.shares``), so a kernel gets its share however
   many processes or sessions it makes — time limits are wall-clock, and a neighbour's 24 busy
   children must not make an honest cell time out. The default quota is a fair share, the machine's
-  cores divided by the kernels graded at once (:func:`fair_cpus`), so a cell takes as long next to a
-  hog as alone. Where no cpu cgroup can be made, :func:`confined` warns once and results record
-  ``limits.cpu = "none"``.
-* **Space.** The scratch folder is a size-capped tmpfs (:class:`ScratchSpace`) when the grader may
-  mount (root or ``CAP_SYS_ADMIN``): a kernel that writes or fallocates more gets ``ENOSPC``,
-  and nothing reaches the instructor's disk, since tmpfs pages live in memory (charged to the
+  cores divided by the kernels graded at once (:func:`grader.run.cgroup.fair_cpus`), so a cell takes
+  as long next to a hog as alone. Where no cpu cgroup can be made, :func:`confined` warns once and
+  results record ``limits.cpu = "none"`` (:mod:`grader.run.cgroup`, :mod:`grader.run.limits`).
+* **Space.** The scratch folder is a size-capped tmpfs (:class:`grader.run.scratch.ScratchSpace`)
+  when the grader may mount (root or ``CAP_SYS_ADMIN``): a kernel that writes or fallocates more
+  gets ``ENOSPC``, and nothing reaches the instructor's disk, since tmpfs pages live in memory (charged to the
   writer's memory cgroup). The grader's exchange folder inside it gets a tmpfs of its own, so a
   scratch folder left full still lets the other questions be graded; the sockets folder, the only
   other writable bind, gets a small one. Otherwise each file is capped (``RLIMIT_FSIZE``, ``EFBIG``)
   — a weaker limit, warned about once and recorded as ``limits.scratch = "per-file"``. The private
   ``/tmp`` is capped to the same size (``bwrap --size``). A grader killed by SIGKILL leaves its
-  mounts; the next run unmounts them (:func:`_sweep_stale_mounts`).
+  mounts; the next run unmounts them (:mod:`grader.run.scratch`).
 * **End.** When a submission is done, every process left in its cgroup is killed; with bubblewrap
   the pid namespace dies with the kernel anyway.
 
@@ -42,41 +42,37 @@ Without a working bubblewrap (macOS, a laptop without it, a container that forbi
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import functools
+import json
 import logging
 import os
-import re
 import shutil
-import signal
 import site
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["NO_SPACE", "Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined",
-           "fair_cpus", "is_out_of_space", "isolation", "limits_in_force", "refusal"]
+from . import scratch
+from .cgroup import Cgroup, fair_cpus
+from .limits import limits_in_force, warn_weaker
+from .scratch import NO_SPACE, ScratchLimit, ScratchSpace, is_out_of_space
+
+# Cgroup, fair_cpus, limits_in_force, NO_SPACE, ScratchLimit, ScratchSpace and is_out_of_space live in
+# grader.run.cgroup, .limits and .scratch; they are named here too, as the confinement's whole surface.
+__all__ = ["NO_SPACE", "Cgroup", "Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "ScratchLimit",
+           "ScratchSpace", "confined", "fair_cpus", "is_out_of_space", "isolation", "limits_in_force", "refusal"]
 
 log = logging.getLogger(__name__)
 
 Isolation = Literal["bwrap", "off"]
 SandboxMode = Literal["required", "auto", "off"]
-ScratchLimit = Literal["tmpfs", "per-file"]
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
-_CGROUP_PARENT = "cnn-grader"
 GRADER_PACKAGE = Path(__file__).resolve().parents[1]  # grader/, with the reference answers
-_CFS_PERIOD_US = 100_000  # the kernel's default scheduling period; the quota is cpus × this
-_V1_SHARES, _V2_WEIGHT = 1024, 100  # the default weights: every kernel the same
-_SCRATCH_INODES = 1 << 16  # files a scratch tmpfs may hold: empty files cost memory too
 _SOCKETS_MB = 16  # connection files and unix sockets only
 
 
@@ -135,23 +131,6 @@ def refusal(problem: str) -> str:
             f"machine where that is acceptable, pass --sandbox off.")
 
 
-def fair_cpus(jobs: int) -> float:
-    """The default CPU quota of a kernel: this machine's cores (those this process may run on)
-    shared equally by the ``jobs`` kernels graded at once. A cell then runs at the same speed alone
-    and next to a busy neighbour, so its time limit means the same for every student."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    return cores / max(1, jobs)
-
-
-@functools.cache
-def _warn_weaker(limit: str, problem: str) -> None:
-    """One warning per run and limit (``"cpu"``, ``"scratch"``) that could not be enforced as meant."""
-    log.warning("%s; results record it under grader.limits.%s", problem, limit)
-
-
 @functools.cache
 def _note_trusted(problem: str) -> None:
     log.warning("running the course's own code without a sandbox: %s", problem)
@@ -200,11 +179,31 @@ def _system_binds() -> list[str]:
     return args
 
 
+@functools.cache
+def _site_path() -> tuple[str, ...]:
+    """The folders this installation's interpreter puts on ``sys.path`` by itself: the standard library,
+    site-packages and what their ``.pth`` files add (a venv whose packages come from another one, a
+    distribution's extra folder). Asked of the interpreter once, isolated (``-I``: no ``PYTHONPATH``,
+    no script folder), so a checkout that only the grader's own process sees is not among them."""
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", "import json, sys; print(json.dumps(sys.path))"],
+                              capture_output=True, text=True, timeout=60)
+        entries = json.loads(done.stdout) if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        log.debug("could not ask %s for its sys.path: %s", sys.executable, exc)
+        entries = []
+    return tuple(entry for entry in entries if isinstance(entry, str) and os.path.isabs(entry))
+
+
 def _python_dirs() -> list[Path]:
-    """The interpreter and its packages (a venv, its base installation, user site-packages)."""
-    candidates = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  *site.getsitepackages(), site.getusersitepackages()]
-    return _outermost(Path(p) for p in candidates if p and os.path.isdir(p) and not p.startswith(_SYSTEM_DIRS))
+    """The interpreter and its packages (a venv, its base installation, user site-packages, the
+    folders its ``.pth`` files add). A ``.pth`` folder that holds the grader's own source (a checkout,
+    with the solutions beside it) is left out: the kernel needs none of it."""
+    installation = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                    *site.getsitepackages(), site.getusersitepackages()]
+    added = [p for p in _site_path() if not GRADER_PACKAGE.is_relative_to(os.path.realpath(p))]
+    return _outermost(Path(p) for p in (*installation, *added)
+                      if p and os.path.isdir(p) and not p.startswith(_SYSTEM_DIRS))
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:
@@ -244,272 +243,6 @@ def bwrap_argv(c: Confinement, sockets: Path) -> list[str]:
     return [*argv, "--chdir", str(c.scratch), "--"]
 
 
-# -- cgroups: limits on the whole tree, and the kill at the end -----------------------------------
-Controller = Literal["pids", "memory", "cpu"]
-
-
-def _limit_files(memory_mb: int, processes: int, cpus: float | None, v2: bool) -> dict[Controller, dict[str, str]]:
-    """What to write in a kernel's cgroup, per controller, in order (v1: the period before the quota)."""
-    memory = str(memory_mb * 1024 * 1024)
-    quota = None if cpus is None else str(max(1000, round(cpus * _CFS_PERIOD_US)))
-    if v2:
-        cpu = {"cpu.weight": str(_V2_WEIGHT)} | ({} if quota is None else {"cpu.max": f"{quota} {_CFS_PERIOD_US}"})
-        return {"pids": {"pids.max": str(processes)}, "memory": {"memory.max": memory}, "cpu": cpu}
-    cpu = {"cpu.shares": str(_V1_SHARES)}
-    if quota is not None:
-        cpu |= {"cpu.cfs_period_us": str(_CFS_PERIOD_US), "cpu.cfs_quota_us": quota}
-    return {"pids": {"pids.max": str(processes)}, "memory": {"memory.limit_in_bytes": memory}, "cpu": cpu}
-
-
-class Cgroup:
-    """One kernel's cgroup — v2, or one directory per v1 controller (``pids``, ``memory``, ``cpu``) —
-    and the controllers whose limits are in force in it; :meth:`kill` empties it."""
-
-    def __init__(self, dirs: list[Path], controllers: frozenset[Controller] = frozenset()) -> None:
-        self.dirs = dirs
-        self.controllers = controllers
-
-    @classmethod
-    def create(cls, memory_mb: int, processes: int, cpus: float | None = None) -> Cgroup | None:
-        """A fresh cgroup with the limits (a CPU quota of ``cpus`` cores when given, an equal weight
-        always), or None where this process may not make one. A controller that cannot be had is
-        left out of :attr:`controllers`; the others still apply."""
-        name = uuid.uuid4().hex[:12]
-        v2 = (_CGROUP_ROOT / "cgroup.controllers").exists()
-        limits = _limit_files(memory_mb, processes, cpus, v2)
-        if v2:
-            return cls._create_v2(_CGROUP_ROOT / _CGROUP_PARENT / name, limits)
-        made: list[Path] = []
-        controllers: set[Controller] = set()
-        for controller, files in limits.items():
-            folder = _CGROUP_ROOT / controller / _CGROUP_PARENT / name
-            try:
-                _make_parent_v1(folder.parent, controller)
-                folder.mkdir()
-                for file, value in files.items():
-                    (folder / file).write_text(value, encoding="ascii")
-            except OSError as exc:
-                log.debug("no %s cgroup at %s: %s", controller, folder, exc)
-                _remove(folder)
-                continue
-            made.append(folder)
-            controllers.add(controller)
-        return cls(made, frozenset(controllers)) if made else None
-
-    @classmethod
-    def _create_v2(cls, folder: Path, limits: Mapping[Controller, Mapping[str, str]]) -> Cgroup | None:
-        try:
-            _make_parent_v2(folder.parent)
-            folder.mkdir()
-        except OSError as exc:
-            log.debug("no cgroup at %s: %s", folder, exc)
-            return None
-        controllers: set[Controller] = set()
-        for controller, files in limits.items():
-            try:
-                for file, value in files.items():
-                    (folder / file).write_text(value, encoding="ascii")
-            except OSError as exc:  # the controller is not enabled for us: its files are missing
-                log.debug("no %s controller in %s: %s", controller, folder, exc)
-                continue
-            controllers.add(controller)
-        return cls([folder], frozenset(controllers))  # even without controllers, kill() works
-
-    def pids(self) -> set[int]:
-        found: set[int] = set()
-        for folder in self.dirs:
-            try:
-                found |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
-            except OSError:
-                continue
-        return found
-
-    def kill(self, patience: float = 5.0) -> None:
-        """SIGKILL every process in the cgroup, again until none is left (a fork bomb refills)."""
-        deadline = time.monotonic() + patience
-        while (pids := self.pids()) and time.monotonic() < deadline:
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.02)
-
-    def remove(self) -> None:
-        self.kill()
-        for folder in self.dirs:
-            _remove(folder)
-
-
-def _parent_weight(v2: bool) -> str:
-    """The weight of the ``cnn-grader`` parent: as many default weights as the machine has cores.
-    Grouped, all kernels would otherwise weigh as much as one process against the rest of the
-    machine, and grade slower beside a busy neighbour than ungrouped kernels did."""
-    cores = max(1, round(fair_cpus(1)))
-    return str(min(10_000, _V2_WEIGHT * cores)) if v2 else str(_V1_SHARES * cores)
-
-
-def _make_parent_v1(parent: Path, controller: Controller) -> None:
-    if parent.exists():
-        return
-    parent.mkdir(exist_ok=True)
-    if controller == "cpu":
-        try:
-            (parent / "cpu.shares").write_text(_parent_weight(v2=False), encoding="ascii")
-        except OSError as exc:
-            log.debug("could not weigh %s: %s", parent, exc)
-
-
-def _make_parent_v2(parent: Path) -> None:
-    """The v2 parent, giving its children each controller it can (an older parent may lack +cpu)."""
-    created = not parent.exists()
-    parent.mkdir(exist_ok=True)
-    enabled = (parent / "cgroup.subtree_control").read_text(encoding="ascii").split()
-    for controller in ("pids", "memory", "cpu"):
-        if controller in enabled:
-            continue
-        try:
-            (parent / "cgroup.subtree_control").write_text(f"+{controller}", encoding="ascii")
-        except OSError as exc:  # not delegated to us by the level above
-            log.debug("cannot enable %s under %s: %s", controller, parent, exc)
-    if created:
-        try:
-            (parent / "cpu.weight").write_text(_parent_weight(v2=True), encoding="ascii")
-        except OSError as exc:
-            log.debug("could not weigh %s: %s", parent, exc)
-
-
-def _remove(folder: Path) -> None:
-    for _ in range(50):
-        try:
-            folder.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:  # still busy for a moment after the last process died
-            time.sleep(0.02)
-    log.debug("could not remove cgroup %s", folder)
-
-
-# -- scratch space: a size-capped tmpfs, or a per-file limit ----------------------------------------
-_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 2, 4, 2
-NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # what a write beyond the scratch limit fails with
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-    libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    return libc
-
-
-_MOUNT_SOURCE = "cnn-grader-"  # + the grader's pid: whose mount it is, for _sweep_stale_mounts
-
-
-def _mount_tmpfs(target: Path, size_mb: int, inodes: int = _SCRATCH_INODES) -> str | None:
-    """Mount a tmpfs of ``size_mb`` on ``target``; None, or why it could not be done."""
-    if not sys.platform.startswith("linux"):
-        return f"a size-capped tmpfs needs Linux (this is {sys.platform})"
-    _sweep_stale_mounts()
-    options = f"size={size_mb}m,nr_inodes={inodes},mode=0700".encode()
-    source = f"{_MOUNT_SOURCE}{os.getpid()}".encode()
-    if _libc().mount(source, os.fsencode(target), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0:
-        return None
-    return f"cannot mount a tmpfs ({os.strerror(ctypes.get_errno())}; it needs root or CAP_SYS_ADMIN)"
-
-
-def _unmount(target: Path) -> None:
-    """Unmount ``target``; lazily when something still holds it (the kernel is dead by then, so
-    only for a moment), which frees it as soon as it is let go."""
-    libc = _libc()
-    if libc.umount2(os.fsencode(target), 0) == 0:
-        return
-    if ctypes.get_errno() == errno.EBUSY and libc.umount2(os.fsencode(target), _MNT_DETACH) == 0:
-        return
-    log.warning("could not unmount the scratch tmpfs at %s: %s", target, os.strerror(ctypes.get_errno()))
-
-
-@functools.cache
-def _sweep_stale_mounts() -> None:
-    """Once per run: lazily unmount the tmpfs mounts left by a grader that was killed (SIGKILL
-    skips every ``finally``), found by the pid in their source name. A live pid is left alone, so
-    another grader running on this machine keeps its mounts."""
-    try:
-        table = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return
-    for line in table:
-        fields, _, tail = line.partition(" - ")
-        parts = tail.split()
-        if len(parts) < 2 or parts[0] != "tmpfs" or not parts[1].startswith(_MOUNT_SOURCE):
-            continue
-        owner = parts[1].removeprefix(_MOUNT_SOURCE)
-        if not owner.isdigit() or _alive(int(owner)):
-            continue
-        target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields.split()[4])  # \040: a space
-        if _libc().umount2(os.fsencode(target), _MNT_DETACH) == 0:
-            log.info("unmounted %s, left by a grader (pid %s) that was killed", target, owner)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's
-        return True
-    return True
-
-
-def is_out_of_space(exc: OSError) -> bool:
-    """The error of a write beyond the scratch limit: no space left, or a file too large."""
-    return exc.errno in NO_SPACE
-
-
-class ScratchSpace:
-    """A kernel's scratch folder that holds at most ``size_mb``, and its ``separate`` subfolders,
-    which get as much again each (the grader's exchange folder: a student who fills the scratch
-    folder must not stop the grader from passing the next call's inputs).
-
-    Where the grader may mount, each is a tmpfs: writing or ``fallocate``-ing beyond it fails with
-    ``ENOSPC`` and nothing reaches the disk, the pages being memory charged to the writer's memory
-    cgroup (hence ``scratch_mb < memory_mb``). The folder stays an ordinary path on the host, where
-    the grader writes the student's files and the calls' inputs. Elsewhere :attr:`mode` is
-    ``"per-file"``: the launcher's ``RLIMIT_FSIZE`` caps each file, one warning says so, and a
-    kernel could still fill the disk with many files."""
-
-    def __init__(self, folder: Path, size_mb: int, separate: Iterable[str] = ()) -> None:
-        self.folder, self.size_mb = folder, size_mb
-        self.mounted: list[Path] = []
-        problem = _mount_tmpfs(folder, size_mb)
-        #: how the space was capped; it stays so after :meth:`close`, for the result
-        self.mode: ScratchLimit = "per-file" if problem else "tmpfs"
-        if problem is not None:
-            _warn_weaker("scratch", f"scratch folders are capped per file only ({size_mb} MB each): {problem}")
-            return
-        self.mounted.append(folder)
-        for name in separate:
-            (folder / name).mkdir()
-            if _mount_tmpfs(folder / name, size_mb) is None:
-                self.mounted.append(folder / name)
-            else:  # it shares the scratch folder's cap: still bounded, only less robust
-                log.debug("no tmpfs of its own for %s", folder / name)
-
-    def close(self) -> None:
-        for target in reversed(self.mounted):
-            _unmount(target)
-        self.mounted = []
-
-
-def limits_in_force(cgroup: Cgroup | None, scratch: ScratchLimit) -> dict[str, str]:
-    """How each limit was really enforced, for the result (``grader.limits``): ``cpu`` ``"cgroup"``
-    or ``"none"``, ``memory`` ``"cgroup"`` or ``"per-process"`` (address space only),
-    ``processes`` ``"cgroup"`` or ``"none"``, ``scratch`` ``"tmpfs"`` or ``"per-file"``."""
-    has = cgroup.controllers if cgroup is not None else frozenset()
-    return {"cpu": "cgroup" if "cpu" in has else "none", "memory": "cgroup" if "memory" in has else "per-process",
-            "processes": "cgroup" if "pids" in has else "none", "scratch": scratch}
-
 
 # -- putting it together ----------------------------------------------------------------------------
 def launcher(c: Confinement, cgroup: Cgroup | None) -> list[str]:
@@ -530,11 +263,11 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
     processes are all killed on exit."""
     cgroup = Cgroup.create(c.memory_mb, c.processes, c.cpus)
     if cgroup is None or "cpu" not in cgroup.controllers:
-        _warn_weaker("cpu", "kernels' CPU is NOT shared fairly: no cpu cgroup could be made here (it needs root, "
+        warn_weaker("cpu", "kernels' CPU is NOT shared fairly: no cpu cgroup could be made here (it needs root, "
                             "or a delegated cgroup v2 with the cpu controller), so with --jobs > 1 a busy kernel "
                             "can make its neighbour's cells time out")
     # The sockets folder is the sandbox's other writable bind: a small tmpfs keeps it off the disk.
-    sockets_tmpfs = _mount_tmpfs(sockets, _SOCKETS_MB, inodes=1024) is None
+    sockets_tmpfs = scratch.mount_tmpfs(sockets, _SOCKETS_MB, inodes=1024) is None
     try:
         # The launcher is run by path, isolated (-I: no script folder, user site or PYTHON* variables
         # on its path; it needs the standard library only): always this grader's own, never whichever
@@ -547,7 +280,7 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
         if cgroup is not None:
             cgroup.remove()
         if sockets_tmpfs:
-            _unmount(sockets)
+            scratch.unmount(sockets)
 
 
 # -- the model inspector: the same confinement, a different view ----------------------------------

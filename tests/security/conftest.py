@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from grader.classroom.batch import ClassRun, grade_class
+from grader.classroom.runner import local_runner
 from grader.course.config import CourseConfig, load_config
 from grader.judge.catalog import Message
 from grader.judge.results import SubmissionResult
@@ -212,7 +213,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileRun
     saved, tempfile.tempdir = tempfile.tempdir, str(base / "tmp")
     started = time.monotonic()
     try:
-        run = grade_class(folder.submissions, base / "out", course, jobs=2)
+        run = grade_class(folder.submissions, base / "out", course, runner=local_runner(jobs=2))
         render_reports(base / "out", load_results(base / "out"), course, "en")
     finally:
         tempfile.tempdir = saved

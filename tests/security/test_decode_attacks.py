@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course_facts import example_scores
 from grader.run.decode import Answer, KerasFile
 from grader.grade.calls import _Caller
 
@@ -76,7 +77,7 @@ def conv2d_matmul(x, kernels, bias, stride=1):
     return np.ones((2, 2)) * 1j
 ''')
 
-FULL = {"conv2d": 20, "conv2d_multi": 10, "conv2d_layer": 30, "im2col": 20, "conv2d_matmul": 20}
+FULL = example_scores("01-convolution")  # the baseline (a correct example) per question
 ONLY_TEXT = "not a file: only files the call wrote are read"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from course_facts import example_scores
 from grader.run import harness
 from grader.run.decode import Answer, KerasFile
 from grader.grade.calls import _Caller, _case_failure
@@ -373,7 +374,7 @@ conv2d = _relinking(conv2d)
 conv2d_multi = _checking(conv2d_multi)
 ''')
 
-FULL = {"conv2d": 20, "conv2d_multi": 10, "conv2d_layer": 30, "im2col": 20, "conv2d_matmul": 20}
+FULL = example_scores("01-convolution")  # the baseline (a correct example) per question
 
 
 def test_an_exchange_relinked_by_the_notebook_is_not_written_through(hostile_run: HostileRun) -> None:

@@ -16,10 +16,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
-import grader.classroom.batch
+import grader.classroom.collect
+import grader.classroom.runner
 import grader.grade.calls
 import grader.grade.notebook
 from grader.classroom.batch import ClassRun, grade_class
+from grader.classroom.runner import local_runner
 from grader.course.config import CourseConfig
 from grader.classroom.gradebook import OutputBusy, output_lock
 
@@ -54,7 +56,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseConfig, Path
 def clean(course: tuple[CourseConfig, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     config, submissions = course
     out = tmp_path_factory.mktemp("clean")
-    run = grade_class(submissions, out, config, jobs=1)
+    run = grade_class(submissions, out, config, runner=local_runner(jobs=1))
     assert [r.student for r in run.results] == STUDENTS and all(r.grader_error is None for r in run.results)
     return {s: _comparable(out / "results" / s / f"{ASSIGNMENT}.json") for s in STUDENTS}
 
@@ -76,7 +78,7 @@ def _failing(real: Callable[..., Any], student_of: Callable[..., str | None] | N
 @pytest.fixture
 def tracked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tell the patched stages which student the job thread is grading."""
-    real = grader.classroom.batch.grade_notebook
+    real = grader.classroom.runner.grade_notebook
 
     def grade_notebook(*args: Any, **kwargs: Any) -> Any:
         _current.student = kwargs["student"]
@@ -85,7 +87,7 @@ def tracked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         finally:
             _current.student = None
 
-    monkeypatch.setattr(grader.classroom.batch, "grade_notebook", grade_notebook)
+    monkeypatch.setattr(grader.classroom.runner, "grade_notebook", grade_notebook)
     yield
 
 
@@ -106,12 +108,12 @@ def test_a_failure_at_any_stage_is_the_victims_result_and_changes_nobody_else(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config, submissions = course
     if where == "write":  # the first write of the victim's result fails; its error result is written
-        monkeypatch.setattr(grader.classroom.batch, "write_result", _failing(
-            grader.classroom.batch.write_result, lambda out, result: result.student if result.grader_error is None else None))
+        monkeypatch.setattr(grader.classroom.collect, "write_result", _failing(
+            grader.classroom.collect.write_result, lambda out, result: result.student if result.grader_error is None else None))
     else:
         module, name = STAGES[where]
         monkeypatch.setattr(module, name, _failing(getattr(module, name)))
-    run: ClassRun = grade_class(submissions, tmp_path, config, jobs=1)
+    run: ClassRun = grade_class(submissions, tmp_path, config, runner=local_runner(jobs=1))
 
     assert [r.student for r in run.results] == STUDENTS, "every submission got a result"
     victim = next(r for r in run.results if r.student == VICTIM)
@@ -130,7 +132,7 @@ def test_a_failure_at_any_stage_is_the_victims_result_and_changes_nobody_else(
 
     # Never cached: the next run grades the victim again (and takes the others from the gradebook).
     monkeypatch.undo()
-    again = grade_class(submissions, tmp_path, config, jobs=1)
+    again = grade_class(submissions, tmp_path, config, runner=local_runner(jobs=1))
     assert again.cached == len(STUDENTS) - 1
     assert _comparable(tmp_path / "results" / VICTIM / f"{ASSIGNMENT}.json") == clean[VICTIM]
 

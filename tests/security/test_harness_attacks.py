@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 
+from course_facts import example_scores
 from grader.classroom.gradebook import result_path
 from grader.run.decode import MAX_ARRAY_BYTES
 
 from .conftest import ASSIGNMENT, ClassFolder, HostileRun, hostile, hostile_cells, hostile_notebook
 from .test_kernel_killers import assert_unaffected, question_failures
 
-FULL = {"conv2d": 20, "conv2d_multi": 10, "conv2d_layer": 30, "im2col": 20, "conv2d_matmul": 20}
+FULL = example_scores("01-convolution")  # the baseline (a correct example) per question
 
 OBJECT_ARRAY = hostile_cells(
     "object-array", "def conv2d(x, k, mode='valid'):\n    return np.array([[object()]], dtype=object)")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from test_grade import CORRECT_CONV2D  # tests/ is on sys.path: its conftest.py is a rootdir module
 
+from course_facts import max_score
 from grader.classroom.gradebook import GRADEBOOK_FILE, GRADES_CSV, RESULTS_DIR
 
 from .conftest import ASSIGNMENT, course_copy, processes_mentioning, write_notebook
@@ -84,7 +85,7 @@ def assert_complete(out: Path, submissions: Path) -> None:
         import hashlib
 
         assert data["grader"]["submission_sha256"] == hashlib.sha256(notebook).hexdigest()
-        assert data["score"] == SCORE and data["max_score"] == 100, (student, data["score"])
+        assert data["score"] == SCORE and data["max_score"] == max_score(ASSIGNMENT), (student, data["score"])
     with sqlite3.connect(out / GRADEBOOK_FILE) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.classroom.batch import grade_class
+from grader.classroom.runner import local_runner
 
 from .conftest import ASSIGNMENT, BASELINE, hostile_notebook, load_course, write_notebook
 
@@ -24,7 +25,7 @@ def _grade(tmp_path: Path, attacker_cells: tuple[str, ...], planted: tuple[str, 
     for name in planted:
         (subs / "a-attacker" / name).write_text(DIE, encoding="utf-8")
     write_notebook(subs / "z-honest" / f"{ASSIGNMENT}.ipynb", BASELINE.read_bytes())
-    run = grade_class(subs, tmp_path / "out", config, jobs=1)
+    run = grade_class(subs, tmp_path / "out", config, runner=local_runner(jobs=1))
     return {r.student: r for r in run.results}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 from test_submissions import make_zip  # tests/ is on sys.path (see test_interrupted.py)
 
+from course_facts import max_score
 from grader.classroom.gradebook import result_path
 
 from .conftest import (
@@ -132,7 +133,7 @@ def _linked_data(folder: ClassFolder) -> None:
 
 def unreadable(hostile_run: HostileRun, student: str) -> str:
     result = hostile_run.result(student)
-    assert result.score == 0 and result.max_score == 100
+    assert result.score == 0 and result.max_score == max_score(ASSIGNMENT)
     assert all(t.failure is not None and t.failure.kind == "error" for t in result.tests)
     assert result.error.startswith(f"{ASSIGNMENT}.ipynb: "), result.error
     stored = json.loads(result_path(hostile_run.out, student, ASSIGNMENT).read_text(encoding="utf-8"))

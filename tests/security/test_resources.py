@@ -23,8 +23,10 @@ import pytest
 
 from grader.grade import notebook as grade
 from grader.run import execute, sandbox
+from grader.run import cgroup as run_cgroup, limits as run_limits, scratch as run_scratch
 from grader.course.assignments import course_assignments
 from grader.classroom.batch import grade_class
+from grader.classroom.runner import local_runner
 from grader.grade.notebook import grade_notebook
 from grader.grade.workspace import Workspace
 from grader.grade.prepare import prepare
@@ -112,7 +114,7 @@ def test_cgroup_v2_gets_cpu_max_and_weight_and_enables_cpu_for_its_children(
             written.append(data)
         return real_write(self, data, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sandbox, "_CGROUP_ROOT", root)
+    monkeypatch.setattr(run_cgroup, "_CGROUP_ROOT", root)
     monkeypatch.setattr(Path, "write_text", write)
     cgroup = Cgroup.create(memory_mb=512, processes=32, cpus=1.5)
     assert cgroup is not None and cgroup.controllers == {"cpu", "memory", "pids"}
@@ -160,21 +162,21 @@ def _mounts() -> dict[str, str]:
 def test_mounts_left_by_a_killed_grader_are_swept_and_a_live_graders_are_kept(tmp_path: Path) -> None:
     """SIGKILL skips ``Workspace.close``: the next run unmounts what a dead grader left (its pid is
     in the mount's source name), never what a live one is using."""
-    if sandbox._mount_tmpfs(tmp_path, 1) is not None:
+    if run_scratch.mount_tmpfs(tmp_path, 1) is not None:
         pytest.skip("this process may not mount")
-    sandbox._unmount(tmp_path)
+    run_scratch.unmount(tmp_path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left, live = tmp_path / "left by a dead grader", tmp_path / "live"
     for folder, pid in ((left, int(dead.stdout)), (live, os.getpid())):
         folder.mkdir()
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"cnn-grader-{pid}", str(folder)], check=True)
     try:
-        sandbox._sweep_stale_mounts.__wrapped__()  # the once-per-run sweep, run again
+        run_scratch._sweep_stale_mounts.__wrapped__()  # the once-per-run sweep, run again
         assert str(left) not in _mounts() and _mounts().get(str(live)) == "tmpfs"
     finally:
         for folder in (left, live):
             if str(folder) in _mounts():
-                sandbox._unmount(folder)
+                run_scratch.unmount(folder)
 
 
 @dataclass
@@ -244,7 +246,7 @@ def test_writing_beyond_the_scratch_limit_is_a_clear_note_the_rest_is_graded_and
     free_before = _free_bytes(tmp_path / "tmp")
     saved, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "tmp")
     try:
-        run = grade_class(subs, tmp_path / "out", config, jobs=2)
+        run = grade_class(subs, tmp_path / "out", config, runner=local_runner(jobs=2))
     finally:
         tempfile.tempdir = saved
     results = {r.student: r for r in run.results}
@@ -294,8 +296,8 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     """A TA's laptop (not root): no cgroup, no tmpfs. Grading works, each weaker limit is warned
     about once per run, results record it, and a too-large file fails at the per-file limit."""
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a, **k: None))
-    monkeypatch.setattr(sandbox, "_mount_tmpfs", lambda *a, **k: "cannot mount a tmpfs (Operation not permitted)")
-    sandbox._warn_weaker.cache_clear()
+    monkeypatch.setattr(run_scratch, "mount_tmpfs", lambda *a, **k: "cannot mount a tmpfs (Operation not permitted)")
+    run_limits.warn_weaker.cache_clear()
     config = load_course(tmp_path / "course", {**LIMITS, "scratch_mb": 8})
     assignment = course_assignments()[ASSIGNMENT]
     prepared = prepare(assignment, config)
@@ -312,7 +314,7 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     assert len(warnings) == 2, warnings  # one each, for two submissions
     assert "CPU is NOT shared fairly" in warnings[0] and warnings[0].endswith("grader.limits.cpu")
     assert "capped per file only (8 MB each)" in warnings[1] and warnings[1].endswith("grader.limits.scratch")
-    sandbox._warn_weaker.cache_clear()
+    run_limits.warn_weaker.cache_clear()
 
 
 # --- fairness: an honest kernel next to a CPU hog ------------------------------------------------
@@ -388,9 +390,9 @@ def test_an_honest_notebook_scores_the_same_alone_and_next_to_a_cpu_hog(
     write_notebook(pair / "honest" / f"{ASSIGNMENT}.ipynb", _honest_notebook())
     write_notebook(pair / "hog" / f"{ASSIGNMENT}.ipynb", hostile_notebook(first=[_HOG]))
 
-    [by_itself] = grade_class(alone, tmp_path / "out-alone", config, jobs=1).results
+    [by_itself] = grade_class(alone, tmp_path / "out-alone", config, runner=local_runner(jobs=1)).results
     [(alone_start, alone_end, alone_outcome)] = marked_cells.runs.pop("HONEST-WORK")
-    results = {r.student: r for r in grade_class(pair, tmp_path / "out-pair", config, jobs=2).results}
+    results = {r.student: r for r in grade_class(pair, tmp_path / "out-pair", config, runner=local_runner(jobs=2)).results}
     [(start, end, outcome)] = marked_cells.runs["HONEST-WORK"]
     [(hog_start, hog_end, hog_outcome)] = marked_cells.runs["HOG-FORK"]
 

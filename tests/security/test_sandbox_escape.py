@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from course_facts import example_scores
 from grader.run.sandbox import _bwrap_problem
 
 from .conftest import SECRET, ClassFolder, HostileRun, english, hostile, hostile_notebook, processes_mentioning
@@ -43,6 +44,8 @@ def conv2d(x, k, mode="valid"):
 {probes}
     return "PROBE" + __import__("json").dumps(seen)
 '''
+
+HONEST = sum(example_scores("01-convolution").values())  # the baseline's (a correct example's) score
 
 
 def probing(student: str, probes: dict[str, str]) -> str:
@@ -148,7 +151,7 @@ hostile(MEMORY)(lambda folder: folder.notebook(MEMORY, hostile_notebook("big = n
 def test_memory_bomb_is_refused_and_the_answers_still_graded(hostile_run: HostileRun) -> None:
     result = hostile_run.result(MEMORY)
     assert any("MemoryError" in note for note in english(result.notes)), english(result.notes)
-    assert result.score == result.max_score  # the functions above the bomb are all correct
+    assert result.score == HONEST  # the functions above the bomb are all correct
     assert_unaffected(hostile_run)
 
 
@@ -160,7 +163,7 @@ hostile(SLEEPERS)(lambda folder: folder.notebook(SLEEPERS, hostile_notebook(
 
 def test_forked_sleepers_do_not_survive_the_submission(hostile_run: HostileRun) -> None:
     result = hostile_run.result(SLEEPERS)
-    assert result.score == result.max_score and not result.cells  # starting them is allowed
+    assert result.score == HONEST and not result.cells  # starting them is allowed
     deadline = time.monotonic() + 5
     while processes_mentioning(f"sleep {SLEEP}") and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -185,5 +188,5 @@ hostile(BOMB)(lambda folder: folder.notebook(BOMB, hostile_notebook(
 def test_fork_bomb_is_bounded_and_the_answers_still_graded(hostile_run: HostileRun) -> None:
     result = hostile_run.result(BOMB)
     assert [c["outcome"] for c in result.cells] == ["timeout"], result.cells
-    assert result.score == result.max_score, hostile_run.summary()
+    assert result.score == HONEST, hostile_run.summary()
     assert_unaffected(hostile_run)

@@ -102,6 +102,29 @@ def test_private_tmp_comes_before_the_python_installation_so_a_venv_under_tmp_st
     assert mounts.index(("--tmpfs", "/tmp")) < mounts.index(("--ro-bind", str(venv)))
 
 
+def test_folders_a_pth_file_adds_are_bound_but_never_the_graders_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A venv whose packages come from another folder through a ``.pth`` line (tests/test_wheel.py
+    makes one) needs that folder in the sandbox, or its kernel cannot import ipykernel; a ``.pth``
+    naming the grader's own checkout (an old-style editable install) must not show the solutions."""
+    packages = tmp_path / "shared-site-packages"
+    packages.mkdir()
+    checkout = str(sandbox.GRADER_PACKAGE.parent)
+    monkeypatch.setattr(sandbox, "_site_path", lambda: (str(packages), checkout, str(tmp_path / "missing")))
+    dirs = sandbox._python_dirs()
+    assert packages.resolve() in dirs
+    assert Path(checkout).resolve() not in dirs and tmp_path / "missing" not in dirs
+
+
+def test_the_site_path_is_the_isolated_interpreters() -> None:
+    """Asked of ``python -I``: this process's PYTHONPATH (a checkout, in the tests) is not on it."""
+    entries = sandbox._site_path()
+    assert entries and all(os.path.isabs(e) for e in entries)
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and not any(Path(entry).resolve() == Path(p).resolve() for p in (sys.prefix, sys.base_prefix)):
+            assert os.path.realpath(entry) not in map(os.path.realpath, entries)
+
+
 def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from grader.cli import main
@@ -112,16 +135,16 @@ def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
     for student in ("li_hua", "wang_fang", "zhou_xun"):
         (tmp_path / "subs" / student).mkdir(parents=True)
         (tmp_path / "subs" / student / f"{ASSIGNMENT}.ipynb").write_bytes(BASELINE.read_bytes())
-    import grader.classroom.batch
+    import grader.classroom.runner
 
     tried: list[str] = []
-    real = grader.classroom.batch.grade_notebook
+    real = grader.classroom.runner.grade_notebook
 
     def counting(*args: object, **kwargs: object) -> object:
         tried.append(str(kwargs["student"]))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(grader.classroom.batch, "grade_notebook", counting)
+    monkeypatch.setattr(grader.classroom.runner, "grade_notebook", counting)
     status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err

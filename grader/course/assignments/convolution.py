@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference as ref
+from ..reference import convolution as ref
 from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, sizes, values

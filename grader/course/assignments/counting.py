@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from .. import reference as ref
+from ..reference import convolution, pooling
+from ..reference import counting as ref
 from ..reference.networks import COURSE_NETWORKS, LENET5, MNIST_CNN
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, values
@@ -54,10 +55,10 @@ def _forward(x, weights, relu=True, pool="max", bias=True, flip=False):
         kernel = kernel[::-1, ::-1]
     x = np.asarray(x, dtype=float)
     n = len(x)
-    maps = np.stack([ref.conv2d_layer(img, kernel, conv_bias if bias else 0 * conv_bias) for img in x])
+    maps = np.stack([convolution.conv2d_layer(img, kernel, conv_bias if bias else 0 * conv_bias) for img in x])
     if relu:
         maps = np.maximum(maps, 0)
-    pooled = np.stack([(ref.max_pool2d if pool == "max" else ref.avg_pool2d)(m, 2) for m in maps])
+    pooled = np.stack([(pooling.max_pool2d if pool == "max" else pooling.avg_pool2d)(m, 2) for m in maps])
     z = pooled.reshape(n, -1) @ dense_kernel + (dense_bias if bias else 0)
     return 1 / (1 + np.exp(-z))
 

@@ -14,22 +14,23 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...judge.compare import compare
 from ..config import CourseConfig
 from ..faces import generate_faces
-from ...run.decode import Answer, KerasFile
-from ...run.harness import VALUE
-from ...run.inspect_model import ModelReport
 from ..reference.gender import load_faces
 from ...judge.results import Diagnosis
 from .counting import BIAS_EN, BIAS_ZH
-from ..spec import AssessContext, Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
+from ..spec import VALUE, AssessContext, Assignment, Case, FileArg, Group, Mistake, Question, Var, Verdict
 
-Fetch = Callable[[str, Case], Answer]
+if TYPE_CHECKING:  # duck-typed at run time: course data imports nothing above it (pyproject's contracts)
+    from ...run.decode import Answer, KerasFile
+    from ...run.inspect_model import ModelReport
+
+    Fetch = Callable[[str, Case], Answer]
 
 TEN_UNITS = Diagnosis(
     "ten_output_units",
@@ -74,7 +75,7 @@ def _model(fetch: Fetch, function: str, case: Case) -> KerasFile | Verdict:
         return Verdict(0.0, f"the notebook defines no function {function!r}", kind="error")
     if answer.status != "ok":
         return Verdict(0.0, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
-    if not isinstance(answer.value, KerasFile):
+    if not isinstance(getattr(answer.value, "path", None), Path):  # a KerasFile: no other decoded value has a path
         return Verdict(0.0, f"{function} must give a Keras model, not {type(answer.value).__name__}", kind="error")
     return answer.value
 
@@ -168,6 +169,7 @@ ASSIGNMENT = Assignment(
     id="04-gender-cnn",
     aliases=("性别识别", "性别", "gender"),
     preload=("numpy", "pandas", "matplotlib.pyplot", "PIL.Image", "keras", "tensorflow"),
+    needs=("faces",),
     questions=(
         Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (
             Mistake("labels_inverted", _labels_inverted, INVERTED.zh, INVERTED.en),

@@ -2,6 +2,11 @@
 
 NumPy only at import time: modules that need Keras (`keras_models`, parts of `gender`) import it
 inside their functions, so the grader can grade the NumPy notebooks without loading TensorFlow.
+
+The names below are a convenience for tests and notebooks. The declarations in
+`grader.course.assignments` import the module of their assignment (`from ..reference import
+convolution as ref`), so a new reference function is graded as soon as it is written in its module and
+declared; it needs no entry here.
 """
 
 from .convolution import conv2d, conv2d_layer, conv2d_matmul, conv2d_multi, im2col

@@ -21,7 +21,8 @@ that forbids scripts on the students' pages (the index allows only its own, by h
 The package, in the order a page is made: :mod:`.stored` (a stored result coerced to what a page
 can show), :mod:`.text` (the translator, clipping, tracebacks), :mod:`.arrays` (grids and heatmaps of
 expected against actual), :mod:`.student` and :mod:`.index` (the view models and their rendering),
-:mod:`.pages` (writing a class's pages); :mod:`.paths` says where they go.
+:mod:`.pages` (writing a class's pages); :mod:`.paths` says where they go. The templates are the
+repository's ``templates/`` folder, shipped in the wheel as ``grader/templates/`` (:mod:`grader.publish.templates`).
 """
 
 from .index import PageFailure, render_index

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ...classroom.gradebook import RESULTS_DIR, safe_filename
+from ..templates import TemplatesNotFound, template_folder
 
 REPORT_DIR = "report"
 INDEX_FILE = "index.html"
@@ -44,21 +45,13 @@ def result_href(student: str, assignment: str) -> str:
     return f"../{RESULTS_DIR}/{quote(safe_filename(student))}/{quote(safe_filename(assignment))}.json"
 
 
-def _template_dirs() -> list[Path]:
-    package = Path(__file__).resolve().parents[2]  # grader/
-    return [folder for folder in (package.parent / "templates", package / "templates")
-            if (folder / "submission.html.j2").is_file()]
-
-
 def jinja_environment() -> Environment:
-    folders = _template_dirs()
-    if not folders:
-        raise ReportError(
-            f"no templates/ folder next to {Path(__file__).resolve().parent}: the report templates ship in the "
-            "repository, so install it editable (pip install -e .)"
-        )
+    try:
+        folder = template_folder()
+    except TemplatesNotFound as exc:
+        raise ReportError(str(exc)) from None
     return Environment(
-        loader=FileSystemLoader([str(f) for f in folders]),
+        loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(("html", "j2"), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

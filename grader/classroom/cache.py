@@ -1,0 +1,51 @@
+"""Which submissions need grading: the gradebook's cache key and the cached/todo partition.
+
+A submission is taken from the gradebook when its notebook bytes, the course configuration (with
+the seed in force) and the grader's code are all unchanged; anything else is graded again. The key
+is computed once per run, on the client: a cluster's workers are checked to run the same code
+(:func:`code_fingerprint`) rather than computing keys of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..course.config import CourseConfig
+from ..intake.submissions import Submission
+from ..judge.results import SubmissionResult
+from .gradebook import Gradebook, config_hash
+
+__all__ = ["cache_key", "code_fingerprint", "partition"]
+
+
+def code_fingerprint() -> str:
+    """A hash of the grader's own source: a changed test case or reference regrades everything,
+    even when the version number was not bumped (instructors fix tests mid-course)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]  # the whole grader package, not this folder
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(config: CourseConfig) -> str:
+    """The configuration part of the key: ``course.toml``'s bytes, the seed and the grader's code
+    (the notebook's SHA-256 and the grader version are the gradebook's other key columns)."""
+    return config_hash(config.path, extra=f"seed={config.seed};code={code_fingerprint()}")
+
+
+def partition(book: Gradebook, gradable: Sequence[Submission],
+              key: str) -> tuple[list[tuple[Submission, SubmissionResult]], list[Submission]]:
+    """(the submissions the gradebook already has, with their stored results; the ones to grade),
+    each in the order of ``gradable``."""
+    cached, todo = [], []
+    for sub in gradable:
+        result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
+        if result is None:
+            todo.append(sub)
+        else:
+            cached.append((sub, result))
+    return cached, todo

@@ -1,0 +1,31 @@
+"""What the confinement could really enforce here: one warning per run for each limit that is
+weaker than meant, and the record of every limit in each result (``grader.limits``)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .cgroup import Cgroup
+    from .scratch import ScratchLimit
+
+__all__ = ["limits_in_force", "warn_weaker"]
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def warn_weaker(limit: str, problem: str) -> None:
+    """One warning per run and limit (``"cpu"``, ``"scratch"``) that could not be enforced as meant."""
+    log.warning("%s; results record it under grader.limits.%s", problem, limit)
+
+
+def limits_in_force(cgroup: Cgroup | None, scratch: ScratchLimit) -> dict[str, str]:
+    """How each limit was really enforced, for the result (``grader.limits``): ``cpu`` ``"cgroup"``
+    or ``"none"``, ``memory`` ``"cgroup"`` or ``"per-process"`` (address space only),
+    ``processes`` ``"cgroup"`` or ``"none"``, ``scratch`` ``"tmpfs"`` or ``"per-file"``."""
+    has = cgroup.controllers if cgroup is not None else frozenset()
+    return {"cpu": "cgroup" if "cpu" in has else "none", "memory": "cgroup" if "memory" in has else "per-process",
+            "processes": "cgroup" if "pids" in has else "none", "scratch": scratch}

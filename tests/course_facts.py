@@ -1,0 +1,62 @@
+"""The real course's questions and points, read from its declarations and ``course.toml``.
+
+Tests take question lists, point tables, totals and ``grades.csv`` columns from here instead of
+writing them out, so that adding a question (docs/instructors.md, ``tests/test_extend.py``) needs no
+test edit. What is asserted stays independent of the code under test: a total is the sum of
+``course.toml``'s points of the required questions, a column list is one column per declared
+question. The few literal facts of the real course that tests build on (what the example notebooks
+answer) are pinned by ``tests/test_extend.py::test_the_course_facts_tests_rely_on``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.course.assignments import course_assignments
+from grader.course.config import load_config
+
+__all__ = ["CONFIG", "DECLARED", "EXAMPLES_ANSWER", "ROOT", "example_scores", "grades_columns", "max_score", "points",
+           "questions"]
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = load_config(ROOT / "course.toml", environ={})
+DECLARED = course_assignments()
+
+
+def questions(assignment: str) -> list[str]:
+    """The declared question ids of ``assignment``, in declaration order."""
+    return [q.id for q in DECLARED[assignment].questions]
+
+
+def points(assignment: str) -> dict[str, float]:
+    """``course.toml``'s points of ``assignment``, by question."""
+    return dict(CONFIG.assignments[assignment].points)
+
+
+def max_score(assignment: str) -> float:
+    """The assignment's full marks: the points of its questions that are not optional (extra credit)."""
+    optional = {q.id for q in DECLARED[assignment].questions if q.optional}
+    return sum(p for q, p in points(assignment).items() if q not in optional)
+
+
+def grades_columns() -> list[str]:
+    """``grades.csv``'s header as documented: the student, then per assignment of ``course.toml`` one
+    column per declared question and the assignment's total, then the overall total."""
+    header = ["student"]
+    for assignment in CONFIG.assignments:
+        header += [f"{assignment}:{q}" for q in questions(assignment)] + [assignment]
+    return [*header, "total"]
+
+
+
+# How many of each assignment's first declared questions the example notebooks (examples/submissions)
+# answer: the required ones of the course they were written for. A question added since is missing
+# there and costs only itself (docs/instructors.md, "Worked example").
+EXAMPLES_ANSWER = {"01-convolution": 5, "02-pooling": 4, "03-parameter-counting": 6, "04-gender-cnn": 4}
+
+
+def example_scores(assignment: str) -> dict[str, float]:
+    """Per question, what a correct example notebook scores: the points of the questions it answers,
+    0 for the questions declared after them."""
+    answered = questions(assignment)[: EXAMPLES_ANSWER[assignment]]
+    return {q: (points(assignment)[q] if q in answered else 0.0) for q in questions(assignment)}
