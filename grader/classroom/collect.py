@@ -15,7 +15,8 @@ from concurrent.futures import CancelledError, Future, as_completed
 from pathlib import Path
 from typing import Literal
 
-from ..grade.notebook import StageFailure, grader_error_result, stage
+from ..grade.guard import StageFailure, stage
+from ..grade.notebook import grader_error_result
 from ..grade.prepare import PreparedQuestion
 from ..intake.submissions import Submission
 from ..judge.results import SubmissionResult

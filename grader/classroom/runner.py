@@ -21,7 +21,8 @@ from typing import Protocol
 
 from ..course.config import CourseConfig
 from ..course.spec import Assignment
-from ..grade.notebook import Workspace, grade_notebook
+from ..grade.notebook import grade_notebook
+from ..grade.workspace import Workspace
 from ..grade.prepare import PreparedQuestion
 from ..intake.submissions import Submission
 from ..judge.results import SubmissionResult
