@@ -336,3 +336,61 @@ def test_the_gender_page_shows_no_label_of_the_hidden_face_set(config: CourseCon
     assert "load_faces(file, file)" in page.text and "[1]: 40 of 40 values differ" in page.text
     assert not page.having_class("grid-box") and "heldout" not in page.text
     assert "0, 1, 1, 0" not in page.text and "[0, 1" not in page.text
+
+
+def stored(failure: dict[str, Any], public: bool) -> SubmissionResult:
+    """A result file holding one group of ``output_size`` with ``failure``, as read from disk."""
+    record = {"question": "output_size", "group": "public" if public else "hidden", "public": public, "score": 0.0,
+              "max_score": 5.0, "cases": 3, "passed_cases": 0, "extra_credit": False, "detail": "",
+              "diagnosis": None, "failure": failure}
+    data = SubmissionResult("s", "03-parameter-counting", "0" * 64, "0.1.0", 1.0, ()).to_json()
+    data["grader"]["results"] = [record]
+    return SubmissionResult.from_json(data)
+
+
+# failures as the grader before codes (7dd829a) stored them: English message, call as text
+OLD_CALL = {"call": "output_size(227, 11, 0, 4)", "signature": "output_size(int, int, int, int)",
+            "input_shapes": [], "traceback": ""}
+OLD_HIDDEN = [  # (stored failure, what that grader showed a student of a hidden group)
+    ({"kind": "wrong", "message": "got 3, expected 55", "expected": 55, "actual": 3, **OLD_CALL},
+     "the answer differs from the expected one"),  # stored before failures had an outline
+    ({"kind": "unsupported", "message": "unsupported return value: could not be saved: 227", **OLD_CALL},
+     "unsupported return value"),
+    ({"kind": "error", "message": "IndexError: index 227 is out of bounds", **OLD_CALL},
+     "IndexError: (the message of an error in a hidden test is not shown)"),
+    ({"kind": "error", "message": "ZeroDivisionError", **OLD_CALL}, "ZeroDivisionError"),
+]
+
+
+@pytest.mark.parametrize(("failure", "shown"), OLD_HIDDEN, ids=[f["kind"] + ": " + f["message"] for f, _ in OLD_HIDDEN])
+def test_a_hidden_group_stored_by_an_older_grader_shows_what_it_showed_then(config: CourseConfig,
+                                                                             failure: dict[str, Any],
+                                                                             shown: str) -> None:
+    result = stored(failure, public=False)
+    seen = student_view(result.tests[0])
+    assert seen.failure is not None and seen.failure.message == shown
+    for text in (Page(render_submission(result, config, "en")).text, json.dumps(gradescope_results(result))):
+        assert "227" not in text and "55" not in text.replace("0" * 64, "")
+
+
+def test_an_older_graders_unanswered_question_is_still_unanswered(config: CourseConfig) -> None:
+    """It stored ``NotImplementedError``: the question's status is 'not answered', not an error."""
+    for public in (True, False):
+        result = stored({"kind": "error", "message": "NotImplementedError", **OLD_CALL}, public)
+        assert result.tests[0].failure is not None and result.tests[0].failure.unanswered
+        assert "Not answered yet" in Page(render_submission(result, config, "en")).text
+    named = stored({"kind": "error", "message": "NameError: name 'np' is not defined", **OLD_CALL}, True)
+    assert named.tests[0].failure is not None and named.tests[0].failure.ename == "NameError"
+
+
+def test_a_hidden_failure_this_catalog_cannot_word_shows_none_of_its_stored_words(config: CourseConfig) -> None:
+    """A newer grader's code (or a hand edit) falls back to the stored English, which is the
+    instructor's and quotes the expected value: a hidden group's student sees only its kind."""
+    for kind in ("wrong", "error", "unsupported"):
+        failure = {"kind": kind, "code": "a_newer_code", "params": {"x": 1},
+                   "message": "expected 55 for output_size(227, 11, 0, 4)", "expected": 55,
+                   "call": call_of("output_size", (227, 11, 0, 4), {}).to_json()}
+        result = stored(failure, public=False)
+        for text in (Page(render_submission(result, config, "en")).text, json.dumps(gradescope_results(result))):
+            assert "227" not in text and "expected 55" not in text, kind
+        assert "expected 55" in stored(failure, public=True).tests[0].failure.message  # type: ignore[union-attr]

@@ -690,3 +690,16 @@ def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConf
     monkeypatch.setattr(index_page, "_problems", picky)
     index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
     assert "ValueError: no idea" in index.text_of("unrendered") and "li_hua" not in index.text_of("students")
+
+
+def test_a_stored_parameter_the_catalog_cannot_format_keeps_the_result(config: CourseConfig, tmp_path: Path) -> None:
+    """``{limit:g}`` of 10**400 raised OverflowError in from_json: the whole result was skipped."""
+    data = convolution_result().to_json()
+    data["grader"]["results"][0]["failure"].update(kind="timeout", code="timeout", params={"limit": 10**400},
+                                                   message="the call did not finish in time")
+    data["grader"]["note_codes"] = [{"code": "cell_timeout", "params": {"cell": 1, "detail": "x"}},
+                                    {"code": "mistake.constant_factor", "params": {"factor": 10**400}}]
+    result = SubmissionResult.from_json(data)
+    assert result.tests[0].failure is not None and result.tests[0].failure.message == "the call did not finish in time"
+    assert [n.code for n in result.notes] == ["cell_timeout"]
+    assert "the call did not finish in time" in Page(render_submission(result, config, "en")).text

@@ -43,6 +43,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "values_differ_outline": {"zh": "{total} 个值中有 {count} 个不同", "en": "{count} of {total} values differ"},
     "value_differs": {"zh": "得到 {actual}，期望 {expected}", "en": "got {actual}, expected {expected}"},
     "value_differs_outline": {"zh": "这个 {type} 与期望的不同", "en": "the {type} differs from the expected one"},
+    "differs_hidden": {"zh": "答案与期望的不同", "en": "the answer differs from the expected one"},
     "shape": {"zh": "形状是 {actual}，应为 {expected}", "en": "shape {actual} but expected {expected}"},
     "dtype": {"zh": "dtype {dtype} 不是数值类型", "en": "dtype {dtype} is not numeric"},
     "nan": {"zh": "索引 {index} 处是 NaN", "en": "NaN at index {index}"},

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .catalog import Message, text
-from .results import Diagnosis, Failure, SubmissionResult, TestResult
+from .results import Diagnosis, Failure, SubmissionResult, TestResult, is_exception_name
 
 __all__ = ["for_student", "short_paths", "student_view"]
 
@@ -103,7 +103,7 @@ def _hidden_words(failure: Failure) -> tuple[str, dict[str, Any]]:
         outline, kept = _OUTLINES[code]
         return outline, {k: params[k] for k in kept if k in params}
     if failure.kind == "error" and code in ("error", "not_implemented"):
-        if not _is_name(failure.ename):
+        if not is_exception_name(failure.ename):
             return "hidden_error_unnamed", {}
         if not str(params.get("evalue", "")).strip():
             return code, params  # the exception's name alone: nothing of it is hidden
@@ -113,11 +113,6 @@ def _hidden_words(failure: Failure) -> tuple[str, dict[str, Any]]:
     if code == "unsupported":
         return "unsupported_hidden", {}
     return code, params  # the grader's own fixed words (missing, timeout, crash), or a stored text
-
-
-def _is_name(ename: str) -> bool:
-    """A dotted Python name of at most 80 characters (``ValueError``, ``numpy.linalg.LinAlgError``)."""
-    return 0 < len(ename) <= 80 and all(part.isidentifier() for part in ename.split("."))
 
 
 def _short_params(params: Mapping[str, Any]) -> dict[str, Any]:
