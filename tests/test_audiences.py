@@ -33,7 +33,7 @@ from grader.run.decode import Answer
 from grader.course.reference import counting as ref
 from grader.publish.report import render_submission
 from grader.judge.audience import for_student, short_paths, student_view
-from grader.judge.results import Argument, Call, Failure, SubmissionResult, TestResult, call_of, call_types
+from grader.judge.results import Argument, Call, Failure, SubmissionResult, TestResult, call_of
 from grader.judge.summary import format_summary
 
 from test_report import Page
@@ -298,9 +298,9 @@ def test_short_paths_stays_fast_on_a_megabyte_of_output() -> None:
     assert short_paths(text).startswith("x/x/")
 
 
-def test_call_types_names_no_value() -> None:
-    assert call_types("output_size", (227, 11, 0, 4), {}) == "output_size(int, int, int, int)"
-    assert (call_types("conv2d", (np.zeros((5, 4)), (2, 2)), {"mode": "same", "k": np.float32(2)})
+def test_a_call_without_values_names_types_and_shapes_only() -> None:
+    assert call_of("output_size", (227, 11, 0, 4), {}).without_values().text() == "output_size(int, int, int, int)"
+    assert (call_of("conv2d", (np.zeros((5, 4)), (2, 2)), {"mode": "same", "k": np.float32(2)}).without_values().text()
             == "conv2d(<array (5, 4) float64>, tuple of 2, mode=str, k=float)")
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..judge.results import Diagnosis, call_signature, call_types, input_shapes
+from ..judge.results import Diagnosis
 
 __all__ = [
     "Assess",
@@ -74,17 +74,6 @@ class Case:
                 return self.files / value.path
             return value
         return tuple(resolve(a) for a in self.args), {k: resolve(v) for k, v in self.kwargs.items()}
-
-    def signature(self, function: str, show_values: bool = False) -> str:
-        """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
-        return call_signature(function, self.args, self.kwargs, show_values)
-
-    def types(self, function: str) -> str:
-        """``output_size(int, int, int, int)``: the call without any input value (a hidden test's)."""
-        return call_types(function, self.args, self.kwargs)
-
-    def input_shapes(self) -> tuple[str, ...]:
-        return input_shapes(self.args, self.kwargs)
 
 
 CaseMaker = Callable[[np.random.Generator], Sequence[Case]]

@@ -1,6 +1,6 @@
 """Calling a submission's functions on the prepared cases, and judging each test group.
 
-:class:`_Caller` makes the calls in the student's kernel through :mod:`grader.run.harness` (one round
+:class:`Caller` makes the calls in the student's kernel through :mod:`grader.run.harness` (one round
 trip per question, each call under its own alarm) and recovers the kernel when a call kills or wedges
 it; the answers come back through :mod:`grader.run.decode` and are compared and diagnosed here, in the
 grader's process. Every failing case becomes a :class:`~grader.judge.results.Failure` carrying a code
@@ -32,12 +32,12 @@ __all__ = ["grade_question"]
 
 _CALL_SLACK = 5.0  # seconds the calls' cell may take beyond the calls' own alarms (reading inputs, saving)
 
-# What a call's answer may come with (the second item of each of _Caller's answers): nothing (""),
+# What a call's answer may come with (the second item of each of Caller's answers): nothing (""),
 # or how the call failed when its answer alone cannot say it.
 Outcome = str  # "", "error", "timeout", "crash", "no_room", "tampered"
 
 
-class _Caller:
+class Caller:
     """Calls student functions; recovers the kernel when a call kills or wedges it."""
 
     def __init__(self, session: Kernel, scratch: Path, replay: Sequence[str], config: CourseConfig, limits: Limits,
@@ -157,14 +157,14 @@ def _as_assessed(answer: Answer, outcome: Outcome, limits: Limits) -> tuple[Answ
 
 
 class _NotKept(Exception):
-    """Internal to :meth:`_Caller._keep_models`: the refusal of one model of the value."""
+    """Internal to :meth:`Caller._keep_models`: the refusal of one model of the value."""
 
     def __init__(self, answer: Answer) -> None:
         super().__init__(answer.evalue)
         self.answer = answer
 
 
-def _assess_group(caller: _Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,
+def _assess_group(caller: Caller, pq: PreparedQuestion, pg: PreparedGroup, config: CourseConfig,
                   inspector: Inspector) -> TestResult:
     """A group of an assessed question: its score is the smallest fraction any case earns."""
     question = pq.question
@@ -193,7 +193,7 @@ def _verdict_failure(verdict: Verdict) -> Failure:
     return Failure(verdict.kind, code, params)  # type: ignore[arg-type]
 
 
-def grade_question(caller: _Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
+def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
                    inspector: Inspector) -> list[TestResult]:
     """Every group of a question; the function is called on all their cases in one go."""
     if pq.question.assess is not None:

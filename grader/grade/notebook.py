@@ -30,10 +30,10 @@ from ..judge.results import Failure, GraderError, SubmissionResult, TestResult, 
 from ..run import sandbox
 from ..run.execute import Aborted, CellRun, Execution, KernelStartError, RestartFailed, execute_cells, kernel
 from ..run.sandbox import NO_SPACE, Isolation, ScratchLimit
-from .calls import _Caller, grade_question
+from .calls import Caller, grade_question
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
-from .workspace import Workspace, _copy_files, _inspector, _install_selfcheck
+from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
 
 __all__ = ["NotebookUnreadable", "grade_notebook", "grader_error_result", "read_notebook"]
 
@@ -156,9 +156,9 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
         workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"), jobs)
         limits = config.limits_for(assignment.id)
         with stage("copy"):
-            if files is not None and (problem := _copy_files(files, workspace.scratch, limits.scratch_mb)):
+            if files is not None and (problem := copy_files(files, workspace.scratch, limits.scratch_mb)):
                 return ungraded("error", problem, sha, workspace)
-            _install_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
+            replace_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
         try:
             execution, tests = _run(workspace, _code_cells(nb), prepared, config, limits)
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
@@ -186,8 +186,8 @@ def _run(workspace: Workspace, cells: Sequence[tuple[int, str]], prepared: Seque
             execution = execute_cells(session, cells, cell_timeout=limits.cell_timeout,
                                       notebook_timeout=limits.notebook_timeout)
         replay = [source for (_, source), run in zip(cells, execution.cells) if run.ok]
-        caller = _Caller(session, workspace.scratch, replay, config, limits, workspace.folder / "models")
-        with _inspector(workspace, config, limits) as inspector:
+        caller = Caller(session, workspace.scratch, replay, config, limits, workspace.folder / "models")
+        with inspector_for(workspace, config, limits) as inspector:
             workspace.launch.on_abort(inspector.kill)
             tests = tuple(t for pq in prepared for t in grade_question(caller, pq, config, limits, inspector))
     return execution, tests

@@ -1,10 +1,10 @@
 """A submission's temporary folder and the kernel launched in it.
 
 :class:`Workspace` is made before the submission is read, so that a class run can launch it ahead
-(:mod:`grader.run.pool`); the student's own files are copied in (:func:`_copy_files`, counted against
+(:mod:`grader.run.pool`); the student's own files are copied in (:func:`copy_files`, counted against
 the scratch space first) and the course's ``selfcheck/`` installed over whatever had that name
-(:func:`_install_selfcheck`). The model inspector of a submission is confined like its kernel
-(:func:`_inspector`).
+(:func:`replace_selfcheck`). The model inspector of a submission is confined like its kernel
+(:func:`inspector_for`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Workspace:
 
     ``work/`` is capped at ``[limits] scratch_mb`` (:class:`~grader.run.sandbox.ScratchSpace`: a tmpfs
     where the grader may mount) before the student's files are copied in, so a folder too large for
-    it is that submission's error (:func:`_copy_files`), found before anything is written."""
+    it is that submission's error (:func:`copy_files`), found before anything is written."""
 
     def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation, jobs: int = 1) -> None:
         """``jobs`` is how many kernels run at once here: without ``[limits] cpus`` each one's CPU
@@ -97,7 +97,7 @@ class Workspace:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> Inspector:
+def inspector_for(workspace: Workspace, config: CourseConfig, limits: Limits) -> Inspector:
     """The submission's model inspector, confined like its kernel (the same limits and isolation).
     Its process starts at the first model, if any, and ends with the submission; it gets its own
     folder, beside ``work/`` and out of the kernel's reach. A request may take as long as a cell:
@@ -111,7 +111,7 @@ def _inspector(workspace: Workspace, config: CourseConfig, limits: Limits) -> In
 _MB = 1024 * 1024
 
 
-def _copy_files(files: Path, scratch: Path, limit_mb: int) -> Message | None:
+def copy_files(files: Path, scratch: Path, limit_mb: int) -> Message | None:
     """Copy the student's folder into the scratch folder; or, when it holds more than the scratch
     space (counted before copying, so a per-file limit or the instructor's disk never sees it), the
     reason the submission cannot be graded. None when copied."""
@@ -138,7 +138,7 @@ def _copy_files(files: Path, scratch: Path, limit_mb: int) -> Message | None:
     return None
 
 
-def _install_selfcheck(config: CourseConfig, scratch: Path) -> None:
+def replace_selfcheck(config: CourseConfig, scratch: Path) -> None:
     """The course's ``selfcheck/`` in place of whatever the student's folder had under that name.
     A link kept by the copy (one into their own folder, possibly absolute) would have been written
     through — by the grader, outside the scratch folder — so what is there is removed first, never

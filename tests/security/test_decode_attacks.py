@@ -12,7 +12,7 @@ from pathlib import Path
 
 from course_facts import example_scores
 from grader.run.decode import Answer, KerasFile
-from grader.grade.calls import _Caller
+from grader.grade.calls import Caller
 
 from .conftest import HostileRun, hostile_cells
 from .test_kernel_killers import assert_unaffected, question_failures
@@ -118,7 +118,7 @@ def test_numbers_beyond_float64_and_complex_answers_are_unsupported(hostile_run:
 
 
 def test_a_model_answer_linked_to_a_classmates_model_is_not_kept(tmp_path: Path) -> None:
-    """grade._Caller._keep_models takes a private copy through grader.run.decode.keep_model: a link to
+    """grade.Caller._keep_models takes a private copy through grader.run.decode.keep_model: a link to
     another student's model is refused, and nothing lands in the models folder. (No kernel: the
     caller's other parts are not needed for this step.)"""
     classmate = tmp_path / "classmate" / "model0.keras"
@@ -128,7 +128,7 @@ def test_a_model_answer_linked_to_a_classmates_model_is_not_kept(tmp_path: Path)
     folder = scratch / ".grader-exchange" / "0123abcd"
     folder.mkdir(parents=True)
     (folder / "m0.keras").symlink_to(classmate)
-    caller = object.__new__(_Caller)
+    caller = object.__new__(Caller)
     caller.scratch, caller.models = scratch, tmp_path / "models"
     kept = caller._keep_models(Answer("ok", KerasFile(folder / "m0.keras")))
     assert kept.status == "unsupported" and kept.evalue.startswith("m0.keras is a symbolic link (to '/"), kept

@@ -24,7 +24,7 @@ import pytest
 from course_facts import example_scores
 from grader.run import harness
 from grader.run.decode import Answer, KerasFile
-from grader.grade.calls import _Caller, _case_failure
+from grader.grade.calls import Caller, _case_failure
 from grader.run.harness import EXCHANGE, ExchangeTampered, discard, write_call
 from grader.course.spec import Case, FileArg, Var
 
@@ -281,9 +281,9 @@ def test_discard_relies_on_the_descriptor_based_rmtree() -> None:
 # --- the grading engine --------------------------------------------------------------------------
 
 
-def bare_caller(scratch: Path, models: Path) -> _Caller:
+def bare_caller(scratch: Path, models: Path) -> Caller:
     """A caller without a kernel: enough for the steps around the kernel's round trip."""
-    caller = object.__new__(_Caller)
+    caller = object.__new__(Caller)
     caller.scratch, caller.models, caller.broken = scratch, models, {}
     caller.limits = types.SimpleNamespace(call_timeout=2.0)
     caller.session = types.SimpleNamespace(run=lambda *a: pytest.fail("the kernel was asked to run calls"))
@@ -399,7 +399,7 @@ def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp
     their folder) or a ``selfcheck/`` whose files are such links: the grader installed the course's
     selfcheck package through them, into the submission folder outside the scratch folder."""
     from grader.course.config import load_config
-    from grader.grade.workspace import _copy_files, _install_selfcheck
+    from grader.grade.workspace import copy_files, replace_selfcheck
 
     config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
     for layout in ("folder link", "file links"):
@@ -413,8 +413,8 @@ def test_the_selfcheck_install_writes_through_no_link_of_the_students_folder(tmp
             (student / "selfcheck" / "__init__.py").symlink_to(student / "own" / "keep.txt")
         scratch = tmp_path / layout / "scratch"
         scratch.mkdir()
-        assert _copy_files(student, scratch, 1024) is None
-        _install_selfcheck(config, scratch)
+        assert copy_files(student, scratch, 1024) is None
+        replace_selfcheck(config, scratch)
         assert sorted(p.name for p in (student / "own").iterdir()) == ["keep.txt"]
         assert (student / "own" / "keep.txt").read_text(encoding="utf-8") == "mine"
         assert not (scratch / "selfcheck").is_symlink() and (scratch / "selfcheck" / "__init__.py").is_file()

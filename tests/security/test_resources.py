@@ -415,7 +415,7 @@ def test_the_model_inspector_gets_the_kernels_cpu_quota_and_scratch_size(tmp_pat
 
     from grader.run import sandbox
     from grader.course.config import load_config
-    from grader.grade.workspace import _inspector
+    from grader.grade.workspace import inspector_for
 
     asked: list[tuple] = []
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a: asked.append(a)))
@@ -423,7 +423,7 @@ def test_the_model_inspector_gets_the_kernels_cpu_quota_and_scratch_size(tmp_pat
     workspace = types.SimpleNamespace(folder=tmp_path, launch=types.SimpleNamespace(confinement=confinement))
     config = load_config(Path(__file__).resolve().parents[2] / "course.toml", environ={})
     limits = dataclasses.replace(config.limits, scratch_mb=77)
-    inspector = _inspector(workspace, config, limits)  # type: ignore[arg-type]
+    inspector = inspector_for(workspace, config, limits)  # type: ignore[arg-type]
     seen: list[sandbox.Confinement] = []
     real = sandbox.inspector_prefix
     monkeypatch.setattr(sandbox, "inspector_prefix", lambda c, g: seen.append(c) or real(c, g))

@@ -29,11 +29,8 @@ __all__ = [
     "SubmissionResult",
     "TestResult",
     "call_of",
-    "call_signature",
-    "call_types",
     "cell_error",
     "excerpt",
-    "input_shapes",
     "is_exception_name",
 ]
 
@@ -163,20 +160,7 @@ def call_of(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Ca
 def _argument(value: Any, name: str = "") -> Argument:
     shape = tuple(int(n) for n in value.shape) if isinstance(value, np.ndarray) else None
     small = isinstance(value, np.ndarray) and value.size <= 36 and value.dtype.kind in "iuf" and value.ndim >= 1
-    return Argument(_type_of(value), _show(value, True), name, shape, value.tolist() if small else None)
-
-
-def call_signature(function: str, args: Sequence[Any], kwargs: Mapping[str, Any], show_values: bool = False) -> str:
-    """``conv2d(x: (5, 4), k: (2, 2), mode='same')`` — shapes for arrays, values otherwise."""
-    parts = [_show(a, show_values) for a in args]
-    parts += [f"{k}={_show(v, show_values)}" for k, v in kwargs.items()]
-    return f"{function}({', '.join(parts)})"
-
-
-def call_types(function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-    """``output_size(int, int, int, int, str)``, ``conv2d(<array (5, 4) float64>, mode=str)``: the call
-    of a hidden test as a student may read it, with no input value in it (arrays as their shapes)."""
-    return call_of(function, args, kwargs).without_values().text()
+    return Argument(_type_of(value), _show(value), name, shape, value.tolist() if small else None)
 
 
 def _type_of(value: Any) -> str:
@@ -193,14 +177,10 @@ def _type_of(value: Any) -> str:
     return type(value).__name__
 
 
-def input_shapes(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
-    """The shapes of the array arguments, in order, as text."""
-    return tuple(f"{v.shape}" for v in [*args, *kwargs.values()] if isinstance(v, np.ndarray))
-
-
-def _show(value: Any, show_values: bool) -> str:
+def _show(value: Any) -> str:
+    """An argument's value as a call shows it: a small array in full, a larger one by shape and dtype."""
     if isinstance(value, np.ndarray):
-        if show_values and value.size <= 36:
+        if value.size <= 36:
             return np.array2string(value, separator=", ").replace("\n", "")
         return f"<array {value.shape} {value.dtype}>"
     if type(value).__name__ in ("Var", "FileArg"):  # grader.course.spec's argument markers, duck-typed

@@ -2,9 +2,8 @@
 
 ``grader check`` and the student bundle's ``selfcheck`` both print this text from the same
 :class:`~grader.judge.results.TestResult` records, so a teaching assistant previewing a notebook sees
-exactly what the student sees. Standard library and the sibling ``results`` only: the bundle ships a
-verbatim copy of this module next to its copies of ``catalog``, ``compare``, ``diagnose`` and
-``results``. Every test goes through :func:`~grader.judge.audience.student_view` first, so a hidden
+exactly what the student sees. Standard library and its ``judge`` siblings only: the bundle ships
+this module byte for byte with the rest of :mod:`grader.judge`. Every test goes through :func:`~grader.judge.audience.student_view` first, so a hidden
 group, should one ever reach this text, shows no input and no expected value. The words are the
 catalog's (``check.*``), and a failure is worded from its code in the summary's language.
 """
