@@ -197,8 +197,10 @@ def course_copy(folder: Path) -> Path:
     course = folder / "course"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "grader", course / "grader", ignore=ignore)
-    if (ROOT / "templates").is_dir():  # the report templates (inside the package once it ships them)
-        shutil.copytree(ROOT / "templates", course / "templates", ignore=ignore)
+    # A source tree as a checkout has it: the report templates beside the package and the
+    # pyproject.toml that names them (grader.publish.templates looks for both).
+    shutil.copytree(ROOT / "templates", course / "templates", ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", course / "pyproject.toml")
     for folder_name in ("solutions", "assignments"):
         (course / folder_name).mkdir(parents=True)
         shutil.copy(ROOT / folder_name / f"{ASSIGNMENT}.ipynb", course / folder_name)
