@@ -329,7 +329,6 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "误差热图：颜色越深，|期望 − 你的结果| 越大（最大 {max}）",
         "en": "Difference heatmap: the darker, the larger |expected − yours| (at most {max})",
     },
-    "compare.values": {"zh": "数值", "en": "Values"},
     "diagnosis.title": {"zh": "可能的原因", "en": "What probably went wrong"},
     "diagnosis.shared": {"zh": "适用于下面全部 {count} 个测试组", "en": "applies to all {count} test groups below"},
     "diagnosis.none": {
