@@ -138,6 +138,14 @@ def question_status(tests: Sequence[TestResult]) -> QuestionStatus:
     return "wrong"
 
 
+def skipped_optional(tests: Sequence[TestResult]) -> bool:
+    """An optional question the student left alone (no function, or the template's
+    ``NotImplementedError``, in every group): not attempted, which is no failure."""
+    failed = [test.failure for test in tests if test.failure is not None]
+    return (bool(tests) and all(test.extra_credit for test in tests) and len(failed) == len(tests)
+            and all(failure.kind == "missing" or not_answered(failure) for failure in failed))
+
+
 def not_answered(failure: Failure) -> bool:
     """The released template's answer: the function still raises NotImplementedError."""
     return failure.unanswered
