@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+import types
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader.course.assignments import gender
 from grader.course.facts import MAX_EPOCHS, MAX_LAYERS, MAX_SERIES, checked, curves, heldout, layers
+from grader.course.faces import generate_faces
+from grader.course.spec import VALUE, AssessContext, Case, Var
+from grader.run.decode import Answer, KerasFile, read_answer
+from grader.run.harness import HARNESS_SOURCE, call_source, write_call
+from grader.run.inspect_model import _evaluate
 
 GOOD_EVALUATION = {"n": 10, "accuracy": 0.8, "confusion": [[4, 1], [1, 4]], "other": [0, 0]}
 
@@ -113,3 +123,103 @@ def test_whatever_is_stored_the_gate_gives_finite_json(facts: dict[str, object])
     kept = checked(facts)
     text = json.dumps(kept, allow_nan=False)  # raises on NaN or infinity
     assert checked(json.loads(text)) == kept
+
+
+# --- where the gender unit's facts come from -------------------------------------------------------------
+
+class _Model:
+    """What the inspector's evaluation uses of a Keras model: its input shape and predict."""
+
+    def __init__(self, predict: object) -> None:
+        self.input_shape = (None, 32, 32, 3)
+        self._predict = predict
+
+    def predict(self, X: np.ndarray, verbose: int = 0) -> np.ndarray:
+        return self._predict(X)  # type: ignore[operator, no-any-return]
+
+
+@pytest.fixture(scope="module")
+def heldout_faces(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    folder = tmp_path_factory.mktemp("faces")
+    generate_faces(folder, n_train=2, n_heldout=12, size=32, seed=3)
+    rows = (folder / "heldout" / "FaceScore.csv").read_text().splitlines()[1:]
+    labels = np.array([0 if row.startswith("m") else 1 for row in rows])
+    return folder / "heldout", labels
+
+
+def test_the_evaluation_counts_confusion_per_true_class(heldout_faces: tuple[Path, np.ndarray]) -> None:
+    folder, y = heldout_faces
+    always_female = _Model(lambda X: np.tile([[0.2, 0.8]], (len(X), 1)))
+    evaluation = _evaluate(always_female, folder)
+    males, females = int((y == 0).sum()), int((y == 1).sum())
+    assert evaluation["confusion"] == [[0, males], [0, females]] and evaluation["other"] == [0, 0]
+    assert evaluation["accuracy"] == pytest.approx(females / len(y))
+
+
+def test_a_prediction_outside_the_classes_is_counted_as_other(heldout_faces: tuple[Path, np.ndarray]) -> None:
+    folder, y = heldout_faces
+    ten_units = _Model(lambda X: np.eye(10)[np.full(len(X), 7)])  # a Dense(10) output always saying 7
+    evaluation = _evaluate(ten_units, folder)
+    assert evaluation["confusion"] == [[0, 0], [0, 0]]
+    assert evaluation["other"] == [int((y == 0).sum()), int((y == 1).sum())]
+    assert heldout(evaluation, ["male", "female"])["other"] == evaluation["other"]
+
+
+def _answer(status: str, value: object = None) -> Answer:
+    return Answer(status, value=value)  # type: ignore[arg-type]
+
+
+def _context(variables: dict[str, Answer], report: dict[str, object]) -> AssessContext:
+    def fetch(function: str, case: Case) -> Answer:
+        assert function == VALUE
+        return variables.get(case.args[0].name, _answer("missing"))
+
+    return AssessContext(fetch, lambda path, evaluate=False: report)
+
+
+MODEL_REPORT = {"layers": [{"name": "dense", "class": "Dense", "params": 130, "bias_params": 2, "config": {}}],
+                "evaluation": {"n": 4, "accuracy": 0.75, "confusion": [[2, 0], [1, 1]], "other": [0, 0]}}
+
+
+def test_the_gender_facts_read_the_history_the_model_and_its_evaluation(tmp_path: Path) -> None:
+    model = _answer("ok", KerasFile(tmp_path / "m.keras"))
+    context = _context({"hist": _answer("ok", {"loss": [0.7, 0.4]}), "model": model}, MODEL_REPORT)
+    facts = checked(gender.ASSIGNMENT.facts(context, None))  # type: ignore[misc]
+    assert facts["curves"]["series"] == {"loss": [0.7, 0.4]}
+    assert facts["heldout"]["labels"] == ["male", "female"] and facts["heldout"]["confusion"] == [[2, 0], [1, 1]]
+    assert facts["layers"]["rows"] == [{"name": "dense", "class": "Dense", "params": 130}]
+
+
+def test_no_history_an_unreadable_one_and_no_model_are_said(tmp_path: Path) -> None:
+    assert checked(gender.ASSIGNMENT.facts(_context({}, MODEL_REPORT), None)) == {  # type: ignore[misc]
+        "curves": {"problem": "facts.no_history"}, "heldout": {"problem": "facts.no_model"},
+        "layers": {"problem": "facts.no_model"}}
+    history = {"history": _answer("unsupported")}  # a History the harness could not send (or too large)
+    assert checked(gender.ASSIGNMENT.facts(_context(history, MODEL_REPORT), None))["curves"] == {  # type: ignore[misc]
+        "problem": "facts.bad_history"}
+
+
+def _in_a_fake_kernel(user_ns: dict[str, object], scratch: Path, name: str) -> Answer:
+    """Fetch the notebook variable ``name`` through the real harness source, run in this process."""
+    namespace: dict[str, object] = {"get_ipython": lambda: types.SimpleNamespace(user_ns=user_ns)}
+    exec(HARNESS_SOURCE, namespace)  # noqa: S102 - the grader's own source, as the kernel runs it
+    folder = write_call(scratch, (Var(name),), {})
+    exec(call_source(VALUE, [folder], 5.0), namespace)  # noqa: S102
+    return read_answer(folder, within=scratch)
+
+
+def test_a_keras_history_crosses_the_harness_as_its_dict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keras = types.ModuleType("keras")
+    keras.Model = type("Model", (), {})  # type: ignore[attr-defined]
+    keras.callbacks = types.SimpleNamespace(History=type("History", (), {}))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keras", keras)
+    history = keras.callbacks.History()  # type: ignore[attr-defined]
+    history.history = {"loss": [np.float32(0.5), 0.25], "val_loss": [0.6, float("nan")]}
+    answer = _in_a_fake_kernel({"history": history}, tmp_path, "history")
+    assert answer.status == "ok" and answer.value["loss"] == [0.5, 0.25] and math.isnan(answer.value["val_loss"][1])
+    assert curves(answer.value)["series"]["val_loss"] == [0.6, None]
+
+
+def test_a_history_too_large_for_the_answer_file_is_refused(tmp_path: Path) -> None:
+    answer = _in_a_fake_kernel({"history": {"loss": [0.123456789] * 10**6}}, tmp_path, "history")
+    assert answer.status != "ok"  # beyond decode's answer.json limit: the facts say "could not be read"

@@ -747,6 +747,7 @@ def test_an_optional_question_left_alone_is_not_a_failure(config: CourseConfig, 
         assert message("summary.all_passed", lang) in page.text
         assert message("status.skipped", lang) in page.text_of("questions")
         assert {b.get("class") for b in page.having_class("badge")} == {"badge s-passed", "badge s-skipped"}
+        assert "✗" not in page.text_of("questions") and "#test-4" not in {a.get("href") for a in page.all("a")}
 
 
 def test_an_optional_question_attempted_and_wrong_is_a_failure(config: CourseConfig) -> None:
@@ -856,3 +857,10 @@ def test_a_page_without_facts_or_with_problems_renders(config: CourseConfig) -> 
 def test_facts_survive_the_stored_result(config: CourseConfig, tmp_path: Path) -> None:
     result = SubmissionResult.from_json(gender_result(rating=None, facts=GENDER_FACTS).to_json())
     assert len(Page(render_submission(result, config, "zh")).all("polyline")) == 4
+
+
+def test_an_unanswered_question_has_one_card_with_one_status(config: CourseConfig) -> None:
+    tests = tuple(group("max_pool2d", name, 5, UNANSWERED, public=True) for name in ("course example", "channels"))
+    page = Page(render_submission(SubmissionResult("s", "02-pooling", "a" * 64, "0.1.0", 1.0, tests), config, "en"))
+    assert page.text_of("failed").count(message("status.unanswered", "en")) == 1
+    assert len(page.having_class("test")) == 1
