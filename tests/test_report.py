@@ -685,10 +685,10 @@ def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConf
 
     real = index_page._problems
 
-    def picky(result: SubmissionResult, t: object) -> list[str]:
+    def picky(result: SubmissionResult, t: object, *shared: object) -> list[str]:
         if result.student == "li_hua":
             raise ValueError("no idea")
-        return real(result, t)  # type: ignore[arg-type]
+        return real(result, t, *shared)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index_page, "_problems", picky)
     index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
@@ -787,6 +787,8 @@ def test_the_same_cell_error_in_many_submissions_is_marked_as_the_templates(conf
                        evalue="im2col() got an unexpected keyword argument 'stride'") in shared
         assert message("index.likely_template", lang) in shared
         assert "something of its own" not in shared and "odd2" not in shared and "NotImplementedError" not in shared
+        problems = page.text_of("problems")  # each of the 19 still listed, and marked
+        assert problems.count(message("index.likely_template", lang)) == 19
 
 
 @pytest.mark.parametrize(("sharing", "class_size", "shown"), [(2, 6, True), (2, 7, False), (3, 40, True), (1, 2, False)])

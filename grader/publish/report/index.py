@@ -186,8 +186,9 @@ def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
     return Histogram(width, height, base, tuple(bars), ticks, label)
 
 
-def _problems(result: SubmissionResult, t: Translate) -> list[str]:
-    """Why a submission counts as errored or timed out (empty when it did not)."""
+def _problems(result: SubmissionResult, t: Translate, shared: frozenset[tuple[str, ...]] = frozenset()) -> list[str]:
+    """Why a submission counts as errored or timed out (empty when it did not); a cell error that
+    ``shared`` holds (:func:`_shared_keys`) says it is likely the template's."""
     reasons = []
     if result.error:
         reasons.append(t("problem.not_graded", reason=clip(result.error_text(t.lang).splitlines()[0], 160, t)))
@@ -198,7 +199,10 @@ def _problems(result: SubmissionResult, t: Translate) -> list[str]:
         elif outcome == "dead_kernel":
             reasons.append(t("problem.cell_dead", index=index))
         elif outcome == "error" and cell.get("ename") not in ("NotImplementedError", "AssertionError"):
-            reasons.append(t("problem.cell_error", index=index, ename=clip(str(cell.get("ename", "")), 80, t)))
+            reason = t("problem.cell_error", index=index, ename=clip(str(cell.get("ename", "")), 80, t))
+            if _cell_key(result, cell) in shared:
+                reason += f" ({t('index.likely_template')})"
+            reasons.append(reason)
     calls: dict[str, str] = {}
     for test in result.tests:
         if test.failure is not None and test.failure.kind in ("timeout", "crash"):
@@ -214,16 +218,18 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
     by_student: dict[str, dict[str, SubmissionResult]] = {}
     for result in results:
         by_student.setdefault(result.student, {})[result.assignment] = result
+    shared = _shared_cell_errors(results)
+    shared_keys = frozenset(key for key, _ in shared)
     return IndexView(
         course=config.name,
         counts=t("index.counts", students=len(by_student), submissions=len(results)),
         assignments=tuple(_summary(aid, [r for r in results if r.assignment == aid], config, t)
                           for aid in assignment_ids),
         diagnoses=_common_diagnoses(results, lang, t),
-        shared_errors=_shared_errors(results, t),
+        shared_errors=tuple(_shared_error(key, students, t) for key, students in shared),
         problems=tuple(Problem(clip(r.student, 200, t), r.assignment, page_href(r.student, r.assignment),
                                clip("; ".join(reasons), 400, t))
-                       for r in results if (reasons := _problems(r, t))),
+                       for r in results if (reasons := _problems(r, t, shared_keys))),
         columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
                       for aid in assignment_ids),
         students=tuple(_student_row(student, by_student[student], assignment_ids, t) for student in sorted(by_student)),
@@ -262,27 +268,34 @@ def _question_rate(question: str, subs: Sequence[SubmissionResult], points: floa
     return PassRate(question, passed, len(subs), percent, optional, points_text(mean), points_text(most))
 
 
-def _shared_errors(results: Sequence[SubmissionResult], t: Translate) -> tuple[SharedError, ...]:
+def _cell_key(result: SubmissionResult, cell: Mapping[str, Any]) -> tuple[str, ...]:
+    """What makes two cell errors the same: the assignment, the cell, the exception and its message."""
+    return (result.assignment, str(cell.get("index", "?")), str(cell.get("ename", "")), str(cell.get("evalue", "")))
+
+
+def _shared_cell_errors(results: Sequence[SubmissionResult]) -> list[tuple[tuple[str, ...], set[str]]]:
     """Cell errors that many students share: the same exception with the same message in the same
     cell of the same assignment, for at least :data:`SHARED_MIN` students or a third of the
-    assignment's submissions (and never fewer than two). An unanswered cell
+    assignment's submissions (and never fewer than two), most shared first. An unanswered cell
     (``NotImplementedError``) is the template's expected state and is not counted."""
     submissions: dict[str, int] = {}
-    seen: dict[tuple[str, str, str, str], set[str]] = {}
+    seen: dict[tuple[str, ...], set[str]] = {}
     for result in results:
         submissions[result.assignment] = submissions.get(result.assignment, 0) + 1
         for cell in result.cells:
             ename = str(cell.get("ename", ""))
-            if cell.get("outcome") != "error" or not ename or ename == "NotImplementedError":
-                continue
-            key = (result.assignment, str(cell.get("index", "?")), ename, str(cell.get("evalue", "")))
-            seen.setdefault(key, set()).add(result.student)
+            if cell.get("outcome") == "error" and ename and ename != "NotImplementedError":
+                seen.setdefault(_cell_key(result, cell), set()).add(result.student)
     shared = [(key, students) for key, students in seen.items()
               if len(students) >= 2 and (len(students) >= SHARED_MIN or 3 * len(students) >= submissions[key[0]])]
-    shared.sort(key=lambda item: (-len(item[1]), item[0]))
-    return tuple(SharedError(aid, clip(cell, 20, t), clip(ename, 80, t), clip(evalue, 300, t), len(students),
-                             clip(", ".join(sorted(students)[:20]) + (" …" if len(students) > 20 else ""), 600, t))
-                 for (aid, cell, ename, evalue), students in shared[:TOP_DIAGNOSES])
+    return sorted(shared, key=lambda item: (-len(item[1]), item[0]))[:TOP_DIAGNOSES]
+
+
+def _shared_error(key: tuple[str, ...], students: set[str], t: Translate) -> SharedError:
+    aid, cell, ename, evalue = key
+    names = sorted(students)
+    return SharedError(aid, clip(cell, 20, t), clip(ename, 80, t), clip(evalue, 300, t), len(names),
+                       clip(", ".join(names[:20]) + (" …" if len(names) > 20 else ""), 600, t))
 
 
 def _common_diagnoses(results: Sequence[SubmissionResult], lang: str, t: Translate) -> tuple[DiagnosisCount, ...]:
