@@ -866,3 +866,11 @@ def test_an_unanswered_question_has_one_card_with_one_status(config: CourseConfi
     page = Page(render_submission(SubmissionResult("s", "02-pooling", "a" * 64, "0.1.0", 1.0, tests), config, "en"))
     assert page.text_of("failed").count(message("status.unanswered", "en")) == 1
     assert len(page.having_class("test")) == 1
+
+
+def test_an_optional_function_missing_after_a_failed_cell_is_still_shown(config: CourseConfig) -> None:
+    missing = Failure("missing", "no_function", {"name": "build_rating_model"})
+    cell = {"index": 18, "outcome": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'cv2'"}
+    result = dataclasses.replace(gender_result(rating=missing), cells=(cell,))
+    page = Page(render_submission(result, config, "en"))
+    assert "build_rating_model" in page.text_of("failed") and message("status.skipped", "en") not in page.text

@@ -94,7 +94,6 @@ class FailedQuestion:
     """The failed groups of one question; a diagnosis they all share is shown once, above them."""
 
     id: str
-    status: str
     score: str
     max_score: str
     diagnosis_first: str
@@ -223,21 +222,21 @@ def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate
         first, second = (members[0][1].diagnosis_first, members[0][1].diagnosis_second) if shared else ("", "")
         tests = tuple(dataclasses.replace(view, diagnosis_first="", diagnosis_second="") if shared else view
                       for _, view in members)
-        status = question_status([test for test, _ in members])
         unanswered = all(view.not_implemented for _, view in members)
         # The heading says the question's points; each card below says its own status, once.
-        questions.append(FailedQuestion(question, status, points_text(sum(test.score for test, _ in members)),
+        questions.append(FailedQuestion(question, points_text(sum(test.score for test, _ in members)),
                                         points_text(sum(test.max_score for test, _ in members)),
                                         first, second, tests, unanswered))
     return tuple(questions)
 
 
-def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t: Translate) -> QuestionView:
+def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], skipped: bool,
+                   t: Translate) -> QuestionView:
     """A row of the questions table: the score, the status and a link to each group's failure."""
     tests = [test for _, test in numbered]
     status = question_status(tests)
     unanswered = all(not_answered(test.failure) for test in tests if test.failure is not None)
-    if skipped_optional(tests):
+    if skipped:
         status, label = "skipped", t("status.skipped")
     else:
         label = t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}")
@@ -284,10 +283,13 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         by_question.setdefault(test.question, []).append((n, test))
     order = course_questions(config).get(result.assignment, [])
     ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
-    questions = tuple(_question_view(question, by_question[question], t) for question in ordered)
     # An optional question left alone is no failure: the questions table says "not attempted".
-    failed = [(n, test, test.failure) for question in ordered for n, test in by_question[question]
-              if test.failure is not None and not skipped_optional([x for _, x in by_question[question]])]
+    cells_failed = any(cell.get("outcome") != "error" or cell.get("ename") != "NotImplementedError"
+                       for cell in result.cells)
+    skipped = {q for q in ordered if skipped_optional([test for _, test in by_question[q]], cells_failed)}
+    questions = tuple(_question_view(question, by_question[question], question in skipped, t) for question in ordered)
+    failed = [(n, test, test.failure) for question in ordered if question not in skipped
+              for n, test in by_question[question] if test.failure is not None]
     failed_views = _failed_questions(
         [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
          for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
