@@ -874,3 +874,13 @@ def test_an_optional_function_missing_after_a_failed_cell_is_still_shown(config:
     result = dataclasses.replace(gender_result(rating=missing), cells=(cell,))
     page = Page(render_submission(result, config, "en"))
     assert "build_rating_model" in page.text_of("failed") and message("status.skipped", "en") not in page.text
+
+
+def test_one_epoch_is_a_dot_and_predictions_outside_the_classes_get_a_column(config: CourseConfig) -> None:
+    facts = {"curves": {"series": {"loss": [0.7]}},
+             "heldout": {"n": 4, "accuracy": 0.25, "labels": ["male", "female"], "confusion": [[1, 0], [0, 0]],
+                         "other": [1, 2]}}
+    page = Page(render_submission(gender_result(rating=None, facts=facts), config, "en"))
+    assert not page.all("polyline") and len(page.all("circle")) == 1
+    unit = page.text_of("unit")
+    assert message("facts.predicted_other", "en") in unit and "0.500" in unit and "0.000" in unit  # 1 of 2, 0 of 2
