@@ -31,6 +31,7 @@ from ..course.config import CourseConfig
 from ..course.spec import Assignment, FileArg, Var
 from ..grade.prepare import PreparedQuestion
 from ..grade.workspace import Workspace, replace_selfcheck
+from ..judge.selfcheck import check_cells
 from ..run.execute import execute_cells, kernel
 from ..run.sandbox import Isolation
 from . import callshape
@@ -110,14 +111,9 @@ class Uncovered:
     missing: tuple[str, ...]
 
 
-def _check_cells(nb: nbformat.NotebookNode) -> set[int]:
-    return {i for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and c.metadata.get("grader", {}).get("role") == "check"}
-
-
 def _traced_cells(nb: nbformat.NotebookNode, functions: Sequence[str], variables: Sequence[str]) -> list[tuple[int, str]]:
     """The notebook's code cells, each check cell between the tracer's start and stop, then the report."""
-    checks = _check_cells(nb)
+    checks = check_cells(nb)
     cells = [(-1, f"{_TRACER}\n{_TRACE} = _cnn_grader_tracer({inspect.getsource(callshape)!r}, {_MARK!r})\n"
                   f"del _cnn_grader_tracer")]
     for index, cell in enumerate(nb.cells):
