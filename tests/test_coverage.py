@@ -96,7 +96,7 @@ def test_validate_names_a_check_cell_that_passes_a_tuple_stride_the_tests_never_
     findings = _findings(path, aid)
     assert [(f.check, f.ok) for f in findings] == [(f"{aid} · check cell {index} · im2col", False)], \
         "the planted cell is the only call of the shipped checks the tests do not make"
-    assert "im2col(array2 float, int, int, stride=(int, int))" in findings[0].detail
+    assert findings[0].detail.startswith(f"{aid}.ipynb: im2col(array2 float, int, int, stride=(int, int))")
     assert "stride: (int, int)" in findings[0].detail
 
 
