@@ -8,6 +8,7 @@ one line naming the file, with exit status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import signal
 import sys
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .course.config import ConfigError, CourseConfig, find_config, load_config
-from .judge.catalog import LANGUAGES
+from .judge.catalog import LANGUAGES, text
 from .run.execute import KernelStartError
 from .authoring.release import ReleaseError, release
 from .publish.report import ReportError
@@ -77,42 +78,79 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Grade one notebook on the public tests only and print what the student's self-check prints
-    for it (teaching assistants preview what students see): exit 0 when all pass, 1 otherwise."""
+    """Grade one notebook on the public tests only and run its own check cells, and print what the
+    student's self-check prints for it (teaching assistants preview what students see): exit 0 when
+    all pass, 1 otherwise. Every line, stderr's too, is the catalog's, in ``--lang``."""
+    from .classroom.needs import provide
     from .course.assignments import course_assignments
-    from .grade.notebook import grade_notebook, read_notebook
+    from .grade.notebook import NotebookUnreadable, grade_notebook, read_notebook
     from .grade.prepare import prepare
     from .intake.submissions import recognise_assignment
-    from .judge.summary import format_summary
+    from .judge.selfcheck import check_cells
+    from .judge.summary import CheckCell, format_summary
 
     config = load_config(_course(args))
+    lang = args.lang or config.language
     path = Path(args.notebook)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such notebook")
+        print(_no_control(text("check.not_found", lang, path=path)), file=sys.stderr)
+        return EXIT_USAGE
     try:
         nb = read_notebook(path)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    except NotebookUnreadable as exc:
+        print(_no_control(text("selfcheck.unreadable", lang, path=path, reason=exc.problem.text(lang))),
+              file=sys.stderr)
+        return EXIT_USAGE
     declared = course_assignments()
     known = {aid: declared[aid].aliases for aid in config.assignments if aid in declared}
     aid = (args.assignment or recognise_assignment(path.name, known)
            or nb.metadata.get("grader", {}).get("assignment"))
     if aid not in known:
-        raise ValueError(f"{path}: cannot tell which assignment this notebook is "
-                         f"(name it like 01-convolution.ipynb or pass --assignment; known: {', '.join(known)})")
+        print(_no_control(text("check.unrecognised", lang, path=path, known=", ".join(known))), file=sys.stderr)
+        return EXIT_USAGE
     prepared = prepare(declared[aid], config, public_only=True)
     checked = [pq for pq in prepared if pq.groups and pq.question.reference is not None]
+    own = check_cells(nb)
     tests: Sequence[TestResult] = ()
-    lang = args.lang or config.language
-    if checked:
+    ran: list[CheckCell] = []
+    if checked or own:
+        provide([declared[aid]], config)
         result = grade_notebook(path, student="check", assignment=declared[aid], prepared=checked, config=config,
                                 isolation=isolation(args.sandbox))
         tests = result.tests
         for note in result.notes:
             print(_no_control(note.text(lang)), file=sys.stderr)
+        optional = {q.id for q in declared[aid].questions if q.optional}
+        ran = [dataclasses.replace(c, optional=c.question in optional) for c in _check_cells_ran(own, result)]
     no_public = [pq.question.id for pq in prepared if pq not in checked]
-    print(_no_control(format_summary(tests, lang, assignment=aid, no_public=no_public)))
-    return EXIT_OK if all(t.failure is None for t in tests) else EXIT_FAILED
+    print(_no_control(format_summary(tests, lang, assignment=aid, no_public=no_public, checks=ran)))
+    passed = all(t.failure is None for t in tests) and all(c.ok for c in ran)
+    return EXIT_OK if passed else EXIT_FAILED
+
+
+def _check_cells_ran(own: dict[int, str], result: SubmissionResult) -> list[CheckCell]:
+    """How each check cell (index → question) ran, from the result's failed cells: a cell that is
+    not among them passed."""
+    from .judge.catalog import Message
+    from .judge.summary import CheckCell
+
+    if result.error:  # nothing ran (an unreadable notebook, a grader error): no check cell passed
+        why = result.reason or Message("text", {"text": result.error})
+        return [CheckCell(index, question, "failed", why) for index, question in own.items()]
+    failed = {c["index"]: c for c in result.cells}
+    ran = []
+    for index, question in own.items():
+        cell = failed.get(index)
+        if cell is None:
+            ran.append(CheckCell(index, question, "passed"))
+        elif cell["outcome"] == "error":
+            ran.append(CheckCell.raised(index, question, cell["ename"], cell["evalue"]))
+        else:
+            problem = {"timeout": Message("cell_timeout", {"cell": index, "detail": cell["evalue"]}),
+                       "dead_kernel": Message("cell_dead", {"cell": index})}.get(
+                cell["outcome"], Message("cell_skipped", {"cell": index, "reason": cell["evalue"]}))
+            ran.append(CheckCell(index, question, "failed", problem))
+    return ran
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -173,3 +173,55 @@ def test_a_big_array_is_shown_by_its_shape_and_first_values() -> None:
     text = format_summary([test], "en", assignment="01-x")
     assert "expected: array of shape (30, 30), first values: [0, 1, 2, 3, 4, 5, 6, 7, …]" in text
     assert "diagnosis: English" in text and len(text.splitlines()) == 8
+
+
+def _gender_like(tmp_path: Path, *sources: tuple[str, str]) -> Path:
+    """A notebook of the gender assignment (no public tests) made of check cells only."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    import nbformat
+
+    cells = [new_markdown_cell("# 04")]
+    cells += [new_code_cell(source, metadata={"grader": {"role": "check", "question": q}}) for q, source in sources]
+    path = tmp_path / "04-gender-cnn.ipynb"
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+def test_check_runs_the_notebooks_own_check_cells_when_it_has_no_public_tests(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notebook = _gender_like(tmp_path, ("load_faces", "assert 1 + 1 == 3, 'labels must be m -> 0\\nsecond line'"),
+                            ("build_model", "x = 2"),
+                            ("build_rating_model", "raise NotImplementedError()"))
+    code = main(["--course", str(ROOT / "course.toml"), "check", str(notebook), "--lang", "en"])
+    ours = capsys.readouterr().out
+    assert code == 1, "a failing check cell fails the check"
+    assert "✗ cell 1 (load_faces): AssertionError: labels must be m -> 0\n" in ours
+    assert "✓ cell 2 (build_model): passed\n" in ours
+    assert "· cell 3 (build_rating_model): optional, not attempted (not a failure)\n" in ours
+    assert ours.rstrip().endswith("1/2 check cells pass.")
+    theirs = student_python("-m", "selfcheck", str(notebook), cwd=tmp_path)
+    assert theirs.returncode == 1
+    assert [line.rstrip() for line in ours.splitlines()] == [line.rstrip() for line in theirs.stdout.splitlines()]
+
+
+def test_check_cells_that_pass_exit_0_and_an_optional_stub_does_not_count(tmp_path: Path) -> None:
+    notebook = _gender_like(tmp_path, ("load_faces", "pass"), ("build_rating_model", "raise NotImplementedError()"))
+    done = student_python("-m", "selfcheck", str(notebook), cwd=tmp_path, lang="zh")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ 单元格 1（load_faces）：通过" in done.stdout and "检查单元格通过 1/1。" in done.stdout
+
+
+def test_grader_check_speaks_the_chosen_language_on_stderr_too(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    course = ["--course", str(ROOT / "course.toml"), "check"]
+    assert main([*course, str(tmp_path / "nothing.ipynb"), "--lang", "zh"]) == 2
+    assert "没有这个笔记本" in capsys.readouterr().err
+    (tmp_path / "homework.ipynb").write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+                                             encoding="utf-8")
+    assert main([*course, str(tmp_path / "homework.ipynb"), "--lang", "zh"]) == 2
+    assert "看不出这是哪一次作业" in capsys.readouterr().err
+    notebook = _gender_like(tmp_path, ("load_faces", "raise ValueError('bad')"))
+    assert main([*course, str(notebook), "--lang", "zh"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "单元格 1 出错 ValueError: bad"
+    assert "✗ 单元格 1（load_faces）：ValueError: bad" in captured.out

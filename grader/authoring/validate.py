@@ -3,7 +3,10 @@
 It answers "can this course be graded as it stands?": ``course.toml`` and the declarations agree;
 ``assignments/`` and the student bundle ``dist/student/`` are in sync with ``solutions/``; every
 solution notebook gets full marks; every released template runs cleanly and scores 0 with nothing
-but ``NotImplementedError`` in its answer and check cells; and every test is sharp enough — each
+but ``NotImplementedError`` in its answer and check cells; every call a solution's check cells make
+into a question's function does only what some declared case of that question does
+(:mod:`grader.authoring.coverage`: a check must not fail code the tests give full marks); and every
+test is sharp enough — each
 declared mistake, injected into the solution in place of the solution's function, must lose points
 on that question and be diagnosed as itself, and generic mutants (return zeros, return the first
 argument, crop one row and column) must lose points too. A mutant that survives is a weakness of
@@ -24,12 +27,13 @@ from nbformat.v4 import new_code_cell
 from ..course.assignments import course_assignments
 from ..classroom.needs import provide
 from .bundle import BUNDLE, build_bundle
+from .coverage import traced_check_calls, uncovered_calls
 from ..course.config import CourseConfig
 from ..grade.notebook import grade_notebook
-from ..grade.prepare import prepare
+from ..grade.prepare import PreparedQuestion, prepare
 from .release import release
 from ..judge.results import SubmissionResult
-from ..run.sandbox import SandboxMode, grader_root, isolation
+from ..run.sandbox import Isolation, SandboxMode, grader_root, isolation
 from ..course.spec import Assignment
 
 __all__ = ["Finding", "validate"]
@@ -172,7 +176,33 @@ def validate(config: CourseConfig, *, jobs: int = 1, sandbox: SandboxMode = "aut
                 else:
                     for finding in _judge(result, planted, is_declared):
                         note(finding)
+
+        def covered(aid: str) -> list[Finding]:
+            return check_cells_covered(root / "solutions" / f"{aid}.ipynb", declared[aid], prepared[aid], config,
+                                       confined)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for found in pool.map(covered, ids):
+                for finding in found:
+                    note(finding)
     return findings
+
+
+def check_cells_covered(solution: Path, assignment: Assignment, prepared: Sequence[PreparedQuestion],
+                        config: CourseConfig, confined: Isolation) -> list[Finding]:
+    """One finding per check-cell call that does what no declared case does, or one ``ok``."""
+    check = f"{assignment.id} · check cells agree with the tests"
+    try:
+        calls, variables = traced_check_calls(solution, assignment, prepared, config, confined)
+    except RuntimeError as exc:
+        return [Finding(check, False, str(exc))]
+    gaps = uncovered_calls(calls, prepared, variables)
+    if not gaps:
+        return [Finding(check, True, f"{len(calls)} call(s) from check cells, each like a declared case")]
+    return [Finding(f"{assignment.id} · check cell {gap.cell} · {gap.function}", False,
+                    f"{solution.name}: {gap.call} does what no declared case of {gap.function} (public or "
+                    f"hidden) does: {'; '.join(gap.missing)} — change the check cell, or declare a case that does it")
+            for gap in gaps]
 
 
 def _judge_solution(result: SubmissionResult, path: Path) -> Finding:

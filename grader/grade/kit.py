@@ -133,7 +133,8 @@ def _data_files(config: CourseConfig) -> dict[str, bytes]:
 def _manifest_entry(assignment: Assignment, checked: set[str]) -> dict[str, Any]:
     """What the self-check needs to know of an assignment before loading its data."""
     ids = [q.id for q in assignment.questions]
-    return {"aliases": list(assignment.aliases), "questions": ids, "no_public": [q for q in ids if q not in checked]}
+    return {"aliases": list(assignment.aliases), "questions": ids, "no_public": [q for q in ids if q not in checked],
+            "optional": [q.id for q in assignment.questions if q.optional]}
 
 
 def _question_record(question: Question, groups: Any, encoder: _Encoder, tol: Tolerance) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import _thread
 import builtins
 import collections
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -44,9 +45,9 @@ from .catalog import LANGUAGES, Message, text
 from .compare import Tolerance, compare
 from .diagnose import Failing, diagnose
 from .results import Failure, TestResult, call_of, cell_error, excerpt
-from .summary import format_summary
+from .summary import CheckCell, format_summary
 
-__all__ = ["check", "main"]
+__all__ = ["check", "check_cells", "main"]
 
 DATA = Path(__file__).parent / "data"
 LANG_ENV = "SELFCHECK_LANG"
@@ -88,10 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     entry = _manifest()["assignments"][assignment]
     checked = [q for q in entry["questions"] if q not in entry["no_public"]]
-    namespace = _execute(cells, path.resolve().parent, entry["cell_timeout"], lang) if checked else {}
+    own = check_cells(notebook)
+    namespace: Mapping[str, Any] = {}
+    ran: list[CheckCell] = []
+    if checked or own:
+        namespace, ran = _execute(cells, path.resolve().parent, entry["cell_timeout"], lang, own)
+        ran = [dataclasses.replace(c, optional=c.question in entry.get("optional", ())) for c in ran]
     tests = _check_questions(assignment, checked, namespace, entry["call_timeout"])
-    print(format_summary(tests, lang, assignment=assignment, no_public=entry["no_public"]))
-    return 0 if all(t.failure is None for t in tests) else 1
+    print(format_summary(tests, lang, assignment=assignment, no_public=entry["no_public"], checks=ran))
+    return 0 if all(t.failure is None for t in tests) and all(c.ok for c in ran) else 1
 
 
 # -- the stored public data ------------------------------------------------------------------------
@@ -296,6 +302,20 @@ def _code_cells(notebook: Any) -> list[tuple[int, str]]:
     return found
 
 
+def check_cells(notebook: Any) -> dict[int, str]:
+    """The notebook's own check cells: index among all cells → the question it checks. They are
+    the code cells the course marked ``metadata.grader.role == "check"`` (a released notebook keeps
+    them); a notebook without that metadata has none."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    found = {}
+    for index, cell in enumerate(cells if isinstance(cells, list) else []):
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        grader = meta.get("grader") if isinstance(meta, dict) else None
+        if cell.get("cell_type") == "code" and isinstance(grader, dict) and grader.get("role") == "check":
+            found[index] = str(grader.get("question", ""))
+    return found
+
+
 def _key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
 
@@ -317,12 +337,15 @@ def _recognise(path: Path, notebook: Mapping[str, Any]) -> str | None:
     return named if named in assignments else None
 
 
-def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float, lang: str) -> dict[str, Any]:
+def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float, lang: str,
+             checks: Mapping[int, str]) -> tuple[dict[str, Any], list[CheckCell]]:
     """Run the code cells in a fresh namespace in the notebook's folder, as a kernel started there
     would, with their output hidden. A failing, hanging or exiting cell is reported on stderr and
     the run goes on, so the functions the other cells define are still checked (as the grader
-    does after interrupting or restarting a kernel)."""
+    does after interrupting or restarting a kernel). Returns the namespace and how each of the
+    ``checks`` cells (index → question) ran."""
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    ran: list[CheckCell] = []
     os.environ.setdefault("MPLBACKEND", "agg")  # plots go nowhere instead of opening windows
     cwd, exit_process = os.getcwd(), os._exit
     sys.path.insert(0, str(folder))
@@ -330,38 +353,46 @@ def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float
     os._exit = _refuse_exit  # a cell's os._exit must not end the self-check itself
     try:
         for index, source in cells:
-            problem = _run_cell(index, source, namespace, cell_timeout)
+            problem, check = _run_cell(index, source, namespace, cell_timeout, checks.get(index))
             if problem is not None:
                 print(problem.text(lang), file=sys.stderr)
+            if check is not None:
+                ran.append(check)
     finally:
         os._exit = exit_process
         os.chdir(cwd)
         sys.path.remove(str(folder))
-    return namespace
+    return namespace, ran
 
 
 def _refuse_exit(status: int = 0) -> NoReturn:
     raise SystemExit(f"os._exit({status})")
 
 
-def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: float) -> Message | None:
+def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: float,
+              question: str | None = None) -> tuple[Message | None, CheckCell | None]:
     """Execute one cell; returns what went wrong (None when nothing did, or only a stub's
-    NotImplementedError). IPython magics and shell lines (``%…``, ``!…``) become ``pass``."""
+    NotImplementedError) and, for a check cell of ``question``, how it ran. IPython magics and
+    shell lines (``%…``, ``!…``) become ``pass``."""
     lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
              for line in source.splitlines()]
+    problem: Message | None = None
+    check = None if question is None else CheckCell(index, question, "passed")
     try:
         with (_time_limit(cell_timeout) as expired, contextlib.redirect_stdout(io.StringIO()),
               contextlib.redirect_stderr(io.StringIO())):
             exec(compile("\n".join(lines), f"<cell {index}>", "exec"), namespace)
-    except NotImplementedError:
-        return None
+    except NotImplementedError as exc:
+        check = None if question is None else CheckCell.raised(index, question, "NotImplementedError", str(exc))
     except KeyboardInterrupt:
         if not expired():
             raise
-        return Message("cell_timeout", {"cell": index, "detail": f"{cell_timeout:g} s"})
+        problem = Message("cell_timeout", {"cell": index, "detail": f"{cell_timeout:g} s"})
+        check = None if question is None else CheckCell(index, question, "failed", problem)
     except (Exception, SystemExit) as exc:  # the student's cell: report it, keep going
-        return cell_error(index, type(exc).__name__, str(exc))
-    return None
+        problem = cell_error(index, type(exc).__name__, str(exc))
+        check = None if question is None else CheckCell.raised(index, question, type(exc).__name__, str(exc))
+    return problem, check
 
 
 @contextlib.contextmanager

@@ -198,6 +198,18 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": " Public tests are only examples: the grader also uses hidden tests.",
     },
     "check.array": {"zh": "形状为 {shape} 的数组，前几个值：{head}", "en": "array of shape {shape}, first values: {head}"},
+    # the notebook's own check cells, run by `grader check` and `python -m selfcheck`
+    "check.cells_heading": {"zh": "笔记本自己的检查单元格：", "en": "The notebook's own check cells:"},
+    "check.cell": {"zh": "单元格 {cell}（{question}）", "en": "cell {cell} ({question})"},
+    "check.cell_passed": {"zh": "通过", "en": "passed"},
+    "check.cell_optional": {"zh": "选做题，还没有作答（不算失败）", "en": "optional, not attempted (not a failure)"},
+    "check.cells_total": {"zh": "检查单元格通过 {passed}/{total}。", "en": "{passed}/{total} check cells pass."},
+    "check.not_found": {"zh": "{path}：没有这个笔记本", "en": "{path}: no such notebook"},
+    "check.unrecognised": {
+        "zh": "{path}：看不出这是哪一次作业（请用 01-convolution.ipynb 这样的文件名，或者加 --assignment；可选：{known}）",
+        "en": "{path}: cannot tell which assignment this notebook is (name it like 01-convolution.ipynb or pass "
+              "--assignment; known: {known})",
+    },
     "check.colon": {"zh": "：", "en": ": "},
     # --- the self-check itself (grader.judge.selfcheck) -----------------------------------------------
     "selfcheck.usage": {
