@@ -129,7 +129,7 @@ def grader_error_result(student: str, assignment: str, path: Path | None, prepar
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:]
     failure = Failure("error", message.code, message.params)
     tests = _zero_tests(prepared, "error", message) or tuple(
-        dataclasses.replace(t, score=0.0, passed_cases=0, failure=failure, diagnosis=None, detail="") for t in like)
+        dataclasses.replace(t, score=0.0, passed_cases=0, failure=failure, diagnosis=None, detail=None) for t in like)
     return SubmissionResult(student, assignment, sha, __version__, elapsed, tests, source=source,
                             grader_error=GraderError(where, reason, trace), reason=message)
 

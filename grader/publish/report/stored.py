@@ -111,6 +111,13 @@ def _coerced_message(message: Any) -> Message:
     return Message("text", {"text": text_of(message)})
 
 
+def _coerced_detail(detail: Any) -> Message | None:
+    """A passed group's detail: a message the catalog words, an older grader's text, or nothing."""
+    if detail is None or detail == "":
+        return None
+    return _coerced_message(detail)
+
+
 def coerce_result(result: SubmissionResult) -> SubmissionResult:
     """``result`` with every field the type the pages expect, whatever its file held.
 
@@ -129,7 +136,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         tests.append(TestResult(
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
-            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, text_of(test.detail),
+            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, _coerced_detail(test.detail),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()

@@ -237,7 +237,9 @@ def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t:
         score=points_text(sum(test.score for test in tests)),
         max_score=points_text(sum(test.max_score for test in tests)),
         passed_groups=sum(test.failure is None for test in tests),
-        groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t), f"test-{n}")
+        groups=tuple(GroupView(test.group, test.failure is None,
+                               clip(t.words(test.detail) if test.detail is not None else "", NOTE_CHARS, t),
+                               f"test-{n}")
                      for n, test in numbered),
         status=status,
         status_label=t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}"),
