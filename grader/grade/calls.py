@@ -191,14 +191,21 @@ def _assess_group(caller: Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
         question=question.id, group=pg.group.name, public=pg.group.public,
         score=round(pg.points * fraction, 4), max_score=round(pg.points, 4), cases=len(verdicts),
         passed_cases=sum(v.fraction >= 1 for v in verdicts), failure=failure, diagnosis=worst.diagnosis,
-        extra_credit=question.optional, detail=worst.message if failure is None else "",
+        extra_credit=question.optional, detail=_verdict_message(worst) if failure is None else None,
     )
 
 
+def _verdict_message(verdict: Verdict) -> Message | None:
+    """What an assessment's verdict says: its code when it gives one, else its words as they are."""
+    if verdict.code:
+        return Message(verdict.code, dict(verdict.params))
+    return Message("text", {"text": verdict.message}) if verdict.message else None
+
+
 def _verdict_failure(verdict: Verdict) -> Failure:
-    """An assessment's verdict as a failure: its code when it gives one, else its words as they are."""
-    code, params = (verdict.code, dict(verdict.params)) if verdict.code else ("text", {"text": verdict.message})
-    return Failure(verdict.kind, code, params)  # type: ignore[arg-type]
+    """An assessment's verdict as a failure."""
+    message = _verdict_message(verdict) or Message("text", {"text": ""})
+    return Failure(verdict.kind, message.code, message.params)  # type: ignore[arg-type]
 
 
 def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,

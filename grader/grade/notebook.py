@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -214,9 +215,14 @@ def _space_note(index: int, code: int, limits: Limits, scratch: ScratchLimit) ->
     return Message("cell_disk_full", {"cell": index})
 
 
+def _reason(run: CellRun) -> Any:
+    """A cell's reason as a message parameter: the grader's own words, or the kernel's text."""
+    return run.reason.to_json() if run.reason is not None else run.evalue
+
+
 def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[Message, ...]:
     """What the cells' run says beyond their outcomes, as messages about the cells."""
-    notes = [Message("text", {"text": note}) for note in execution.notes]  # the kernel's restarts (grader.run)
+    notes = list(execution.notes)  # the kernel's restarts (grader.run)
     for run in execution.cells:
         if run.dropped:
             notes.append(Message("output_dropped", {"cell": run.index, "count": f"{run.dropped:,}",
@@ -225,11 +231,11 @@ def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple
         if (code := _out_of_space(run)) is not None:
             notes.append(_space_note(run.index, code, limits, scratch))
         elif run.outcome == "timeout":
-            notes.append(Message("cell_timeout", {"cell": run.index, "detail": run.evalue}))
+            notes.append(Message("cell_timeout", {"cell": run.index, "detail": _reason(run)}))
         elif run.outcome == "dead_kernel":
             notes.append(Message("cell_dead", {"cell": run.index}))
         elif run.outcome == "skipped":
-            notes.append(Message("cell_skipped", {"cell": run.index, "reason": run.evalue}))
+            notes.append(Message("cell_skipped", {"cell": run.index, "reason": _reason(run)}))
         elif run.ename != "NotImplementedError":
             notes.append(cell_error(run.index, run.ename, run.evalue))
     return tuple(notes)

@@ -270,6 +270,34 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "model.how.long_reply": {"zh": "一个超过 {limit} 字节的回复", "en": "a reply longer than {limit} bytes"},
     "model.how.not_object": {"zh": "一个不是对象的回复", "en": "a reply that is not an object"},
     "model.how.not_json": {"zh": "{error}", "en": "{error}"},
+    # --- an assessed question's verdict (grader.course.assignments.gender) -----------------------------
+    "assess.not_a_model": {
+        "zh": "{function} 必须给出一个 Keras 模型，而不是 {type}", "en": "{function} must give a Keras model, not {type}",
+    },
+    "assess.call_failed": {"zh": "{function}：{problem}", "en": "{function}: {problem}"},
+    "assess.ten_units": {"zh": "输出层有 10 个单元", "en": "the output layer has 10 units"},
+    "assess.few_blocks": {
+        "zh": "{convs} 个 Conv2D 层和 {pools} 个池化层；至少需要 2 个卷积 + 池化块",
+        "en": "{convs} Conv2D and {pools} pooling layer(s); at least 2 conv + pooling blocks are needed",
+    },
+    "assess.output_layer": {
+        "zh": "输出层是 Dense({units}, {activation})；请用 Dense(2, softmax) 或 Dense(1, sigmoid)",
+        "en": "the output is Dense({units}, {activation}); use Dense(2, softmax) or Dense(1, sigmoid)",
+    },
+    "assess.architecture": {
+        "zh": "{convs} 个卷积层 + {pools} 个池化层，输出层 Dense({units}, {activation})",
+        "en": "{convs} conv + {pools} pooling layers, output Dense({units}, {activation})",
+    },
+    "assess.param_report": {"zh": "{layers} 层，共 {params} 个参数", "en": "{layers} layers, {params} parameters"},
+    "assess.accuracy": {
+        "zh": "在 {n} 张留出图像上的准确率 {accuracy}（{low} 时 0 分，{high} 起满分）",
+        "en": "held-out accuracy {accuracy} on {n} images (0 points at {low}, full points from {high})",
+    },
+    "assess.rating_output": {
+        "zh": "评分是一个数：输出层应为没有激活函数的 Dense(1)，而不是 Dense({units}, {activation})",
+        "en": "a rating is one number: the output should be Dense(1) with no activation, not Dense({units}, {activation})",
+    },
+    "assess.rating": {"zh": "回归输出 Dense(1)", "en": "regression output Dense(1)"},
     # --- a submission that could not be graded (grader.grade.notebook) -------------------------------
     "notebook_unreadable": {"zh": "{file}：{problem}", "en": "{file}: {problem}"},
     "not_utf8": {"zh": "这个文件不是 UTF-8 文本（它是笔记本吗？）", "en": "the file is not UTF-8 text (is it a notebook?)"},
@@ -322,6 +350,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "单元格 {cell} 让内核崩溃了（退出、崩溃或内存不足）", "en": "cell {cell} killed the kernel (exit, crash or out of memory)",
     },
     "cell_skipped": {"zh": "单元格 {cell} 没有运行：{reason}", "en": "cell {cell} was not run: {reason}"},
+    "cell_restarted": {"zh": "单元格 {cell}：{outcome}；{restarted}", "en": "cell {cell}: {outcome}; {restarted}"},
+    # --- the grader's own words on a cell (grader.run.execute; a cell's reason, nested in the notes) ---
+    "cell.died": {"zh": "运行这个单元格时内核崩溃了", "en": "the kernel died while running this cell"},
+    "cell.stopped_after": {"zh": "{seconds} 秒后被中断", "en": "stopped after {seconds} s"},
+    "cell.no_time_left": {"zh": "整个笔记本的运行时限已经用完", "en": "the notebook's time limit was used up"},
+    "cell.too_many_restarts": {"zh": "内核崩溃超过了 {limit} 次", "en": "the kernel died more than {limit} times"},
+    "cell.restarted": {
+        "zh": "内核已重启（第 {restarts} 次）；重新运行了前面的 {count} 个单元格",
+        "en": "kernel restarted ({restarts}); {count} earlier cell(s) re-run",
+    },
     "cell_error": {"zh": "单元格 {cell} 出错 {ename}: {evalue}", "en": "cell {cell} raised {ename}: {evalue}"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
     "mistake.off_by_one_crop": {

@@ -111,6 +111,18 @@ def _coerced_message(message: Any) -> Message:
     return Message("text", {"text": text_of(message)})
 
 
+def _cell_value(key: str, value: Any) -> Any:
+    """A stored cell's field: its index a number, its ``reason`` a message the catalog words (the
+    grader's own words on a timeout, a death, a skip), everything else text."""
+    if key == "index" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if key == "reason":
+        code, params = _worded(value.get("code"), value.get("params", {})) if isinstance(value, Mapping) \
+            else ("text", {"text": ""})
+        return {"code": code, "params": params}
+    return text_of(value)
+
+
 def _coerced_detail(detail: Any) -> Message | None:
     """A passed group's detail: a message the catalog words, an older grader's text, or nothing."""
     if detail is None or detail == "":
@@ -140,8 +152,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()
-    cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
-                   else text_of(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    cells = tuple({key: _cell_value(key, value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
     notes = tuple(_coerced_message(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
     return SubmissionResult(
         text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),

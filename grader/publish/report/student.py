@@ -14,6 +14,7 @@ from jinja2 import Environment
 from ... import __version__
 from ...course.config import CourseConfig
 from ...judge.audience import for_student
+from ...judge.catalog import Message
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
 from .paths import jinja_environment
@@ -262,11 +263,19 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
             outcome=str(cell.get("outcome", "error")),
             outcome_label=_outcome_label(cell, t),
             ename=clip(str(cell.get("ename", "")), 200, t),
-            evalue=clip(str(cell.get("evalue", "")), TEXT_CHARS, t),
+            evalue=clip(_cell_evalue(cell, t), TEXT_CHARS, t),
             source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
             traceback=trim_traceback(str(cell.get("traceback", "")), t),
         ))
     return tuple(cells), unfinished
+
+
+def _cell_evalue(cell: Mapping[str, Any], t: Translate) -> str:
+    """What a cell raised; the grader's own words (a timeout, a death, a skip) in the page's language."""
+    reason = cell.get("reason")
+    if isinstance(reason, Mapping) and reason.get("code") not in (None, "text"):
+        return t.words(Message(reason["code"], reason.get("params", {})))
+    return str(cell.get("evalue", ""))
 
 
 def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, show_hidden: bool) -> SubmissionView:
