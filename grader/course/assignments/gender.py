@@ -91,6 +91,8 @@ def _call_failed(function: str, answer: Answer) -> Verdict:
     reason = answer.reason.to_json() if answer.reason is not None else answer.evalue
     if answer.status == "unsupported":
         problem = {"code": "unsupported", "params": {"reason": reason}}
+    elif answer.status == "lost" and answer.reason is not None:  # the grader's own words: no exception
+        problem = answer.reason.to_json()
     else:
         problem = {"code": "error", "params": {"ename": answer.ename or answer.status, "evalue": reason}}
     return _verdict(0.0, "assess.call_failed", kind="error", function=function, problem=problem)
