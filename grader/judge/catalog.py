@@ -424,6 +424,39 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "check.array": {"zh": "形状为 {shape} 的数组，前几个值：{head}", "en": "array of shape {shape}, first values: {head}"},
     "check.colon": {"zh": "：", "en": ": "},
+    # --- the instructor's terminal (grader.cli) --------------------------------------------------------
+    "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
+    "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
+    "cli.separator": {"zh": "；", "en": "; "},
+    "cli.sandbox_off": {
+        "zh": "指定了 --sandbox off，学生的笔记本将以你的权限在没有隔离的情况下运行；每个结果和页面都会注明这一点。",
+        "en": "--sandbox off was given, so students' notebooks run unconfined, with your rights; every result and "
+              "page says so.",
+    },
+    "cli.written": {
+        "zh": "报告：{index}  ·  结果：{results}  ·  成绩：{grades}", "en": "report: {index}  ·  results: {results}  ·  grades: {grades}",
+    },
+    "cli.grading": {"zh": "评分中", "en": "grading"},
+    "cli.progress": {
+        "zh": "已评分 {graded} · 失败 {failed} · 未变 {cached} · {submission}",
+        "en": "graded {graded} · failed {failed} · cached {cached} · {submission}",
+    },
+    "cli.table": {"zh": "{count} 份提交已评分，写入 {out}", "en": "{count} submission(s) graded into {out}"},
+    "cli.column.student": {"zh": "学生", "en": "student"},
+    "cli.column.assignment": {"zh": "作业", "en": "assignment"},
+    "cli.column.score": {"zh": "得分", "en": "score"},
+    "cli.column.notes": {"zh": "说明", "en": "notes"},
+    "cli.cached": {
+        "zh": "{count} 份提交自上次运行以来没有变化：直接取自成绩册，没有重新运行",
+        "en": "{count} submission(s) unchanged since the last run: taken from the gradebook, not re-run",
+    },
+    "cli.not_graded": {"zh": "未评分", "en": "not graded"},
+    "cli.grader_error": {"zh": "评分程序出错", "en": "grader error"},
+    "cli.grader_error_detail": {
+        "zh": "{submission} 在 {stage} 阶段：{reason} —— 未评分；下次运行会重试（traceback 在它的结果文件里）",
+        "en": "{submission} at stage {stage}: {reason} — not graded; the next run tries it again (traceback in its "
+              "results file)",
+    },
     # --- the self-check itself (grader.judge.selfcheck) -----------------------------------------------
     "selfcheck.usage": {
         "zh": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb", "en": "usage: python -m selfcheck NOTEBOOK.ipynb",
