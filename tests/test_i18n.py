@@ -27,6 +27,7 @@ from grader.grade.calls import _case_failure, _verdict_failure, _verdict_message
 from grader.grade.notebook import _notes
 from grader.judge.catalog import CATALOG, LANGUAGES, parameters
 from grader.judge.results import Failure, SubmissionResult
+from grader.judge.summary import format_summary
 from grader.judge.results import TestResult as TestResult  # noqa: PLC0414
 from grader.publish.report import render_submission
 from grader.run.decode import Answer, read_answer
@@ -339,3 +340,11 @@ def test_an_older_result_in_english_words_still_renders(tmp_path: Path) -> None:
     assert stored.tests[0].detail is not None and stored.tests[0].detail.code == "text"
     html = render_submission(stored, config, "zh")
     assert "held-out accuracy 0.950 on 40 images" in html and "stopped after 60 s" in html
+
+
+def test_the_self_check_summary_in_chinese_has_no_english_sentence(tmp_path: Path) -> None:
+    """What `grader check --lang zh` and the student's self-check print for the same failures."""
+    tests = [TestResult(name, "public", True, 0.0, 1.0, 3, 1, failure) for name, failure in _failures(tmp_path)]
+    summary = format_summary(tests, "zh", assignment="01-convolution", no_public=["accuracy"])
+    assert summary.count("✗") == len(tests)
+    assert not english(summary), english(summary)

@@ -165,7 +165,7 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
             if workspace.launch.aborted.is_set():
                 raise Aborted() from None
-            return ungraded("crash", Message("kernel_lost", {"reason": str(exc)}), sha, workspace)
+            return ungraded("crash", Message("kernel_lost", {"reason": exc.message.to_json()}), sha, workspace)
         if workspace.launch.aborted.is_set():  # whatever came back after Ctrl-C is not a grade
             raise Aborted()
     finally:

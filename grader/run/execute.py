@@ -174,7 +174,11 @@ class RestartFailed(RuntimeError):
     """A kernel that had started and run the notebook's code could not be started again: the
     submission's doing (an ``ipykernel_launcher.py`` or IPython startup file it wrote into its folder,
     which is the new kernel's working directory and home), so it is that submission's result, never
-    a :class:`KernelStartError` that stops the class run."""
+    a :class:`KernelStartError` that stops the class run. ``message`` says so as a catalog message."""
+
+    def __init__(self, error: str) -> None:
+        self.message = Message("cell.not_restarted", {"error": error})
+        super().__init__(self.message.text("en"))
 
 
 class Launch:
@@ -295,7 +299,7 @@ class Kernel:
             self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
         except RuntimeError as exc:  # before any student code runs: the machine's problem, not a grade
             if self.restarts:  # the notebook's code ran in this folder: it may have broken the start
-                raise RestartFailed(f"the kernel could not be started again ({exc})") from exc
+                raise RestartFailed(f"{exc}") from exc
             raise KernelStartError(f"the grading kernel did not start ({self.confinement.isolation} sandbox): "
                                    f"{exc}") from exc
         self._client = client

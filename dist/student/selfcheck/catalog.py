@@ -356,6 +356,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "cell.stopped_after": {"zh": "{seconds} 秒后被中断", "en": "stopped after {seconds} s"},
     "cell.no_time_left": {"zh": "整个笔记本的运行时限已经用完", "en": "the notebook's time limit was used up"},
     "cell.too_many_restarts": {"zh": "内核崩溃超过了 {limit} 次", "en": "the kernel died more than {limit} times"},
+    "cell.not_restarted": {"zh": "内核无法再次启动（{error}）", "en": "the kernel could not be started again ({error})"},
     "cell.restarted": {
         "zh": "内核已重启（第 {restarts} 次）；重新运行了前面的 {count} 个单元格",
         "en": "kernel restarted ({restarts}); {count} earlier cell(s) re-run",
