@@ -206,9 +206,9 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
         console.print(_plain(text("cli.cached", lang, count=run.cached)))
     not_graded = _plain(text("cli.not_graded", lang))
     for item in run.unrecognised:
-        console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.reason)}")
+        console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
     for sub, reason in run.not_graded:
-        console.print(f"[yellow]{not_graded}[/]: {_plain(sub.source)}: {_plain(reason)}")
+        console.print(f"[yellow]{not_graded}[/]: {_plain(sub.source)}: {_plain(reason.text(lang))}")
     for result in run.results:
         if result.grader_error is not None:
             console.print(f"[red]{_plain(text('cli.grader_error', lang))}[/]: " + _plain(text(

@@ -8,8 +8,10 @@ the catalog is checked against the code base that uses it and against what a zh 
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -18,6 +20,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
+
+from grader import cli
+from grader.classroom.batch import ClassRun
+from grader.classroom.plan import NOT_AVAILABLE
+from grader.intake.submissions import find_submissions
 
 from grader.course.assignments import course_assignments
 from grader.course.assignments import gender
@@ -80,7 +88,7 @@ CODE_ARGUMENTS = {
     "Message": (0, ""), "text": (0, ""), "nested": (0, ""), "render": (0, ""), "t": (0, ""), "_said": (0, ""),
     "Failure": (1, ""), "_differ": (1, ""), "_verdict": (1, ""), "NotebookUnreadable": (0, ""),
     "_Refused": (0, "refused."), "ExchangeTampered": (0, "exchange."), "_error": (0, "model."),
-    "Unsupported": (0, "harness."),
+    "Unsupported": (0, "harness."), "_Rejected": (0, "zip."), "skip": (1, "intake."),
 }
 
 
@@ -137,7 +145,8 @@ def test_every_code_the_grader_uses_is_in_the_catalog() -> None:
     # The scan finds the codes of every layer that words something (else it would pass vacuously).
     names = {code for code, _ in codes}
     assert {"values_differ", "refused.npz", "harness.too_big", "exchange.not_written", "model.crashed",
-            "assess.accuracy", "cell.stopped_after", "check.total", "status.unanswered", "page.title"} <= names
+            "assess.accuracy", "cell.stopped_after", "check.total", "status.unanswered", "page.title",
+            "zip.unsafe", "intake.duplicate", "cli.table"} <= names
     missing = sorted(f"{code} ({where})" for code, where in codes if code not in CATALOG)
     assert not missing, "codes used but not in the catalog:\n" + "\n".join(missing)
     orphans = sorted(f"{prefix}… ({where})" for prefix, where in prefixes
@@ -348,3 +357,25 @@ def test_the_self_check_summary_in_chinese_has_no_english_sentence(tmp_path: Pat
     summary = format_summary(tests, "zh", assignment="01-convolution", no_public=["accuracy"])
     assert summary.count("✗") == len(tests)
     assert not english(summary), english(summary)
+
+
+def test_the_class_run_on_the_terminal_in_chinese(tmp_path: Path) -> None:
+    """`grader grade --lang zh`'s table and its lines on what was not graded, for submissions the
+    intake refused (a zip-slip zip, a notebook with no student name, a duplicate)."""
+    root = tmp_path / "class"
+    (root / "wang").mkdir(parents=True)
+    with zipfile.ZipFile(root / "li.zip", "w") as zf:
+        zf.writestr("../evil.ipynb", "{}")
+    (root / "01-convolution.ipynb").write_text("{}", encoding="utf-8")
+    (root / "wang" / "01-convolution.ipynb").write_text("{}", encoding="utf-8")
+    (root / "wang" / "01-convolution (1).ipynb").write_text("{}", encoding="utf-8")
+    found, unrecognised = find_submissions(root, {"01-convolution": ("convolution",)}, extract_to=tmp_path / "x")
+    assert len(unrecognised) == 3, unrecognised
+    timed_out = {"index": 3, "outcome": "timeout", "ename": "CellTimeoutError", "evalue": ""}
+    run = ClassRun(results=[SubmissionResult("wang", "01-convolution", "", "0", 0.0, (), (timed_out,))],
+                   unrecognised=unrecognised, not_graded=[(found[0], NOT_AVAILABLE)])
+    buffer = io.StringIO()
+    cli._print_run(run, tmp_path / "out", Console(file=buffer, width=400), "zh")
+    shown = buffer.getvalue().replace(str(tmp_path), "")
+    assert "未评分" in shown and "单元格 3：运行太久，被中断" in shown
+    assert not english(shown), english(shown)

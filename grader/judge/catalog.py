@@ -425,6 +425,68 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "check.array": {"zh": "形状为 {shape} 的数组，前几个值：{head}", "en": "array of shape {shape}, first values: {head}"},
     "check.colon": {"zh": "：", "en": ": "},
+    # --- what `grader grade` found but could not grade (grader.intake; the instructor's terminal) -----
+    "zip.too_many": {"zh": "zip 有 {count} 个条目，超过了上限 {limit}", "en": "zip has {count} entries, more than the limit of {limit}"},
+    "zip.unsafe": {
+        "zh": "不安全的条目 {entry}（绝对路径或 '..' 路径：zip-slip）；没有解压任何文件",
+        "en": "unsafe entry {entry} (absolute or '..' path: zip-slip); nothing unpacked",
+    },
+    "zip.symlink": {"zh": "条目 {entry} 是一个符号链接；没有解压任何文件", "en": "entry {entry} is a symbolic link; nothing unpacked"},
+    "zip.encrypted": {"zh": "条目 {entry} 是加密的；没有解压任何文件", "en": "entry {entry} is encrypted; nothing unpacked"},
+    "zip.file_too_big": {
+        "zh": "条目 {entry} 解压后有 {size} 字节，超过了每个文件的上限 {limit}（zip 炸弹？）；没有解压任何文件",
+        "en": "entry {entry} unpacks to {size} bytes, more than the per-file limit of {limit} (zip bomb?); nothing unpacked",
+    },
+    "zip.ratio": {
+        "zh": "条目 {entry} 的压缩比是 {ratio}:1，超过了上限 {limit}:1（zip 炸弹？）；没有解压任何文件",
+        "en": "entry {entry} is compressed {ratio}:1, more than the limit of {limit}:1 (zip bomb?); nothing unpacked",
+    },
+    "zip.too_big": {
+        "zh": "zip 解压后超过了上限 {limit} 字节（zip 炸弹？）；没有解压任何文件",
+        "en": "zip unpacks to more than the limit of {limit} bytes (zip bomb?); nothing unpacked",
+    },
+    "zip.outside": {
+        "zh": "条目 {entry} 会被写到文件夹之外；没有解压任何文件", "en": "entry {entry} would be written outside the folder; nothing unpacked",
+    },
+    "zip.lies": {"zh": "条目 {entry} 解压后比它声明的大（zip 炸弹？）", "en": "entry {entry} unpacks to more than it declares (zip bomb?)"},
+    "zip.damaged": {"zh": "损坏或不支持的 zip：{error}", "en": "damaged or unsupported zip: {error}"},
+    "zip.unpack_failed": {"zh": "无法解压：{error}", "en": "cannot unpack: {error}"},
+    "intake.unreadable_folder": {"zh": "无法读取文件夹：{error}", "en": "cannot read the folder: {error}"},
+    "intake.broken_link": {"zh": "失效的符号链接", "en": "broken symbolic link"},
+    "intake.link_outside": {
+        "zh": "指向提交文件夹之外的符号链接：没有跟随", "en": "symbolic link to outside the submissions folder: not followed",
+    },
+    "intake.link_to_folder": {"zh": "指向文件夹的符号链接：没有跟随", "en": "symbolic link to a folder: not followed"},
+    "intake.zip_nested": {"zh": "zip 嵌套超过了 {limit} 层：没有解压", "en": "zip nested more than {limit} deep: not unpacked"},
+    "intake.folders_nested": {"zh": "文件夹嵌套超过了 {limit} 层：没有搜索", "en": "folders nested more than {limit} deep: not searched"},
+    "intake.no_student": {
+        "zh": "没有学生名字：请命名为 STUDENT_ASSIGNMENT.ipynb，或放进 STUDENT/ 文件夹",
+        "en": "no student name: name it STUDENT_ASSIGNMENT.ipynb or put it in a STUDENT/ folder",
+    },
+    "intake.assignment_not_last": {
+        "zh": "应为 STUDENT_ASSIGNMENT.ipynb，作业名（{assignment}）放在最后",
+        "en": "expected STUDENT_ASSIGNMENT.ipynb with the assignment ({assignment}) at the end",
+    },
+    "intake.unknown_assignment": {
+        "zh": "从名字看不出是哪次作业：应为 {layout}，其中 ASSIGNMENT 是 {known} 之一（或用 --assignment 评分）",
+        "en": "cannot tell the assignment from the name: expected {layout} with ASSIGNMENT one of {known} (or grade "
+              "with --assignment)",
+    },
+    "intake.duplicate": {
+        "zh": "重复：{student} 还有另一份 {assignment} 笔记本 {kept}，保留那一份，因为{why}",
+        "en": "duplicate: {student} has another {assignment} notebook, {kept}, kept because {why}",
+    },
+    "intake.why.better_name": {"zh": "它的名字与作业更匹配", "en": "its name matches the assignment better"},
+    "intake.why.later": {"zh": "它修改得更晚", "en": "it was modified later"},
+    "intake.why.name_order": {"zh": "按名字排序它在后面", "en": "it comes later in name order"},
+    "intake.unreadable": {"zh": "无法读取：{error}", "en": "cannot read: {error}"},
+    "intake.not_notebook": {
+        "zh": "不是笔记本（{suffix}），而且 {student} 没有 {assignment} 的 .ipynb：请让学生提交 .ipynb",
+        "en": "not a notebook ({suffix}) and {student} has no .ipynb for {assignment}: ask for the .ipynb",
+    },
+    "intake.not_available": {
+        "zh": "这次作业还不能自动评分", "en": "automatic grading of this assignment is not available yet",
+    },
     # --- the instructor's terminal (grader.cli) --------------------------------------------------------
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
