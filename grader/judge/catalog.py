@@ -10,8 +10,13 @@ Why one module and not gettext ``.po`` files: the student bundle ships ``grader/
 as ``selfcheck/`` and needs only NumPy and the standard library. A catalog module travels with it as
 one more ``.py`` file — no compiled ``.mo`` files to build, keep in step and locate at run time, no
 ``msgfmt`` step in ``grader release`` — and with two fixed languages a dict keyed by code is as
-checkable as a ``.po`` pair: a test asserts that every code has both languages with the same
-parameters, and :func:`text` fails loudly on an unknown code, language or missing parameter.
+checkable as a ``.po`` pair: tests/test_i18n.py asserts that every code has both languages with the
+same parameters (the zh text Chinese), that every code the grader and its templates use is here, and
+that failures graded in zh read in zh; :func:`text` fails loudly on an unknown code, language or
+missing parameter.
+
+Other processes' words come in as codes too: the kernel's harness (``harness.*``), the model
+inspector (``model.*``) — taken through :func:`received`, since the sender may be the student's code.
 
 Codes without a dot are messages carried as data (failures, notes, a submission's error); dotted
 codes are the words of one edge (``status.*``, ``page.*`` … of the report, ``check.*`` of the
