@@ -41,7 +41,7 @@ from grader.publish.report import render_submission
 from grader.run.decode import Answer, read_answer
 from grader.run.execute import CellRun, execute_cells
 from grader.run.harness import HARNESS_SOURCE, ExchangeTampered, write_call
-from grader.run.inspect_model import _error
+from grader.run.inspect_model import Inspector, _error
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
@@ -230,6 +230,14 @@ def _assessed(verdict_of: Any, answer: Answer, report: dict[str, Any] | None = N
     return verdict_of(context, Case(()), load_config(ROOT / "course.toml", environ={}))
 
 
+def _refused_copy(tmp_path: Path) -> dict[str, Any]:
+    """The inspector's report on a "model" the kernel left as a folder: the decoder refuses to copy it."""
+    (tmp_path / "m0.keras").mkdir()
+    with Inspector(tmp_path / "inspector", heldout=tmp_path, memory_mb=512, cpu_time=60, processes=16,
+                   timeout=5) as inspector:
+        return inspector.inspect(tmp_path / "m0.keras")
+
+
 def _failures(tmp_path: Path) -> list[tuple[str, Failure]]:
     """Representative failures, each made by the code that makes it in grading."""
     config = load_config(ROOT / "course.toml", environ={})
@@ -281,6 +289,7 @@ def _failures(tmp_path: Path) -> list[tuple[str, Failure]]:
         ("unloadable", _assessed(gender._assess_architecture, Answer("ok", model), _error(
             "unloadable", ename="ValueError", evalue="Lambda"))),
         ("memory", _assessed(gender._assess_architecture, Answer("ok", model), _error("memory", limit=512))),
+        ("model refused", _assessed(gender._assess_architecture, Answer("ok", model), _refused_copy(tmp_path))),
         ("crashed", _assessed(gender._assess_architecture, Answer("ok", model), _error(
             "crashed", how={"code": "model.how.killed", "params": {"signal": "SIGSEGV"}}))),
         ("accuracy", _assessed(gender._assess_accuracy, Answer("ok", model), {"layers": [], "evaluation": {

@@ -84,7 +84,8 @@ def _cnn_grader_install():
     def encode(value, folder, counter):
         if type(value) is numpy.ndarray:
             if value.dtype.kind == "c":
-                raise Unsupported("complex_array", f"complex numbers are not graded (an array of dtype {{value.dtype}})",
+                raise Unsupported("complex_array",
+                                  f"complex numbers are not graded (an array of dtype {{value.dtype}})",
                                   dtype=str(value.dtype))
             if value.dtype.kind not in "biuf":
                 raise Unsupported("dtype", f"an array of dtype {{value.dtype}} (only numbers are graded)",

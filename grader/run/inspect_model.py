@@ -312,8 +312,8 @@ class Inspector:
         self._copies += 1
         copy = keep_model(path, self.folder / f"model{self._copies}.keras")
         if isinstance(copy, Answer):
-            return {"error": copy.evalue,
-                    "message": copy.reason.to_json() if copy.reason else Message("text", {"text": copy.evalue}).to_json()}
+            refused = copy.reason or Message("text", {"text": copy.evalue})
+            return {"error": copy.evalue, "message": refused.to_json()}
         self._cache[key] = self._ask({"path": str(copy.path), "evaluate": evaluate})
         return self._cache[key]
 

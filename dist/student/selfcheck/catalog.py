@@ -114,8 +114,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "harness.complex_array": {
         "zh": "不评判复数（一个 dtype 为 {dtype} 的数组）", "en": "complex numbers are not graded (an array of dtype {dtype})",
     },
-    "harness.dtype": {"zh": "一个 dtype 为 {dtype} 的数组（只评判数值）", "en": "an array of dtype {dtype} (only numbers are graded)"},
-    "harness.too_big": {"zh": "一个 {bytes} 字节的数组（上限是 {limit}）", "en": "an array of {bytes} bytes (the limit is {limit})"},
+    "harness.dtype": {
+        "zh": "一个 dtype 为 {dtype} 的数组（只评判数值）", "en": "an array of dtype {dtype} (only numbers are graded)",
+    },
+    "harness.too_big": {
+        "zh": "一个 {bytes} 字节的数组（上限是 {limit}）", "en": "an array of {bytes} bytes (the limit is {limit})",
+    },
     "harness.subclass": {
         "zh": "一个 ndarray 的子类（{type}）；请返回普通的 numpy 数组",
         "en": "an ndarray subclass ({type}); return a plain numpy array",
@@ -160,7 +164,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "refused.grew": {"zh": "{name} 在读取时变大了", "en": "{name} grew while it was being read"},
     "refused.big_int": {
         "zh": "answer.json：一个 {digits} 位的整数；超出 ±{max}（float64 的范围）的数无法比较",
-        "en": "answer.json: an integer of {digits} digits; numbers beyond ±{max} (the float64 range) cannot be compared",
+        "en": "answer.json: an integer of {digits} digits; numbers beyond ±{max} (the float64 range) cannot be "
+              "compared",
     },
     "refused.big_float": {
         "zh": "answer.json：数 {number} 超出了 ±{max}（float64 的范围），无法比较",
@@ -175,7 +180,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "answer.json：嵌套了 {depth} 层；上限是 {limit} 层",
         "en": "answer.json: nested {depth} levels deep; the limit is {limit}",
     },
-    "refused.not_utf8": {"zh": "answer.json 不是 UTF-8 文本（第 {byte} 个字节）", "en": "answer.json is not UTF-8 text (byte {byte})"},
+    "refused.not_utf8": {
+        "zh": "answer.json 不是 UTF-8 文本（第 {byte} 个字节）", "en": "answer.json is not UTF-8 text (byte {byte})",
+    },
     "refused.bad_json": {
         "zh": "answer.json 不是合法的 JSON：{problem}，位于第 {line} 行第 {column} 列",
         "en": "answer.json is not valid JSON: {problem} at line {line} column {column}",
@@ -217,7 +224,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "{name}：文件头声称有 {count} 个值（{bytes} 字节），但文件只有 {held} 字节的数据",
         "en": "{name}: the header claims {count} values ({bytes} bytes) but the file holds {held} bytes of data",
     },
-    "refused.npz": {"zh": "{name} 是一个 zip 压缩包（.npz？），不是 .npy 文件", "en": "{name} is a zip archive (an .npz?), not a .npy file"},
+    "refused.npz": {
+        "zh": "{name} 是一个 zip 压缩包（.npz？），不是 .npy 文件", "en": "{name} is a zip archive (an .npz?), not a .npy file",
+    },
     "refused.not_npy": {
         "zh": "{name} 不是 .npy 文件（它的开头是 {start}）", "en": "{name} is not a .npy file (it starts with {start})",
     },
@@ -235,7 +244,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{name}: the .npy header is not numpy's header of a plain array",
     },
     "refused.dtype": {
-        "zh": "{name}：一个 dtype 为 {dtype} 的数组（只评判数值）", "en": "{name}: an array of dtype {dtype} (only numbers are graded)",
+        "zh": "{name}：一个 dtype 为 {dtype} 的数组（只评判数值）",
+        "en": "{name}: an array of dtype {dtype} (only numbers are graded)",
     },
     "refused.complex": {
         "zh": "{name}：不评判复数（一个 dtype 为 {dtype} 的数组）",
@@ -251,7 +261,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "refused.shape": {"zh": "{name}：文件头声称形状是 {shape}", "en": "{name}: the header claims the shape {shape}"},
     "refused.float_range": {
         "zh": "{name}：有超出 float64 范围的值（最大的是 {largest}）；这么大的数无法比较",
-        "en": "{name}: values beyond the float64 range (the largest is {largest}); numbers that large cannot be compared",
+        "en": "{name}: values beyond the float64 range (the largest is {largest}); numbers that large cannot be "
+              "compared",
     },
     "refused.not_keras": {
         "zh": "{name} 不是 .keras 文件（它的开头是 {start}）", "en": "{name} is not a .keras file (it starts with {start})",
@@ -260,7 +271,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "model.unloadable": {
         "zh": "无法安全地加载这个模型：{ename}: {evalue}", "en": "the model could not be loaded safely: {ename}: {evalue}",
     },
-    "model.unevaluable": {"zh": "无法评估这个模型：{ename}: {evalue}", "en": "the model could not be evaluated: {ename}: {evalue}"},
+    "model.unevaluable": {
+        "zh": "无法评估这个模型：{ename}: {evalue}", "en": "the model could not be evaluated: {ename}: {evalue}",
+    },
     "model.bad_request": {"zh": "模型检查程序收到了错误的请求：{error}", "en": "the model inspector got a bad request: {error}"},
     "model.memory": {
         "zh": "这个模型需要的内存超过了课程允许的上限（{limit} MB）",
@@ -300,7 +313,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "assess.rating_output": {
         "zh": "评分是一个数：输出层应为没有激活函数的 Dense(1)，而不是 Dense({units}, {activation})",
-        "en": "a rating is one number: the output should be Dense(1) with no activation, not Dense({units}, {activation})",
+        "en": "a rating is one number: the output should be Dense(1) with no activation, not "
+              "Dense({units}, {activation})",
     },
     "assess.rating": {"zh": "回归输出 Dense(1)", "en": "regression output Dense(1)"},
     # --- a submission that could not be graded (grader.grade.notebook) -------------------------------
@@ -431,7 +445,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "check.array": {"zh": "形状为 {shape} 的数组，前几个值：{head}", "en": "array of shape {shape}, first values: {head}"},
     "check.colon": {"zh": "：", "en": ": "},
     # --- what `grader grade` found but could not grade (grader.intake; the instructor's terminal) -----
-    "zip.too_many": {"zh": "zip 有 {count} 个条目，超过了上限 {limit}", "en": "zip has {count} entries, more than the limit of {limit}"},
+    "zip.too_many": {
+        "zh": "zip 有 {count} 个条目，超过了上限 {limit}", "en": "zip has {count} entries, more than the limit of {limit}",
+    },
     "zip.unsafe": {
         "zh": "不安全的条目 {entry}（绝对路径或 '..' 路径：zip-slip）；没有解压任何文件",
         "en": "unsafe entry {entry} (absolute or '..' path: zip-slip); nothing unpacked",
@@ -440,7 +456,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "zip.encrypted": {"zh": "条目 {entry} 是加密的；没有解压任何文件", "en": "entry {entry} is encrypted; nothing unpacked"},
     "zip.file_too_big": {
         "zh": "条目 {entry} 解压后有 {size} 字节，超过了每个文件的上限 {limit}（zip 炸弹？）；没有解压任何文件",
-        "en": "entry {entry} unpacks to {size} bytes, more than the per-file limit of {limit} (zip bomb?); nothing unpacked",
+        "en": "entry {entry} unpacks to {size} bytes, more than the per-file limit of {limit} (zip bomb?); "
+              "nothing unpacked",
     },
     "zip.ratio": {
         "zh": "条目 {entry} 的压缩比是 {ratio}:1，超过了上限 {limit}:1（zip 炸弹？）；没有解压任何文件",
@@ -451,9 +468,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "zip unpacks to more than the limit of {limit} bytes (zip bomb?); nothing unpacked",
     },
     "zip.outside": {
-        "zh": "条目 {entry} 会被写到文件夹之外；没有解压任何文件", "en": "entry {entry} would be written outside the folder; nothing unpacked",
+        "zh": "条目 {entry} 会被写到文件夹之外；没有解压任何文件",
+        "en": "entry {entry} would be written outside the folder; nothing unpacked",
     },
-    "zip.lies": {"zh": "条目 {entry} 解压后比它声明的大（zip 炸弹？）", "en": "entry {entry} unpacks to more than it declares (zip bomb?)"},
+    "zip.lies": {
+        "zh": "条目 {entry} 解压后比它声明的大（zip 炸弹？）", "en": "entry {entry} unpacks to more than it declares (zip bomb?)",
+    },
     "zip.damaged": {"zh": "损坏或不支持的 zip：{error}", "en": "damaged or unsupported zip: {error}"},
     "zip.unpack_failed": {"zh": "无法解压：{error}", "en": "cannot unpack: {error}"},
     "intake.unreadable_folder": {"zh": "无法读取文件夹：{error}", "en": "cannot read the folder: {error}"},
@@ -463,7 +483,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "intake.link_to_folder": {"zh": "指向文件夹的符号链接：没有跟随", "en": "symbolic link to a folder: not followed"},
     "intake.zip_nested": {"zh": "zip 嵌套超过了 {limit} 层：没有解压", "en": "zip nested more than {limit} deep: not unpacked"},
-    "intake.folders_nested": {"zh": "文件夹嵌套超过了 {limit} 层：没有搜索", "en": "folders nested more than {limit} deep: not searched"},
+    "intake.folders_nested": {
+        "zh": "文件夹嵌套超过了 {limit} 层：没有搜索", "en": "folders nested more than {limit} deep: not searched",
+    },
     "intake.no_student": {
         "zh": "没有学生名字：请命名为 STUDENT_ASSIGNMENT.ipynb，或放进 STUDENT/ 文件夹",
         "en": "no student name: name it STUDENT_ASSIGNMENT.ipynb or put it in a STUDENT/ folder",
@@ -502,7 +524,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "page says so.",
     },
     "cli.written": {
-        "zh": "报告：{index}  ·  结果：{results}  ·  成绩：{grades}", "en": "report: {index}  ·  results: {results}  ·  grades: {grades}",
+        "zh": "报告：{index}  ·  结果：{results}  ·  成绩：{grades}",
+        "en": "report: {index}  ·  results: {results}  ·  grades: {grades}",
     },
     "cli.grading": {"zh": "评分中", "en": "grading"},
     "cli.progress": {

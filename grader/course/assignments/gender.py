@@ -101,8 +101,8 @@ def _call_failed(function: str, answer: Answer) -> Verdict:
 def _report_error(part: dict[str, Any]) -> Verdict:
     """The zero verdict of an inspector report (or its evaluation) that says why there is none."""
     message = part.get("message")
-    if isinstance(message, dict) and isinstance(message.get("code"), str):
-        return _verdict(0.0, message["code"], kind="error", **dict(message.get("params") or {}))
+    if isinstance(message, dict) and isinstance(message.get("code"), str):  # its parameters may be named anything
+        return Verdict(0.0, kind="error", code=message["code"], params=dict(message.get("params") or {}))
     return _verdict(0.0, "text", kind="error", text=str(part["error"]))
 
 
