@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .course.config import ConfigError, CourseConfig, find_config, load_config
-from .judge.catalog import LANGUAGES, text
+from .judge.catalog import CATALOG, LANGUAGES, text
 from .run.execute import KernelStartError
 from .authoring.release import ReleaseError, release
 from .publish.report import ReportError
@@ -176,10 +176,11 @@ def _summary(result: SubmissionResult, lang: str) -> str:
     """One line for the summary table, in ``lang``: what broke, and which mistakes were recognised."""
     if result.error:
         return result.error_text(lang)[:100]
-    cells = [f"cell {c['index']}: {c['ename'] if c['outcome'] == 'error' else c['outcome']}"
+    cells = [text("cli.cell", lang, index=c["index"], what=c["ename"] if c["outcome"] == "error"
+                  else text(f"outcome.{c['outcome']}", lang) if f"outcome.{c['outcome']}" in CATALOG else c["outcome"])
              for c in result.cells if c["ename"] != "NotImplementedError"]
     found = sorted({d["id"] for d in result.diagnoses})
-    return "; ".join([*cells, *(f"diagnosed {d}" for d in found)])
+    return text("cli.separator", lang).join([*cells, *(text("cli.diagnosed", lang, mistake=d) for d in found)])
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -191,26 +192,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
     config = load_config(_course(args))
     out = Path(args.out)
     console = Console(stderr=True)
+    lang = args.lang or config.language
     if args.sandbox == "off":
-        console.print("[bold red]SANDBOX OFF[/]: --sandbox off was given, so students' notebooks run unconfined, "
-                      "with your rights; every result and page says so.")
+        console.print(f"[bold red]SANDBOX OFF[/]: {_plain(text('cli.sandbox_off', lang))}")
     with _runner(args) as runner, output_lock(out, "grade"):
-        run = _grade_with_progress(args, config, out, console, runner)
-        _print_run(run, out, console, args.lang or config.language)
+        run = _grade_with_progress(args, config, out, console, runner, lang)
+        _print_run(run, out, console, lang)
         index = _render(out, config, args.lang)
-    console.print(_plain(f"report: {index}  ·  results: {out / 'results'}  ·  grades: {out / 'grades.csv'}"))
+    console.print(_plain(text("cli.written", lang, index=index, results=out / "results", grades=out / "grades.csv")))
     return EXIT_OK
 
 
 def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Path, console: Console,
-                         runner: Runner) -> ClassRun:
+                         runner: Runner, lang: str = "en") -> ClassRun:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .classroom.batch import grade_class
 
     counts = {"graded": 0, "failed": 0, "cached": 0}
     with Progress(
-            TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn(f"[bold]{_plain(text('cli.grading', lang))}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(),
             TextColumn("{task.description}"), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
 
@@ -219,9 +221,9 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
 
         def done(sub, event, result) -> None:  # type: ignore[no-untyped-def]
             counts[event] += 1
-            progress.update(task, advance=1, description=(
-                f"graded {counts['graded']} · failed {counts['failed']} · cached {counts['cached']} · "
-                f"{_plain(sub.student)}/{_plain(sub.assignment)}"))
+            progress.update(task, advance=1, description=_plain(text(
+                "cli.progress", lang, graded=counts["graded"], failed=counts["failed"], cached=counts["cached"],
+                submission=f"{sub.student}/{sub.assignment}")))
 
         return grade_class(Path(args.submissions), out, config, runner=runner, assignment=args.assignment,
                            on_start=start, on_done=done)
@@ -231,24 +233,25 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
     """The summary table and what was not graded, and why."""
     from rich.table import Table
 
-    table = Table(title=_plain(f"{len(run.results)} submission(s) graded into {out}"))
+    table = Table(title=_plain(text("cli.table", lang, count=len(run.results), out=out)))
     for column in ("student", "assignment", "score", "notes"):
-        table.add_column(column)
+        table.add_column(text(f"cli.column.{column}", lang))
     for result in run.results:
         table.add_row(_plain(result.student), _plain(result.assignment), f"{result.score:g} / {result.max_score:g}",
                       _plain(_summary(result, lang)))
     console.print(table)
     if run.cached:
-        console.print(f"{run.cached} submission(s) unchanged since the last run: taken from the gradebook, not re-run")
+        console.print(_plain(text("cli.cached", lang, count=run.cached)))
+    not_graded = _plain(text("cli.not_graded", lang))
     for item in run.unrecognised:
-        console.print(f"[yellow]not graded[/]: {_plain(item.path)}: {_plain(item.reason)}")
+        console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
     for sub, reason in run.not_graded:
-        console.print(f"[yellow]not graded[/]: {_plain(sub.source)}: {_plain(reason)}")
+        console.print(f"[yellow]{not_graded}[/]: {_plain(sub.source)}: {_plain(reason.text(lang))}")
     for result in run.results:
         if result.grader_error is not None:
-            console.print(f"[red]grader error[/]: {_plain(result.student)}/{_plain(result.assignment)} at stage "
-                          f"{_plain(result.grader_error.stage)}: {_plain(result.grader_error.reason)} — not graded; the next "
-                          f"run tries it again (traceback in its results file)")
+            console.print(f"[red]{_plain(text('cli.grader_error', lang))}[/]: " + _plain(text(
+                "cli.grader_error_detail", lang, submission=f"{result.student}/{result.assignment}",
+                stage=result.grader_error.stage, reason=result.grader_error.reason)))
 
 
 @contextmanager

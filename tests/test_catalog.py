@@ -56,3 +56,11 @@ def test_a_failure_is_worded_from_its_code_in_either_language(code: str, params:
                                                                zh: str) -> None:
     assert render(code, params, "en") == en and Message(code, params).text("en") == en
     assert zh in Failure("wrong", code, params).text("zh")
+
+
+def test_a_list_of_messages_is_joined_in_the_readers_language() -> None:
+    seen = [nested("exchange.what.link"), nested("exchange.what.other")]
+    params = {"folder": ".grader-exchange", "seen": seen}
+    assert render("exchange.replaced_again", params, "en").endswith(
+        "(a symbolic link, something that is not a folder)")
+    assert render("exchange.replaced_again", params, "zh").endswith("（一个符号链接、一个不是文件夹的东西）")

@@ -225,7 +225,8 @@ def test_a_gender_submission_starts_one_inspector_for_all_its_models(tmp_path: P
     assert {q: points[q] for q in ("build_model", "param_report", "build_rating_model")} == {
         q: full[q] for q in ("build_model", "param_report", "build_rating_model")}, result
     accuracy = next(t for t in result.tests if t.question == "accuracy")
-    assert "on 6 images" in accuracy.detail + (accuracy.failure.message if accuracy.failure else "")
+    said = accuracy.failure or accuracy.detail
+    assert said is not None and "on 6 images" in said.text("en") and "6 张留出图像" in said.text("zh")
     assert len(starts) == 1 and starts[0].starts == 1
     assert starts[0]._process is None and not starts[0].folder.exists(), "closed with the submission"
     # what the unit's instructor looks at, from the same inspector: the layers, the held-out classes

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.judge.catalog import Message
 from grader.run import sandbox
 from grader.run.inspect_model import Inspector
 from grader.run.sandbox import Confinement
@@ -132,7 +133,8 @@ def test_a_crash_costs_one_request_and_the_next_one_restarts(tmp_path: Path) -> 
                          "    print(json.dumps({'layers': []}), flush=True)")
     with _inspector(tmp_path, stand_in=crash_then_answer) as inspector:
         crashed = inspector.inspect(_file(tmp_path, "a.keras"))
-        assert crashed == {"error": "the model inspector crashed: killed by SIGSEGV"}
+        assert crashed["error"] == "the model inspector crashed: killed by SIGSEGV"
+        assert Message(**crashed["message"]).text("zh") == "模型检查程序崩溃了：被 SIGSEGV 终止"
         assert inspector.inspect(_file(tmp_path, "b.keras")) == {"layers": []}
         assert inspector.starts == 2
 
@@ -142,8 +144,8 @@ def test_memory_looking_deaths_say_memory(tmp_path: Path) -> None:
                        "tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM"):
         dies = f"import sys\nsys.stdin.readline()\nsys.stderr.write({last_words!r})\nsys.exit(1)"
         with _inspector(tmp_path, stand_in=dies, memory_mb=777) as inspector:
-            assert inspector.inspect(_file(tmp_path)) == {
-                "error": "the model needs more memory than the course allows (777 MB)"}, last_words
+            assert inspector.inspect(_file(tmp_path))["error"] == \
+                "the model needs more memory than the course allows (777 MB)", last_words
 
 
 def test_a_silent_inspector_is_killed_at_the_timeout(tmp_path: Path) -> None:
@@ -152,7 +154,7 @@ def test_a_silent_inspector_is_killed_at_the_timeout(tmp_path: Path) -> None:
                   "    print(json.dumps({'layers': []}), flush=True)")
     with _inspector(tmp_path, stand_in=hangs_once, timeout=1.5) as inspector:
         started = time.monotonic()
-        assert inspector.inspect(_file(tmp_path, "a.keras")) == {"error": "inspecting the model took longer than 1.5 s"}
+        assert inspector.inspect(_file(tmp_path, "a.keras"))["error"] == "inspecting the model took longer than 1.5 s"
         assert time.monotonic() - started < 10
         assert inspector.inspect(_file(tmp_path, "b.keras")) == {"layers": []}
 
@@ -198,7 +200,7 @@ def test_a_huge_dense_layer_is_refused_within_the_limits_and_grading_carries_on(
         assert "error" not in first and first["layers"][0]["config"]["units"] == 3, first
         process = inspector._process
         assert process is not None
-        assert inspector.inspect(huge) == {"error": "the model needs more memory than the course allows (2048 MB)"}
+        assert inspector.inspect(huge)["error"] == "the model needs more memory than the course allows (2048 MB)"
         assert process.popen.returncode is not None and inspector._process is None, "the process is gone"
         again = tmp_path / "again.keras"
         again.write_bytes(small.read_bytes())

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
+from ..judge.catalog import Message
 from ..judge.results import SubmissionResult
 from .cache import cache_key, partition
 from .collect import Event, Keeper, collect
@@ -35,7 +36,7 @@ class ClassRun:
 
     results: list[SubmissionResult] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
-    not_graded: list[tuple[Submission, str]] = field(default_factory=list)
+    not_graded: list[tuple[Submission, Message]] = field(default_factory=list)
     cached: int = 0
 
 

@@ -18,13 +18,14 @@ from pathlib import Path
 from ..course.assignments import course_assignments
 from ..course.config import CourseConfig
 from ..course.spec import Assignment
+from ..judge.catalog import Message
 from ..grade.prepare import PreparedQuestion, prepare
 from ..intake.submissions import Submission, Unrecognised, find_submissions
 from .needs import provide
 
 __all__ = ["NOT_AVAILABLE", "Plan", "plan_class", "ready"]
 
-NOT_AVAILABLE = "automatic grading of this assignment is not available yet"
+NOT_AVAILABLE = Message("intake.not_available")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Plan:
 
     gradable: tuple[Submission, ...]
     unrecognised: tuple[Unrecognised, ...]
-    not_graded: tuple[tuple[Submission, str], ...]  # recognised, but no declaration to grade it by
+    not_graded: tuple[tuple[Submission, Message], ...]  # recognised, but no declaration to grade it by
     assignments: Mapping[str, Assignment]  # the declarations of the assignments in ``gradable``
     columns: Mapping[str, tuple[str, ...]]  # grades.csv: every configured, declared assignment's questions
 

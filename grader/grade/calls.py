@@ -16,7 +16,7 @@ from typing import Any
 
 from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
-from ..judge.catalog import nested, text
+from ..judge.catalog import Message, nested
 from ..judge.compare import compare
 from ..judge.diagnose import Failing, diagnose
 from ..judge.results import Failure, TestResult, call_of, excerpt
@@ -77,7 +77,7 @@ class Caller:
                 try:
                     folders[i] = write_call(self.scratch, case.args, case.kwargs, case.files)
                 except ExchangeTampered as exc:  # nothing was written outside the scratch folder
-                    results[i] = (Answer("lost", evalue=str(exc)), "tampered")
+                    results[i] = (Answer("lost", evalue=str(exc), reason=exc.message), "tampered")
                 except OSError as exc:  # the student filled the exchange folder (it has a tmpfs of its own)
                     if not is_out_of_space(exc):
                         raise
@@ -150,10 +150,18 @@ def _as_assessed(answer: Answer, outcome: Outcome, limits: Limits) -> tuple[Answ
     """An answer as an assessed question reads it (grader.course.assignments.gender words what it
     holds): the inputs that could not be written say why in the answer itself."""
     if outcome == "tampered":
-        return dataclasses.replace(answer, evalue=text("tampered", "en", reason=answer.evalue)), outcome
-    if outcome == "no_room":
-        return dataclasses.replace(answer, evalue=text("no_room", "en", limit=limits.scratch_mb)), outcome
-    return answer, outcome
+        reason = Message("tampered", {"reason": _reason(answer)})
+    elif outcome == "no_room":
+        reason = Message("no_room", {"limit": limits.scratch_mb})
+    else:
+        return answer, outcome
+    return dataclasses.replace(answer, evalue=reason.text("en"), reason=reason), outcome
+
+
+def _reason(answer: Answer) -> Any:
+    """Why an answer holds no value, as a message parameter: the decoder's or the harness's
+    message when it gave one, else the words the kernel sent."""
+    return answer.reason.to_json() if answer.reason is not None else answer.evalue
 
 
 class _NotKept(Exception):
@@ -183,14 +191,21 @@ def _assess_group(caller: Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
         question=question.id, group=pg.group.name, public=pg.group.public,
         score=round(pg.points * fraction, 4), max_score=round(pg.points, 4), cases=len(verdicts),
         passed_cases=sum(v.fraction >= 1 for v in verdicts), failure=failure, diagnosis=worst.diagnosis,
-        extra_credit=question.optional, detail=worst.message if failure is None else "",
+        extra_credit=question.optional, detail=_verdict_message(worst) if failure is None else None,
     )
 
 
+def _verdict_message(verdict: Verdict) -> Message | None:
+    """What an assessment's verdict says: its code when it gives one, else its words as they are."""
+    if verdict.code:
+        return Message(verdict.code, dict(verdict.params))
+    return Message("text", {"text": verdict.message}) if verdict.message else None
+
+
 def _verdict_failure(verdict: Verdict) -> Failure:
-    """An assessment's verdict as a failure: its code when it gives one, else its words as they are."""
-    code, params = (verdict.code, dict(verdict.params)) if verdict.code else ("text", {"text": verdict.message})
-    return Failure(verdict.kind, code, params)  # type: ignore[arg-type]
+    """An assessment's verdict as a failure."""
+    message = _verdict_message(verdict) or Message("text", {"text": ""})
+    return Failure(verdict.kind, message.code, message.params)  # type: ignore[arg-type]
 
 
 def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
@@ -243,7 +258,7 @@ def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outc
     if answer.status == "missing":
         return Failure("missing", "no_function", {"name": function}, call)
     if answer.status == "unsupported":
-        return Failure("unsupported", "unsupported", {"reason": answer.evalue}, call)
+        return Failure("unsupported", "unsupported", {"reason": _reason(answer)}, call)
     if outcome == "timeout":
         return Failure("timeout", "timeout", {"limit": limits.call_timeout}, call)
     if outcome == "crash":
@@ -252,8 +267,8 @@ def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outc
         return Failure("error", "error", {"ename": "OSError", "evalue": nested("no_room", limit=limits.scratch_mb)},
                        call)
     if outcome == "tampered":
-        return Failure("error", "error", {"ename": "", "evalue": nested("tampered", reason=answer.evalue)}, call)
+        return Failure("error", "error", {"ename": "", "evalue": nested("tampered", reason=_reason(answer))}, call)
     if answer.ename == "NotImplementedError":
         return Failure("error", "not_implemented", {"evalue": answer.evalue}, call, traceback=answer.traceback)
-    return Failure("error", "error", {"ename": answer.ename, "evalue": answer.evalue}, call,
+    return Failure("error", "error", {"ename": answer.ename, "evalue": _reason(answer)}, call,
                    traceback=answer.traceback)

@@ -134,7 +134,7 @@ def grader_error_result(student: str, assignment: str, path: Path | None, prepar
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:]
     failure = Failure("error", message.code, message.params)
     tests = _zero_tests(prepared, "error", message) or tuple(
-        dataclasses.replace(t, score=0.0, passed_cases=0, failure=failure, diagnosis=None, detail="") for t in like)
+        dataclasses.replace(t, score=0.0, passed_cases=0, failure=failure, diagnosis=None, detail=None) for t in like)
     return SubmissionResult(student, assignment, sha, __version__, elapsed, tests, source=source,
                             grader_error=GraderError(where, reason, trace), reason=message)
 
@@ -169,7 +169,7 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
             if workspace.launch.aborted.is_set():
                 raise Aborted() from None
-            return ungraded("crash", Message("kernel_lost", {"reason": str(exc)}), sha, workspace)
+            return ungraded("crash", Message("kernel_lost", {"reason": exc.message.to_json()}), sha, workspace)
         if workspace.launch.aborted.is_set():  # whatever came back after Ctrl-C is not a grade
             raise Aborted()
     finally:
@@ -234,9 +234,14 @@ def _space_note(index: int, code: int, limits: Limits, scratch: ScratchLimit) ->
     return Message("cell_disk_full", {"cell": index})
 
 
+def _reason(run: CellRun) -> Any:
+    """A cell's reason as a message parameter: the grader's own words, or the kernel's text."""
+    return run.reason.to_json() if run.reason is not None else run.evalue
+
+
 def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[Message, ...]:
     """What the cells' run says beyond their outcomes, as messages about the cells."""
-    notes = [Message("text", {"text": note}) for note in execution.notes]  # the kernel's restarts (grader.run)
+    notes = list(execution.notes)  # the kernel's restarts (grader.run)
     for run in execution.cells:
         if run.dropped:
             notes.append(Message("output_dropped", {"cell": run.index, "count": f"{run.dropped:,}",
@@ -245,11 +250,11 @@ def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple
         if (code := _out_of_space(run)) is not None:
             notes.append(_space_note(run.index, code, limits, scratch))
         elif run.outcome == "timeout":
-            notes.append(Message("cell_timeout", {"cell": run.index, "detail": run.evalue}))
+            notes.append(Message("cell_timeout", {"cell": run.index, "detail": _reason(run)}))
         elif run.outcome == "dead_kernel":
             notes.append(Message("cell_dead", {"cell": run.index}))
         elif run.outcome == "skipped":
-            notes.append(Message("cell_skipped", {"cell": run.index, "reason": run.evalue}))
+            notes.append(Message("cell_skipped", {"cell": run.index, "reason": _reason(run)}))
         elif run.ename != "NotImplementedError":
             notes.append(cell_error(run.index, run.ename, run.evalue))
     return tuple(notes)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .names import is_junk
+from ..judge.catalog import Message
 
 __all__ = ["MiB", "ZipLimits", "extract_zip"]
 
@@ -39,7 +40,11 @@ class ZipLimits:
 
 
 class _Rejected(Exception):
-    """A zip that is not unpacked; the message is the reason shown to the instructor."""
+    """A zip that is not unpacked; ``message`` is the reason shown to the instructor (``zip.*``)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.message = Message(f"zip.{code}", params)
+        super().__init__(self.message.text("en"))
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
@@ -62,36 +67,28 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
 def _plan(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
     """The entries to unpack and where, or :class:`_Rejected` if any entry is unsafe."""
     if len(infos) > limits.max_files:
-        raise _Rejected(f"zip has {len(infos)} entries, more than the limit of {limits.max_files}")
+        raise _Rejected("too_many", count=len(infos), limit=limits.max_files)
     plan, total = [], 0
     for info in infos:
         name = _entry_name(info)
         parts = name.split("/")
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise _Rejected(f"unsafe entry {name!r} (absolute or '..' path: zip-slip); nothing unpacked")
+            raise _Rejected("unsafe", entry=repr(name))
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise _Rejected(f"entry {name!r} is a symbolic link; nothing unpacked")
+            raise _Rejected("symlink", entry=repr(name))
         if info.flag_bits & 0x1:
-            raise _Rejected(f"entry {name!r} is encrypted; nothing unpacked")
+            raise _Rejected("encrypted", entry=repr(name))
         rel = [part for part in parts if part not in ("", ".")]
         if info.is_dir() or not rel or any(is_junk(part) for part in rel):
             continue
         if info.file_size > limits.max_file_bytes:
-            raise _Rejected(
-                f"entry {name!r} unpacks to {info.file_size} bytes, more than the per-file limit of "
-                f"{limits.max_file_bytes} (zip bomb?); nothing unpacked"
-            )
+            raise _Rejected("file_too_big", entry=repr(name), size=info.file_size, limit=limits.max_file_bytes)
         if info.file_size > MiB and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _Rejected(
-                f"entry {name!r} is compressed {info.file_size // max(info.compress_size, 1)}:1, more "
-                f"than the limit of {limits.max_ratio}:1 (zip bomb?); nothing unpacked"
-            )
+            raise _Rejected("ratio", entry=repr(name), ratio=info.file_size // max(info.compress_size, 1),
+                            limit=limits.max_ratio)
         total += info.file_size
         if total > limits.max_total_bytes:
-            raise _Rejected(
-                f"zip unpacks to more than the limit of {limits.max_total_bytes} bytes (zip bomb?); "
-                "nothing unpacked"
-            )
+            raise _Rejected("too_big", limit=limits.max_total_bytes)
         plan.append((info, PurePosixPath(*rel)))
     return plan
 
@@ -104,14 +101,14 @@ def _unpack(zf: zipfile.ZipFile, plan: list[tuple[zipfile.ZipInfo, PurePosixPath
         target = dest.joinpath(*rel.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(dest):
-            raise _Rejected(f"entry {info.filename!r} would be written outside the folder; nothing unpacked")
+            raise _Rejected("outside", entry=repr(info.filename))
         size = 0
         with zf.open(info) as src, open(target, "wb") as out:
             while chunk := src.read(MiB):
                 size += len(chunk)
                 total += len(chunk)
                 if size > min(info.file_size, limits.max_file_bytes) or total > limits.max_total_bytes:
-                    raise _Rejected(f"entry {info.filename!r} unpacks to more than it declares (zip bomb?)")
+                    raise _Rejected("lies", entry=repr(info.filename))
                 out.write(chunk)
         try:  # the entry's own time, so "most recently modified" means the same on every run
             stamp = time.mktime((*info.date_time, 0, 0, -1))
@@ -120,8 +117,8 @@ def _unpack(zf: zipfile.ZipFile, plan: list[tuple[zipfile.ZipInfo, PurePosixPath
             pass
 
 
-def extract_zip(zip_path: Path, dest: Path, limits: ZipLimits) -> str | None:
-    """Unpack ``zip_path`` into a fresh ``dest``; the reason it was refused, or ``None``."""
+def extract_zip(zip_path: Path, dest: Path, limits: ZipLimits) -> Message | None:
+    """Unpack ``zip_path`` into a fresh ``dest``; the reason it was refused (a message), or ``None``."""
     try:
         with zipfile.ZipFile(zip_path) as zf:
             plan = _plan(zf.infolist(), limits)
@@ -131,10 +128,10 @@ def extract_zip(zip_path: Path, dest: Path, limits: ZipLimits) -> str | None:
             _unpack(zf, plan, dest, limits)
         return None
     except _Rejected as exc:
-        reason = str(exc)
+        reason = exc.message
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        reason = f"damaged or unsupported zip: {exc}"
+        reason = Message("zip.damaged", {"error": f"{exc}"})
     except OSError as exc:
-        reason = f"cannot unpack: {exc}"
+        reason = Message("zip.unpack_failed", {"error": f"{exc}"})
     shutil.rmtree(dest, ignore_errors=True)
     return reason

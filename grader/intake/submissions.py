@@ -33,10 +33,11 @@ import logging
 import os
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .archives import ZipLimits, extract_zip
+from ..judge.catalog import Message, nested
 from .names import (EXACT, FORCED, FROM_CONTAINER, NOTEBOOK_SUFFIX, Keys, clean_name, is_junk, readable,
                     recognise_assignment)
 
@@ -57,7 +58,6 @@ ZIP_SUFFIX = ".zip"
 # Files a student may hand in instead of the notebook: listed when no notebook was found.
 _NEAR_MISS_SUFFIXES = frozenset({".py", ".html", ".htm", ".pdf", ".txt", ".md", ".doc", ".docx"})
 _MAX_DEPTH = 8  # folders inside a student's folder
-_WALKED = "the submissions folder"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,12 @@ class Unrecognised:
     """Something that looked like a submission but is not graded; shown to the instructor."""
 
     path: str  # written like Submission.source
-    reason: str
+    reason: str  # in English; ``message`` is the same as a catalog message (``intake.*``, ``zip.*``)
+    message: Message | None = field(default=None, compare=False)
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang``."""
+        return self.message.text(lang) if self.message is not None else self.reason
 
 
 def find_submissions(
@@ -150,15 +155,17 @@ class _Finder:
         self.near_misses: list[_Candidate] = []
         self.unrecognised: list[Unrecognised] = []
 
-    def skip(self, source: str, reason: str) -> None:
-        self.unrecognised.append(Unrecognised(source, reason))
+    def skip(self, source: str, reason: Message | str, **params: object) -> None:
+        """Not graded, and why: a message, or the code of an ``intake.*`` one and its parameters."""
+        message = reason if isinstance(reason, Message) else Message(f"intake.{reason}", params)
+        self.unrecognised.append(Unrecognised(source, message.text("en"), message))
 
     def entries(self, folder: Path, place: _Place) -> Iterator[tuple[Path, bool]]:
         """(path, is_dir) of a folder's entries in name order, without junk or outward links."""
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            self.skip(place.source(folder), f"cannot read the folder: {exc.strerror}")
+            self.skip(place.source(folder), "unreadable_folder", error=exc.strerror or type(exc).__name__)
             return
         for entry in entries:
             path = Path(entry.path)
@@ -168,12 +175,12 @@ class _Finder:
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
-                    self.skip(place.source(path), "broken symbolic link")
+                    self.skip(place.source(path), "broken_link")
                     continue
                 if not target.is_relative_to(place.boundary):
-                    self.skip(place.source(path), f"symbolic link to outside {_WALKED}: not followed")
+                    self.skip(place.source(path), "link_outside")
                 elif target.is_dir():
-                    self.skip(place.source(path), "symbolic link to a folder: not followed")
+                    self.skip(place.source(path), "link_to_folder")
                 elif target.is_file():
                     yield path, False
             elif entry.is_dir(follow_symlinks=False):
@@ -184,7 +191,7 @@ class _Finder:
     def open_zip(self, path: Path, place: _Place, zips: int) -> tuple[Path, _Place] | None:
         source = place.source(path)
         if zips >= self.limits.max_nesting:
-            self.skip(source, f"zip nested more than {self.limits.max_nesting} deep: not unpacked")
+            self.skip(source, "zip_nested", limit=self.limits.max_nesting)
             return None
         digest = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:12]
         dest = self.extract_to / f"{_safe_component(path.stem)}-{digest}"
@@ -241,7 +248,7 @@ class _Finder:
                        depth: int) -> None:
         """Everything below one student's folder or zip is that student's."""
         if depth > _MAX_DEPTH:
-            self.skip(place.source(folder), f"folders nested more than {_MAX_DEPTH} deep: not searched")
+            self.skip(place.source(folder), "folders_nested", limit=_MAX_DEPTH)
             return
         for path, is_dir in self.entries(folder, place):
             name = path.name
@@ -272,9 +279,9 @@ class _Finder:
             aid, quality = hint or "", FROM_CONTAINER  # the whole name is the student's
         else:
             if only_assignment:
-                reason = "no student name: name it STUDENT_ASSIGNMENT.ipynb or put it in a STUDENT/ folder"
+                reason = Message("intake.no_student")
             elif found is not None:
-                reason = f"expected STUDENT_ASSIGNMENT.ipynb with the assignment ({found[0]}) at the end"
+                reason = Message("intake.assignment_not_last", {"assignment": found[0]})
             else:
                 reason = self._unknown_assignment("STUDENT_ASSIGNMENT.ipynb")
             self.skip(place.source(path), reason)
@@ -296,11 +303,8 @@ class _Finder:
             return
         self._add(student, aid, path, place, quality, path.parent)
 
-    def _unknown_assignment(self, layout: str) -> str:
-        return (
-            f"cannot tell the assignment from the name: expected {layout} with ASSIGNMENT one of "
-            f"{', '.join(self.keys.ids)} (or grade with --assignment)"
-        )
+    def _unknown_assignment(self, layout: str) -> Message:
+        return Message("intake.unknown_assignment", {"layout": layout, "known": ", ".join(self.keys.ids)})
 
     def _candidate(self, student: str, aid: str, path: Path, place: _Place, quality: int,
                    folder: Path | None = None) -> _Candidate:
@@ -325,26 +329,24 @@ class _Finder:
             keep, *others = sorted(candidates, key=lambda c: (c.quality, c.mtime_ns, c.source), reverse=True)
             for other in others:
                 why = (
-                    "its name matches the assignment better" if keep.quality > other.quality
-                    else "it was modified later" if keep.mtime_ns > other.mtime_ns
-                    else "it comes later in name order"
+                    "better_name" if keep.quality > other.quality
+                    else "later" if keep.mtime_ns > other.mtime_ns
+                    else "name_order"
                 )
-                self.skip(
-                    other.source,
-                    f"duplicate: {student} has another {aid} notebook, {keep.source}, kept because {why}",
-                )
+                self.skip(other.source, "duplicate", student=student, assignment=aid, kept=keep.source,
+                          why=nested(f"intake.why.{why}"))
             try:
                 with open(keep.path, "rb") as f:
                     digest = hashlib.file_digest(f, "sha256").hexdigest()
             except OSError as exc:
-                self.skip(keep.source, f"cannot read: {exc.strerror}")
+                self.skip(keep.source, "unreadable", error=exc.strerror or type(exc).__name__)
                 continue
             submissions.append(Submission(student, aid, keep.path, digest, keep.source, keep.folder))
         for miss in self.near_misses:
             if (miss.student, miss.assignment) not in groups:
                 suffix = miss.path.suffix.lower()
-                self.skip(miss.source, f"not a notebook ({suffix}) and {miss.student} has no .ipynb for "
-                                       f"{miss.assignment}: ask for the .ipynb")
+                self.skip(miss.source, "not_notebook", suffix=suffix, student=miss.student,
+                          assignment=miss.assignment)
         submissions.sort(key=lambda s: (s.student, s.assignment))
         self.unrecognised.sort(key=lambda u: (u.path, u.reason))
         log.info("found %d submissions, %d unrecognised", len(submissions), len(self.unrecognised))

@@ -10,14 +10,19 @@ Why one module and not gettext ``.po`` files: the student bundle ships ``grader/
 as ``selfcheck/`` and needs only NumPy and the standard library. A catalog module travels with it as
 one more ``.py`` file — no compiled ``.mo`` files to build, keep in step and locate at run time, no
 ``msgfmt`` step in ``grader release`` — and with two fixed languages a dict keyed by code is as
-checkable as a ``.po`` pair: a test asserts that every code has both languages with the same
-parameters, and :func:`text` fails loudly on an unknown code, language or missing parameter.
+checkable as a ``.po`` pair: tests/test_i18n.py asserts that every code has both languages with the
+same parameters (the zh text Chinese), that every code the grader and its templates use is here, and
+that failures graded in zh read in zh; :func:`text` fails loudly on an unknown code, language or
+missing parameter.
+
+Other processes' words come in as codes too: the kernel's harness (``harness.*``), the model
+inspector (``model.*``) — taken through :func:`received`, since the sender may be the student's code.
 
 Codes without a dot are messages carried as data (failures, notes, a submission's error); dotted
 codes are the words of one edge (``status.*``, ``page.*`` … of the report, ``check.*`` of the
 summary, ``selfcheck.*`` of the self-check, ``mistake.*`` of the generic diagnoses).
 A parameter may itself be a message, ``{"code": …, "params": {…}}`` (see :func:`nested`), rendered
-in the same language. Standard library only.
+in the same language, or a list of messages, joined with the language's ``list.separator``. Standard library only.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CATALOG", "LANGUAGES", "Message", "nested", "parameters", "render", "text"]
+__all__ = ["CATALOG", "LANGUAGES", "Message", "nested", "parameters", "received", "render", "text"]
 
 LANGUAGES = ("zh", "en")
 
@@ -83,6 +88,235 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     },
     "tampered": {"zh": "交换文件夹被改动了：{reason}", "en": "the exchange folder was tampered with: {reason}"},
     "text": {"zh": "{text}", "en": "{text}"},  # words made elsewhere (a stored older result, the run layer)
+    # --- the exchange folder a call's inputs are written to (grader.run.harness) ------------------------
+    "exchange.what.missing": {"zh": "不存在", "en": "missing"},
+    "exchange.what.link": {"zh": "一个符号链接", "en": "a symbolic link"},
+    "exchange.what.folder": {"zh": "一个文件夹", "en": "a folder"},
+    "exchange.what.other": {"zh": "一个不是文件夹的东西", "en": "something that is not a folder"},
+    "exchange.not_made": {"zh": "无法创建 {folder}（{reason}）", "en": "{folder} could not be made ({reason})"},
+    "exchange.not_removed": {
+        "zh": "{folder} 被换成了{what}，而且无法删除（{reason}）",
+        "en": "{folder} was replaced by {what} that could not be removed ({reason})",
+    },
+    "exchange.replaced_again": {
+        "zh": "{folder} 每次创建后都又被替换了（{seen}）", "en": "{folder} was replaced again each time it was made ({seen})",
+    },
+    "exchange.new_replaced": {"zh": "新文件夹 {folder} 被换成了{what}", "en": "the new folder {folder} was replaced by {what}"},
+    "exchange.new_replaced_early": {
+        "zh": "新文件夹 {folder} 在写入之前就被替换了", "en": "the new folder {folder} was replaced before it was filled",
+    },
+    "exchange.there_before": {
+        "zh": "新文件夹 {folder} 在创建之前就已经存在", "en": "the new folder {folder} was there before it was made",
+    },
+    "exchange.not_written": {"zh": "无法写入这次调用的输入（{reason}）", "en": "the call's inputs could not be written ({reason})"},
+    "list.separator": {"zh": "、", "en": ", "},
+    # --- a return value the harness could not send back (grader.run.harness, in the kernel) ----------
+    "harness.complex_array": {
+        "zh": "不评判复数（一个 dtype 为 {dtype} 的数组）", "en": "complex numbers are not graded (an array of dtype {dtype})",
+    },
+    "harness.dtype": {
+        "zh": "一个 dtype 为 {dtype} 的数组（只评判数值）", "en": "an array of dtype {dtype} (only numbers are graded)",
+    },
+    "harness.too_big": {
+        "zh": "一个 {bytes} 字节的数组（上限是 {limit}）", "en": "an array of {bytes} bytes (the limit is {limit})",
+    },
+    "harness.subclass": {
+        "zh": "一个 ndarray 的子类（{type}）；请返回普通的 numpy 数组",
+        "en": "an ndarray subclass ({type}); return a plain numpy array",
+    },
+    "harness.complex_value": {"zh": "不评判复数（值为 {value}）", "en": "complex numbers are not graded (the value {value})"},
+    "harness.type": {"zh": "一个类型为 {type} 的值", "en": "a value of type {type}"},
+    "harness.not_saved": {"zh": "无法保存：{error}", "en": "could not be saved: {error}"},
+    # --- an answer the grader refused to read back (grader.run.decode; nested in "unsupported") ------
+    "refused.unreadable": {"zh": "无法读取 {name}（{exception}）", "en": "{name} could not be read ({exception})"},
+    "refused.folder_link": {
+        "zh": "交换文件夹 {folder} 被换成了一个符号链接", "en": "the exchange folder {folder} was replaced by a symbolic link",
+    },
+    "refused.folder_not_dir": {
+        "zh": "交换文件夹 {folder} 被换成了一个不是文件夹的东西",
+        "en": "the exchange folder {folder} was replaced by something that is not a folder",
+    },
+    "refused.folder_unopenable": {
+        "zh": "无法打开交换文件夹 {folder}：{reason}", "en": "the exchange folder {folder} could not be opened: {reason}",
+    },
+    "refused.kind.link": {"zh": "一个符号链接", "en": "a symbolic link"},
+    "refused.kind.folder": {"zh": "一个文件夹", "en": "a folder"},
+    "refused.kind.fifo": {"zh": "一个命名管道（FIFO）", "en": "a named pipe (FIFO)"},
+    "refused.kind.socket": {"zh": "一个套接字", "en": "a socket"},
+    "refused.kind.device": {"zh": "一个设备", "en": "a device"},
+    "refused.kind.other": {"zh": "不是普通文件", "en": "not a regular file"},
+    "refused.not_file": {
+        "zh": "{name} 是{kind}，不是文件：只读取调用自己写的文件",
+        "en": "{name} is {kind}, not a file: only files the call wrote are read",
+    },
+    "refused.hard_links": {
+        "zh": "{name} 有 {links} 个硬链接：只读取调用自己写的文件",
+        "en": "{name} has {links} hard links: only a file the call wrote itself is read",
+    },
+    "refused.too_large": {"zh": "{name} 有 {size}，上限是 {limit}", "en": "{name} is {size}; the limit is {limit}"},
+    "refused.symlink": {
+        "zh": "{name} 是一个符号链接（指向 {target}），不是文件：只读取调用自己写的文件",
+        "en": "{name} is a symbolic link (to {target}), not a file: only files the call wrote are read",
+    },
+    "refused.unopenable": {"zh": "无法打开 {name}：{reason}", "en": "{name} could not be opened: {reason}"},
+    "refused.replaced": {"zh": "{name} 在读取时被替换了", "en": "{name} was replaced while it was being read"},
+    "refused.shrank": {"zh": "{name} 在读取时变小了", "en": "{name} shrank while it was being read"},
+    "refused.grew": {"zh": "{name} 在读取时变大了", "en": "{name} grew while it was being read"},
+    "refused.big_int": {
+        "zh": "answer.json：一个 {digits} 位的整数；超出 ±{max}（float64 的范围）的数无法比较",
+        "en": "answer.json: an integer of {digits} digits; numbers beyond ±{max} (the float64 range) cannot be "
+              "compared",
+    },
+    "refused.big_float": {
+        "zh": "answer.json：数 {number} 超出了 ±{max}（float64 的范围），无法比较",
+        "en": "answer.json: the number {number} is beyond ±{max} (the float64 range) and cannot be compared",
+    },
+    "refused.literal": {
+        "zh": "answer.json：字面量 {literal} 不是 JSON（评分程序把 NaN 和无穷大写成记录）",
+        "en": "answer.json: the literal {literal} is not JSON (the harness writes NaN and infinity as records)",
+    },
+    "refused.empty": {"zh": "{name} 是空的", "en": "{name} is empty"},
+    "refused.json_depth": {
+        "zh": "answer.json：嵌套了 {depth} 层；上限是 {limit} 层",
+        "en": "answer.json: nested {depth} levels deep; the limit is {limit}",
+    },
+    "refused.not_utf8": {
+        "zh": "answer.json 不是 UTF-8 文本（第 {byte} 个字节）", "en": "answer.json is not UTF-8 text (byte {byte})",
+    },
+    "refused.bad_json": {
+        "zh": "answer.json 不是合法的 JSON：{problem}，位于第 {line} 行第 {column} 列",
+        "en": "answer.json is not valid JSON: {problem} at line {line} column {column}",
+    },
+    "refused.no_answer": {
+        "zh": "这次调用没有留下答案（交换文件夹被改动了吗？）",
+        "en": "the call left no answer (was the exchange folder changed?)",
+    },
+    "refused.not_record": {"zh": "answer.json 里没有答案记录", "en": "answer.json does not hold an answer record"},
+    "refused.no_value": {"zh": "answer.json：一个 ok 记录没有值", "en": "answer.json: an ok record without a value"},
+    "refused.status": {"zh": "answer.json：未知的答案状态 {status}", "en": "answer.json: unknown answer status {status}"},
+    "refused.depth": {
+        "zh": "answer.json：一个值嵌套超过了 {limit} 层", "en": "answer.json: a value nested more than {limit} levels deep",
+    },
+    "refused.long_string": {
+        "zh": "answer.json：一个 {length} 个字符的字符串；上限是 {limit}",
+        "en": "answer.json: a string of {length} characters; the limit is {limit}",
+    },
+    "refused.malformed": {"zh": "answer.json：格式不对的答案记录", "en": "answer.json: a malformed answer record"},
+    "refused.bad_array_reference": {
+        "zh": "answer.json：错误的数组引用 {reference}", "en": "answer.json: bad array reference {reference}",
+    },
+    "refused.bad_model_reference": {
+        "zh": "answer.json：错误的模型引用 {reference}", "en": "answer.json: bad model reference {reference}",
+    },
+    "refused.twice": {"zh": "answer.json：{name} 被引用了两次", "en": "answer.json: {name} is referred to twice"},
+    "refused.missing": {"zh": "{name} 不存在", "en": "{name} is missing"},
+    "refused.model_gone": {
+        "zh": "{name} 不存在（交换文件夹被改动了吗？）", "en": "{name} is missing (was the exchange folder changed?)",
+    },
+    "refused.npy_claims": {
+        "zh": "{name}：文件头声称有 {count} 个值（{size}）；上限是 {limit}",
+        "en": "{name}: the header claims {count} values ({size}); the limit is {limit}",
+    },
+    "refused.arrays_too_large": {
+        "zh": "{name}：答案中的数组合计超过了 {limit}", "en": "{name}: the answer's arrays exceed {limit} together",
+    },
+    "refused.npy_short": {
+        "zh": "{name}：文件头声称有 {count} 个值（{bytes} 字节），但文件只有 {held} 字节的数据",
+        "en": "{name}: the header claims {count} values ({bytes} bytes) but the file holds {held} bytes of data",
+    },
+    "refused.npz": {
+        "zh": "{name} 是一个 zip 压缩包（.npz？），不是 .npy 文件", "en": "{name} is a zip archive (an .npz?), not a .npy file",
+    },
+    "refused.not_npy": {
+        "zh": "{name} 不是 .npy 文件（它的开头是 {start}）", "en": "{name} is not a .npy file (it starts with {start})",
+    },
+    "refused.npy_version": {
+        "zh": "{name}：不读取 .npy 格式版本 {version}（只读 1.0 和 2.0）",
+        "en": "{name}: .npy format version {version} is not read (only 1.0 and 2.0)",
+    },
+    "refused.npy_header_long": {
+        "zh": "{name}：.npy 文件头有 {length} 字节；普通数组的文件头大约 128 字节",
+        "en": "{name}: the .npy header is {length} bytes long; a plain array's is about 128",
+    },
+    "refused.npy_truncated": {"zh": "{name}：文件在 .npy 文件头中间就结束了", "en": "{name}: the file ends inside the .npy header"},
+    "refused.npy_header": {
+        "zh": "{name}：.npy 文件头不是 numpy 为普通数组写的文件头",
+        "en": "{name}: the .npy header is not numpy's header of a plain array",
+    },
+    "refused.dtype": {
+        "zh": "{name}：一个 dtype 为 {dtype} 的数组（只评判数值）",
+        "en": "{name}: an array of dtype {dtype} (only numbers are graded)",
+    },
+    "refused.complex": {
+        "zh": "{name}：不评判复数（一个 dtype 为 {dtype} 的数组）",
+        "en": "{name}: complex numbers are not graded (an array of dtype {dtype})",
+    },
+    "refused.unknown_dtype": {
+        "zh": "{name}：.npy 文件头写的是未知的 dtype {dtype}", "en": "{name}: the .npy header names an unknown dtype {dtype}",
+    },
+    "refused.ndim": {
+        "zh": "{name}：文件头声称有 {ndim} 个维度；上限是 {limit}",
+        "en": "{name}: the header claims {ndim} dimensions; the limit is {limit}",
+    },
+    "refused.shape": {"zh": "{name}：文件头声称形状是 {shape}", "en": "{name}: the header claims the shape {shape}"},
+    "refused.float_range": {
+        "zh": "{name}：有超出 float64 范围的值（最大的是 {largest}）；这么大的数无法比较",
+        "en": "{name}: values beyond the float64 range (the largest is {largest}); numbers that large cannot be "
+              "compared",
+    },
+    "refused.not_keras": {
+        "zh": "{name} 不是 .keras 文件（它的开头是 {start}）", "en": "{name} is not a .keras file (it starts with {start})",
+    },
+    # --- the model inspector (grader.run.inspect_model) ------------------------------------------------
+    "model.unloadable": {
+        "zh": "无法安全地加载这个模型：{ename}: {evalue}", "en": "the model could not be loaded safely: {ename}: {evalue}",
+    },
+    "model.unevaluable": {
+        "zh": "无法评估这个模型：{ename}: {evalue}", "en": "the model could not be evaluated: {ename}: {evalue}",
+    },
+    "model.bad_request": {"zh": "模型检查程序收到了错误的请求：{error}", "en": "the model inspector got a bad request: {error}"},
+    "model.memory": {
+        "zh": "这个模型需要的内存超过了课程允许的上限（{limit} MB）",
+        "en": "the model needs more memory than the course allows ({limit} MB)",
+    },
+    "model.slow": {"zh": "检查模型用了超过 {limit} 秒", "en": "inspecting the model took longer than {limit} s"},
+    "model.crashed": {"zh": "模型检查程序崩溃了：{how}", "en": "the model inspector crashed: {how}"},
+    "model.crashed_said": {"zh": "模型检查程序崩溃了：{how}：{last}", "en": "the model inspector crashed: {how}: {last}"},
+    "model.how.killed": {"zh": "被 {signal} 终止", "en": "killed by {signal}"},
+    "model.how.signal": {"zh": "信号 {signal}", "en": "signal {signal}"},
+    "model.how.exit": {"zh": "退出状态 {status}", "en": "exit status {status}"},
+    "model.how.long_reply": {"zh": "一个超过 {limit} 字节的回复", "en": "a reply longer than {limit} bytes"},
+    "model.how.not_object": {"zh": "一个不是对象的回复", "en": "a reply that is not an object"},
+    "model.how.not_json": {"zh": "{error}", "en": "{error}"},
+    # --- an assessed question's verdict (grader.course.assignments.gender) -----------------------------
+    "assess.not_a_model": {
+        "zh": "{function} 必须给出一个 Keras 模型，而不是 {type}", "en": "{function} must give a Keras model, not {type}",
+    },
+    "assess.call_failed": {"zh": "{function}：{problem}", "en": "{function}: {problem}"},
+    "assess.ten_units": {"zh": "输出层有 10 个单元", "en": "the output layer has 10 units"},
+    "assess.few_blocks": {
+        "zh": "{convs} 个 Conv2D 层和 {pools} 个池化层；至少需要 2 个卷积 + 池化块",
+        "en": "{convs} Conv2D and {pools} pooling layer(s); at least 2 conv + pooling blocks are needed",
+    },
+    "assess.output_layer": {
+        "zh": "输出层是 Dense({units}, {activation})；请用 Dense(2, softmax) 或 Dense(1, sigmoid)",
+        "en": "the output is Dense({units}, {activation}); use Dense(2, softmax) or Dense(1, sigmoid)",
+    },
+    "assess.architecture": {
+        "zh": "{convs} 个卷积层 + {pools} 个池化层，输出层 Dense({units}, {activation})",
+        "en": "{convs} conv + {pools} pooling layers, output Dense({units}, {activation})",
+    },
+    "assess.param_report": {"zh": "{layers} 层，共 {params} 个参数", "en": "{layers} layers, {params} parameters"},
+    "assess.accuracy": {
+        "zh": "在 {n} 张留出图像上的准确率 {accuracy}（{low} 时 0 分，{high} 起满分）",
+        "en": "held-out accuracy {accuracy} on {n} images (0 points at {low}, full points from {high})",
+    },
+    "assess.rating_output": {
+        "zh": "评分是一个数：输出层应为没有激活函数的 Dense(1)，而不是 Dense({units}, {activation})",
+        "en": "a rating is one number: the output should be Dense(1) with no activation, not "
+              "Dense({units}, {activation})",
+    },
+    "assess.rating": {"zh": "回归输出 Dense(1)", "en": "regression output Dense(1)"},
     # --- a submission that could not be graded (grader.grade.notebook) -------------------------------
     "notebook_unreadable": {"zh": "{file}：{problem}", "en": "{file}: {problem}"},
     "not_utf8": {"zh": "这个文件不是 UTF-8 文本（它是笔记本吗？）", "en": "the file is not UTF-8 text (is it a notebook?)"},
@@ -135,6 +369,17 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "单元格 {cell} 让内核崩溃了（退出、崩溃或内存不足）", "en": "cell {cell} killed the kernel (exit, crash or out of memory)",
     },
     "cell_skipped": {"zh": "单元格 {cell} 没有运行：{reason}", "en": "cell {cell} was not run: {reason}"},
+    "cell_restarted": {"zh": "单元格 {cell}：{outcome}；{restarted}", "en": "cell {cell}: {outcome}; {restarted}"},
+    # --- the grader's own words on a cell (grader.run.execute; a cell's reason, nested in the notes) ---
+    "cell.died": {"zh": "运行这个单元格时内核崩溃了", "en": "the kernel died while running this cell"},
+    "cell.stopped_after": {"zh": "{seconds} 秒后被中断", "en": "stopped after {seconds} s"},
+    "cell.no_time_left": {"zh": "整个笔记本的运行时限已经用完", "en": "the notebook's time limit was used up"},
+    "cell.too_many_restarts": {"zh": "内核崩溃超过了 {limit} 次", "en": "the kernel died more than {limit} times"},
+    "cell.not_restarted": {"zh": "内核无法再次启动（{error}）", "en": "the kernel could not be started again ({error})"},
+    "cell.restarted": {
+        "zh": "内核已重启（第 {restarts} 次）；重新运行了前面的 {count} 个单元格",
+        "en": "kernel restarted ({restarts}); {count} earlier cell(s) re-run",
+    },
     "cell_error": {"zh": "单元格 {cell} 出错 {ename}: {evalue}", "en": "cell {cell} raised {ename}: {evalue}"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
     "mistake.off_by_one_crop": {
@@ -211,6 +456,110 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "--assignment; known: {known})",
     },
     "check.colon": {"zh": "：", "en": ": "},
+    # --- what `grader grade` found but could not grade (grader.intake; the instructor's terminal) -----
+    "zip.too_many": {
+        "zh": "zip 有 {count} 个条目，超过了上限 {limit}", "en": "zip has {count} entries, more than the limit of {limit}",
+    },
+    "zip.unsafe": {
+        "zh": "不安全的条目 {entry}（绝对路径或 '..' 路径：zip-slip）；没有解压任何文件",
+        "en": "unsafe entry {entry} (absolute or '..' path: zip-slip); nothing unpacked",
+    },
+    "zip.symlink": {"zh": "条目 {entry} 是一个符号链接；没有解压任何文件", "en": "entry {entry} is a symbolic link; nothing unpacked"},
+    "zip.encrypted": {"zh": "条目 {entry} 是加密的；没有解压任何文件", "en": "entry {entry} is encrypted; nothing unpacked"},
+    "zip.file_too_big": {
+        "zh": "条目 {entry} 解压后有 {size} 字节，超过了每个文件的上限 {limit}（zip 炸弹？）；没有解压任何文件",
+        "en": "entry {entry} unpacks to {size} bytes, more than the per-file limit of {limit} (zip bomb?); "
+              "nothing unpacked",
+    },
+    "zip.ratio": {
+        "zh": "条目 {entry} 的压缩比是 {ratio}:1，超过了上限 {limit}:1（zip 炸弹？）；没有解压任何文件",
+        "en": "entry {entry} is compressed {ratio}:1, more than the limit of {limit}:1 (zip bomb?); nothing unpacked",
+    },
+    "zip.too_big": {
+        "zh": "zip 解压后超过了上限 {limit} 字节（zip 炸弹？）；没有解压任何文件",
+        "en": "zip unpacks to more than the limit of {limit} bytes (zip bomb?); nothing unpacked",
+    },
+    "zip.outside": {
+        "zh": "条目 {entry} 会被写到文件夹之外；没有解压任何文件",
+        "en": "entry {entry} would be written outside the folder; nothing unpacked",
+    },
+    "zip.lies": {
+        "zh": "条目 {entry} 解压后比它声明的大（zip 炸弹？）", "en": "entry {entry} unpacks to more than it declares (zip bomb?)",
+    },
+    "zip.damaged": {"zh": "损坏或不支持的 zip：{error}", "en": "damaged or unsupported zip: {error}"},
+    "zip.unpack_failed": {"zh": "无法解压：{error}", "en": "cannot unpack: {error}"},
+    "intake.unreadable_folder": {"zh": "无法读取文件夹：{error}", "en": "cannot read the folder: {error}"},
+    "intake.broken_link": {"zh": "失效的符号链接", "en": "broken symbolic link"},
+    "intake.link_outside": {
+        "zh": "指向提交文件夹之外的符号链接：没有跟随", "en": "symbolic link to outside the submissions folder: not followed",
+    },
+    "intake.link_to_folder": {"zh": "指向文件夹的符号链接：没有跟随", "en": "symbolic link to a folder: not followed"},
+    "intake.zip_nested": {"zh": "zip 嵌套超过了 {limit} 层：没有解压", "en": "zip nested more than {limit} deep: not unpacked"},
+    "intake.folders_nested": {
+        "zh": "文件夹嵌套超过了 {limit} 层：没有搜索", "en": "folders nested more than {limit} deep: not searched",
+    },
+    "intake.no_student": {
+        "zh": "没有学生名字：请命名为 STUDENT_ASSIGNMENT.ipynb，或放进 STUDENT/ 文件夹",
+        "en": "no student name: name it STUDENT_ASSIGNMENT.ipynb or put it in a STUDENT/ folder",
+    },
+    "intake.assignment_not_last": {
+        "zh": "应为 STUDENT_ASSIGNMENT.ipynb，作业名（{assignment}）放在最后",
+        "en": "expected STUDENT_ASSIGNMENT.ipynb with the assignment ({assignment}) at the end",
+    },
+    "intake.unknown_assignment": {
+        "zh": "从名字看不出是哪次作业：应为 {layout}，其中 ASSIGNMENT 是 {known} 之一（或用 --assignment 评分）",
+        "en": "cannot tell the assignment from the name: expected {layout} with ASSIGNMENT one of {known} (or grade "
+              "with --assignment)",
+    },
+    "intake.duplicate": {
+        "zh": "重复：{student} 还有另一份 {assignment} 笔记本 {kept}，保留那一份，因为{why}",
+        "en": "duplicate: {student} has another {assignment} notebook, {kept}, kept because {why}",
+    },
+    "intake.why.better_name": {"zh": "它的名字与作业更匹配", "en": "its name matches the assignment better"},
+    "intake.why.later": {"zh": "它修改得更晚", "en": "it was modified later"},
+    "intake.why.name_order": {"zh": "按名字排序它在后面", "en": "it comes later in name order"},
+    "intake.unreadable": {"zh": "无法读取：{error}", "en": "cannot read: {error}"},
+    "intake.not_notebook": {
+        "zh": "不是笔记本（{suffix}），而且 {student} 没有 {assignment} 的 .ipynb：请让学生提交 .ipynb",
+        "en": "not a notebook ({suffix}) and {student} has no .ipynb for {assignment}: ask for the .ipynb",
+    },
+    "intake.not_available": {
+        "zh": "这次作业还不能自动评分", "en": "automatic grading of this assignment is not available yet",
+    },
+    # --- the instructor's terminal (grader.cli) --------------------------------------------------------
+    "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
+    "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
+    "cli.separator": {"zh": "；", "en": "; "},
+    "cli.sandbox_off": {
+        "zh": "指定了 --sandbox off，学生的笔记本将以你的权限在没有隔离的情况下运行；每个结果和页面都会注明这一点。",
+        "en": "--sandbox off was given, so students' notebooks run unconfined, with your rights; every result and "
+              "page says so.",
+    },
+    "cli.written": {
+        "zh": "报告：{index}  ·  结果：{results}  ·  成绩：{grades}",
+        "en": "report: {index}  ·  results: {results}  ·  grades: {grades}",
+    },
+    "cli.grading": {"zh": "评分中", "en": "grading"},
+    "cli.progress": {
+        "zh": "已评分 {graded} · 失败 {failed} · 未变 {cached} · {submission}",
+        "en": "graded {graded} · failed {failed} · cached {cached} · {submission}",
+    },
+    "cli.table": {"zh": "{count} 份提交已评分，写入 {out}", "en": "{count} submission(s) graded into {out}"},
+    "cli.column.student": {"zh": "学生", "en": "student"},
+    "cli.column.assignment": {"zh": "作业", "en": "assignment"},
+    "cli.column.score": {"zh": "得分", "en": "score"},
+    "cli.column.notes": {"zh": "说明", "en": "notes"},
+    "cli.cached": {
+        "zh": "{count} 份提交自上次运行以来没有变化：直接取自成绩册，没有重新运行",
+        "en": "{count} submission(s) unchanged since the last run: taken from the gradebook, not re-run",
+    },
+    "cli.not_graded": {"zh": "未评分", "en": "not graded"},
+    "cli.grader_error": {"zh": "评分程序出错", "en": "grader error"},
+    "cli.grader_error_detail": {
+        "zh": "{submission} 在 {stage} 阶段：{reason} —— 未评分；下次运行会重试（traceback 在它的结果文件里）",
+        "en": "{submission} at stage {stage}: {reason} — not graded; the next run tries it again (traceback in its "
+              "results file)",
+    },
     # --- the self-check itself (grader.judge.selfcheck) -----------------------------------------------
     "selfcheck.usage": {
         "zh": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb", "en": "usage: python -m selfcheck NOTEBOOK.ipynb",
@@ -529,6 +878,20 @@ def parameters(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+def received(code: Any, params: Any, family: str) -> Message | None:
+    """A message another process sent (the kernel's harness, the model inspector), or None: taken
+    only when its code is of ``family`` (``"harness."``), its parameters are exactly its text's and
+    each a short text or an integer, so that it words in every language and carries nothing else.
+    The sender may be the student's code: anything else is shown as the words it sent."""
+    if not (isinstance(code, str) and code.startswith(family) and code in CATALOG and isinstance(params, Mapping)):
+        return None
+    if set(params) != parameters(CATALOG[code]["en"]):
+        return None
+    if not all(isinstance(v, str) and len(v) <= 2000 or type(v) is int and abs(v) < 2**63 for v in params.values()):
+        return None
+    return Message(code, dict(params))
+
+
 def text(code: str, lang: str, /, **params: Any) -> str:
     """The sentence ``code`` in ``lang`` with its parameters filled in. An unknown code, an unknown
     language or a missing parameter raises, naming it: no page ever shows a code or half a sentence."""
@@ -566,4 +929,10 @@ def _value(value: Any, lang: str) -> Any:
     if isinstance(value, Mapping) and isinstance(value.get("code"), str):
         params = value.get("params", {})
         return render(value["code"], params if isinstance(params, Mapping) else {}, lang)
+    if isinstance(value, list) and value and all(_is_message(v) for v in value):  # a list of messages
+        return CATALOG["list.separator"][lang].join(str(_value(v, lang)) for v in value)
     return value
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, Message) or (isinstance(value, Mapping) and isinstance(value.get("code"), str))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .catalog import nested, render
+from .catalog import nested
 
 __all__ = ["Comparison", "Tolerance", "compare"]
 
@@ -35,7 +35,8 @@ class Tolerance:
 class Comparison:
     """The verdict of :func:`compare`: equal, or the kind of difference as a message of
     :mod:`grader.judge.catalog` — ``code`` and ``params`` (``path`` locates the difference inside a
-    nested answer) — with the largest error and where it is."""
+    nested answer) — with the largest error and where it is. No words: whoever shows it words it
+    from the catalog in the reader's language (``Message(code, params).text(lang)``)."""
 
     equal: bool
     problem: Problem = ""
@@ -43,12 +44,6 @@ class Comparison:
     params: Mapping[str, Any] = field(default_factory=dict)
     max_abs_diff: float | None = None
     worst_index: tuple[int, ...] | None = None
-
-    @property
-    def message(self) -> str:
-        """The difference in English (the self-check's and the assessed questions' words are made
-        from ``code`` and ``params`` instead, in the reader's language)."""
-        return render(self.code, self.params, "en") if self.code else ""
 
 
 _EQUAL = Comparison(True)

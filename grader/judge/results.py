@@ -232,7 +232,9 @@ class GraderError:
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test group of one question: all-or-nothing on its cases."""
+    """One test group of one question: all-or-nothing on its cases. ``detail`` is what a passed
+    assessed group found (``held-out accuracy 0.87 on 200 images …``), as a message; a text given
+    instead (an older grader's stored words) is kept as the ``text`` message."""
 
     question: str
     group: str
@@ -244,9 +246,13 @@ class TestResult:
     failure: Failure | None = None
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
-    detail: str = ""
+    detail: Message | None = None
 
     __test__ = False  # not a pytest test class, whatever its name
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, str):
+            object.__setattr__(self, "detail", Message("text", {"text": self.detail}) if self.detail else None)
 
     @property
     def status(self) -> TestStatus:
@@ -394,7 +400,7 @@ class SubmissionResult:
 def _test_output(test: TestResult) -> str:
     """The plain-text explanation Gradescope shows under a test, in English."""
     if test.failure is None:
-        return test.detail or f"{test.passed_cases}/{test.cases} cases passed"
+        return test.detail.text("en") if test.detail is not None else f"{test.passed_cases}/{test.cases} cases passed"
     lines = [test.failure.message]
     if test.failure.call is not None:
         lines.insert(0, f"call: {test.failure.call.text()}")
@@ -405,6 +411,7 @@ def _test_output(test: TestResult) -> str:
 
 def _test_record(test: TestResult) -> dict[str, Any]:
     record = asdict(test)
+    record["detail"] = test.detail.to_json() if test.detail is not None else None
     failure = test.failure
     if failure is not None:
         worst = failure.worst_index
@@ -510,7 +517,9 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis")}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail")}
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
-    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)
+    detail = record.get("detail")  # a message, or an older grader's English words (or nothing)
+    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None,
+                      detail=_message(detail) if detail else None)

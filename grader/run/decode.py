@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..judge.catalog import Message, nested, received
+
 __all__ = [
     "Answer", "KerasFile", "MAX_ARRAY_BYTES", "MAX_DEPTH", "MAX_JSON_BYTES", "MAX_MODEL_BYTES", "keep_model",
     "read_answer",
@@ -76,6 +78,7 @@ class Answer:
     ename: str = ""
     evalue: str = ""
     traceback: str = ""
+    reason: Message | None = None  # why there is no value, as a catalog message (``evalue`` its English)
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,22 @@ class KerasFile:
 
 
 class _Refused(Exception):
-    """Internal: a reason to refuse what was read. Never leaves this module."""
+    """Internal: a reason to refuse what was read, as a catalog message (``refused.*``) whose
+    English words are the exception's text. Never leaves this module."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.message = Message(f"refused.{code}", params)
+        super().__init__(self.message.text("en"))
+
+
+def _refused(exc: _Refused) -> Answer:
+    return Answer("unsupported", evalue=str(exc), reason=exc.message)
+
+
+def _unreadable(file: str, exc: Exception) -> Answer:
+    """An exception nobody foresaw while reading ``file``: the answer is unsupported, naming its type."""
+    message = Message("refused.unreadable", {"name": file, "exception": type(exc).__name__})
+    return Answer("unsupported", evalue=message.text("en"), reason=message)
 
 
 @dataclass
@@ -111,10 +129,10 @@ def read_answer(folder: Path, *, within: Path | None = None) -> Answer:
     try:
         return _read_answer(folder, within)
     except _Refused as exc:
-        return Answer("unsupported", evalue=str(exc))
+        return _refused(exc)
     except Exception as exc:  # a path nobody foresaw: still only this call's failure
         log.warning("unexpected failure reading the answer in %s", folder, exc_info=True)
-        return Answer("unsupported", evalue=f"answer.json could not be read ({type(exc).__name__})")
+        return _unreadable("answer.json", exc)
 
 
 def keep_model(source: Path, dest: Path, *, within: Path | None = None) -> KerasFile | Answer:
@@ -127,10 +145,10 @@ def keep_model(source: Path, dest: Path, *, within: Path | None = None) -> Keras
     try:
         return _keep_model(source, dest, within)
     except _Refused as exc:
-        return Answer("unsupported", evalue=str(exc))
+        return _refused(exc)
     except Exception as exc:
         log.warning("unexpected failure copying the model %s", source, exc_info=True)
-        return Answer("unsupported", evalue=f"{source.name} could not be read ({type(exc).__name__})")
+        return _unreadable(source.name, exc)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -160,40 +178,41 @@ def _open_folder(folder: Path, within: Path | None) -> int:
         try:
             info = os.lstat(part, dir_fd=fd)
             if stat.S_ISLNK(info.st_mode):
-                raise _Refused(f"the exchange folder {part} was replaced by a symbolic link")
+                raise _Refused("folder_link", folder=part)
             if not stat.S_ISDIR(info.st_mode):
-                raise _Refused(f"the exchange folder {part} was replaced by something that is not a folder")
+                raise _Refused("folder_not_dir", folder=part)
             try:
                 inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as exc:  # its permissions were changed, or it was swapped since the lstat
-                raise _Refused(f"the exchange folder {part} could not be opened: {exc.strerror}") from None
+                raise _Refused("folder_unopenable", folder=part, reason=exc.strerror or type(exc).__name__) from None
         finally:
             os.close(fd)
         fd = inner
     return fd
 
 
-def _kind(mode: int) -> str:
+def _kind(mode: int) -> dict[str, Any]:
+    """What a file that is not a regular one is, as a nested message (``refused.kind.*``)."""
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return nested("refused.kind.link")
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return nested("refused.kind.folder")
     if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
+        return nested("refused.kind.fifo")
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return nested("refused.kind.socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+        return nested("refused.kind.device")
+    return nested("refused.kind.other")
 
 
 def _check(name: str, info: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(info.st_mode):
-        raise _Refused(f"{name} is {_kind(info.st_mode)}, not a file: only files the call wrote are read")
+        raise _Refused("not_file", name=name, kind=_kind(info.st_mode))
     if info.st_nlink != 1:
-        raise _Refused(f"{name} has {info.st_nlink} hard links: only a file the call wrote itself is read")
+        raise _Refused("hard_links", name=name, links=info.st_nlink)
     if info.st_size > limit:
-        raise _Refused(f"{name} is {_size(info.st_size)}; the limit is {_size(limit)}")
+        raise _Refused("too_large", name=name, size=_size(info.st_size), limit=_size(limit))
 
 
 def _lstat(dir_fd: int, name: str, limit: int) -> os.stat_result:
@@ -204,8 +223,7 @@ def _lstat(dir_fd: int, name: str, limit: int) -> os.stat_result:
             target = os.readlink(name, dir_fd=dir_fd)
         except OSError:
             target = "?"
-        raise _Refused(f"{name} is a symbolic link (to {target[:200]!r}), not a file: "
-                       "only files the call wrote are read")
+        raise _Refused("symlink", name=name, target=repr(target[:200]))
     _check(name, info, limit)
     return info
 
@@ -217,12 +235,12 @@ def _open_regular(dir_fd: int, name: str, limit: int) -> tuple[int, int]:
     try:
         fd = os.open(name, _FLAGS, dir_fd=dir_fd)
     except OSError as exc:  # ELOOP: it became a link since the lstat
-        raise _Refused(f"{name} could not be opened: {exc.strerror}") from None
+        raise _Refused("unopenable", name=name, reason=exc.strerror or type(exc).__name__) from None
     try:
         info = os.fstat(fd)
         _check(name, info, limit)
         if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
-            raise _Refused(f"{name} was replaced while it was being read")
+            raise _Refused("replaced", name=name)
     except BaseException:
         os.close(fd)
         raise
@@ -235,11 +253,11 @@ def _chunks(fd: int, name: str, size: int) -> Any:
     while left > 0:
         chunk = os.read(fd, min(_CHUNK, left))
         if not chunk:
-            raise _Refused(f"{name} shrank while it was being read")
+            raise _Refused("shrank", name=name)
         left -= len(chunk)
         yield chunk
     if os.read(fd, 1):
-        raise _Refused(f"{name} grew while it was being read")
+        raise _Refused("grew", name=name)
 
 
 def _read(dir_fd: int, name: str, limit: int) -> bytes:
@@ -266,86 +284,96 @@ def _json_depth(data: bytes) -> int:
 def _parse_int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > _INT_DIGITS or abs(value := int(text)) > _FLOAT_MAX:
-        raise _Refused(f"answer.json: an integer of {digits:,} digits; numbers beyond ±{_FLOAT_MAX:.3g} "
-                       "(the float64 range) cannot be compared")
+        raise _Refused("big_int", digits=f"{digits:,}", max=f"{_FLOAT_MAX:.3g}")
     return value
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):  # `1e400`: float() would make it an infinity the call never returned
-        raise _Refused(f"answer.json: the number {text[:40]} is beyond ±{_FLOAT_MAX:.3g} (the float64 range) "
-                       "and cannot be compared")
+        raise _Refused("big_float", number=text[:40], max=f"{_FLOAT_MAX:.3g}")
     return value
 
 
 def _parse_constant(text: str) -> Any:
-    raise _Refused(f"answer.json: the literal {text} is not JSON (the harness writes NaN and infinity as records)")
+    raise _Refused("literal", literal=text[:40])
 
 
 def _load_json(data: bytes) -> Any:
     if not data:
-        raise _Refused("answer.json is empty")
+        raise _Refused("empty", name="answer.json")
     depth = _json_depth(data)
     if depth > _JSON_DEPTH:
-        raise _Refused(f"answer.json: nested {depth:,} levels deep; the limit is {_JSON_DEPTH}")
+        raise _Refused("json_depth", depth=f"{depth:,}", limit=_JSON_DEPTH)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(f"answer.json is not UTF-8 text (byte {exc.start:,})") from None
+        raise _Refused("not_utf8", byte=f"{exc.start:,}") from None
     try:
         return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
-        raise _Refused(f"answer.json is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise _Refused("bad_json", problem=exc.msg, line=exc.lineno, column=exc.colno) from None
 
 
 def _text(value: Any, limit: int) -> str:
     return (value if isinstance(value, str) else str(value))[:limit]
 
 
+def _no_answer() -> Answer:
+    message = Message("refused.no_answer")
+    return Answer("lost", evalue=message.text("en"), reason=message)
+
+
 def _read_answer(folder: Path, within: Path | None) -> Answer:
     try:
         dir_fd = _open_folder(folder, within)
     except (FileNotFoundError, NotADirectoryError):
-        return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
+        return _no_answer()
     try:
         try:
             data = _read(dir_fd, "answer.json", MAX_JSON_BYTES)
         except FileNotFoundError:
-            return Answer("lost", evalue="the call left no answer (was the exchange folder changed?)")
+            return _no_answer()
         record = _load_json(data)
         if not isinstance(record, dict) or "status" not in record:
-            raise _Refused("answer.json does not hold an answer record")
+            raise _Refused("not_record")
         status = record["status"]
         if status == "ok":
             if "value" not in record:
-                raise _Refused("answer.json: an ok record without a value")
+                raise _Refused("no_value")
             return Answer("ok", _decode(record["value"], _Reading(dir_fd, folder), 0))
         if status == "timeout":
             return Answer("timeout")
         if status in ("error", "missing", "unsupported"):
             return Answer(status, ename=_text(record.get("ename", ""), 200),
                           evalue=_text(record.get("evalue", ""), 2000),
-                          traceback=_text(record.get("traceback", ""), 6000))
-        raise _Refused(f"answer.json: unknown answer status {repr(status)[:100]}")
+                          traceback=_text(record.get("traceback", ""), 6000),
+                          reason=_harness_reason(record) if status == "unsupported" else None)
+        raise _Refused("status", status=repr(status)[:100])
     finally:
         os.close(dir_fd)
+
+
+def _harness_reason(record: dict[str, Any]) -> Message | None:
+    """The harness's reason for an unsupported value as a catalog message (``harness.*``), when the
+    record holds one; else None, and the record's ``evalue`` is shown as it is (the kernel wrote it)."""
+    return received(record.get("code"), record.get("params"), "harness.")
 
 
 def _decode(value: Any, reading: _Reading, depth: int) -> Any:
     """The answer record's value as a Python value; raises :class:`_Refused` with the reason."""
     if depth > MAX_DEPTH:
-        raise _Refused(f"answer.json: a value nested more than {MAX_DEPTH} levels deep")
+        raise _Refused("depth", limit=MAX_DEPTH)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
         if len(value) > MAX_STRING:
-            raise _Refused(f"answer.json: a string of {len(value):,} characters; the limit is {MAX_STRING:,}")
+            raise _Refused("long_string", length=f"{len(value):,}", limit=f"{MAX_STRING:,}")
         return value
     if isinstance(value, list):
         return [_decode(v, reading, depth + 1) for v in value]
     if not isinstance(value, dict) or len(value) != 1:
-        raise _Refused("answer.json: a malformed answer record")
+        raise _Refused("malformed")
     [(key, inner)] = value.items()
     if key == "__ndarray__":
         return _array(reading, inner)
@@ -357,14 +385,14 @@ def _decode(value: Any, reading: _Reading, depth: int) -> Any:
         return float(inner)
     if key == "__keras__":
         return _model_reference(reading, inner)
-    raise _Refused("answer.json: a malformed answer record")
+    raise _Refused("malformed")
 
 
 def _reference(reading: _Reading, name: Any, pattern: re.Pattern[str], what: str) -> str:
     if not isinstance(name, str) or not pattern.fullmatch(name):
-        raise _Refused(f"answer.json: bad {what} reference {repr(name)[:100]}")
+        raise _Refused(f"bad_{what}_reference", reference=repr(name)[:100])
     if name in reading.seen:
-        raise _Refused(f"answer.json: {name} is referred to twice")
+        raise _Refused("twice", name=name)
     reading.seen.add(name)
     return name
 
@@ -374,7 +402,7 @@ def _model_reference(reading: _Reading, name: Any) -> KerasFile:
     try:
         _lstat(reading.dir_fd, name, MAX_MODEL_BYTES)
     except FileNotFoundError:
-        raise _Refused(f"{name} is missing") from None
+        raise _Refused("missing", name=name) from None
     return KerasFile(reading.folder / name)
 
 
@@ -386,7 +414,7 @@ def _array(reading: _Reading, name: Any) -> np.ndarray:
     try:
         fd, size = _open_regular(reading.dir_fd, name, MAX_ARRAY_BYTES + _MAX_HEADER + 16)
     except FileNotFoundError:
-        raise _Refused(f"{name} is missing") from None
+        raise _Refused("missing", name=name) from None
     try:
         chunks = _chunks(fd, name, size)
         head = b""
@@ -398,13 +426,13 @@ def _array(reading: _Reading, name: Any) -> np.ndarray:
         count = math.prod(shape)
         nbytes = count * dtype.itemsize
         if nbytes > MAX_ARRAY_BYTES:
-            raise _Refused(f"{name}: the header claims {count:,} values ({_size(nbytes)}); "
-                           f"the limit is {_size(MAX_ARRAY_BYTES)}")
+            raise _Refused("npy_claims", name=name, count=f"{count:,}", size=_size(nbytes),
+                           limit=_size(MAX_ARRAY_BYTES))
         if reading.array_bytes + nbytes > MAX_ANSWER_BYTES:
-            raise _Refused(f"{name}: the answer's arrays exceed {_size(MAX_ANSWER_BYTES)} together")
+            raise _Refused("arrays_too_large", name=name, limit=_size(MAX_ANSWER_BYTES))
         if size - offset != nbytes:
-            raise _Refused(f"{name}: the header claims {count:,} values ({nbytes:,} bytes) but the file "
-                           f"holds {size - offset:,} bytes of data")
+            raise _Refused("npy_short", name=name, count=f"{count:,}", bytes=f"{nbytes:,}",
+                           held=f"{size - offset:,}")
         reading.array_bytes += nbytes
         data = bytearray(head)
         for chunk in chunks:
@@ -421,41 +449,41 @@ def _npy_header(name: str, head: bytes) -> tuple[np.dtype[Any], tuple[int, ...],
     (``ast.literal_eval``, then ``tokenize`` for old headers) raises half a dozen exception types on
     mutated headers, which fuzzing found."""
     if not head:
-        raise _Refused(f"{name} is empty")
+        raise _Refused("empty", name=name)
     if not head.startswith(b"\x93NUMPY"):
         if head.startswith(b"PK\x03\x04"):
-            raise _Refused(f"{name} is a zip archive (an .npz?), not a .npy file")
-        raise _Refused(f"{name} is not a .npy file (it starts with {head[:8]!r})")
+            raise _Refused("npz", name=name)
+        raise _Refused("not_npy", name=name, start=repr(head[:8]))
     if head[6:8] == b"\x01\x00":
         start, length = 10, int.from_bytes(head[8:10], "little")
     elif head[6:8] == b"\x02\x00":
         start, length = 12, int.from_bytes(head[8:12], "little")
     else:
         version = ".".join(str(b) for b in head[6:8])
-        raise _Refused(f"{name}: .npy format version {version} is not read (only 1.0 and 2.0)")
+        raise _Refused("npy_version", name=name, version=version)
     if length > _MAX_HEADER:
-        raise _Refused(f"{name}: the .npy header is {length:,} bytes long; a plain array's is about 128")
+        raise _Refused("npy_header_long", name=name, length=f"{length:,}")
     offset = start + length
     if offset > len(head):
-        raise _Refused(f"{name}: the file ends inside the .npy header")
+        raise _Refused("npy_truncated", name=name)
     match = _NPY_HEADER.fullmatch(head[start:offset].decode("latin1"))
     if match is None:
-        raise _Refused(f"{name}: the .npy header is not numpy's header of a plain array")
+        raise _Refused("npy_header", name=name)
     descr, fortran, dims = match.groups()
     numeric = _NUMERIC.fullmatch(descr)
     if numeric is None:  # objects, strings, dates, structures, subarrays: no numpy.dtype(...) of it
-        raise _Refused(f"{name}: an array of dtype {descr!r} (only numbers are graded)")
+        raise _Refused("dtype", name=name, dtype=repr(descr))
     if numeric.group(1) == "c":
-        raise _Refused(f"{name}: complex numbers are not graded (an array of dtype {descr!r})")
+        raise _Refused("complex", name=name, dtype=repr(descr))
     try:
         dtype = np.dtype(descr)
     except TypeError:  # '<f3'
-        raise _Refused(f"{name}: the .npy header names an unknown dtype {descr!r}") from None
+        raise _Refused("unknown_dtype", name=name, dtype=repr(descr)) from None
     shape = tuple(int(n) for n in dims.replace(",", " ").split())
     if len(shape) > MAX_NDIM:
-        raise _Refused(f"{name}: the header claims {len(shape)} dimensions; the limit is {MAX_NDIM}")
+        raise _Refused("ndim", name=name, ndim=len(shape), limit=MAX_NDIM)
     if any(n > MAX_ARRAY_BYTES for n in shape) or (0 in shape and math.prod(n for n in shape if n) > MAX_ARRAY_BYTES):
-        raise _Refused(f"{name}: the header claims the shape {shape}")
+        raise _Refused("shape", name=name, shape=f"{shape}")
     return dtype, shape, fortran == "True", offset
 
 
@@ -474,8 +502,7 @@ def _numbers(name: str, raw: np.ndarray, dtype: np.dtype[Any], shape: tuple[int,
             magnitude = np.abs(array[np.isfinite(array)])
         if magnitude.size and magnitude.max() > _FLOAT_MAX:
             largest = np.format_float_scientific(magnitude.max(), precision=3, trim="-")
-            raise _Refused(f"{name}: values beyond the float64 range (the largest is {largest}); "
-                           "numbers that large cannot be compared")
+            raise _Refused("float_range", name=name, largest=largest)
         array = array.astype(np.float64)
     return array
 
@@ -487,12 +514,12 @@ def _keep_model(source: Path, dest: Path, within: Path | None) -> KerasFile:
     try:
         dir_fd = _open_folder(source.parent, within)
     except (FileNotFoundError, NotADirectoryError):
-        raise _Refused(f"{source.name} is missing (was the exchange folder changed?)") from None
+        raise _Refused("model_gone", name=source.name) from None
     try:
         try:
             fd, size = _open_regular(dir_fd, source.name, MAX_MODEL_BYTES)
         except FileNotFoundError:
-            raise _Refused(f"{source.name} is missing") from None
+            raise _Refused("missing", name=source.name) from None
     finally:
         os.close(dir_fd)
     try:
@@ -501,13 +528,13 @@ def _keep_model(source: Path, dest: Path, within: Path | None) -> KerasFile:
             first = True
             for chunk in _chunks(fd, source.name, size):
                 if first and not chunk.startswith(b"PK\x03\x04"):
-                    raise _Refused(f"{source.name} is not a .keras file (it starts with {chunk[:8]!r})")
+                    raise _Refused("not_keras", name=source.name, start=repr(chunk[:8]))
                 first = False
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(out, view):]
             if first:
-                raise _Refused(f"{source.name} is empty")
+                raise _Refused("empty", name=source.name)
         except BaseException:
             os.close(out)
             dest.unlink(missing_ok=True)

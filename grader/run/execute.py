@@ -38,6 +38,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
 from .sandbox import Cgroup, Confinement, confined
+from ..judge.catalog import Message, nested
 
 __all__ = ["Aborted", "CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "RestartFailed",
            "execute_cells", "kernel", "recover"]
@@ -66,6 +67,12 @@ def _trim(text: str, limit: int) -> str:
     return text[:limit] + f"\n… [{len(text) - limit} more characters not kept]"
 
 
+def _said(code: str, **params: Any) -> tuple[str, Message]:
+    """A cell's ``evalue`` in English and the message it is made from, for the grader's own words."""
+    message = Message(code, params)
+    return message.text("en"), message
+
+
 @dataclass(frozen=True)
 class CellRun:
     """What happened to one cell (``index`` is -1 for code the grader itself sent)."""
@@ -79,6 +86,7 @@ class CellRun:
     traceback: str = ""
     stdout: str = ""
     dropped: int = 0  # characters of output beyond the limit, not kept
+    reason: Message | None = None  # the grader's own words on a timeout, death or skip (``evalue`` in English)
 
     @property
     def ok(self) -> bool:
@@ -93,6 +101,7 @@ class CellRun:
             "ename": self.ename,
             "evalue": self.evalue,
             "traceback": self.traceback,
+            **({"reason": self.reason.to_json()} if self.reason is not None else {}),
         }
 
 
@@ -103,7 +112,7 @@ class Execution:
     cells: tuple[CellRun, ...]
     restarts: int = 0
     duration: float = 0.0
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Message, ...] = field(default=())
 
     @property
     def failures(self) -> tuple[CellRun, ...]:
@@ -165,7 +174,11 @@ class RestartFailed(RuntimeError):
     """A kernel that had started and run the notebook's code could not be started again: the
     submission's doing (an ``ipykernel_launcher.py`` or IPython startup file it wrote into its folder,
     which is the new kernel's working directory and home), so it is that submission's result, never
-    a :class:`KernelStartError` that stops the class run."""
+    a :class:`KernelStartError` that stops the class run. ``message`` says so as a catalog message."""
+
+    def __init__(self, error: str) -> None:
+        self.message = Message("cell.not_restarted", {"error": error})
+        super().__init__(self.message.text("en"))
 
 
 class Launch:
@@ -286,7 +299,7 @@ class Kernel:
             self._stack.enter_context(client.setup_kernel(cleanup_kc=True, **self.launch.launch_args()))
         except RuntimeError as exc:  # before any student code runs: the machine's problem, not a grade
             if self.restarts:  # the notebook's code ran in this folder: it may have broken the start
-                raise RestartFailed(f"the kernel could not be started again ({exc})") from exc
+                raise RestartFailed(f"{exc}") from exc
             raise KernelStartError(f"the grading kernel did not start ({self.confinement.isolation} sandbox): "
                                    f"{exc}") from exc
         self._client = client
@@ -332,8 +345,9 @@ class Kernel:
             client.execute_cell(cell, 0)
         except DeadKernelError:
             self._check_aborted()
-            return CellRun(index, "dead_kernel", time.monotonic() - started, preview,
-                           "DeadKernelError", "the kernel died while running this cell")
+            evalue, reason = _said("cell.died")
+            return CellRun(index, "dead_kernel", time.monotonic() - started, preview, "DeadKernelError", evalue,
+                           reason=reason)
         self._check_aborted()
         duration = time.monotonic() - started
         content = self._reply.get("content", {})
@@ -342,8 +356,9 @@ class Kernel:
         if content.get("status") != "error":
             return CellRun(index, "ok", duration, preview, stdout=stdout, dropped=client.dropped)
         if content.get("ename") == _TIMEOUT_ENAME:
-            return CellRun(index, "timeout", duration, preview, _TIMEOUT_ENAME,
-                           f"stopped after {client.timeout} s", stdout=stdout, dropped=client.dropped)
+            evalue, reason = _said("cell.stopped_after", seconds=client.timeout)
+            return CellRun(index, "timeout", duration, preview, _TIMEOUT_ENAME, evalue, stdout=stdout,
+                           dropped=client.dropped, reason=reason)
         traceback = _ANSI.sub("", "\n".join(content.get("traceback", [])))
         lines = traceback.splitlines()
         if len(lines) > _TRACEBACK_LINES:
@@ -377,12 +392,13 @@ def _needs_restart(session: Kernel, run: CellRun) -> bool:
     return run.outcome == "dead_kernel" or (run.outcome == "timeout" and not session.responsive())
 
 
-def recover(session: Kernel, clean: Sequence[str], cell_timeout: float) -> str:
-    """Restart a dead or stuck kernel and replay the cells that had run cleanly."""
+def recover(session: Kernel, clean: Sequence[str], cell_timeout: float) -> dict[str, Any]:
+    """Restart a dead or stuck kernel and replay the cells that had run cleanly; what was done, as a
+    nested message."""
     session.restart()
     for source in clean:
         session.run(source, cell_timeout)
-    return f"kernel restarted ({session.restarts}); {len(clean)} earlier cell(s) re-run"
+    return nested("cell.restarted", restarts=session.restarts, count=len(clean))
 
 
 def execute_cells(session: Kernel, cells: Sequence[tuple[int, str]], *, cell_timeout: float,
@@ -391,17 +407,19 @@ def execute_cells(session: Kernel, cells: Sequence[tuple[int, str]], *, cell_tim
     started = time.monotonic()
     deadline = started + notebook_timeout
     done: list[tuple[str, CellRun]] = []
-    notes: list[str] = []
+    notes: list[Message] = []
     for index, source in cells:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or session.restarts > _MAX_RESTARTS:
-            reason = ("the notebook's time limit was used up" if remaining <= 0
-                      else f"the kernel died more than {_MAX_RESTARTS} times")
-            done.append((source, CellRun(index, "skipped", 0.0, _preview(source), "Skipped", reason)))
+            evalue, reason = (_said("cell.no_time_left") if remaining <= 0
+                              else _said("cell.too_many_restarts", limit=_MAX_RESTARTS))
+            done.append((source, CellRun(index, "skipped", 0.0, _preview(source), "Skipped", evalue, reason=reason)))
             continue
         run = session.run(source, min(cell_timeout, remaining), index)
         done.append((source, run))
         if _needs_restart(session, run) and session.restarts <= _MAX_RESTARTS:
             clean = [source for source, earlier in done if earlier.ok]
-            notes.append(f"cell {index}: {run.outcome}; " + recover(session, clean, cell_timeout))
+            restarted = recover(session, clean, cell_timeout)
+            notes.append(Message("cell_restarted", {"cell": index, "outcome": nested(f"outcome.{run.outcome}"),
+                                                    "restarted": restarted}))
     return Execution(tuple(run for _, run in done), session.restarts, time.monotonic() - started, tuple(notes))

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .decode import MAX_ARRAY_BYTES
+from ..judge.catalog import Message, nested
 from .scratch import is_out_of_space
 from ..course.spec import VALUE, FileArg, Var
 
@@ -47,8 +48,10 @@ def _cnn_grader_install():
 
     MAX_BYTES = {MAX_ARRAY_BYTES}
 
-    class Unsupported(Exception):
-        pass
+    class Unsupported(Exception):  # the reason as a catalog code (harness.*) and its English words
+        def __init__(self, code, words, **params):
+            super().__init__(words)
+            self.code, self.params = "harness." + code, params
 
     class CallTimeout(BaseException):  # not an Exception: a student's `except Exception` cannot swallow it
         pass
@@ -81,21 +84,27 @@ def _cnn_grader_install():
     def encode(value, folder, counter):
         if type(value) is numpy.ndarray:
             if value.dtype.kind == "c":
-                raise Unsupported(f"complex numbers are not graded (an array of dtype {{value.dtype}})")
+                raise Unsupported("complex_array",
+                                  f"complex numbers are not graded (an array of dtype {{value.dtype}})",
+                                  dtype=str(value.dtype))
             if value.dtype.kind not in "biuf":
-                raise Unsupported(f"an array of dtype {{value.dtype}} (only numbers are graded)")
+                raise Unsupported("dtype", f"an array of dtype {{value.dtype}} (only numbers are graded)",
+                                  dtype=str(value.dtype)[:100])
             if value.nbytes > MAX_BYTES:
-                raise Unsupported(f"an array of {{value.nbytes}} bytes (the limit is {{MAX_BYTES}})")
+                raise Unsupported("too_big", f"an array of {{value.nbytes}} bytes (the limit is {{MAX_BYTES}})",
+                                  bytes=int(value.nbytes), limit=MAX_BYTES)
             name = f"r{{len(counter)}}.npy"
             counter.append(name)
             numpy.save(os.path.join(folder, name), value, allow_pickle=False)
             return {{"__ndarray__": name}}
         if isinstance(value, numpy.ndarray):
-            raise Unsupported(f"an ndarray subclass ({{type(value).__name__}}); return a plain numpy array")
+            raise Unsupported("subclass", f"an ndarray subclass ({{type(value).__name__}}); return a plain numpy array",
+                              type=type(value).__name__[:100])
         if isinstance(value, numpy.generic) and value.dtype.kind in "biuf":
             value = value.item()
         if type(value) is complex or isinstance(value, numpy.complexfloating):
-            raise Unsupported(f"complex numbers are not graded (the value {{value!r}})"[:300])
+            raise Unsupported("complex_value", f"complex numbers are not graded (the value {{value!r}})"[:300],
+                              value=repr(value)[:200])
         if value is None or type(value) in (bool, int, str):
             return value
         if type(value) is float:
@@ -114,7 +123,8 @@ def _cnn_grader_install():
             return {{"__keras__": name}}
         if keras is not None and isinstance(value, keras.callbacks.History):  # what model.fit returns
             return encode(value.history, folder, counter)
-        raise Unsupported(f"a value of type {{type(value).__module__}}.{{type(value).__qualname__}}")
+        name = f"{{type(value).__module__}}.{{type(value).__qualname__}}"[:200]
+        raise Unsupported("type", f"a value of type {{name}}", type=name)
 
     def write(folder, record):
         with open(os.path.join(folder, "answer.json"), "w", encoding="utf-8") as f:
@@ -148,9 +158,10 @@ def _cnn_grader_install():
         try:
             write(folder, {{"status": "ok", "value": encode(value, folder, [])}})
         except Unsupported as exc:
-            write(folder, {{"status": "unsupported", "evalue": str(exc)}})
+            write(folder, {{"status": "unsupported", "evalue": str(exc), "code": exc.code, "params": exc.params}})
         except Exception as exc:
-            write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000]}})
+            write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000],
+                           "code": "harness.not_saved", "params": {{"error": str(exc)[:1900]}}}})
 
     def call_all(name, folders, seconds):
         # Each call gets its own wall-clock alarm; after one runs out the function is not called again.
@@ -188,7 +199,12 @@ _ATTEMPTS = 3  # times a replaced .grader-exchange is removed and made again bef
 
 class ExchangeTampered(Exception):
     """The call's inputs could not be written: the kernel replaced the exchange folder (or the call's
-    folder) by a link or something that is not a folder, or removed it. The message says which."""
+    folder) by a link or something that is not a folder, or removed it. ``message`` says which, as a
+    catalog message (``exchange.*``); the exception's text is its English words."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.message = Message(f"exchange.{code}", params)
+        super().__init__(self.message.text("en"))
 
 
 def _open_dir(name: str, dir_fd: int | None = None) -> int:
@@ -204,14 +220,19 @@ def _closing(fd: int) -> Iterator[int]:
 
 
 def _what(dir_fd: int, name: str) -> str:
-    """What ``name`` is now, in words, never following it."""
+    """What ``name`` is now (``missing``, ``link``, ``folder``, ``other``), never following it; a
+    nested ``exchange.what.*`` message says it in words."""
     try:
         mode = os.lstat(name, dir_fd=dir_fd).st_mode
     except OSError:
         return "missing"
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    return "a folder" if stat.S_ISDIR(mode) else "something that is not a folder"
+        return "link"
+    return "folder" if stat.S_ISDIR(mode) else "other"
+
+
+def _words(what: str) -> dict[str, Any]:
+    return nested(f"exchange.what.{what}")
 
 
 def _exchange_fd(scratch_fd: int) -> int:
@@ -225,7 +246,7 @@ def _exchange_fd(scratch_fd: int) -> int:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise ExchangeTampered(f"{EXCHANGE} could not be made ({exc.strerror})") from None
+            raise ExchangeTampered("not_made", folder=EXCHANGE, reason=exc.strerror or type(exc).__name__) from None
         try:
             return _open_dir(EXCHANGE, scratch_fd)
         except OSError:
@@ -233,14 +254,15 @@ def _exchange_fd(scratch_fd: int) -> int:
         what = _what(scratch_fd, EXCHANGE)
         seen.append(what)
         try:
-            if what == "a folder":  # one the grader cannot open (its permissions were changed)
+            if what == "folder":  # one the grader cannot open (its permissions were changed)
                 os.rename(EXCHANGE, f"{EXCHANGE}.{secrets.token_hex(4)}", src_dir_fd=scratch_fd, dst_dir_fd=scratch_fd)
             elif what != "missing":
                 os.unlink(EXCHANGE, dir_fd=scratch_fd)  # unlinkat: removes a link, never its target
         except OSError as exc:
-            raise ExchangeTampered(f"{EXCHANGE} was replaced by {what} that could not be removed "
-                                   f"({exc.strerror})") from None
-    raise ExchangeTampered(f"{EXCHANGE} was replaced again each time it was made ({', '.join(seen)})")
+            raise ExchangeTampered("not_removed", folder=EXCHANGE, what=_words(what),
+                                   reason=exc.strerror or type(exc).__name__) from None
+    raise ExchangeTampered("replaced_again", folder=EXCHANGE,
+                           seen=[_words(w) for w in seen])
 
 
 def _made_dir(parent_fd: int, name: str) -> int:
@@ -250,12 +272,12 @@ def _made_dir(parent_fd: int, name: str) -> int:
         made = os.lstat(name, dir_fd=parent_fd)
         fd = _open_dir(name, parent_fd)
     except OSError:
-        raise ExchangeTampered(f"the new folder {name} was replaced by {_what(parent_fd, name)}") from None
+        raise ExchangeTampered("new_replaced", folder=name, what=_words(_what(parent_fd, name))) from None
     try:
         info = os.fstat(fd)
         if (not stat.S_ISDIR(made.st_mode) or (info.st_dev, info.st_ino) != (made.st_dev, made.st_ino)
                 or info.st_uid != os.geteuid() or os.listdir(fd)):
-            raise ExchangeTampered(f"the new folder {name} was replaced before it was filled")
+            raise ExchangeTampered("new_replaced_early", folder=name)
     except BaseException:
         os.close(fd)
         raise
@@ -316,7 +338,7 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
             try:
                 os.mkdir(name, 0o777, dir_fd=exchange_fd)
             except FileExistsError:  # a folder of that random name was put there first
-                raise ExchangeTampered(f"the new folder {name} was there before it was made") from None
+                raise ExchangeTampered("there_before", folder=name) from None
             try:
                 with _closing(_made_dir(exchange_fd, name)) as folder_fd:
                     if files is not None:
@@ -333,8 +355,7 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
     except OSError as exc:  # a folder vanished or lost its permissions under the grader
         if is_out_of_space(exc):
             raise  # the student filled the exchange folder: the caller says so in those words
-        raise ExchangeTampered(f"the call's inputs could not be written ({exc.strerror or type(exc).__name__})") \
-            from None
+        raise ExchangeTampered("not_written", reason=exc.strerror or type(exc).__name__) from None
     return scratch / EXCHANGE / name
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .decode import Answer, keep_model
+from ..judge.catalog import Message, nested, received
 
 if TYPE_CHECKING:
     from .sandbox import Cgroup, Isolation
@@ -50,6 +51,12 @@ _REPLY_LIMIT = 4 * 1024 * 1024  # one reply line; a model with more layers than 
 _STDERR_KEEP = 64 * 1024  # the tail of the inspector's stderr kept to explain a death
 _CLOSE_PATIENCE = 5.0  # seconds a process may take to exit once told to
 _MEMORY_MARKERS = ("MemoryError", "bad_alloc", "ResourceExhausted", "OOM when allocating", "Cannot allocate memory")
+
+
+def _error(code: str, **params: Any) -> ModelReport:
+    """A report saying why there is none: ``message`` as data (``model.*``), ``error`` its English words."""
+    message = Message(f"model.{code}", params)
+    return {"error": message.text("en"), "message": message.to_json()}
 
 
 # -- the inspector process ------------------------------------------------------------------------
@@ -105,7 +112,7 @@ def _report(keras: Any, path: Path, evaluate: Path | None) -> ModelReport:
     except Exception as exc:  # any failure to load is the student's model's problem, reported as data
         if _is_memory(exc):
             raise
-        return {"error": f"the model could not be loaded safely: {type(exc).__name__}: {exc}"[:1500]}
+        return _error("unloadable", ename=type(exc).__name__[:100], evalue=str(exc)[:1400])
     report: ModelReport = {
         "layers": [_layer(layer) for layer in model.layers],
         "input_shape": list(model.input_shape),
@@ -118,7 +125,7 @@ def _report(keras: Any, path: Path, evaluate: Path | None) -> ModelReport:
             if _is_memory(exc):
                 raise
             # Only the accuracy depends on it: the layers above are still reported.
-            report["evaluation"] = {"error": f"the model could not be evaluated: {type(exc).__name__}: {exc}"[:1500]}
+            report["evaluation"] = _error("unevaluable", ename=type(exc).__name__[:100], evalue=str(exc)[:1400])
     return report
 
 
@@ -135,7 +142,7 @@ def _serve(heldout: Path) -> None:
             request = json.loads(line)
             path, evaluate = Path(request["path"]), bool(request.get("evaluate", False))
         except (ValueError, KeyError, TypeError) as exc:
-            reply: ModelReport = {"error": f"the model inspector got a bad request: {exc}"}
+            reply: ModelReport = _error("bad_request", error=str(exc)[:500])
         else:
             try:
                 reply = _report(keras, path, heldout if evaluate else None)
@@ -171,6 +178,29 @@ def _main(argv: list[str] | None = None) -> None:
 
 
 # -- the grader's side ----------------------------------------------------------------------------
+class _BadReply(Exception):
+    """Internal to :meth:`Inspector._ask`: a reply line that is no report; ``how`` says why, as a message."""
+
+    def __init__(self, how: dict[str, Any]) -> None:
+        super().__init__(how["code"])
+        self.how = how
+
+
+def _checked(report: ModelReport) -> ModelReport:
+    """The process's reply with each ``error`` (of the report, of its evaluation) carrying a
+    message the catalog words: the inspector's own (``model.*``), else its words as they are. The
+    process read a student's model, so its reply is data like any other."""
+    report = dict(report)
+    for part in (report, report.get("evaluation")):
+        if isinstance(part, dict) and "error" in part:
+            part["error"] = str(part["error"])[:1500]
+            message = part.get("message")
+            known = received(message.get("code"), message.get("params"), "model.") if isinstance(message, dict) \
+                else None
+            part["message"] = (known or Message("text", {"text": part["error"]})).to_json()
+    return report
+
+
 class _Process:
     """One running inspector: its pipes, a reader thread per output, and its cgroup. stdout lines
     arrive on a queue (``None`` at its end), so waiting for a reply can have a deadline; stderr is
@@ -273,8 +303,8 @@ class Inspector:
         self.close()
 
     @property
-    def memory_error(self) -> str:
-        return f"the model needs more memory than the course allows ({self.memory_mb} MB)"
+    def memory_error(self) -> ModelReport:
+        return _error("memory", limit=self.memory_mb)
 
     def inspect(self, path: Path, *, evaluate: bool = False) -> ModelReport:
         """The report on the model at ``path`` (with the held-out accuracy when ``evaluate``), or
@@ -287,7 +317,8 @@ class Inspector:
         self._copies += 1
         copy = keep_model(path, self.folder / f"model{self._copies}.keras")
         if isinstance(copy, Answer):
-            return {"error": copy.evalue}
+            refused = copy.reason or Message("text", {"text": copy.evalue})
+            return {"error": copy.evalue, "message": refused.to_json()}
         self._cache[key] = self._ask({"path": str(copy.path), "evaluate": evaluate})
         return self._cache[key]
 
@@ -302,20 +333,21 @@ class Inspector:
             log.info("model inspector: no reply within %g s, killing it", self.timeout)
             process.kill()
             self._stop()
-            return {"error": f"inspecting the model took longer than {self.timeout:g} s"}
+            return _error("slow", limit=f"{self.timeout:g}")
         if line is None:
             return self._dead(process)
         try:
             if not line.endswith(b"\n"):
-                raise ValueError(f"a reply longer than {_REPLY_LIMIT} bytes")
+                raise _BadReply(nested("model.how.long_reply", limit=_REPLY_LIMIT))
             reply = json.loads(line)
             if not isinstance(reply, dict):
-                raise ValueError("a reply that is not an object")
-        except ValueError as exc:
+                raise _BadReply(nested("model.how.not_object"))
+        except (ValueError, _BadReply) as exc:
             process.kill()
             self._stop()
-            return {"error": f"the model inspector crashed: {exc}"}
-        return reply
+            how = exc.how if isinstance(exc, _BadReply) else nested("model.how.not_json", error=str(exc)[:300])
+            return _error("crashed", how=how)
+        return _checked(reply)
 
     def _dead(self, process: _Process) -> ModelReport:
         """The reply for a request whose process died: memory when it looks like memory."""
@@ -323,13 +355,14 @@ class Inspector:
         status = process.popen.returncode
         text = process.stderr_text()
         if (status == -signal.SIGKILL and not process.killed) or any(m in text for m in _MEMORY_MARKERS):
-            return {"error": self.memory_error}
+            return self.memory_error
         if status is not None and status < 0:
-            how = f"killed by {signal.Signals(-status).name}" if -status in signal.valid_signals() else f"signal {-status}"
+            how = (nested("model.how.killed", signal=signal.Signals(-status).name) if -status in signal.valid_signals()
+                   else nested("model.how.signal", signal=-status))
         else:
-            how = f"exit status {status}"
+            how = nested("model.how.exit", status=f"{status}")
         last = [line.strip() for line in text.splitlines() if line.strip()][-1:]
-        return {"error": f"the model inspector crashed: {how}" + (f": {last[0][:300]}" if last else "")}
+        return _error("crashed_said", how=how, last=last[0][:300]) if last else _error("crashed", how=how)
 
     def _start(self) -> _Process:
         from . import sandbox

@@ -66,18 +66,44 @@ def _not_normalised(csv_path: Any, image_dir: Any, size: int = 64) -> Any:
     return X * 255, y, ratings
 
 
+def _verdict(fraction: float, code: str, diagnosis: Diagnosis | None = None, kind: str = "wrong",
+             **params: Any) -> Verdict:
+    """A verdict worded by the catalog (``code``, ``params``), in the reader's language."""
+    return Verdict(fraction, diagnosis=diagnosis, kind=kind, code=code, params=params)
+
+
 def _model(fetch: Fetch, function: str, case: Case) -> KerasFile | Verdict:
     """The model ``function`` gives, or the zero verdict saying why there is none (kind ``error``)."""
     answer = fetch(function, case)
     if answer.status == "missing":
         if function == VALUE and case.args and isinstance(case.args[0], Var):
-            return Verdict(0.0, answer.evalue, kind="error", code="no_variable", params={"name": case.args[0].name})
-        return Verdict(0.0, f"the notebook defines no function {function!r}", kind="error")
+            return _verdict(0.0, "no_variable", kind="error", name=case.args[0].name)
+        return _verdict(0.0, "no_function", kind="error", name=function)
     if answer.status != "ok":
-        return Verdict(0.0, f"{function}: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
+        return _call_failed(function, answer)
     if not isinstance(getattr(answer.value, "path", None), Path):  # a KerasFile: no other decoded value has a path
-        return Verdict(0.0, f"{function} must give a Keras model, not {type(answer.value).__name__}", kind="error")
+        return _verdict(0.0, "assess.not_a_model", kind="error", function=function, type=type(answer.value).__name__)
     return answer.value
+
+
+def _call_failed(function: str, answer: Answer) -> Verdict:
+    """The zero verdict of a call that gave no value: its exception, or why the value was refused."""
+    reason = answer.reason.to_json() if answer.reason is not None else answer.evalue
+    if answer.status == "unsupported":
+        problem = {"code": "unsupported", "params": {"reason": reason}}
+    elif answer.status == "lost" and answer.reason is not None:  # the grader's own words: no exception
+        problem = answer.reason.to_json()
+    else:
+        problem = {"code": "error", "params": {"ename": answer.ename or answer.status, "evalue": reason}}
+    return _verdict(0.0, "assess.call_failed", kind="error", function=function, problem=problem)
+
+
+def _report_error(part: dict[str, Any]) -> Verdict:
+    """The zero verdict of an inspector report (or its evaluation) that says why there is none."""
+    message = part.get("message")
+    if isinstance(message, dict) and isinstance(message.get("code"), str):  # its parameters may be named anything
+        return Verdict(0.0, kind="error", code=message["code"], params=dict(message.get("params") or {}))
+    return _verdict(0.0, "text", kind="error", text=str(part["error"]))
 
 
 def _inspected(context: AssessContext, function: str, case: Case, *, evaluate: bool = False,
@@ -89,7 +115,7 @@ def _inspected(context: AssessContext, function: str, case: Case, *, evaluate: b
     if isinstance(file, Verdict):
         return dataclasses.replace(file, kind=missing)
     report = context.inspect(file.path, evaluate=evaluate)
-    return Verdict(0.0, report["error"], kind="error") if "error" in report else report
+    return _report_error(report) if "error" in report else report
 
 
 def _output(report: ModelReport) -> dict[str, Any]:
@@ -107,12 +133,12 @@ def _assess_architecture(context: AssessContext, case: Case, config: CourseConfi
     output = _output(report)
     units, activation = output.get("units"), output.get("activation")
     if units == 10:
-        return Verdict(0.0, "the output layer has 10 units", TEN_UNITS)
+        return _verdict(0.0, "assess.ten_units", TEN_UNITS)
     if convs < 2 or pools < 2:
-        return Verdict(0.0, f"{convs} Conv2D and {pools} pooling layer(s); at least 2 conv + pooling blocks are needed")
+        return _verdict(0.0, "assess.few_blocks", convs=convs, pools=pools)
     if (units, activation) not in ((2, "softmax"), (1, "sigmoid")):
-        return Verdict(0.0, f"the output is Dense({units}, {activation}); use Dense(2, softmax) or Dense(1, sigmoid)")
-    return Verdict(1.0, f"{convs} conv + {pools} pooling layers, output Dense({units}, {activation})")
+        return _verdict(0.0, "assess.output_layer", units=f"{units}", activation=f"{activation}")
+    return _verdict(1.0, "assess.architecture", convs=convs, pools=pools, units=f"{units}", activation=f"{activation}")
 
 
 def _assess_param_report(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
@@ -121,14 +147,14 @@ def _assess_param_report(context: AssessContext, case: Case, config: CourseConfi
         return report
     answer = context.fetch("param_report", case)
     if answer.status != "ok":
-        return Verdict(0.0, f"param_report: {answer.ename or answer.status}: {answer.evalue}".strip(), kind="error")
+        return _call_failed("param_report", answer)
     expected = {layer["name"]: layer["params"] for layer in report["layers"]}
     result = compare(expected, answer.value, config.tolerance)
     if result.equal:
-        return Verdict(1.0, f"{len(expected)} layers, {sum(expected.values()):,} parameters")
+        return _verdict(1.0, "assess.param_report", layers=len(expected), params=f"{sum(expected.values()):,}")
     without_bias = {layer["name"]: layer["params"] - layer["bias_params"] for layer in report["layers"]}
     diagnosis = BIAS if compare(without_bias, answer.value, config.tolerance).equal else None
-    return Verdict(0.0, result.message, diagnosis, code=result.code, params=result.params)
+    return Verdict(0.0, diagnosis=diagnosis, code=result.code, params=result.params)
 
 
 def _assess_accuracy(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
@@ -137,17 +163,17 @@ def _assess_accuracy(context: AssessContext, case: Case, config: CourseConfig) -
         return report
     evaluation = report["evaluation"]
     if "error" in evaluation:
-        return Verdict(0.0, evaluation["error"], kind="error")
+        return _report_error(evaluation)
     accuracy, n = evaluation["accuracy"], evaluation["n"]
     low, high = config.faces.accuracy_zero, config.faces.accuracy_full
     fraction = (accuracy - low) / (high - low)
-    message = f"held-out accuracy {accuracy:.3f} on {n} images (0 points at {low:.2f}, full points from {high:.2f})"
     diagnosis = None
     if _output(report).get("units") == 10:
         diagnosis = TEN_UNITS
     elif accuracy < 0.25:
         diagnosis = INVERTED
-    return Verdict(fraction, message, diagnosis)
+    return _verdict(fraction, "assess.accuracy", diagnosis, accuracy=f"{accuracy:.3f}", n=n, low=f"{low:.2f}",
+                    high=f"{high:.2f}")
 
 
 def _assess_rating(context: AssessContext, case: Case, config: CourseConfig) -> Verdict:
@@ -156,9 +182,9 @@ def _assess_rating(context: AssessContext, case: Case, config: CourseConfig) -> 
         return report
     output = _output(report)
     if (output.get("units"), output.get("activation")) != (1, "linear"):
-        return Verdict(0.0, f"a rating is one number: the output should be Dense(1) with no activation, "
-                            f"not Dense({output.get('units')}, {output.get('activation')})")
-    return Verdict(1.0, "regression output Dense(1)")
+        return _verdict(0.0, "assess.rating_output", units=f"{output.get('units')}",
+                        activation=f"{output.get('activation')}")
+    return _verdict(1.0, "assess.rating")
 
 
 HISTORY_NAMES = ("history", "hist", "H")  # where notebooks keep what model.fit returned

@@ -111,6 +111,25 @@ def _coerced_message(message: Any) -> Message:
     return Message("text", {"text": text_of(message)})
 
 
+def _cell_value(key: str, value: Any) -> Any:
+    """A stored cell's field: its index a number, its ``reason`` a message the catalog words (the
+    grader's own words on a timeout, a death, a skip), everything else text."""
+    if key == "index" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if key == "reason":
+        code, params = _worded(value.get("code"), value.get("params", {})) if isinstance(value, Mapping) \
+            else ("text", {"text": ""})
+        return {"code": code, "params": params}
+    return text_of(value)
+
+
+def _coerced_detail(detail: Any) -> Message | None:
+    """A passed group's detail: a message the catalog words, an older grader's text, or nothing."""
+    if detail is None or detail == "":
+        return None
+    return _coerced_message(detail)
+
+
 def coerce_result(result: SubmissionResult) -> SubmissionResult:
     """``result`` with every field the type the pages expect, whatever its file held.
 
@@ -129,12 +148,11 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         tests.append(TestResult(
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
-            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, text_of(test.detail),
+            _coerced_failure(test.failure), diagnosis, test.extra_credit is True, _coerced_detail(test.detail),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()
-    cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
-                   else text_of(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    cells = tuple({key: _cell_value(key, value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
     notes = tuple(_coerced_message(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
     return SubmissionResult(
         text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),

@@ -14,6 +14,7 @@ from jinja2 import Environment
 from ... import __version__
 from ...course.config import CourseConfig
 from ...judge.audience import for_student
+from ...judge.catalog import Message
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
 from .paths import jinja_environment
@@ -245,7 +246,9 @@ def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], sk
         score=points_text(sum(test.score for test in tests)),
         max_score=points_text(sum(test.max_score for test in tests)),
         passed_groups=sum(test.failure is None for test in tests),
-        groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t), f"test-{n}")
+        groups=tuple(GroupView(test.group, test.failure is None,
+                               clip(t.words(test.detail) if test.detail is not None else "", NOTE_CHARS, t),
+                               f"test-{n}")
                      for n, test in numbered),
         status=status,
         status_label=label,
@@ -268,11 +271,19 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
             outcome=str(cell.get("outcome", "error")),
             outcome_label=_outcome_label(cell, t),
             ename=clip(str(cell.get("ename", "")), 200, t),
-            evalue=clip(str(cell.get("evalue", "")), TEXT_CHARS, t),
+            evalue=clip(_cell_evalue(cell, t), TEXT_CHARS, t),
             source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
             traceback=trim_traceback(str(cell.get("traceback", "")), t),
         ))
     return tuple(cells), unfinished
+
+
+def _cell_evalue(cell: Mapping[str, Any], t: Translate) -> str:
+    """What a cell raised; the grader's own words (a timeout, a death, a skip) in the page's language."""
+    reason = cell.get("reason")
+    if isinstance(reason, Mapping) and reason.get("code") not in (None, "text"):
+        return t.words(Message(reason["code"], reason.get("params", {})))
+    return str(cell.get("evalue", ""))
 
 
 def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, show_hidden: bool) -> SubmissionView:
