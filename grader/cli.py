@@ -277,6 +277,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_packages(args: argparse.Namespace) -> int:
+    """What the grading kernel offers (the grader's own packages, then course.toml's ``[kernel]
+    packages``) and whether each is installed here; ``--install`` pip-installs the course's into this
+    interpreter's environment, which is the kernel's (it runs ``sys.executable``)."""
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    config = load_config(_course(args))
+    if args.install and config.kernel_packages:
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *config.kernel_packages]
+        print(" ".join(command), flush=True)
+        if subprocess.run(command, check=False).returncode != 0:
+            print("error: pip could not install course.toml's [kernel] packages (above)", file=sys.stderr)
+            return EXIT_FAILED
+    missing = 0
+    for name in config.offered_packages():
+        try:
+            print(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            missing += 1
+            print(f"{name}: not installed (run `grader packages --install`)")
+    return EXIT_FAILED if missing else EXIT_OK
+
+
 def _sandbox_option(parser: argparse.ArgumentParser, trusted: str = "") -> None:
     """``grade`` runs students' code: the sandbox is required unless switched off by name. The
     commands that run only trusted code (``trusted`` says whose) default to ``auto``."""
@@ -335,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("dir")
     report.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
     report.set_defaults(run=cmd_report)
+
+    pkg = verbs.add_parser("packages", help="the packages students' notebooks can import when graded")
+    pkg.add_argument("--install", action="store_true", help="pip-install course.toml's [kernel] packages here first")
+    pkg.set_defaults(run=cmd_packages)
 
     exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
     exp.add_argument("dir")

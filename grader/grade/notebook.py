@@ -17,7 +17,7 @@ import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
@@ -31,6 +31,7 @@ from ..run import sandbox
 from ..run.execute import Aborted, CellRun, Execution, KernelStartError, RestartFailed, execute_cells, kernel
 from ..run.sandbox import NO_SPACE, Isolation, ScratchLimit
 from .calls import Caller, grade_question
+from .causes import cells_of, explain
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
 from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
@@ -51,10 +52,6 @@ class NotebookUnreadable(ValueError):
     def about(self, file: str) -> Message:
         """The submission's error: ``01-convolution.ipynb: not a readable notebook: …``."""
         return Message("notebook_unreadable", {"file": file, "problem": self.problem.to_json()})
-
-
-def _code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
-    return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -159,8 +156,9 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
             if files is not None and (problem := copy_files(files, workspace.scratch, limits.scratch_mb)):
                 return ungraded("error", problem, sha, workspace)
             replace_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
+        cells = cells_of(nb.cells)
         try:
-            execution, tests = _run(workspace, _code_cells(nb), prepared, config, limits)
+            execution, tests = _run(workspace, [(c.index, c.source) for c in cells], prepared, config, limits)
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
             if workspace.launch.aborted.is_set():
                 raise Aborted() from None
@@ -170,9 +168,12 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
     finally:
         if workspace is not None:
             workspace.close()
+    with stage("diagnose"):
+        tests, records = explain(tests, cells, execution, config.offered_packages())
+    numbers = {cell.index: cell.number for cell in cells}
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
-        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits, workspace.space.mode),
+        cells=records, notes=_notes(execution, limits, workspace.space.mode, numbers),
         source=source, sandbox=workspace.launch.confinement.isolation, limits=workspace.limits(),
     )
 
@@ -214,22 +215,25 @@ def _space_note(index: int, code: int, limits: Limits, scratch: ScratchLimit) ->
     return Message("cell_disk_full", {"cell": index})
 
 
-def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[Message, ...]:
-    """What the cells' run says beyond their outcomes, as messages about the cells."""
+def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit,
+           numbers: Mapping[int, int]) -> tuple[Message, ...]:
+    """What the cells' run says beyond their outcomes, as messages about the cells (each by the
+    number Jupyter shows it with, ``numbers`` of its position)."""
     notes = [Message("text", {"text": note}) for note in execution.notes]  # the kernel's restarts (grader.run)
     for run in execution.cells:
         if run.dropped:
-            notes.append(Message("output_dropped", {"cell": run.index, "count": f"{run.dropped:,}",
-                                                    "limit": limits.output_kb}))
+            notes.append(Message("output_dropped", {"cell": numbers.get(run.index, run.index),
+                                                    "count": f"{run.dropped:,}", "limit": limits.output_kb}))
     for run in execution.failures:
+        cell = numbers.get(run.index, run.index)
         if (code := _out_of_space(run)) is not None:
-            notes.append(_space_note(run.index, code, limits, scratch))
+            notes.append(_space_note(cell, code, limits, scratch))
         elif run.outcome == "timeout":
-            notes.append(Message("cell_timeout", {"cell": run.index, "detail": run.evalue}))
+            notes.append(Message("cell_timeout", {"cell": cell, "detail": run.evalue}))
         elif run.outcome == "dead_kernel":
-            notes.append(Message("cell_dead", {"cell": run.index}))
+            notes.append(Message("cell_dead", {"cell": cell}))
         elif run.outcome == "skipped":
-            notes.append(Message("cell_skipped", {"cell": run.index, "reason": run.evalue}))
+            notes.append(Message("cell_skipped", {"cell": cell, "reason": run.evalue}))
         elif run.ename != "NotImplementedError":
-            notes.append(cell_error(run.index, run.ename, run.evalue))
+            notes.append(cell_error(cell, run.ename, run.evalue))
     return tuple(notes)

@@ -245,6 +245,9 @@ class TestResult:
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
     detail: str = ""
+    # The student's own earlier functions (questions that lost points) that this one calls, where its
+    # mistake may come from: found in the notebook's source (grader.grade.causes), never by running it.
+    inherited_from: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -510,7 +513,9 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis")}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "inherited_from")}
+    inherited = record.get("inherited_from")
+    fields["inherited_from"] = tuple(str(q) for q in inherited) if isinstance(inherited, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
     return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)

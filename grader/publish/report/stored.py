@@ -105,6 +105,24 @@ def _coerced_failure(failure: Any) -> Failure | None:
     )
 
 
+_CELL_NUMBERS = frozenset(("index", "number", "line_number"))
+_CELL_NAMES = frozenset(("uses", "cost"))  # questions: the functions a cell calls, the ones it cost
+
+
+def _cell_value(key: str, value: Any) -> Any:
+    """A stored cell's field as a page reads it: its numbers (the position, Jupyter's number, the
+    failing line), its cause as a message the catalog can word (``hint``), question names, or text."""
+    if key in _CELL_NUMBERS:
+        return value if isinstance(value, int) and not isinstance(value, bool) and -1 <= value < 2**31 else -1
+    if key == "hint":
+        code, params = _worded(value.get("code") if isinstance(value, Mapping) else None,
+                               value.get("params", {}) if isinstance(value, Mapping) else None)
+        return {"code": code, "params": params} if code != "text" else None
+    if key in _CELL_NAMES:
+        return tuple(text_of(q, 200) for q in value[:16] if isinstance(q, str)) if isinstance(value, (list, tuple)) else ()
+    return text_of(value)
+
+
 def _coerced_message(message: Any) -> Message:
     if isinstance(message, Message):
         return Message(*_worded(message.code, message.params))
@@ -130,11 +148,13 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
             _coerced_failure(test.failure), diagnosis, test.extra_credit is True, text_of(test.detail),
+            tuple(text_of(q, 200) for q in test.inherited_from[:16] if isinstance(q, str))
+            if isinstance(test.inherited_from, (tuple, list)) else (),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()
-    cells = tuple({key: value if key == "index" and isinstance(value, int) and not isinstance(value, bool)
-                   else text_of(value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    cells = tuple({key: _cell_value(key, value) for key, value in cell.items() if isinstance(key, str)}
+                  for cell in cells)
     notes = tuple(_coerced_message(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
     return SubmissionResult(
         text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),

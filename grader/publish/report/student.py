@@ -16,6 +16,7 @@ from ...course.config import CourseConfig
 from ...judge.audience import for_student
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
+from .causes import cell_extras, fix_first, hidden_cards, not_graded, student_frames, test_hints
 from .paths import jinja_environment
 from .stored import coerce_result, course_questions, ran_unconfined
 from .text import (
@@ -56,6 +57,11 @@ class CellView:
     evalue: str
     source: str
     traceback: str
+    number: int | None = None  # as Jupyter numbers it (In [n]); None in a result of an older grader
+    heading: str = ""
+    line_number: int | None = None
+    line: str = ""
+    hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,8 @@ class SubmissionView:
     notes_more: int
     passed_all: bool
     problems: bool
+    first: tuple[str, ...] = ()  # what to fix first (grader.publish.report.causes)
+    numbered: bool = False  # cells numbered as Jupyter shows them (else an older grader's positions)
 
 
 def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
@@ -136,7 +144,7 @@ def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[s
         if outcome == "error" and cell.get("ename") == "NotImplementedError":
             continue
         what = str(cell.get("ename")) if outcome == "error" else _outcome_label(cell, t)
-        links.append((f"{t('cells.cell', index=cell.get('index', '?'))} ({clip(what, 80, t)})",
+        links.append((f"{t('cells.cell', index=cell.get('number') or cell.get('index', '?'))} ({clip(what, 80, t)})",
                       f"#cell-{cell.get('index', '')}"))
     return tuple(links[:MAX_HINT_CELLS])
 
@@ -160,10 +168,11 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     reveal = test.public or show_hidden  # the failure is already the student's view (audience.for_student)
     call = failure.call.text() if failure.call is not None else ""
     hints: list[str] = []
-    undefined = failure.kind == "missing" or failure.ename == "NameError"
+    undefined = (failure.kind == "missing" and failure.code == "no_function") or failure.ename == "NameError"
     cells = _cell_problem_links(result, t) if undefined else ()
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
+    hints += test_hints(test, t)
     try:
         parts = answer_parts(failure, config.tolerance, t) if draw else ()
     except Exception:  # an answer no grid or text can show (see coerce_result): the message still says it
@@ -251,7 +260,7 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
     unfinished: list[str] = []
     for cell in result.cells:
         if cell.get("outcome") == "error" and cell.get("ename") == "NotImplementedError":
-            unfinished.append(str(cell.get("index", "?")))
+            unfinished.append(str(cell.get("number") or cell.get("index", "?")))
             continue
         if len(cells) >= MAX_CELLS:
             continue
@@ -262,7 +271,8 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
             ename=clip(str(cell.get("ename", "")), 200, t),
             evalue=clip(str(cell.get("evalue", "")), TEXT_CHARS, t),
             source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
-            traceback=trim_traceback(str(cell.get("traceback", "")), t),
+            traceback=student_frames(str(cell.get("traceback", "")), t),
+            **cell_extras(cell, t),
         ))
     return tuple(cells), unfinished
 
@@ -282,7 +292,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
          for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
     cells, unfinished = _cell_views(result, t)
-    shown = {str(cell.get("index")) for cell in result.cells}
+    shown = {str(cell.get("number") or cell.get("index")) for cell in result.cells}
     notes = [t.words(note) for note in result.notes
              if not (note.code in _CELL_NOTES and str(note.params.get("cell")) in shown)]  # the cells section says it
     extra = sum(test.score for test in result.tests if test.extra_credit)
@@ -300,9 +310,9 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         sandbox=t("head.sandbox_off") if ran_unconfined(result) else result.sandbox,
         unconfined=ran_unconfined(result),
         source=clip(result.source, 300, t),
-        error=clip(result.error_text(t.lang), TEXT_CHARS, t),
+        error=clip(not_graded(result, t), TEXT_CHARS, t),
         questions=questions,
-        failed=failed_views,
+        failed=() if hidden_cards(result) else failed_views,
         failed_shown=min(len(failed), MAX_FAILED_TESTS),
         failed_total=len(failed),
         cells=tuple(cells),
@@ -311,6 +321,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         notes_more=max(0, len(notes) - MAX_NOTES),
         passed_all=not failed and not result.error and bool(result.tests),
         problems=bool(cells),
+        first=() if result.error else fix_first(result, t),
+        numbered=any(cell.number is not None for cell in cells),
     )
 
 
