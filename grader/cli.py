@@ -12,10 +12,10 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .course.config import ConfigError, CourseConfig, find_config, load_config
@@ -138,10 +138,25 @@ def _summary(result: SubmissionResult, lang: str) -> str:
     """One line for the summary table, in ``lang``: what broke, and which mistakes were recognised."""
     if result.error:
         return result.error_text(lang)[:100]
-    cells = [f"cell {c['index']}: {c['ename'] if c['outcome'] == 'error' else c['outcome']}"
-             for c in result.cells if c["ename"] != "NotImplementedError"]
+    roots: dict[str, dict[str, None]] = {}  # the function to fix first -> the questions that use it, in order
+    for test in result.tests:
+        for root in test.inherited_from:
+            roots.setdefault(root, {})[test.question] = None
+    first = [f"fix {root} first (used by {', '.join(users)})" for root, users in roots.items()]
+    cells = [_cell_summary(c) for c in result.cells if c["ename"] != "NotImplementedError"]
     found = sorted({d["id"] for d in result.diagnoses})
-    return "; ".join([*cells, *(f"diagnosed {d}" for d in found)])
+    return "; ".join([*first, *cells, *(f"diagnosed {d}" for d in found)])
+
+
+def _cell_summary(cell: Mapping[str, Any]) -> str:
+    """``cell 10: ModuleNotFoundError (cv2 is not installed) -> conv2d_layer missing``: the cell by the
+    number Jupyter shows (an older result: its position), what it raised, what it cost."""
+    what = cell["ename"] if cell["outcome"] == "error" else cell["outcome"]
+    hint = cell.get("hint")
+    if isinstance(hint, Mapping) and hint.get("code") == "hint.no_module":
+        what += f" ({hint.get('params', {}).get('module')} is not installed)"
+    cost = cell.get("cost") or ()
+    return f"cell {cell.get('number') or cell['index']}: {what}" + (f" -> {', '.join(cost)} missing" if cost else "")
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

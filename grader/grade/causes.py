@@ -303,8 +303,9 @@ def _cell_record(cell: Cell, run: CellRun, source: Source, lost: Sequence[str], 
         record.update(line_number=line[0], line=line[1])
     hint = exception_hint(run.ename, run.evalue, offered) if run.outcome == "error" else None
     undefined = _UNDEFINED.search(run.evalue) if run.ename == "NameError" else None
-    if undefined is not None:
-        hint = _undefined_hint(undefined.group(1), cells, runs, offered) or hint
+    if undefined is not None and (cause := _undefined_hint(undefined.group(1), cells, runs, offered)):
+        hint = cause  # the cell that failed before defining it; not "it lost points" as well
+        record["uses"] = [q for q in record["uses"] if q != undefined.group(1)]
     if hint is not None:
         record["hint"] = hint
     return record

@@ -232,6 +232,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "It cost no points: the functions defined before and after it were still graded.",
     },
     "check.cause": {"zh": "原因", "en": "cause"},
+    "error.cause_cell": {"zh": "出错的单元格：", "en": "The cell that failed:"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
     "mistake.off_by_one_crop": {
         "zh": "输出少了/多了边上的一行或一列：形状是 {actual}，应为 {expected}。检查循环范围（range 的上界）。",

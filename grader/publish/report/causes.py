@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...judge.catalog import Message
-from ...judge.results import SubmissionResult, TestResult
+from ...judge.results import Failure, SubmissionResult, TestResult
 from .text import NOTE_CHARS, TEXT_CHARS, Translate, clip, trim_traceback
 
-__all__ = ["cell_extras", "fix_first", "hidden_cards", "not_graded", "student_frames", "test_hints"]
+__all__ = ["cause_link", "cell_extras", "fix_first", "hidden_cards", "not_graded", "nothing_ran", "student_frames", "test_hints"]
 
 _MISSING_CAUSES = ("no_function_cell_failed",)
+_CELL_CAUSES = ("no_function_cell_failed", "no_function_after_failure")
 _STOPPED = ("timeout", "dead_kernel", "skipped")
 
 
@@ -79,12 +80,27 @@ def hidden_cards(result: SubmissionResult) -> bool:
     return bool(result.error)
 
 
+def nothing_ran(result: SubmissionResult) -> bool:
+    """An unreadable notebook: no kernel started, so no sandbox was or was not in force."""
+    return isinstance(result.reason, Message) and result.reason.code == "notebook_unreadable"
+
+
 def not_graded(result: SubmissionResult, t: Translate) -> str:
     """Why the submission could not be graded; an unreadable notebook with what to do about it."""
     reason = result.reason
-    if isinstance(reason, Message) and reason.code == "notebook_unreadable":
+    if nothing_ran(result) and isinstance(reason, Message):
         return t("banner.unreadable", problem=reason.params.get("problem", ""))
     return result.error_text(t.lang)
+
+
+def cause_link(failure: Failure, result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
+    """(label, link) of the cell a failure names as its cause, on the page's cells section."""
+    if failure.code not in _CELL_CAUSES:
+        return ()
+    for cell in result.cells:
+        if cell.get("number") == failure.params.get("cell"):
+            return ((t("cells.cell", index=cell["number"]), f"#cell-{cell.get('index', '')}"),)
+    return ()
 
 
 def test_hints(test: TestResult, t: Translate) -> tuple[str, ...]:

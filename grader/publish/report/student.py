@@ -16,7 +16,7 @@ from ...course.config import CourseConfig
 from ...judge.audience import for_student
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
-from .causes import cell_extras, fix_first, hidden_cards, not_graded, student_frames, test_hints
+from .causes import cause_link, cell_extras, fix_first, hidden_cards, not_graded, nothing_ran, student_frames, test_hints
 from .paths import jinja_environment
 from .stored import coerce_result, course_questions, ran_unconfined
 from .text import (
@@ -92,6 +92,7 @@ class TestView:
     hint_cells: tuple[tuple[str, str], ...]
     not_implemented: bool
     show_message: bool
+    cause_cell: bool = False  # hint_cells is the cell the failure names as its cause, not a guess
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class FailedQuestion:
     diagnosis_second: str
     tests: tuple[TestView, ...]
     unanswered: bool
+    missing: str = ""  # every group failed for this one reason (the function is missing): one card says it
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     call = failure.call.text() if failure.call is not None else ""
     hints: list[str] = []
     undefined = (failure.kind == "missing" and failure.code == "no_function") or failure.ename == "NameError"
-    cells = _cell_problem_links(result, t) if undefined else ()
+    cells = _cell_problem_links(result, t) if undefined else cause_link(failure, result, t)
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
     hints += test_hints(test, t)
@@ -210,6 +212,7 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         hint_cells=cells,
         not_implemented=not_answered(failure),
         show_message=show_message,
+        cause_cell=bool(cells) and not undefined,
     )
 
 
@@ -232,7 +235,10 @@ def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate
         status = question_status([test for test, _ in members])
         unanswered = all(view.not_implemented for _, view in members)
         label = t("status.unanswered") if unanswered else t(f"status.{status}")
-        questions.append(FailedQuestion(question, status, label, first, second, tests, unanswered))
+        messages = {view.message for _, view in members}
+        missing = (members[0][1].message if not unanswered and len(messages) == 1
+                   and all(view.status == "missing" for _, view in members) else "")
+        questions.append(FailedQuestion(question, status, label, first, second, tests, unanswered, missing))
     return tuple(questions)
 
 
@@ -286,6 +292,10 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
     order = course_questions(config).get(result.assignment, [])
     ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
     questions = tuple(_question_view(question, by_question[question], t) for question in ordered)
+    if hidden_cards(result):  # no card per group: nothing to link to
+        questions = tuple(dataclasses.replace(q, groups=tuple(dataclasses.replace(g, anchor="") for g in q.groups))
+                          for q in questions)
+    ran = not nothing_ran(result)
     failed = [(n, test, test.failure) for question in ordered for n, test in by_question[question]
               if test.failure is not None]
     failed_views = _failed_questions(
@@ -307,8 +317,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         percent=max(0.0, min(100.0, 100 * score / most)) if most > 0 else 0.0,
         time=t("head.seconds", seconds=f"{result.execution_time:.1f}"),
         version=result.grader_version,
-        sandbox=t("head.sandbox_off") if ran_unconfined(result) else result.sandbox,
-        unconfined=ran_unconfined(result),
+        sandbox=(t("head.sandbox_off") if ran_unconfined(result) else result.sandbox) if ran else "—",
+        unconfined=ran_unconfined(result) and ran,
         source=clip(result.source, 300, t),
         error=clip(not_graded(result, t), TEXT_CHARS, t),
         questions=questions,
