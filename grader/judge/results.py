@@ -403,6 +403,12 @@ def _test_output(test: TestResult) -> str:
         lines.insert(0, f"call: {test.failure.call.text()}")
     if test.diagnosis is not None:
         lines.append(f"diagnosis: {test.diagnosis.en} / {test.diagnosis.zh}")
+    hint = test.failure.params.get("hint")
+    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str) and hint["code"] in CATALOG:
+        lines.append(f"hint: {render(hint['code'], hint.get('params', {}), 'en')}")
+    if test.inherited_from:
+        lines.append("cause: " + render("cause.inherited", {"function": test.question,
+                                                            "uses": ", ".join(test.inherited_from)}, "en"))
     return "\n".join(lines)
 
 

@@ -245,6 +245,9 @@ class TestResult:
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
     detail: str = ""
+    # The student's own earlier functions (questions that lost points) that this one calls, where its
+    # mistake may come from: found in the notebook's source (grader.grade.causes), never by running it.
+    inherited_from: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -400,6 +403,12 @@ def _test_output(test: TestResult) -> str:
         lines.insert(0, f"call: {test.failure.call.text()}")
     if test.diagnosis is not None:
         lines.append(f"diagnosis: {test.diagnosis.en} / {test.diagnosis.zh}")
+    hint = test.failure.params.get("hint")
+    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str) and hint["code"] in CATALOG:
+        lines.append(f"hint: {render(hint['code'], hint.get('params', {}), 'en')}")
+    if test.inherited_from:
+        lines.append("cause: " + render("cause.inherited", {"function": test.question,
+                                                            "uses": ", ".join(test.inherited_from)}, "en"))
     return "\n".join(lines)
 
 
@@ -510,7 +519,9 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis")}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "inherited_from")}
+    inherited = record.get("inherited_from")
+    fields["inherited_from"] = tuple(str(q) for q in inherited) if isinstance(inherited, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
     return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)
