@@ -15,13 +15,14 @@ from grader.course.config import KERNEL_PACKAGES, ConfigError, load_config
 from grader.grade.causes import (
     Cell,
     Source,
+    calls,
+    cell_uses,
     cells_of,
     defined_names,
     exception_hint,
     failed_line,
     missing_cause,
     missing_module,
-    uses,
 )
 from grader.judge.catalog import render
 from grader.judge.results import SubmissionResult, TestResult
@@ -194,26 +195,26 @@ NOTEBOOK = [
 ]
 
 
-def test_a_function_built_on_a_wrong_earlier_one_names_it_through_helpers() -> None:
+def test_a_function_built_on_an_earlier_one_calls_it_through_helpers() -> None:
     source = Source.of(NOTEBOOK)
-    lost = ["conv2d", "conv2d_multi", "conv2d_layer", "im2col", "conv2d_matmul"]
-    assert uses(source, "conv2d_multi", lost) == ("conv2d",)
-    assert uses(source, "conv2d_matmul", lost) == ("im2col",)
-    assert uses(source, "conv2d_layer", lost) == ()  # it calls none of them
-    assert uses(source, "conv2d", lost) == ()  # never itself
-    assert uses(source, "conv2d_multi", ["conv2d_multi", "im2col"]) == ()  # conv2d did not lose points
-
-
-def test_a_chain_of_wrong_functions_names_where_it_starts() -> None:
-    source = Source.of(["def a(x):\n    return b(x)", "def b(x):\n    return c(x)", "def c(x):\n    return x"])
-    assert uses(source, "a", ["a", "b", "c"]) == ("c",)
-    assert uses(source, "a", ["a", "b"]) == ("b",)
+    assert calls(source, "conv2d_multi") == {"_channel", "conv2d"}
+    assert calls(source, "conv2d_matmul") == {"im2col"}  # a local named conv2d is not the function
+    assert calls(source, "conv2d_layer") == set()
+    recursive = Source.of(["def f(x):\n    return f(x - 1) if x else g(x)", "def g(x):\n    return x"])
+    assert calls(recursive, "f") == {"g"}  # never itself
 
 
 def test_the_last_definition_wins_and_unparsable_cells_are_skipped() -> None:
     source = Source.of(["def f(x):\n    return g(x)", "def g(x):\n    return x", "def f(x):\n    return x",
                         "def g(:"])
-    assert uses(source, "f", ["f", "g"]) == ()
+    assert calls(source, "f") == set()
+
+
+def test_a_check_cell_names_where_a_chain_of_wrong_functions_starts() -> None:
+    source = Source.of(["def a(x):\n    return b(x)", "def b(x):\n    return c(x)", "def c(x):\n    return x"])
+    assert cell_uses(source, "assert a(1) == 2", ["a", "b", "c"]) == ("c",)
+    assert cell_uses(source, "assert a(1) == 2", ["a", "b"]) == ("b",)
+    assert cell_uses(source, "print(1)", ["a", "b", "c"]) == ()
 
 
 # --- stored results ---------------------------------------------------------------------------------
@@ -396,12 +397,13 @@ def test_a_function_built_on_a_flipped_conv2d_says_to_fix_conv2d_first(tmp_path:
     scores = result.question_scores()
     assert scores["conv2d"] == 0 and scores["conv2d_multi"] == 0
     multi = [t for t in result.tests if t.question == "conv2d_multi"]
-    assert all(t.inherited_from == ("conv2d",) for t in multi)
+    assert all(t.inherited_from == ("conv2d",) and t.inherited_seen == ("conv2d",) for t in multi), \
+        "seen: conv2d's answers inside conv2d_multi disagree with conv2d's reference"
     assert all(t.inherited_from == () for t in result.tests if t.question != "conv2d_multi")
     page = _page(result, config, "en")
     banner = page.text_of("fix-first")
     assert "Your kernel is flipped" in banner and "Fix conv2d first: conv2d_multi uses it" in banner
-    assert "conv2d_multi calls your own conv2d" in page.text
+    assert "On this test your conv2d_multi called your own conv2d, and conv2d answered wrongly there" in page.text
     check = next(c for c in result.cells if c["uses"] == ["conv2d"])
     assert "This cell calls your conv2d, which lost points" in page.text_of(f"cell-{check['index']}")
     assert "先修正 conv2d" in _page(result, config, "zh").text_of("fix-first")
@@ -436,3 +438,20 @@ def test_an_unreadable_notebook_is_one_card_saying_to_resave_it(tmp_path: Path, 
     assert "Re-save it in Jupyter (File → Save Notebook) and submit it again" in page.text_of("not-graded")
     assert "failed" not in page.by_id and "sandbox-off" not in page.by_id, "one card; nothing ran unconfined"
     assert not page.all("a") or all(not a.get("href", "").startswith("#test-") for a in page.all("a"))
+
+
+@pytest.mark.slow
+def test_an_earlier_function_that_answered_right_inside_is_not_blamed(tmp_path: Path, course) -> None:
+    """conv2d is wrong only for 'same' with even kernels; conv2d_multi calls it in 'valid' mode, where it
+    is right, and makes its own mistake (the first channel only): that one is named, conv2d is not."""
+    anchor = _student_notebook(
+        conv2d=lambda s: s.replace("pads = ((top, fh - 1 - top), (left, fw - 1 - left))",
+                                   "pads = ((fh - 1 - top, top), (fw - 1 - left, left))"),
+        conv2d_multi=lambda _: "def conv2d_multi(x, k):\n    return conv2d(x[:, :, 0], k[:, :, 0])\n")
+    result = _graded(tmp_path, course, anchor)
+    conv2d = [t for t in result.tests if t.question == "conv2d"]
+    assert {t.diagnosis.id for t in conv2d if t.failure is not None} == {"even_anchor_wrong_side"}
+    multi = [t for t in result.tests if t.question == "conv2d_multi" and t.failure is not None]
+    assert multi and all(t.inherited_from == () and t.inherited_seen == () for t in multi)
+    assert {t.diagnosis.id for t in multi if t.diagnosis is not None} == {"first_channel_only"}
+    assert "Fix conv2d first" not in _page(result, course[0], "en").text

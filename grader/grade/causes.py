@@ -26,8 +26,8 @@ from ..judge.catalog import nested
 from ..judge.results import TestResult
 from ..run.execute import CellRun, Execution
 
-__all__ = ["Cell", "Source", "cell_cause", "cell_uses", "cells_of", "defined_names", "exception_hint", "explain",
-           "failed_line", "missing_cause", "missing_module", "uses"]
+__all__ = ["Cell", "Source", "calls", "cell_cause", "cell_uses", "cells_of", "defined_names", "exception_hint", "explain",
+           "failed_line", "missing_cause", "missing_module"]
 
 
 @dataclass(frozen=True)
@@ -231,12 +231,10 @@ def _roots(source: Source, reached: set[str], lost: Sequence[str]) -> tuple[str,
     return tuple(q for q in found if not (source.reaches(source.refers.get(q, ())) - {q}) & set(found))
 
 
-def uses(source: Source, function: str, lost: Sequence[str]) -> tuple[str, ...]:
-    """The functions of ``lost`` (questions that lost points, in the assignment's order) that the
-    student's ``function`` calls, directly or through helpers of the notebook, and that start the
-    chain; never ``function`` itself."""
-    reached = source.reaches(source.refers.get(function, ())) - {function}
-    return _roots(source, reached, [q for q in lost if q != function])
+def calls(source: Source, function: str) -> set[str]:
+    """Every top-level function of the notebook that the student's ``function`` calls, directly or
+    through other functions of theirs; never ``function`` itself."""
+    return source.reaches(source.refers.get(function, ())) - {function}
 
 
 def cell_uses(source: Source, cell: str, lost: Sequence[str]) -> tuple[str, ...]:
@@ -258,10 +256,10 @@ def explain(tests: Sequence[TestResult], cells: Sequence[Cell], execution: Execu
     stores) with what a student needs to find and fix them.
 
     A missing function's failure names the cell that failed before defining it; an exception with a
-    known fix carries it as ``hint``; a failed test of a function that calls the student's own earlier
-    function that lost points names it (``inherited_from``); a failed cell says which such function
-    it calls (``uses``), Jupyter's number of it, its heading, its failing line, and which questions it
-    cost (``cost``: the functions it left undefined)."""
+    known fix carries it as ``hint``; a failed cell says which of the student's own functions that
+    lost points it calls (``uses``), Jupyter's number of it, its heading, its failing line, and which
+    questions it cost (``cost``: the functions it left undefined). (A failed test's earlier functions,
+    ``inherited_from``, are found while grading: grader.grade.calls watches them.)"""
     runs = {run.index: run for run in execution.cells}
     source = Source.of(cell.source for cell in cells if cell.index in runs)
     order = list(dict.fromkeys(t.question for t in tests))
@@ -291,7 +289,7 @@ def _explained(test: TestResult, cells: Sequence[Cell], runs: Mapping[int, CellR
         hint = exception_hint(failure.ename, str(failure.params.get("evalue", "")), offered)
         if hint is not None:
             failure = replace(failure, params={**failure.params, "hint": hint})
-    return replace(test, failure=failure, inherited_from=uses(source, test.question, lost))
+    return replace(test, failure=failure)
 
 
 def _cell_record(cell: Cell, run: CellRun, source: Source, lost: Sequence[str], cost: Sequence[str],

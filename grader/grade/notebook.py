@@ -17,8 +17,9 @@ import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -29,9 +30,10 @@ from ..judge.catalog import Message, nested
 from ..judge.results import Failure, GraderError, SubmissionResult, TestResult, cell_error
 from ..run import sandbox
 from ..run.execute import Aborted, CellRun, Execution, KernelStartError, RestartFailed, execute_cells, kernel
+from ..run.inspect_model import Inspector
 from ..run.sandbox import NO_SPACE, Isolation, ScratchLimit
 from .calls import Caller, grade_question
-from .causes import cells_of, explain
+from .causes import Source, calls, cells_of, explain
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
 from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
@@ -190,8 +192,25 @@ def _run(workspace: Workspace, cells: Sequence[tuple[int, str]], prepared: Seque
         caller = Caller(session, workspace.scratch, replay, config, limits, workspace.folder / "models")
         with inspector_for(workspace, config, limits) as inspector:
             workspace.launch.on_abort(inspector.kill)
-            tests = tuple(t for pq in prepared for t in grade_question(caller, pq, config, limits, inspector))
+            tests = _grade_questions(caller, prepared, config, limits, inspector, Source.of(s for _, s in cells))
     return execution, tests
+
+
+def _grade_questions(caller: Caller, prepared: Sequence[PreparedQuestion], config: CourseConfig, limits: Limits,
+                     inspector: Inspector, source: Source) -> tuple[TestResult, ...]:
+    """Every question in the declared order; each one's calls watch the student's own earlier
+    functions it calls that have lost points (found in the source, never by running it), so that a
+    mistake inherited from them can be shown."""
+    tests: list[TestResult] = []
+    lost: dict[str, Callable[..., Any]] = {}
+    for pq in prepared:
+        reached = calls(source, pq.question.id)
+        watch = {name: reference for name, reference in lost.items() if name in reached}
+        graded = grade_question(caller, pq, config, limits, inspector, watch)
+        tests += graded
+        if pq.question.reference is not None and any(t.failure is not None for t in graded):
+            lost[pq.question.id] = pq.question.reference
+    return tuple(tests)
 
 
 def _out_of_space(run: CellRun) -> int | None:

@@ -73,8 +73,8 @@ def _causes(test: TestResult, lang: str) -> list[str]:
     hint = test.failure.params.get("hint") if test.failure is not None else None
     if isinstance(hint, dict) and isinstance(hint.get("code"), str):
         causes.append(render(hint["code"], hint.get("params", {}), lang))
-    if getattr(test, "inherited_from", ()):
-        causes.append(text("cause.inherited", lang, function=test.question, uses=", ".join(test.inherited_from)))
+    if (inherited := test.inherited()) is not None:
+        causes.append(inherited.text(lang))
     return causes
 
 

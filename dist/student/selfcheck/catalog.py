@@ -159,6 +159,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{function} calls your own {uses}, which lost points too: this mistake may come from there, so fix "
               "{uses} first.",
     },
+    "cause.inherited_seen": {
+        "zh": "在这个测试中，你的 {function} 调用了你自己的 {uses}，而 {uses} 在那里给出了错误的结果：先修正 {uses}，"
+              "{function} 本身的代码可能是对的。",
+        "en": "On this test your {function} called your own {uses}, and {uses} answered wrongly there: fix {uses} "
+              "first; {function}'s own code may well be right.",
+    },
     "cause.cell_uses": {
         "zh": "这个单元格调用了你的 {uses}，它丢了分：先修正 {uses}，再运行这个单元格。",
         "en": "This cell calls your {uses}, which lost points: fix {uses} first, then run this cell again.",

@@ -51,7 +51,10 @@ def fix_first(result: SubmissionResult, t: Translate) -> tuple[str, ...]:
             users = roots.setdefault(root, [])
             if test.question not in users:
                 users.append(test.question)
+    shown_inherited = {test.question for test in result.tests if test.inherited_seen}
     for root, users in roots.items():
+        if root in shown_inherited:  # its own mistake was seen coming from a function further down
+            continue
         why = _diagnosis(result.tests, root, t.lang)
         line = t("banner.fix_first", function=root, users=", ".join(users))
         lines.append(f"{why} → {line}" if why else line)
@@ -110,9 +113,8 @@ def test_hints(test: TestResult, t: Translate) -> tuple[str, ...]:
     hint = failure.params.get("hint") if failure is not None else None
     if isinstance(hint, Mapping) and isinstance(hint.get("code"), str):
         hints.append(t.words(Message(hint["code"], dict(hint.get("params", {})))))
-    if test.inherited_from:
-        uses = ", ".join(test.inherited_from)
-        hints.append(t("cause.inherited", function=test.question, uses=uses))
+    if (inherited := test.inherited()) is not None:
+        hints.append(t.words(inherited))
     return tuple(clip(h, TEXT_CHARS, t) for h in hints)
 
 

@@ -105,6 +105,11 @@ def _coerced_failure(failure: Any) -> Failure | None:
     )
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """A stored list of question names (at most 16)."""
+    return tuple(text_of(q, 200) for q in value[:16] if isinstance(q, str)) if isinstance(value, (tuple, list)) else ()
+
+
 _CELL_NUMBERS = frozenset(("index", "number", "line_number"))
 _CELL_NAMES = frozenset(("uses", "cost"))  # questions: the functions a cell calls, the ones it cost
 
@@ -119,7 +124,7 @@ def _cell_value(key: str, value: Any) -> Any:
                                value.get("params", {}) if isinstance(value, Mapping) else None)
         return {"code": code, "params": params} if code != "text" else None
     if key in _CELL_NAMES:
-        return tuple(text_of(q, 200) for q in value[:16] if isinstance(q, str)) if isinstance(value, (list, tuple)) else ()
+        return _names(value)
     return text_of(value)
 
 
@@ -148,8 +153,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
             _coerced_failure(test.failure), diagnosis, test.extra_credit is True, text_of(test.detail),
-            tuple(text_of(q, 200) for q in test.inherited_from[:16] if isinstance(q, str))
-            if isinstance(test.inherited_from, (tuple, list)) else (),
+            _names(test.inherited_from), _names(test.inherited_seen),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()
