@@ -425,6 +425,9 @@ def test_numpy_2_breaking_old_course_code_gets_its_fix(tmp_path: Path, course) -
     assert {t.failure.params["hint"]["code"] for t in layer if not t.public} == {"hint.numpy2_scalar"}
     page = _page(result, course[0], "en")
     assert "float(a) or int(a) of an array such as shape (1, 1, 1) fails; use a.item()" in page.text
+    number = _answer_number("conv2d_layer")
+    assert f'File "In [{number}]", line' in layer[0].failure.traceback, "the student's frame names their cell"
+    assert f'File "In [{number}]", line' in page.text
     hidden = next(t for t in layer if not t.public)
     from grader.judge.audience import student_view
     assert student_view(hidden).failure.params["hint"]["code"] == "hint.numpy2_scalar", "a fixed text: no input"

@@ -27,7 +27,7 @@ from ..judge.results import TestResult
 from ..run.execute import CellRun, Execution
 
 __all__ = ["Cell", "Source", "calls", "cell_cause", "cell_uses", "cells_of", "defined_names", "exception_hint", "explain",
-           "failed_line", "missing_cause", "missing_module"]
+           "failed_line", "missing_cause", "missing_module", "named_frames"]
 
 
 @dataclass(frozen=True)
@@ -262,6 +262,9 @@ def explain(tests: Sequence[TestResult], cells: Sequence[Cell], execution: Execu
     ``inherited_from``, are found while grading: grader.grade.calls watches them.)"""
     runs = {run.index: run for run in execution.cells}
     source = Source.of(cell.source for cell in cells if cell.index in runs)
+    files = _cell_files(cells)
+    tests = [replace(t, failure=replace(t.failure, traceback=named_frames(t.failure.traceback, files)))
+             if t.failure is not None and t.failure.traceback else t for t in tests]
     order = list(dict.fromkeys(t.question for t in tests))
     lost = [q for q in order if any(t.failure is not None and t.score < t.max_score for t in tests if t.question == q)]
     explained = tuple(_explained(t, cells, runs, source, lost, offered) for t in tests)
@@ -317,6 +320,28 @@ def _undefined_hint(name: str, cells: Sequence[Cell], runs: Mapping[int, CellRun
     """A NameError of a cell whose name an earlier failed cell would have defined: that cell is the cause."""
     cause = missing_cause(name, cells, runs, offered)
     return nested(*cause[:1], **cause[1]) if cause is not None and cause[0] == "no_function_cell_failed" else None
+
+
+_KERNEL_FILE = re.compile(r'File "[^"\n]*ipykernel_\d+[/\\](\d+)\.py"')
+
+
+def _cell_files(cells: Sequence[Cell]) -> dict[str, int]:
+    """The name ipykernel gives each cell's code (``/tmp/ipykernel_<pid>/<murmur2 of the source>.py``,
+    what a called function's traceback frames show) -> the cell's number."""
+    try:
+        from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
+    except ImportError:  # another kernel's naming: frames keep their file names
+        return {}
+    return {str(murmur2_x86(cell.source, get_tmp_hash_seed())): cell.number for cell in cells}
+
+
+def named_frames(traceback: str, files: Mapping[str, int]) -> str:
+    """A called function's traceback with each frame in the student's code named by its cell as
+    Jupyter shows it, ``File "In [10]", line 42, in conv2d_layer``, instead of a temporary file."""
+    def named(match: re.Match[str]) -> str:
+        number = files.get(match.group(1))
+        return f'File "In [{number}]"' if number is not None else match.group(0)
+    return _KERNEL_FILE.sub(named, traceback)
 
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
