@@ -458,3 +458,63 @@ def test_an_earlier_function_that_answered_right_inside_is_not_blamed(tmp_path: 
     assert multi and all(t.inherited_from == () and t.inherited_seen == () for t in multi)
     assert {t.diagnosis.id for t in multi if t.diagnosis is not None} == {"first_channel_only"}
     assert "Fix conv2d first" not in _page(result, course[0], "en").text
+
+
+BACKWARD_ON_FORWARD = '''def max_pool2d_backward(dout, x, size, stride=None):
+    x = np.asarray(x, dtype=float)
+    dout = np.asarray(dout, dtype=float)
+    two_d = x.ndim == 2
+    if two_d:
+        x, dout = x[:, :, np.newaxis], dout[:, :, np.newaxis]
+    pooled = max_pool2d(x, size, stride)          # the forward pass tells where each maximum is
+    ph, pw = as_pair(size)
+    sh, sw = as_pair(size if stride is None else stride)
+    dx = np.zeros_like(x)
+    for i in range(dout.shape[0]):
+        for j in range(dout.shape[1]):
+            for ch in range(x.shape[2]):
+                window = x[i * sh:i * sh + ph, j * sw:j * sw + pw, ch]
+                hits = np.flatnonzero(window == pooled[i, j, ch])
+                if hits.size:
+                    r, q = divmod(int(hits[0]), pw)
+                    dx[i * sh + r, j * sw + q, ch] += dout[i, j, ch]
+    return dx[:, :, 0] if two_d else dx
+'''
+
+
+@pytest.mark.slow
+def test_a_pooling_gradient_built_on_a_wrong_max_pool2d_says_so_in_its_check_cell(tmp_path: Path) -> None:
+    import dataclasses
+
+    import nbformat
+
+    from grader.course.assignments import course_assignments
+    from grader.grade.notebook import grade_notebook
+    from grader.grade.prepare import prepare
+
+    config = load_config(ROOT / "course.toml", environ={})
+    assignment = course_assignments()["02-pooling"]
+    nb = nbformat.read(ROOT / "solutions" / "02-pooling.ipynb", as_version=4)
+    for cell in nb.cells:
+        role = cell.metadata.get("grader", {})
+        if cell.cell_type == "code":
+            cell.source = cell.source.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION", "")
+        if role.get("role") == "answer" and role.get("question") == "max_pool2d":
+            cell.source = cell.source.replace("window.max(axis=(0, 1))", "window.mean(axis=(0, 1))")
+        if role.get("role") == "answer" and role.get("question") == "max_pool2d_backward":
+            cell.source = BACKWARD_ON_FORWARD
+    path = tmp_path / "mei" / "02-pooling.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    config = dataclasses.replace(config, limits=dataclasses.replace(config.limits, call_timeout=5))
+    result = grade_notebook(path, student="mei", assignment=assignment, prepared=prepare(assignment, config),
+                            config=config)
+    backward = [t for t in result.tests if t.question == "max_pool2d_backward"]
+    assert all(t.inherited_seen == ("max_pool2d",) for t in backward if t.failure is not None)
+    check = next(c for c in result.cells if "max_pool2d_backward(" in c["source_preview"] or
+                 c["heading"].startswith("2."))
+    assert check["uses"] == ["max_pool2d"]
+    page = _page(result, config, "en")
+    assert "This cell calls your max_pool2d, which lost points: fix max_pool2d first" in page.text_of(
+        f"cell-{check['index']}")
+    assert "Fix max_pool2d first: max_pool2d_backward uses it" in page.text_of("fix-first")
