@@ -214,11 +214,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "Jupyter (File → Save Notebook) and submit it again.",
     },
     "banner.cell_cost": {
-        "zh": "单元格 {cell}{outcome}：因此扣了分，{questions} 无法评分。",
+        "zh": "单元格 {cell} {outcome}：因此扣了分，{questions} 无法评分。",
         "en": "Cell {cell} {outcome}: it cost points, {questions} could not be graded.",
     },
     "banner.cell_free": {
-        "zh": "单元格 {cell}{outcome}：这没有扣分，所有函数都照常评分了。",
+        "zh": "单元格 {cell} {outcome}：这没有扣分，所有函数都照常评分了。",
         "en": "Cell {cell} {outcome}: it cost no points, every function was still graded.",
     },
     "banner.output_free": {

@@ -23,7 +23,8 @@ _CELL_CAUSES = ("no_function_cell_failed", "no_function_after_failure")
 _STOPPED = ("timeout", "dead_kernel", "skipped")
 
 
-def _cell_words(cell: Mapping[str, Any], t: Translate) -> str:
+def _cell_words(cell: Mapping[str, Any]) -> str:
+    """A cell by its Jupyter number (a result of an older grader: its position)."""
     number = cell.get("number") if isinstance(cell.get("number"), int) and cell["number"] > 0 else cell.get("index")
     return str(number)
 
@@ -70,7 +71,7 @@ def fix_first(result: SubmissionResult, t: Translate) -> tuple[str, ...]:
         if cell.get("outcome") in _STOPPED:
             cost = [q for q in cell.get("cost", ()) if isinstance(q, str)]
             key = "banner.cell_cost" if cost else "banner.cell_free"
-            lines.append(t(key, cell=_cell_words(cell, t), outcome=_outcome(cell, t), questions=", ".join(cost)))
+            lines.append(t(key, cell=_cell_words(cell), outcome=_outcome(cell, t), questions=", ".join(cost)))
     for note in result.notes:
         if note.code == "output_dropped":
             lines.append(t("banner.output_free", cell=note.params.get("cell", "?")))
