@@ -228,10 +228,12 @@ def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], confi
 
 
 def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, Outcome]],
-                 config: CourseConfig, limits: Limits, watch: Mapping[str, Callable[..., Any]]) -> TestResult:
+                 config: CourseConfig, limits: Limits,
+                 watch: Mapping[str, Callable[..., Any]] | None = None) -> TestResult:
     """One test group, all-or-nothing on its cases: the first failing case is its failure, and the
-    mistake that explains the failing cases its diagnosis."""
+    mistake that explains the failing cases its diagnosis (``watch``: see :func:`grade_question`)."""
     question, tol = pq.question, config.tolerance
+    watch = watch or {}
     failing: list[Failing] = []
     first: Failure | None = None
     passed = 0
