@@ -34,10 +34,22 @@ def _outcome(cell: Mapping[str, Any], t: Translate) -> str:
     return t(f"outcome.{outcome}") if outcome in ("error", "timeout", "dead_kernel", "skipped") else outcome
 
 
-def _diagnosis(tests: Sequence[TestResult], question: str, lang: str) -> str:
+def _diagnosis(tests: Sequence[TestResult], question: str, t: Translate) -> str:
+    """Why ``question`` lost points, in a line: its named mistake, else the known fix of its error."""
     for test in tests:
         if test.question == question and test.diagnosis is not None:
-            return test.diagnosis.zh if lang == "zh" else test.diagnosis.en
+            return test.diagnosis.zh if t.lang == "zh" else test.diagnosis.en
+    for test in tests:
+        if test.question == question and (fix := _fix(test, t)):
+            return fix
+    return ""
+
+
+def _fix(test: TestResult, t: Translate) -> str:
+    """The known fix of a failed test's exception (grader.grade.causes' ``hint``), in words, or ''."""
+    hint = test.failure.params.get("hint") if test.failure is not None else None
+    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str):
+        return t.words(Message(hint["code"], dict(hint.get("params", {}))))
     return ""
 
 
@@ -56,9 +68,13 @@ def fix_first(result: SubmissionResult, t: Translate) -> tuple[str, ...]:
     for root, users in roots.items():
         if root in shown_inherited:  # its own mistake was seen coming from a function further down
             continue
-        why = _diagnosis(result.tests, root, t.lang)
+        why = _diagnosis(result.tests, root, t)
         line = t("banner.fix_first", function=root, users=", ".join(users))
         lines.append(f"{why} → {line}" if why else line)
+    for test in result.tests:  # an error with a known fix (NumPy 2, a package): once per question
+        fix = _fix(test, t)
+        if fix and test.question not in roots and not any(fix in line for line in lines):
+            lines.append(f"{test.question}: {fix}")
     seen: set[str] = set()
     for test in result.tests:
         failure = test.failure
@@ -109,11 +125,7 @@ def cause_link(failure: Failure, result: SubmissionResult, t: Translate) -> tupl
 
 def test_hints(test: TestResult, t: Translate) -> tuple[str, ...]:
     """A failed test's causes: the known fix of its exception, the earlier function it calls."""
-    hints = []
-    failure = test.failure
-    hint = failure.params.get("hint") if failure is not None else None
-    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str):
-        hints.append(t.words(Message(hint["code"], dict(hint.get("params", {})))))
+    hints = [fix] if (fix := _fix(test, t)) else []
     if (inherited := test.inherited()) is not None:
         hints.append(t.words(inherited))
     return tuple(clip(h, TEXT_CHARS, t) for h in hints)
