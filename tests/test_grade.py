@@ -229,3 +229,8 @@ def test_a_gender_submission_starts_one_inspector_for_all_its_models(tmp_path: P
     assert "on 6 images" in accuracy.detail + (accuracy.failure.message if accuracy.failure else "")
     assert len(starts) == 1 and starts[0].starts == 1
     assert starts[0]._process is None and not starts[0].folder.exists(), "closed with the submission"
+    # what the unit's instructor looks at, from the same inspector: the layers, the held-out classes
+    facts = result.extras["facts"]
+    assert facts["curves"] == {"problem": "facts.no_history"}  # this notebook never called fit
+    assert [row["class"] for row in facts["layers"]["rows"]][-1] == "Dense" and facts["layers"]["total"] > 0
+    assert facts["heldout"]["n"] == 6 and sum(map(sum, facts["heldout"]["confusion"])) + sum(facts["heldout"]["other"]) == 6

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import math
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -465,7 +466,9 @@ def test_index_summarises_the_class(config: CourseConfig) -> None:
     assert "wang_fang" not in problems
     # histograms (inline SVG) and pass rates
     assert len([s for s in page.all("svg") if s.get("class") == "hist"]) == 2
-    assert "1 / 3" in page.text_of("a-01-convolution")  # conv2d passed by li_hua only
+    # per question: the mean points (li_hua 20, the two flipped kernels 10 each, of 20) and the full passes
+    conv2d = page.text_of("a-01-convolution")
+    assert "13.33 / 20" in conv2d and "✓ 1/3" in conv2d  # conv2d passed in full by li_hua only
     # the students table links each score to the page and the JSON
     hrefs = {a.get("href") for a in page.all("a")}
     assert {"wang_fang/01-convolution.html", "../results/wang_fang/01-convolution.json",
@@ -682,10 +685,10 @@ def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConf
 
     real = index_page._problems
 
-    def picky(result: SubmissionResult, t: object) -> list[str]:
+    def picky(result: SubmissionResult, t: object, *shared: object) -> list[str]:
         if result.student == "li_hua":
             raise ValueError("no idea")
-        return real(result, t)  # type: ignore[arg-type]
+        return real(result, t, *shared)  # type: ignore[arg-type]
 
     monkeypatch.setattr(index_page, "_problems", picky)
     index = Page(render_index([convolution_result("wang_fang"), convolution_result("li_hua")], config, "en"))
@@ -703,3 +706,181 @@ def test_a_stored_parameter_the_catalog_cannot_format_keeps_the_result(config: C
     assert result.tests[0].failure is not None and result.tests[0].failure.message == "the call did not finish in time"
     assert [n.code for n in result.notes] == ["cell_timeout"]
     assert "the call did not finish in time" in Page(render_submission(result, config, "en")).text
+
+
+# --- one status per card, the optional question, the class page's means and shared cell errors ---------
+
+def test_a_failed_card_says_its_status_once(config: CourseConfig) -> None:
+    page = Page(render_submission(convolution_result(), config, "en"))
+    failed = page.text_of("failed")
+    assert message("status.partial", "en") not in failed  # the question's heading says its points, not a status
+    assert message("test.points", "en", score="0", max="10") in failed  # conv2d: 10 of its 20 points lost
+    assert failed.count(message("kind.wrong", "en")) == 2  # one badge on each of the two failed cards
+    assert len([b for b in page.having_class("badge") if b.get("class") == "badge s-wrong"]) == 2
+    assert "of 1 cases" not in failed  # a one-case group's card shows no case count (its badge says it)
+
+
+def test_a_many_case_card_gives_its_case_count_as_a_detail(config: CourseConfig) -> None:
+    failure = Failure("wrong", "text", {"text": "values differ"}, Call("conv2d", ()))
+    result = SubmissionResult("s", "01-convolution", "a" * 64, "0.1.0", 1.0,
+                              (dataclasses.replace(group("conv2d", "same mode", 10, failure), cases=4, passed_cases=3),))
+    card = Page(render_submission(result, config, "en")).text_of("test-0")
+    assert message("test.cases", "en", passed=3, total=4) in card and card.count(message("kind.wrong", "en")) == 1
+
+
+def gender_result(*, rating: Failure | None, facts: object = None) -> SubmissionResult:
+    tests = (group("load_faces", "hidden face set", 20), group("build_model", "architecture", 20),
+             group("param_report", "your model's layers", 20), group("accuracy", "held-out accuracy", 40),
+             group("build_rating_model", "regression output", 10, rating, extra_credit=True))
+    return SubmissionResult("zhao_lei", "04-gender-cnn", "c" * 64, "0.1.0", 80.0, tests,
+                            extras={"facts": facts} if facts is not None else {})
+
+
+UNANSWERED = Failure("error", "not_implemented", {"evalue": ""})
+
+
+@pytest.mark.parametrize("skipped", [UNANSWERED, Failure("missing", "no_function", {"name": "build_rating_model"})])
+def test_an_optional_question_left_alone_is_not_a_failure(config: CourseConfig, skipped: Failure) -> None:
+    for lang in LANGUAGES:
+        page = Page(render_submission(gender_result(rating=skipped), config, lang))
+        assert "failed" not in page.by_id  # nothing to fix: no failed section, no red
+        assert message("summary.all_passed", lang) in page.text
+        assert message("status.skipped", lang) in page.text_of("questions")
+        assert {b.get("class") for b in page.having_class("badge")} == {"badge s-passed", "badge s-skipped"}
+        assert "✗" not in page.text_of("questions") and "#test-4" not in {a.get("href") for a in page.all("a")}
+
+
+def test_an_optional_question_attempted_and_wrong_is_a_failure(config: CourseConfig) -> None:
+    wrong = Failure("wrong", "text", {"text": "the output should be Dense(1)"})
+    page = Page(render_submission(gender_result(rating=wrong), config, "en"))
+    assert "the output should be Dense(1)" in page.text_of("failed")
+
+
+def test_the_class_page_shows_mean_points_and_a_colour_legend(config: CourseConfig) -> None:
+    partly = Failure("wrong", "text", {"text": "one stride wrong"})
+    ninety = dataclasses.replace(convolution_result("a", flipped=False), tests=tuple(
+        dataclasses.replace(t, score=27.0, failure=partly) if t.question == "conv2d_layer" else t
+        for t in convolution_result(flipped=False).tests))
+    for lang in LANGUAGES:
+        page = Page(render_index([ninety, dataclasses.replace(ninety, student="b")], config, lang))
+        card = page.text_of("a-01-convolution")
+        assert "27 / 30" in card and "✓ 0/2" in card  # nobody passed conv2d_layer in full, but 27 of 30 on average
+        assert "20 / 20" in card and "✓ 2/2" in card
+        legend = page.text_of("legend")
+        assert all(message(f"legend.{s}", lang) in legend for s in ("passed", "partial", "wrong", "error"))
+
+
+def cell_failing(student: str, index: int = 19, evalue: str = "im2col() got an unexpected keyword argument 'stride'",
+                 ename: str = "TypeError") -> SubmissionResult:
+    return dataclasses.replace(convolution_result(student, flipped=False), cells=(
+        {"index": index, "outcome": "error", "ename": ename, "evalue": evalue, "source_preview": "check()"},))
+
+
+def test_the_same_cell_error_in_many_submissions_is_marked_as_the_templates(config: CourseConfig) -> None:
+    results = [cell_failing(f"s{i}") for i in range(19)] + [convolution_result(f"ok{i}") for i in range(20)]
+    results += [cell_failing("odd", evalue="something of its own"), cell_failing("odd2", index=3),
+                cell_failing("todo", ename="NotImplementedError", evalue="")]
+    for lang in LANGUAGES:
+        page = Page(render_index(results, config, lang))
+        shared = page.text_of("shared-errors")
+        assert message("index.shared_error_row", lang, count=19, cell=19, ename="TypeError",
+                       evalue="im2col() got an unexpected keyword argument 'stride'") in shared
+        assert message("index.likely_template", lang) in shared
+        assert "something of its own" not in shared and "odd2" not in shared and "NotImplementedError" not in shared
+        problems = page.text_of("problems")  # each of the 19 still listed, and marked
+        assert problems.count(message("index.likely_template", lang)) == 19
+
+
+@pytest.mark.parametrize(("sharing", "class_size", "shown"), [(2, 6, True), (2, 7, False), (3, 40, True), (1, 2, False)])
+def test_a_shared_error_needs_three_students_or_a_third_of_the_class(config: CourseConfig, sharing: int,
+                                                                      class_size: int, shown: bool) -> None:
+    results = [cell_failing(f"s{i}") for i in range(sharing)]
+    results += [convolution_result(f"ok{i}") for i in range(class_size - sharing)]
+    page = Page(render_index(results, config, "en"))
+    assert (message("index.likely_template", "en") in page.text_of("shared-errors")) is shown
+
+
+# --- the gender CNN's facts: curves, held-out classes, layers ---------------------------------------------
+
+GENDER_FACTS = {
+    "curves": {"epochs": 3, "series": {"loss": [0.7, 0.5, 0.4], "val_loss": [0.72, 0.6, 0.55],
+                                       "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.66, 0.75]}, "dropped": 0},
+    "heldout": {"n": 300, "accuracy": 0.9167, "labels": ["male", "female"], "confusion": [[134, 16], [9, 141]],
+                "other": [0, 0]},
+    "layers": {"rows": [{"name": "conv2d", "class": "Conv2D", "params": 448},
+                        {"name": "dense_7", "class": "Dense", "params": 262208}], "total": 262656, "dropped": 0},
+}
+
+
+def test_the_gender_page_draws_the_curves_the_classes_and_the_layers(config: CourseConfig) -> None:
+    for lang in LANGUAGES:
+        page = Page(render_submission(gender_result(rating=None, facts=GENDER_FACTS), config, lang))
+        unit = page.text_of("unit")
+        assert len([s for s in page.all("svg") if s.get("class") == "curves"]) == 2  # loss, accuracy
+        lines = page.all("polyline")
+        assert len(lines) == 4 and all(len(line["points"].split()) == 3 for line in lines)
+        assert message("facts.heldout_accuracy", lang, accuracy="0.917", n=300) in unit
+        assert message("facts.class.male", lang) in unit and "0.893" in unit and "0.940" in unit  # 134/150, 141/150
+        assert "262,208" in unit and "262,656" in unit and "dense_7" in unit
+
+
+HOSTILE_FACTS = {
+    "curves": {"series": {"loss": [math.nan, 1e308, -math.inf, "x", 0.5] * 300_000, "<b>val_loss</b>": [1, 2],
+                          "accuracy": "0.9"}, "dropped": -4},
+    "heldout": {"n": 10, "accuracy": 0.5, "labels": ["<script>", "f"], "confusion": [[-1, 6], [3, 2]]},
+    "layers": {"rows": [{"name": "<img src=x>", "class": "Dense", "params": 10**30}, {"name": "ok", "class": "D",
+                                                                                    "params": 7}]},
+}
+
+
+def test_hostile_facts_render_bounded_and_escaped(config: CourseConfig) -> None:
+    html = render_submission(gender_result(rating=None, facts=HOSTILE_FACTS), config, "en")
+    page = Page(html)
+    lines = page.all("polyline")
+    assert lines and all(len(line["points"].split()) <= 1000 for line in lines)
+    coordinates = [float(c) for line in lines for point in line["points"].split() for c in point.split(",")]
+    assert all(math.isfinite(c) and -10 <= c <= 500 for c in coordinates)  # inside the chart, whatever was stored
+    assert "<script>" not in html and "<img" not in html and "<b>val_loss" not in html
+    assert message("facts.gaps", "en") in page.text_of("unit")
+    assert message("facts.class.male", "en") not in page.text  # counts that do not add up: no per-class table
+    assert "0.500" in page.text_of("unit") and "ok" in page.text_of("unit")
+    assert len(html) < 400_000
+
+
+def test_a_page_without_facts_or_with_problems_renders(config: CourseConfig) -> None:
+    assert "unit" not in Page(render_submission(gender_result(rating=None), config, "en")).by_id
+    problems = {"curves": {"problem": "facts.no_history"}, "heldout": {"problem": "facts.no_model"},
+                "layers": {"problem": "facts.no_model"}}
+    for lang in LANGUAGES:
+        unit = Page(render_submission(gender_result(rating=None, facts=problems), config, lang)).text_of("unit")
+        assert message("facts.no_history", lang) in unit and message("facts.no_model", lang) in unit
+
+
+def test_facts_survive_the_stored_result(config: CourseConfig, tmp_path: Path) -> None:
+    result = SubmissionResult.from_json(gender_result(rating=None, facts=GENDER_FACTS).to_json())
+    assert len(Page(render_submission(result, config, "zh")).all("polyline")) == 4
+
+
+def test_an_unanswered_question_has_one_card_with_one_status(config: CourseConfig) -> None:
+    tests = tuple(group("max_pool2d", name, 5, UNANSWERED, public=True) for name in ("course example", "channels"))
+    page = Page(render_submission(SubmissionResult("s", "02-pooling", "a" * 64, "0.1.0", 1.0, tests), config, "en"))
+    assert page.text_of("failed").count(message("status.unanswered", "en")) == 1
+    assert len(page.having_class("test")) == 1
+
+
+def test_an_optional_function_missing_after_a_failed_cell_is_still_shown(config: CourseConfig) -> None:
+    missing = Failure("missing", "no_function", {"name": "build_rating_model"})
+    cell = {"index": 18, "outcome": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'cv2'"}
+    result = dataclasses.replace(gender_result(rating=missing), cells=(cell,))
+    page = Page(render_submission(result, config, "en"))
+    assert "build_rating_model" in page.text_of("failed") and message("status.skipped", "en") not in page.text
+
+
+def test_one_epoch_is_a_dot_and_predictions_outside_the_classes_get_a_column(config: CourseConfig) -> None:
+    facts = {"curves": {"series": {"loss": [0.7]}},
+             "heldout": {"n": 4, "accuracy": 0.25, "labels": ["male", "female"], "confusion": [[1, 0], [0, 0]],
+                         "other": [1, 2]}}
+    page = Page(render_submission(gender_result(rating=None, facts=facts), config, "en"))
+    assert not page.all("polyline") and len(page.all("circle")) == 1
+    unit = page.text_of("unit")
+    assert message("facts.predicted_other", "en") in unit and "0.500" in unit and "0.000" in unit  # 1 of 2, 0 of 2

@@ -106,8 +106,23 @@ def demo_class() -> list[SubmissionResult]:
                 TEN_UNITS),
          passed("param_report", "your model's layers", 20, "10 layers, 286,442 parameters"),
          passed("accuracy", "held-out accuracy", 40, "held-out accuracy 0.887 on 300 images"),
-         passed("build_rating_model", "regression output", 10, "regression output Dense(1)", extra=True)))
+         passed("build_rating_model", "regression output", 10, "regression output Dense(1)", extra=True)),
+        extras={"facts": GENDER_FACTS})
     return [li_hua, wang_fang, zhang_wei, gender]
+
+
+EPOCHS = np.arange(40)
+GENDER_FACTS = {  # what grader.course.assignments.gender gathers: the recorded history, held-out classes, layers
+    "curves": {"series": {"loss": (0.7 * np.exp(-EPOCHS / 12) + 0.1).tolist(),
+                          "val_loss": (0.7 * np.exp(-EPOCHS / 15) + 0.15).tolist(),
+                          "accuracy": (0.95 - 0.45 * np.exp(-EPOCHS / 8)).tolist(),
+                          "val_accuracy": (0.9 - 0.4 * np.exp(-EPOCHS / 8)).tolist()}},
+    "heldout": {"n": 300, "accuracy": 0.903, "labels": ["male", "female"], "confusion": [[135, 15], [14, 136]],
+                "other": [0, 0]},
+    "layers": {"rows": [{"name": "conv2d", "class": "Conv2D", "params": 448},
+                        {"name": "dense_1", "class": "Dense", "params": 650}]},
+}
+TRAIN_BLUE = np.array([0x09, 0x69, 0xDA])  # the training curve's stroke (templates/_macros.html.j2)
 
 
 PAGES = [  # (student, assignment, language, the score the page must show)
@@ -158,7 +173,7 @@ def test_demo_reports_render_in_chromium(chromium: str, demo_reports: dict[str, 
     def shoot(job: tuple[Path, str, str | None]) -> tuple[Path, str]:
         page, name, _ = job
         png = tmp_path / f"{name}.png"
-        run_chromium(chromium, page.as_uri(), "--window-size=1100,1800", f"--screenshot={png}")
+        run_chromium(chromium, page.as_uri(), "--window-size=1100,2600", f"--screenshot={png}")
         dom = run_chromium(chromium, page.as_uri(), "--dump-dom").stdout
         return png, dom
 
@@ -179,3 +194,9 @@ def test_demo_reports_render_in_chromium(chromium: str, demo_reports: dict[str, 
             assert re.search(r'<th[^>]*data-type="number"[^>]*tabindex="0"', dom), "the sort script did not run"
     wang_fang_zh = next(dom for (_, name, _), (_, dom) in zip(jobs, shots) if name == "wang_fang-01-convolution-zh")
     assert "卷积核被翻转了" in wang_fang_zh and "Your kernel is flipped" in wang_fang_zh
+
+    # the gender page draws the recorded curves (inline SVG, no script) and the per-class table
+    (png, gender_dom), = [shot for (_, name, _), shot in zip(jobs, shots) if name == "wang_fang-04-gender-cnn-zh"]
+    assert gender_dom.count("<polyline") == 4 and "135" in element_text(gender_dom, "unit")
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+    assert (np.abs(pixels - TRAIN_BLUE).sum(axis=1) < 12).sum() > 200, "no training curve was drawn"

@@ -153,6 +153,10 @@ class Assignment:
     questions: tuple[Question, ...]
     preload: tuple[str, ...] = ("numpy",)  # imported while the kernel starts (see grader.run.pool)
     needs: tuple[Literal["faces"], ...] = ()
+    # What the unit's instructor looks at beyond the score (training curves, per-class accuracy,
+    # the layer table): asked once per submission after its questions, with the questions' own
+    # context, and kept through grader.course.facts.checked in the result's extras["facts"].
+    facts: Callable[[AssessContext, Any], Mapping[str, Any]] | None = None
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

@@ -25,7 +25,8 @@ import nbformat
 
 from .. import __version__
 from ..course.config import CourseConfig, Limits
-from ..course.spec import Assignment
+from ..course.facts import checked
+from ..course.spec import Assignment, AssessContext
 from ..judge.catalog import Message, nested
 from ..judge.results import Failure, GraderError, SubmissionResult, TestResult, cell_error
 from ..run import sandbox
@@ -41,6 +42,8 @@ from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
 __all__ = ["NotebookUnreadable", "grade_notebook", "grader_error_result", "read_notebook"]
 
 log = logging.getLogger(__name__)
+
+Facts = Callable[[AssessContext, CourseConfig], Mapping[str, Any]]
 
 
 class NotebookUnreadable(ValueError):
@@ -160,7 +163,8 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
             replace_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
         cells = cells_of(nb.cells)
         try:
-            execution, tests = _run(workspace, [(c.index, c.source) for c in cells], prepared, config, limits)
+            execution, tests, facts = _run(workspace, [(c.index, c.source) for c in cells], prepared, config, limits,
+                                           assignment.facts)
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
             if workspace.launch.aborted.is_set():
                 raise Aborted() from None
@@ -177,12 +181,15 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
         cells=records, notes=_notes(execution, limits, workspace.space.mode, numbers),
         source=source, sandbox=workspace.launch.confinement.isolation, limits=workspace.limits(),
+        extras={"facts": facts} if facts else {},
     )
 
 
 def _run(workspace: Workspace, cells: Sequence[tuple[int, str]], prepared: Sequence[PreparedQuestion],
-         config: CourseConfig, limits: Limits) -> tuple[Execution, tuple[TestResult, ...]]:
-    """The submission's kernel: its cells, then every question's calls and their judging."""
+         config: CourseConfig, limits: Limits, gather: Facts | None = None,
+         ) -> tuple[Execution, tuple[TestResult, ...], dict[str, Any]]:
+    """The submission's kernel: its cells, then every question's calls and their judging, then
+    what the unit shows its instructor (``Assignment.facts``) from the same kernel and inspector."""
     with kernel(workspace.launch.confinement, output_limit=limits.output_kb * 1024,
                 launch=workspace.launch) as session:
         with stage("execute"):
@@ -193,7 +200,19 @@ def _run(workspace: Workspace, cells: Sequence[tuple[int, str]], prepared: Seque
         with inspector_for(workspace, config, limits) as inspector:
             workspace.launch.on_abort(inspector.kill)
             tests = _grade_questions(caller, prepared, config, limits, inspector, Source.of(s for _, s in cells))
-    return execution, tests
+            facts = _facts(gather, caller, inspector, config) if gather is not None else {}
+    return execution, tests, facts
+
+
+def _facts(gather: Facts, caller: Caller, inspector: Inspector, config: CourseConfig) -> dict[str, Any]:
+    """The unit's facts, bounded and validated (grader.course.facts). They are shown, never scored:
+    a failure gathering them is logged and costs only them, never the grade."""
+    context = AssessContext(lambda function, case: caller.call(function, case)[0], inspector.inspect)
+    try:
+        return checked(gather(context, config))
+    except Exception:
+        log.warning("the unit's facts could not be gathered", exc_info=True)
+        return {}
 
 
 def _grade_questions(caller: Caller, prepared: Sequence[PreparedQuestion], config: CourseConfig, limits: Limits,

@@ -76,7 +76,12 @@ def _evaluate(model: Any, folder: Path) -> dict[str, Any]:
         X = X.mean(axis=-1, keepdims=True)
     scores = np.asarray(model.predict(X, verbose=0))
     predicted = (scores[:, 0] > 0.5).astype(int) if scores.shape[-1] == 1 else scores.argmax(axis=-1)
-    return {"accuracy": float((predicted == y).mean()), "n": int(len(y))}
+    classes = int(y.max()) + 1 if len(y) else 0
+    # confusion[true][predicted] over the data's classes; a prediction outside them (a Dense(10)
+    # output's class 7) is counted in ``other`` of its true class.
+    confusion = [[int(((y == t) & (predicted == p)).sum()) for p in range(classes)] for t in range(classes)]
+    other = [int(((y == t) & ((predicted < 0) | (predicted >= classes))).sum()) for t in range(classes)]
+    return {"accuracy": float((predicted == y).mean()), "n": int(len(y)), "confusion": confusion, "other": other}
 
 
 def _is_memory(exc: BaseException) -> bool:

@@ -161,6 +161,28 @@ def _assess_rating(context: AssessContext, case: Case, config: CourseConfig) -> 
     return Verdict(1.0, "regression output Dense(1)")
 
 
+HISTORY_NAMES = ("history", "hist", "H")  # where notebooks keep what model.fit returned
+CLASSES = ("male", "female")  # class 0 and class 1, as load_faces labels them
+
+
+def _facts(context: AssessContext, config: CourseConfig) -> dict[str, Any]:
+    """The training curves the notebook recorded, the trained ``model``'s held-out evaluation per
+    class and its layers: raw, for grader.course.facts.checked to bound and validate."""
+    facts: dict[str, Any] = {"curves": {"problem": "facts.no_history"}}
+    for name in HISTORY_NAMES:
+        answer = context.fetch(VALUE, Case((Var(name),)))
+        if answer.status == "missing":
+            continue
+        facts["curves"] = {"series": answer.value} if answer.status == "ok" else {"problem": "facts.bad_history"}
+        break
+    report = _inspected(context, VALUE, Case((Var("model"),)), evaluate=True)
+    if isinstance(report, Verdict):
+        return {**facts, "heldout": {"problem": "facts.no_model"}, "layers": {"problem": "facts.no_model"}}
+    evaluation = report.get("evaluation", {})
+    heldout = {**evaluation, "labels": list(CLASSES)} if "error" not in evaluation else {"problem": "facts.no_evaluation"}
+    return {**facts, "heldout": heldout, "layers": {"rows": report["layers"]}}
+
+
 def _one(*cases: Case) -> Callable[[np.random.Generator], list[Case]]:
     return lambda rng: list(cases)
 
@@ -170,6 +192,7 @@ ASSIGNMENT = Assignment(
     aliases=("性别识别", "性别", "gender"),
     preload=("numpy", "pandas", "matplotlib.pyplot", "PIL.Image", "keras", "tensorflow"),
     needs=("faces",),
+    facts=_facts,
     questions=(
         Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (
             Mistake("labels_inverted", _labels_inverted, INVERTED.zh, INVERTED.en),

@@ -24,6 +24,8 @@ from .text import Translate, TOP_DIAGNOSES, clip, points_text, translator
 
 log = logging.getLogger(__name__)
 
+SHARED_MIN = 3  # students sharing a cell error that make it look like the template's problem
+
 
 _SORT_SCRIPT = """\
 document.querySelectorAll("table.sortable").forEach(function (table) {
@@ -70,11 +72,16 @@ class Histogram:
 
 @dataclass(frozen=True)
 class PassRate:
+    """One question of an assignment across the class: the mean points (the bar) and how many
+    submissions passed it in full."""
+
     question: str
     passed: int
     total: int
-    percent: float
+    percent: float  # mean points as a share of the question's points
     optional: bool
+    mean: str = ""
+    max_points: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,19 @@ class DiagnosisCount:
     id: str
     text: str
     other: str
+    count: int
+    students: str
+
+
+@dataclass(frozen=True)
+class SharedError:
+    """The same error of the same cell in many submissions of one assignment: most likely the
+    released notebook's problem, not the students'."""
+
+    assignment: str
+    cell: str
+    ename: str
+    evalue: str
     count: int
     students: str
 
@@ -143,6 +163,7 @@ class IndexView:
     students: tuple[StudentRow, ...]
     unrendered: tuple[PageFailure, ...] = ()
     unconfined: int = 0
+    shared_errors: tuple[SharedError, ...] = ()
 
 
 def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
@@ -165,8 +186,9 @@ def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
     return Histogram(width, height, base, tuple(bars), ticks, label)
 
 
-def _problems(result: SubmissionResult, t: Translate) -> list[str]:
-    """Why a submission counts as errored or timed out (empty when it did not)."""
+def _problems(result: SubmissionResult, t: Translate, shared: frozenset[tuple[str, ...]] = frozenset()) -> list[str]:
+    """Why a submission counts as errored or timed out (empty when it did not); a cell error that
+    ``shared`` holds (:func:`_shared_keys`) says it is likely the template's."""
     reasons = []
     if result.error:
         reasons.append(t("problem.not_graded", reason=clip(result.error_text(t.lang).splitlines()[0], 160, t)))
@@ -177,7 +199,10 @@ def _problems(result: SubmissionResult, t: Translate) -> list[str]:
         elif outcome == "dead_kernel":
             reasons.append(t("problem.cell_dead", index=index))
         elif outcome == "error" and cell.get("ename") not in ("NotImplementedError", "AssertionError"):
-            reasons.append(t("problem.cell_error", index=index, ename=clip(str(cell.get("ename", "")), 80, t)))
+            reason = t("problem.cell_error", index=index, ename=clip(str(cell.get("ename", "")), 80, t))
+            if _cell_key(result, cell) in shared:
+                reason += f" ({t('index.likely_template')})"
+            reasons.append(reason)
     calls: dict[str, str] = {}
     for test in result.tests:
         if test.failure is not None and test.failure.kind in ("timeout", "crash"):
@@ -193,15 +218,18 @@ def _index_view(results: Sequence[SubmissionResult], config: CourseConfig, lang:
     by_student: dict[str, dict[str, SubmissionResult]] = {}
     for result in results:
         by_student.setdefault(result.student, {})[result.assignment] = result
+    shared = _shared_cell_errors(results)
+    shared_keys = frozenset(key for key, _ in shared)
     return IndexView(
         course=config.name,
         counts=t("index.counts", students=len(by_student), submissions=len(results)),
         assignments=tuple(_summary(aid, [r for r in results if r.assignment == aid], config, t)
                           for aid in assignment_ids),
         diagnoses=_common_diagnoses(results, lang, t),
+        shared_errors=tuple(_shared_error(key, students, t) for key, students in shared),
         problems=tuple(Problem(clip(r.student, 200, t), r.assignment, page_href(r.student, r.assignment),
                                clip("; ".join(reasons), 400, t))
-                       for r in results if (reasons := _problems(r, t))),
+                       for r in results if (reasons := _problems(r, t, shared_keys))),
         columns=tuple((aid, (config.assignments[aid].title if aid in config.assignments else aid))
                       for aid in assignment_ids),
         students=tuple(_student_row(student, by_student[student], assignment_ids, t) for student in sorted(by_student)),
@@ -222,14 +250,52 @@ def _summary(aid: str, subs: Sequence[SubmissionResult], config: CourseConfig, t
     stats = t("index.mean", mean=points_text(statistics.fmean(scores)), median=points_text(statistics.median(scores)),
               max=points_text(most)) if scores else ""
     questions = course_questions(config).get(aid) or sorted({test.question for r in subs for test in r.tests})
-    rates = []
-    for question in questions:
-        passed = sum(1 for r in subs if (own_tests := [x for x in r.tests if x.question == question])
-                     and all(x.failure is None for x in own_tests))
-        rates.append(PassRate(question, passed, len(subs), 100 * passed / len(subs) if subs else 0.0,
-                              question in optional))
+    rates = [_question_rate(question, subs, own.points.get(question) if own is not None else None,
+                            question in optional) for question in questions]
     histogram = _histogram(scores, most, t("index.histogram_label", assignment=title)) if subs else None
     return AssignmentSummary(aid, title, len(subs), stats, histogram, tuple(rates))
+
+
+def _question_rate(question: str, subs: Sequence[SubmissionResult], points: float | None,
+                   optional: bool) -> PassRate:
+    """Mean points and full passes of one question; a submission without the question scores 0."""
+    own = [[x for x in r.tests if x.question == question] for r in subs]
+    passed = sum(1 for tests in own if tests and all(x.failure is None for x in tests))
+    scores = [sum(x.score for x in tests) for tests in own]
+    most = points if points is not None else max((sum(x.max_score for x in tests) for tests in own), default=0.0)
+    mean = statistics.fmean(scores) if scores else 0.0
+    percent = max(0.0, min(100.0, 100 * mean / most)) if most > 0 else 0.0
+    return PassRate(question, passed, len(subs), percent, optional, points_text(mean), points_text(most))
+
+
+def _cell_key(result: SubmissionResult, cell: Mapping[str, Any]) -> tuple[str, ...]:
+    """What makes two cell errors the same: the assignment, the cell, the exception and its message."""
+    return (result.assignment, str(cell.get("index", "?")), str(cell.get("ename", "")), str(cell.get("evalue", "")))
+
+
+def _shared_cell_errors(results: Sequence[SubmissionResult]) -> list[tuple[tuple[str, ...], set[str]]]:
+    """Cell errors that many students share: the same exception with the same message in the same
+    cell of the same assignment, for at least :data:`SHARED_MIN` students or a third of the
+    assignment's submissions (and never fewer than two), most shared first. An unanswered cell
+    (``NotImplementedError``) is the template's expected state and is not counted."""
+    submissions: dict[str, int] = {}
+    seen: dict[tuple[str, ...], set[str]] = {}
+    for result in results:
+        submissions[result.assignment] = submissions.get(result.assignment, 0) + 1
+        for cell in result.cells:
+            ename = str(cell.get("ename", ""))
+            if cell.get("outcome") == "error" and ename and ename != "NotImplementedError":
+                seen.setdefault(_cell_key(result, cell), set()).add(result.student)
+    shared = [(key, students) for key, students in seen.items()
+              if len(students) >= 2 and (len(students) >= SHARED_MIN or 3 * len(students) >= submissions[key[0]])]
+    return sorted(shared, key=lambda item: (-len(item[1]), item[0]))[:TOP_DIAGNOSES]
+
+
+def _shared_error(key: tuple[str, ...], students: set[str], t: Translate) -> SharedError:
+    aid, cell, ename, evalue = key
+    names = sorted(students)
+    return SharedError(aid, clip(cell, 20, t), clip(ename, 80, t), clip(evalue, 300, t), len(names),
+                       clip(", ".join(names[:20]) + (" …" if len(names) > 20 else ""), 600, t))
 
 
 def _common_diagnoses(results: Sequence[SubmissionResult], lang: str, t: Translate) -> tuple[DiagnosisCount, ...]:
@@ -305,7 +371,7 @@ def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang
     view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed))
     digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
-        page=view, lang=lang, t=t, version=__version__,
+        page=view, lang=lang, t=t, version=__version__, shared_min=SHARED_MIN,
         script=_SORT_SCRIPT,
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'",
     )

@@ -18,10 +18,11 @@ from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
 from .causes import cause_link, cell_extras, fix_first, hidden_cards, not_graded, nothing_ran, student_frames, test_hints
 from .paths import jinja_environment
+from .unit import UnitView, unit_view
 from .stored import coerce_result, course_questions, ran_unconfined
 from .text import (
     CALL_CHARS, MAX_CELLS, MAX_DRAWN, MAX_FAILED_TESTS, MAX_HINT_CELLS, MAX_NOTES, NOTE_CHARS, SOURCE_CHARS,
-    TEXT_CHARS, clip, not_answered, points_text, question_status, test_status, Translate,
+    TEXT_CHARS, clip, not_answered, points_text, question_status, skipped_optional, test_status, Translate,
     translator, trim_traceback,
 )
 
@@ -100,8 +101,8 @@ class FailedQuestion:
     """The failed groups of one question; a diagnosis they all share is shown once, above them."""
 
     id: str
-    status: str
-    status_label: str
+    score: str
+    max_score: str
     diagnosis_first: str
     diagnosis_second: str
     tests: tuple[TestView, ...]
@@ -134,6 +135,7 @@ class SubmissionView:
     notes_more: int
     passed_all: bool
     problems: bool
+    unit: UnitView | None = None  # the unit's facts (training curves, held-out classes, layers)
     first: tuple[str, ...] = ()  # what to fix first (grader.publish.report.causes)
     numbered: bool = False  # cells numbered as Jupyter shows them (else an older grader's positions)
 
@@ -232,21 +234,27 @@ def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate
         first, second = (members[0][1].diagnosis_first, members[0][1].diagnosis_second) if shared else ("", "")
         tests = tuple(dataclasses.replace(view, diagnosis_first="", diagnosis_second="") if shared else view
                       for _, view in members)
-        status = question_status([test for test, _ in members])
         unanswered = all(view.not_implemented for _, view in members)
-        label = t("status.unanswered") if unanswered else t(f"status.{status}")
         messages = {view.message for _, view in members}
         missing = (members[0][1].message if not unanswered and len(messages) == 1
                    and all(view.status == "missing" for _, view in members) else "")
-        questions.append(FailedQuestion(question, status, label, first, second, tests, unanswered, missing))
+        # The heading says the question's points; each card below says its own status, once.
+        questions.append(FailedQuestion(question, points_text(sum(test.score for test, _ in members)),
+                                        points_text(sum(test.max_score for test, _ in members)),
+                                        first, second, tests, unanswered, missing))
     return tuple(questions)
 
 
-def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t: Translate) -> QuestionView:
+def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], skipped: bool,
+                   t: Translate) -> QuestionView:
     """A row of the questions table: the score, the status and a link to each group's failure."""
     tests = [test for _, test in numbered]
     status = question_status(tests)
     unanswered = all(not_answered(test.failure) for test in tests if test.failure is not None)
+    if skipped:
+        status, label = "skipped", t("status.skipped")
+    else:
+        label = t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}")
     return QuestionView(
         id=question,
         score=points_text(sum(test.score for test in tests)),
@@ -255,7 +263,7 @@ def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], t:
         groups=tuple(GroupView(test.group, test.failure is None, clip(test.detail, NOTE_CHARS, t), f"test-{n}")
                      for n, test in numbered),
         status=status,
-        status_label=t("status.unanswered") if status == "missing" and unanswered else t(f"status.{status}"),
+        status_label=label,
         optional=any(test.extra_credit for test in tests),
     )
 
@@ -291,13 +299,17 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         by_question.setdefault(test.question, []).append((n, test))
     order = course_questions(config).get(result.assignment, [])
     ordered = [q for q in order if q in by_question] + [q for q in by_question if q not in order]
-    questions = tuple(_question_view(question, by_question[question], t) for question in ordered)
+    # An optional question left alone is no failure: the questions table says "not attempted".
+    cells_failed = any(cell.get("outcome") != "error" or cell.get("ename") != "NotImplementedError"
+                       for cell in result.cells)
+    skipped = {q for q in ordered if skipped_optional([test for _, test in by_question[q]], cells_failed)}
+    questions = tuple(_question_view(question, by_question[question], question in skipped, t) for question in ordered)
     if hidden_cards(result):  # no card per group: nothing to link to
         questions = tuple(dataclasses.replace(q, groups=tuple(dataclasses.replace(g, anchor="") for g in q.groups))
                           for q in questions)
     ran = not nothing_ran(result)
-    failed = [(n, test, test.failure) for question in ordered for n, test in by_question[question]
-              if test.failure is not None]
+    failed = [(n, test, test.failure) for question in ordered if question not in skipped
+              for n, test in by_question[question] if test.failure is not None]
     failed_views = _failed_questions(
         [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
          for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
@@ -331,6 +343,7 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         notes_more=max(0, len(notes) - MAX_NOTES),
         passed_all=not failed and not result.error and bool(result.tests),
         problems=bool(cells),
+        unit=unit_view(result.extras, t),
         first=() if result.error else fix_first(result, t),
         numbered=any(cell.number is not None for cell in cells),
     )

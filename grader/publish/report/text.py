@@ -138,6 +138,15 @@ def question_status(tests: Sequence[TestResult]) -> QuestionStatus:
     return "wrong"
 
 
+def skipped_optional(tests: Sequence[TestResult], cells_failed: bool = False) -> bool:
+    """An optional question the student left alone: the template's ``NotImplementedError`` in every
+    group, or no function at all — unless a cell failed (``cells_failed``), which may be why it is
+    missing, and which the student then has to see. Not attempted is no failure."""
+    failed = [test.failure for test in tests if test.failure is not None]
+    return (bool(tests) and all(test.extra_credit for test in tests) and len(failed) == len(tests)
+            and all(not_answered(failure) or (failure.kind == "missing" and not cells_failed) for failure in failed))
+
+
 def not_answered(failure: Failure) -> bool:
     """The released template's answer: the function still raises NotImplementedError."""
     return failure.unanswered
