@@ -358,6 +358,8 @@ def test_a_package_the_kernel_lacks_is_the_missing_functions_cause(tmp_path: Pat
     from grader.judge.summary import format_summary
 
     config = course[0]
+    if importlib.util.find_spec("cv2") is not None:
+        pytest.skip("OpenCV is installed here (course.toml [kernel] packages?): no package to be missing")
     nb = _student_notebook(conv2d=lambda _: SCIPY_CONV2D, conv2d_layer=lambda s: "import cv2\n\n" + s)
     result = _graded(tmp_path, course, nb)
     assert result.question_scores()["conv2d"] == 20, "scipy is in the grading environment"
