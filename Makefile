@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 FACES  := data/faces/train/FaceScore.csv
+KERNEL := $(VENV)/.kernel-packages
 
 .PHONY: demo test bench clean
 
@@ -14,13 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# course.toml's [kernel] packages (what students' notebooks may import beyond the grader's own).
+$(KERNEL): $(STAMP) course.toml
+	$(BIN)/grader packages --install
+	@touch $@
+
 # The synthetic face data set (train/ for students, heldout/ for the grader); seconds to make.
 $(FACES): $(STAMP) grader/course/faces.py
 	$(BIN)/python -m grader.course.faces data/faces
 
 # The example class is the course's own files, not students' code: where no sandbox works (macOS, a
 # container without namespaces) it is graded with --sandbox off rather than not at all.
-demo: $(STAMP) $(FACES)
+demo: $(STAMP) $(KERNEL) $(FACES)
 	$(BIN)/grader release --check
 	@if $(BIN)/python -m grader.run.sandbox >/dev/null; then sandbox=required; else \
 	    echo "make demo: no working sandbox here (above); the bundled examples are the course's own files," \

@@ -13,10 +13,10 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .course.config import ConfigError, CourseConfig, find_config, load_config
@@ -176,11 +176,27 @@ def _summary(result: SubmissionResult, lang: str) -> str:
     """One line for the summary table, in ``lang``: what broke, and which mistakes were recognised."""
     if result.error:
         return result.error_text(lang)[:100]
-    cells = [text("cli.cell", lang, index=c["index"], what=c["ename"] if c["outcome"] == "error"
-                  else text(f"outcome.{c['outcome']}", lang) if f"outcome.{c['outcome']}" in CATALOG else c["outcome"])
-             for c in result.cells if c["ename"] != "NotImplementedError"]
+    roots: dict[str, dict[str, None]] = {}  # the function to fix first -> the questions that use it, in order
+    for test in result.tests:
+        for root in test.inherited_from:
+            roots.setdefault(root, {})[test.question] = None
+    first = [text("cli.fix_first", lang, root=root, users=", ".join(users)) for root, users in roots.items()]
+    cells = [_cell_summary(c, lang) for c in result.cells if c["ename"] != "NotImplementedError"]
     found = sorted({d["id"] for d in result.diagnoses})
-    return text("cli.separator", lang).join([*cells, *(text("cli.diagnosed", lang, mistake=d) for d in found)])
+    return text("cli.separator", lang).join([*first, *cells, *(text("cli.diagnosed", lang, mistake=d) for d in found)])
+
+
+def _cell_summary(cell: Mapping[str, Any], lang: str) -> str:
+    """``cell 10: ModuleNotFoundError (cv2 is not installed) -> conv2d_layer missing``: the cell by the
+    number Jupyter shows (an older result: its position), what it raised, what it cost."""
+    outcome = f"outcome.{cell['outcome']}"
+    what = cell["ename"] if cell["outcome"] == "error" else text(outcome, lang) if outcome in CATALOG else cell["outcome"]
+    hint = cell.get("hint")
+    if isinstance(hint, Mapping) and hint.get("code") == "hint.no_module":
+        what = text("cli.not_installed", lang, what=what, module=hint.get("params", {}).get("module"))
+    line = text("cli.cell", lang, index=cell.get("number") or cell["index"], what=what)
+    cost = cell.get("cost") or ()
+    return text("cli.cell_cost", lang, cell=line, missing=", ".join(cost)) if cost else line
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -318,6 +334,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_packages(args: argparse.Namespace) -> int:
+    """What the grading kernel offers (the grader's own packages, then course.toml's ``[kernel]
+    packages``) and whether each is installed here; ``--install`` pip-installs the course's into this
+    interpreter's environment, which is the kernel's (it runs ``sys.executable``)."""
+    import subprocess
+    from importlib.metadata import PackageNotFoundError, version
+
+    config = load_config(_course(args))
+    if args.install and config.kernel_packages:
+        command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *config.kernel_packages]
+        print(" ".join(command), flush=True)
+        if subprocess.run(command, check=False).returncode != 0:
+            print("error: pip could not install course.toml's [kernel] packages (above)", file=sys.stderr)
+            return EXIT_FAILED
+    missing = 0
+    for name in config.offered_packages():
+        try:
+            print(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            missing += 1
+            print(f"{name}: not installed (run `grader packages --install`)")
+    return EXIT_FAILED if missing else EXIT_OK
+
+
 def _sandbox_option(parser: argparse.ArgumentParser, trusted: str = "") -> None:
     """``grade`` runs students' code: the sandbox is required unless switched off by name. The
     commands that run only trusted code (``trusted`` says whose) default to ``auto``."""
@@ -376,6 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("dir")
     report.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
     report.set_defaults(run=cmd_report)
+
+    pkg = verbs.add_parser("packages", help="the packages students' notebooks can import when graded")
+    pkg.add_argument("--install", action="store_true", help="pip-install course.toml's [kernel] packages here first")
+    pkg.set_defaults(run=cmd_packages)
 
     exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
     exp.add_argument("dir")

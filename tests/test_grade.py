@@ -75,9 +75,10 @@ def test_correct_flipped_hanging_and_crashing(tmp_path: Path, setup) -> None:
     assert tests["im2col · patch matrix"].failure.kind == "crash"
     assert tests["conv2d_matmul · as a matrix product"].failure.kind == "timeout"
     assert tests["conv2d_layer · valid, stride 1"].failure.kind == "missing"
-    assert any("cell 2 was stopped" in note.text("en") for note in result.notes)
+    assert any("cell 3 was stopped" in note.text("en") for note in result.notes), "Jupyter's number: In [3]"
     assert result.score == 20 and result.max_score == max_score("01-convolution")
     assert result.cells[0]["index"] == 2 and result.cells[0]["outcome"] == "timeout"
+    assert result.cells[0]["number"] == 3 and result.cells[0]["cost"] == []  # nothing was left undefined by it
     json.dumps(result.to_json())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "CourseConfig",
     "FacesConfig",
+    "KERNEL_PACKAGES",
     "Limits",
     "Tolerance",
     "find_config",
@@ -30,6 +32,11 @@ __all__ = [
 ]
 
 SEED_ENV = "GRADER_SEED"
+
+# What the grading kernel offers whatever course.toml says: the dependencies of pyproject.toml that
+# students' notebooks import (tests/test_config.py checks them against it). ``[kernel] packages``
+# adds more; a student's ModuleNotFoundError of anything else is "not in the grading environment".
+KERNEL_PACKAGES = ("numpy", "scipy", "pandas", "pillow", "matplotlib", "keras")  # keras: tensorflow(-cpu)
 
 
 class ConfigError(ValueError):
@@ -87,6 +94,12 @@ class CourseConfig:
     faces: FacesConfig
     assignments: Mapping[str, AssignmentConfig]
     show_hidden_inputs: bool = False
+    kernel_packages: tuple[str, ...] = ()  # [kernel] packages: pip requirements installed beside the grader
+
+    def offered_packages(self) -> tuple[str, ...]:
+        """The distributions a student's notebook may import: the grader's own, then the course's."""
+        extra = tuple(_requirement_name(p) for p in self.kernel_packages)
+        return KERNEL_PACKAGES + tuple(p for p in extra if p not in KERNEL_PACKAGES)
 
     @property
     def root(self) -> Path:
@@ -198,6 +211,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         faces=_read_faces(top.sub("faces"), path.parent),
         assignments=_read_assignments(top.sub("assignments")),
         show_hidden_inputs=show_hidden_inputs,
+        kernel_packages=_read_kernel(top.sub("kernel", required=False)),
     )
     top.done()
     return config
@@ -223,6 +237,30 @@ def _read_limits(table: _Reader) -> Limits:
                                        f"files are kept in the kernel's memory, received {limits.scratch_mb}")
     table.done()
     return limits
+
+
+_VERSION = r"[<>=!~]=?[^;,\s]+"
+_REQUIREMENT = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?\s*({_VERSION}(\s*,\s*{_VERSION})*)?$")
+
+
+def _requirement_name(requirement: str) -> str:
+    """``opencv-python-headless>=4.8`` -> ``opencv-python-headless``."""
+    return re.split(r"[\[<>=!~\s]", requirement, maxsplit=1)[0]
+
+
+def _read_kernel(table: _Reader) -> tuple[str, ...]:
+    """``[kernel] packages``: pip requirements (``"scikit-image>=0.22"``), no options, URLs or paths,
+    since `grader packages --install` hands them to pip as they are."""
+    table.seen.add("packages")
+    packages = table.table.get("packages", [])
+    if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
+        raise table.fail("packages", f"must be a list of pip requirements (strings), received {packages!r}")
+    for requirement in packages:
+        if not _REQUIREMENT.match(requirement.strip()):
+            raise table.fail("packages", f"must hold pip requirements like \"scikit-image>=0.22\", "
+                                         f"received {requirement!r}")
+    table.done()
+    return tuple(p.strip() for p in packages)
 
 
 def _read_tolerance(table: _Reader) -> Tolerance:

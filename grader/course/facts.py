@@ -23,7 +23,7 @@ The shape::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["MAX_EPOCHS", "MAX_LAYERS", "MAX_SERIES", "checked", "curves", "heldout", "layers"]

@@ -10,7 +10,7 @@ of :mod:`grader.judge.catalog`, its parameters and the structured call — never
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +62,13 @@ class Caller:
             self.variables[variable] = result
         return result
 
-    def call_all(self, function: str, cases: Sequence[Case]) -> list[tuple[Answer, str]]:
+    def call_all(self, function: str, cases: Sequence[Case], watch: Sequence[str] = ()) -> list[tuple[Answer, str]]:
         """Call ``function`` on each case in one round trip to the kernel, each call under its own
         ``call_timeout`` (an alarm in the kernel; the cell's deadline is only the backstop). Cases
         answered before a hang or a crash keep their answers; the function is then not called
-        again — its later cases fail the same way without costing a restart each."""
+        again — its later cases fail the same way without costing a restart each. ``watch``: the
+        student's own functions whose first calls from within ``function`` come back with each
+        answer (``Answer.inner``)."""
         if function in self.broken:
             return [self.broken[function]] * len(cases)
         limit = self.limits.call_timeout
@@ -84,7 +86,7 @@ class Caller:
                     results[i] = (Answer("error", ename="OSError"), "no_room")
             if not folders:
                 return results  # type: ignore[return-value]
-            run = self.session.run(call_source(function, list(folders.values()), limit),
+            run = self.session.run(call_source(function, list(folders.values()), limit, watch),
                                    limit * len(folders) + _CALL_SLACK)
             unanswered = self._failed_run(function, run)
             for i, folder in folders.items():
@@ -209,22 +211,49 @@ def _verdict_failure(verdict: Verdict) -> Failure:
 
 
 def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, limits: Limits,
-                   inspector: Inspector) -> list[TestResult]:
-    """Every group of a question; the function is called on all their cases in one go."""
+                   inspector: Inspector, watch: Mapping[str, Callable[..., Any]] | None = None) -> list[TestResult]:
+    """Every group of a question; the function is called on all their cases in one go. ``watch``
+    maps the student's own earlier functions this one calls (and that lost points) to their
+    references: their answers inside this function's failing cases are checked against them."""
     if pq.question.assess is not None:
         return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
-    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
-    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+    watch = watch or {}
+    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases], list(watch)))
+    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits, watch) for pg in pq.groups]
+
+
+def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], config: CourseConfig) -> list[str]:
+    """The watched functions that answered wrongly when the graded function called them on this case
+    (their reference, run here on the arguments they were given, disagrees): the evidence that the
+    mistake comes from there. The reference is the grader's own code, run on plain data."""
+    wrong: list[str] = []
+    for call in answer.inner:
+        reference = watch.get(call.function)
+        if reference is None or call.function in wrong:
+            continue
+        try:
+            with stage("compare"):
+                expected = reference(*call.args, **dict(call.kwargs))
+        except Exception:  # arguments the reference refuses: no evidence either way
+            continue
+        with stage("compare"):
+            if not compare(expected, call.value, config.tolerance).equal:
+                wrong.append(call.function)
+    return wrong
 
 
 def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, Outcome]],
-                 config: CourseConfig, limits: Limits) -> TestResult:
+                 config: CourseConfig, limits: Limits,
+                 watch: Mapping[str, Callable[..., Any]] | None = None) -> TestResult:
     """One test group, all-or-nothing on its cases: the first failing case is its failure, and the
-    mistake that explains the failing cases its diagnosis."""
+    mistake that explains the failing cases its diagnosis (``watch``: see :func:`grade_question`)."""
     question, tol = pq.question, config.tolerance
+    watch = watch or {}
     failing: list[Failing] = []
     first: Failure | None = None
     passed = 0
+    seen: list[str] = []  # watched functions that answered wrongly inside a failing case
+    called: set[str] = set()  # watched functions called inside a failing case
     for (case, expected), (answer, outcome) in zip(pg.cases, answers):
         failure = _case_failure(question.id, case, expected, answer, outcome, config, limits)
         if failure is None:
@@ -232,6 +261,8 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
+        seen += [name for name in _wrong_inside(answer, watch, config) if name not in seen]
+        called |= {call.function for call in answer.inner}
         first = first or failure
     with stage("diagnose"):
         diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
@@ -239,6 +270,10 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
         question=question.id, group=pg.group.name, public=pg.group.public,
         score=round(pg.points, 4) if first is None else 0.0, max_score=round(pg.points, 4),
         cases=len(pg.cases), passed_cases=passed, failure=first, diagnosis=diagnosis, extra_credit=question.optional,
+        # Watched functions stay suspects unless they were called inside the failing cases and answered
+        # right every time: then the mistake is this function's own, and they are not named.
+        inherited_from=tuple(n for n in watch if n in seen or n not in called) if first is not None else (),
+        inherited_seen=tuple(n for n in watch if n in seen) if first is not None else (),
     )
 
 

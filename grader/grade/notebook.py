@@ -30,10 +30,11 @@ from ..course.spec import Assignment, AssessContext
 from ..judge.catalog import Message, nested
 from ..judge.results import Failure, GraderError, SubmissionResult, TestResult, cell_error
 from ..run import sandbox
-from ..run.inspect_model import Inspector
 from ..run.execute import Aborted, CellRun, Execution, KernelStartError, RestartFailed, execute_cells, kernel
+from ..run.inspect_model import Inspector
 from ..run.sandbox import NO_SPACE, Isolation, ScratchLimit
 from .calls import Caller, grade_question
+from .causes import Source, calls, cells_of, explain
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
 from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
@@ -56,10 +57,6 @@ class NotebookUnreadable(ValueError):
     def about(self, file: str) -> Message:
         """The submission's error: ``01-convolution.ipynb: not a readable notebook: …``."""
         return Message("notebook_unreadable", {"file": file, "problem": self.problem.to_json()})
-
-
-def _code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
-    return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -164,8 +161,10 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
             if files is not None and (problem := copy_files(files, workspace.scratch, limits.scratch_mb)):
                 return ungraded("error", problem, sha, workspace)
             replace_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
+        cells = cells_of(nb.cells)
         try:
-            execution, tests, facts = _run(workspace, _code_cells(nb), prepared, config, limits, assignment.facts)
+            execution, tests, facts = _run(workspace, [(c.index, c.source) for c in cells], prepared, config, limits,
+                                           assignment.facts)
         except RestartFailed as exc:  # the submission's doing: its own result, and the class run goes on
             if workspace.launch.aborted.is_set():
                 raise Aborted() from None
@@ -175,9 +174,12 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
     finally:
         if workspace is not None:
             workspace.close()
+    with stage("diagnose"):
+        tests, records = explain(tests, cells, execution, config.offered_packages())
+    numbers = {cell.index: cell.number for cell in cells}
     return SubmissionResult(
         student, assignment.id, sha, __version__, time.monotonic() - started, tests,
-        cells=tuple(run.to_dict() for run in execution.failures), notes=_notes(execution, limits, workspace.space.mode),
+        cells=records, notes=_notes(execution, limits, workspace.space.mode, numbers),
         source=source, sandbox=workspace.launch.confinement.isolation, limits=workspace.limits(),
         extras={"facts": facts} if facts else {},
     )
@@ -197,7 +199,7 @@ def _run(workspace: Workspace, cells: Sequence[tuple[int, str]], prepared: Seque
         caller = Caller(session, workspace.scratch, replay, config, limits, workspace.folder / "models")
         with inspector_for(workspace, config, limits) as inspector:
             workspace.launch.on_abort(inspector.kill)
-            tests = tuple(t for pq in prepared for t in grade_question(caller, pq, config, limits, inspector))
+            tests = _grade_questions(caller, prepared, config, limits, inspector, Source.of(s for _, s in cells))
             facts = _facts(gather, caller, inspector, config) if gather is not None else {}
     return execution, tests, facts
 
@@ -211,6 +213,23 @@ def _facts(gather: Facts, caller: Caller, inspector: Inspector, config: CourseCo
     except Exception:
         log.warning("the unit's facts could not be gathered", exc_info=True)
         return {}
+
+
+def _grade_questions(caller: Caller, prepared: Sequence[PreparedQuestion], config: CourseConfig, limits: Limits,
+                     inspector: Inspector, source: Source) -> tuple[TestResult, ...]:
+    """Every question in the declared order; each one's calls watch the student's own earlier
+    functions it calls that have lost points (found in the source, never by running it), so that a
+    mistake inherited from them can be shown."""
+    tests: list[TestResult] = []
+    lost: dict[str, Callable[..., Any]] = {}
+    for pq in prepared:
+        reached = calls(source, pq.question.id)
+        watch = {name: reference for name, reference in lost.items() if name in reached}
+        graded = grade_question(caller, pq, config, limits, inspector, watch)
+        tests += graded
+        if pq.question.reference is not None and any(t.failure is not None for t in graded):
+            lost[pq.question.id] = pq.question.reference
+    return tuple(tests)
 
 
 def _out_of_space(run: CellRun) -> int | None:
@@ -239,22 +258,33 @@ def _reason(run: CellRun) -> Any:
     return run.reason.to_json() if run.reason is not None else run.evalue
 
 
-def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit) -> tuple[Message, ...]:
-    """What the cells' run says beyond their outcomes, as messages about the cells."""
-    notes = list(execution.notes)  # the kernel's restarts (grader.run)
+def _renumbered(note: Message, numbers: Mapping[int, int]) -> Message:
+    """A run-layer note about a cell (the kernel's restarts), by the number Jupyter shows the cell with."""
+    cell = note.params.get("cell")
+    if not isinstance(cell, int) or cell not in numbers:
+        return note
+    return Message(note.code, {**note.params, "cell": numbers[cell]})
+
+
+def _notes(execution: Execution, limits: Limits, scratch: ScratchLimit,
+           numbers: Mapping[int, int]) -> tuple[Message, ...]:
+    """What the cells' run says beyond their outcomes, as messages about the cells (each by the
+    number Jupyter shows it with, ``numbers`` of its position)."""
+    notes = [_renumbered(note, numbers) for note in execution.notes]  # the kernel's restarts (grader.run)
     for run in execution.cells:
         if run.dropped:
-            notes.append(Message("output_dropped", {"cell": run.index, "count": f"{run.dropped:,}",
-                                                    "limit": limits.output_kb}))
+            notes.append(Message("output_dropped", {"cell": numbers.get(run.index, run.index),
+                                                    "count": f"{run.dropped:,}", "limit": limits.output_kb}))
     for run in execution.failures:
+        cell = numbers.get(run.index, run.index)
         if (code := _out_of_space(run)) is not None:
-            notes.append(_space_note(run.index, code, limits, scratch))
+            notes.append(_space_note(cell, code, limits, scratch))
         elif run.outcome == "timeout":
-            notes.append(Message("cell_timeout", {"cell": run.index, "detail": _reason(run)}))
+            notes.append(Message("cell_timeout", {"cell": cell, "detail": _reason(run)}))
         elif run.outcome == "dead_kernel":
-            notes.append(Message("cell_dead", {"cell": run.index}))
+            notes.append(Message("cell_dead", {"cell": cell}))
         elif run.outcome == "skipped":
-            notes.append(Message("cell_skipped", {"cell": run.index, "reason": _reason(run)}))
+            notes.append(Message("cell_skipped", {"cell": cell, "reason": _reason(run)}))
         elif run.ename != "NotImplementedError":
-            notes.append(cell_error(run.index, run.ename, run.evalue))
+            notes.append(cell_error(cell, run.ename, run.evalue))
     return tuple(notes)

@@ -107,12 +107,21 @@ def _hidden_words(failure: Failure) -> tuple[str, dict[str, Any]]:
             return "hidden_error_unnamed", {}
         if not str(params.get("evalue", "")).strip():
             return code, params  # the exception's name alone: nothing of it is hidden
-        return "hidden_error", {"ename": failure.ename}
+        return "hidden_error", {"ename": failure.ename, **_known_fix(params)}
     if failure.kind == "error" and code == "text" and failure.call is not None:
         return "hidden_error_unnamed", {}
     if code == "unsupported":
         return "unsupported_hidden", {}
     return code, params  # the grader's own fixed words (missing, timeout, crash), or a stored text
+
+
+def _known_fix(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The fix of a known exception (grader.grade.causes' ``hint``: NumPy 2, a missing package) kept in a
+    hidden group: fixed words chosen from the exception, whose parameters name the student's own code
+    (``np.float``, a module, a dtype), never an input or an expected value."""
+    hint = params.get("hint")
+    known = isinstance(hint, Mapping) and isinstance(hint.get("code"), str) and hint["code"].startswith("hint.")
+    return {"hint": hint} if known else {}
 
 
 def _short_params(params: Mapping[str, Any]) -> dict[str, Any]:

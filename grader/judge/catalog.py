@@ -346,9 +346,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "stage.grade": {"zh": "评分", "en": "grading"},
     # --- notes on the cells (grader.grade.notebook, the self-check) ----------------------------------
     "output_dropped": {
-        "zh": "单元格 {cell} 的输出比上限（{limit} KB）多了 {count} 个字符：这些输出没有保留",
+        "zh": "单元格 {cell} 的输出比上限（{limit} KB）多了 {count} 个字符：这些输出没有保留（这不扣分）",
         "en": "cell {cell} printed {count} characters more than the output limit ({limit} KB): that output was "
-              "not kept",
+              "not kept (this costs no points)",
     },
     "cell_out_of_space": {
         "zh": "单元格 {cell} 用完了临时空间：上限是 {limit} MB",
@@ -381,6 +381,109 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "kernel restarted ({restarts}); {count} earlier cell(s) re-run",
     },
     "cell_error": {"zh": "单元格 {cell} 出错 {ename}: {evalue}", "en": "cell {cell} raised {ename}: {evalue}"},
+    # --- the cause of a failure (grader.grade.causes): what to fix first ------------------------------
+    "no_function_cell_failed": {
+        "zh": "单元格 {cell} 在定义 {name} 之前就出错了：{problem}",
+        "en": "cell {cell} failed before defining {name}: {problem}",
+    },
+    "no_function_after_failure": {
+        "zh": "笔记本中没有定义名为 {name!r} 的函数（单元格 {cell} 出错了：{problem}；{name} 是在那里定义的吗？）",
+        "en": "the notebook defines no function named {name!r} (cell {cell} failed: {problem}; was {name} "
+              "meant to be defined there?)",
+    },
+    "cause.error": {"zh": "{ename}: {evalue}", "en": "{ename}: {evalue}"},
+    "cause.error_hint": {"zh": "{ename}: {evalue}。{hint}", "en": "{ename}: {evalue}. {hint}"},
+    "cause.no_module": {
+        "zh": "ModuleNotFoundError：评分环境中没有 {module}", "en": "ModuleNotFoundError: {module} is not in the grading environment",
+    },
+    "cause.timeout": {"zh": "运行时间超过了时限（{detail}）", "en": "it ran longer than the time limit ({detail})"},
+    "cause.dead": {"zh": "它让内核崩溃了（退出、崩溃或内存不足）", "en": "it killed the kernel (exit, crash or out of memory)"},
+    "cause.skipped": {"zh": "它没有运行：{reason}", "en": "it was not run: {reason}"},
+    "cause.inherited": {
+        "zh": "{function} 调用了你自己的 {uses}，而 {uses} 也丢了分：这里的错误可能来自那里，先修正 {uses}。",
+        "en": "{function} calls your own {uses}, which lost points too: this mistake may come from there, so fix "
+              "{uses} first.",
+    },
+    "cause.inherited_seen": {
+        "zh": "在这个测试中，你的 {function} 调用了你自己的 {uses}，而 {uses} 在那里给出了错误的结果：先修正 {uses}，"
+              "{function} 本身的代码可能是对的。",
+        "en": "On this test your {function} called your own {uses}, and {uses} answered wrongly there: fix {uses} "
+              "first; {function}'s own code may well be right.",
+    },
+    "cause.cell_uses": {
+        "zh": "这个单元格调用了你的 {uses}，它丢了分：先修正 {uses}，再运行这个单元格。",
+        "en": "This cell calls your {uses}, which lost points: fix {uses} first, then run this cell again.",
+    },
+    "hint.no_module": {
+        "zh": "评分内核只提供 {offered}：请改用这些包（本课程只用 NumPy 就够了），或者请老师把 {module} 加入课程的包列表。",
+        "en": "The grading kernel offers {offered} and nothing else: use those (NumPy is enough for this course), "
+              "or ask your instructor to add {module} to the course's packages.",
+    },
+    "hint.numpy2_scalar": {
+        "zh": "NumPy 2 只能把单个值转换成数：对形状像 (1, 1, 1) 的数组用 float(a) 或 int(a) 会出错，请用 a.item()（或 float(a.sum())）。",
+        "en": "NumPy 2 converts only single values: float(a) or int(a) of an array such as shape (1, 1, 1) "
+              "fails; use a.item() (or float(a.sum())).",
+    },
+    "hint.numpy2_sequence": {
+        "zh": "给数组的一个元素赋了一整个数组：out[i, j] = … 需要一个数（例如 np.sum(window * k)，或一元素数组的 .item()）；"
+              "NumPy 2 不再接受一元素数组。",
+        "en": "An array element was given a whole array: out[i, j] = … needs one number (e.g. np.sum(window * k), "
+              "or .item() of a one-element array); NumPy 2 no longer accepts a one-element array there.",
+    },
+    "hint.numpy2_ragged": {
+        "zh": "np.array 收到了长度不同的行：检查每一行（每个窗口）的大小是否相同。",
+        "en": "np.array got rows of different lengths: check that every row (every window) has the same size.",
+    },
+    "hint.numpy2_copy": {
+        "zh": "在 NumPy 2 中，np.array(a, copy=False) 表示“绝不复制”，需要复制时就会出错：请用 np.asarray(a)。",
+        "en": "In NumPy 2, np.array(a, copy=False) means 'never copy' and fails when a copy is needed: use "
+              "np.asarray(a).",
+    },
+    "hint.numpy2_overflow": {
+        "zh": "NumPy 2 不接受超出 {dtype} 范围的 Python 整数：先换成更宽的类型计算（例如 x.astype(np.int64)）。",
+        "en": "NumPy 2 refuses a Python integer that does not fit in {dtype}: compute in a wider type first (e.g. "
+              "x.astype(np.int64)).",
+    },
+    "hint.numpy2_removed": {
+        "zh": "NumPy 2 删除了 {name}（评分环境用的是 NumPy 2）：请改用 {use}。",
+        "en": "{name} was removed in NumPy 2 (the grading environment has NumPy 2): use {use} instead.",
+    },
+    "banner.fix_first": {
+        "zh": "先修正 {function}：{users} 调用了它，它的错误在那里也会扣分。",
+        "en": "Fix {function} first: {users} uses it, so its mistake costs points there too.",
+    },
+    "banner.missing": {"zh": "{cause}", "en": "{cause}"},
+    "banner.unreadable": {
+        "zh": "这个笔记本无法读取，里面的内容都没有运行，也无法评分（{problem}）。请在 Jupyter 中重新保存（File → Save Notebook）后再提交。",
+        "en": "This notebook cannot be read, so nothing in it could run or be graded ({problem}). Re-save it in "
+              "Jupyter (File → Save Notebook) and submit it again.",
+    },
+    "banner.cell_cost": {
+        "zh": "单元格 {cell} {outcome}：因此扣了分，{questions} 无法评分。",
+        "en": "Cell {cell} {outcome}: it cost points, {questions} could not be graded.",
+    },
+    "banner.cell_free": {
+        "zh": "单元格 {cell} {outcome}：这没有扣分，所有函数都照常评分了。",
+        "en": "Cell {cell} {outcome}: it cost no points, every function was still graded.",
+    },
+    "banner.output_free": {
+        "zh": "单元格 {cell} 的输出超过了上限，多出的部分没有保留：这不扣分。",
+        "en": "Cell {cell} printed more than the output limit; the rest was not kept, which costs no points.",
+    },
+    "cells.heading": {"zh": "位于“{heading}”下", "en": "under “{heading}”"},
+    "cells.line": {"zh": "出错的是单元格第 {line} 行", "en": "It failed at line {line} of the cell"},
+    "cells.numbering_jupyter": {
+        "zh": "单元格的编号与 Jupyter 中 Kernel → Restart & Run All 之后的编号相同：代码单元格从 1 开始（In [1]、In [2] …），空单元格不计。",
+        "en": "Cells are numbered as Jupyter numbers them after Kernel → Restart & Run All: code cells from 1 "
+              "(In [1], In [2] …), empty cells not counted.",
+    },
+    "cells.cost": {"zh": "它导致扣分：{questions} 因此无法评分。", "en": "It cost points: {questions} could not be graded because of it."},
+    "cells.free": {
+        "zh": "它没有导致扣分：定义在它前后的函数都照常评分了。",
+        "en": "It cost no points: the functions defined before and after it were still graded.",
+    },
+    "check.cause": {"zh": "原因", "en": "cause"},
+    "error.cause_cell": {"zh": "出错的单元格：", "en": "The cell that failed:"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
     "mistake.off_by_one_crop": {
         "zh": "输出少了/多了边上的一行或一列：形状是 {actual}，应为 {expected}。检查循环范围（range 的上界）。",
@@ -530,6 +633,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
     "cli.separator": {"zh": "；", "en": "; "},
+    "cli.fix_first": {"zh": "先改 {root}（{users} 用到了它）", "en": "fix {root} first (used by {users})"},
+    "cli.not_installed": {"zh": "{what}（没有安装 {module}）", "en": "{what} ({module} is not installed)"},
+    "cli.cell_cost": {"zh": "{cell} -> 缺少 {missing}", "en": "{cell} -> {missing} missing"},
     "cli.sandbox_off": {
         "zh": "指定了 --sandbox off，学生的笔记本将以你的权限在没有隔离的情况下运行；每个结果和页面都会注明这一点。",
         "en": "--sandbox off was given, so students' notebooks run unconfined, with your rights; every result and "

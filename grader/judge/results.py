@@ -247,6 +247,12 @@ class TestResult:
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
     detail: Message | None = None
+    # The student's own earlier functions (questions that lost points) that this one calls, where its
+    # mistake may come from: found in the notebook's source (grader.grade.causes), never by running it.
+    inherited_from: tuple[str, ...] = ()
+    # Of those, the ones seen answering wrongly inside this function's failing cases (their arguments
+    # and answers came back from the call and disagree with their reference): shown, not inferred.
+    inherited_seen: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -261,6 +267,16 @@ class TestResult:
     @property
     def name(self) -> str:
         return f"{self.question} · {self.group}"
+
+    def inherited(self) -> Message | None:
+        """Where this failure's mistake comes from, when it calls the student's own earlier functions
+        that lost points: shown (they answered wrongly inside its failing cases) or inferred from the
+        source only (then worded as a possibility)."""
+        if self.inherited_seen:
+            return Message("cause.inherited_seen", {"function": self.question, "uses": ", ".join(self.inherited_seen)})
+        if self.inherited_from:
+            return Message("cause.inherited", {"function": self.question, "uses": ", ".join(self.inherited_from)})
+        return None
 
 
 @dataclass(frozen=True)
@@ -406,6 +422,11 @@ def _test_output(test: TestResult) -> str:
         lines.insert(0, f"call: {test.failure.call.text()}")
     if test.diagnosis is not None:
         lines.append(f"diagnosis: {test.diagnosis.en} / {test.diagnosis.zh}")
+    hint = test.failure.params.get("hint")
+    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str) and hint["code"] in CATALOG:
+        lines.append(f"hint: {render(hint['code'], hint.get('params', {}), 'en')}")
+    if (inherited := test.inherited()) is not None:
+        lines.append(f"cause: {inherited.text('en')}")
     return "\n".join(lines)
 
 
@@ -514,10 +535,16 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
     return "text", {"text": message if isinstance(message, str) else ""}  # timeout, crash, missing: fixed words
 
 
+_NAMES = ("inherited_from", "inherited_seen")  # a result's lists of question names
+
+
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail")}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail", *_NAMES)}
+    for key in _NAMES:
+        names = record.get(key)
+        fields[key] = tuple(str(q) for q in names) if isinstance(names, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
     detail = record.get("detail")  # a message, or an older grader's English words (or nothing)

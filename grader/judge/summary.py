@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import student_view
-from .catalog import Message, text
+from .catalog import Message, render, text
 
 if TYPE_CHECKING:
     from .results import Failure, TestResult
@@ -102,6 +102,8 @@ def _test_lines(test: TestResult, lang: str) -> list[str]:
     if failure is None:
         return [f"✓ {head}{cases}"]
     if failure.kind == "missing":
+        if failure.code in _CAUSED:  # the cell that failed before defining it: the cause, on the question's line
+            return [f"✗ {head}{failure.text(lang)}"]
         return [f"✗ {head}{text('check.missing', lang, question=test.question)}"]
     if failure.unanswered:
         return [f"✗ {head}{text('check.todo', lang)}"]
@@ -109,7 +111,23 @@ def _test_lines(test: TestResult, lang: str) -> list[str]:
     lines += _detail(failure, lang)
     if test.diagnosis is not None:
         lines.append(f"    {text('check.diagnosis', lang)}{text('check.colon', lang)}{getattr(test.diagnosis, lang)}")
+    lines += [f"    {text('check.cause', lang)}{text('check.colon', lang)}{cause}" for cause in _causes(test, lang)]
     return lines
+
+
+_CAUSED = frozenset(("no_function_cell_failed", "no_function_after_failure"))
+
+
+def _causes(test: TestResult, lang: str) -> list[str]:
+    """What the grader knows beyond the answer: the fix of a known exception, the student's own
+    earlier function this one calls (``inherited_from``), in ``lang``."""
+    causes = []
+    hint = test.failure.params.get("hint") if test.failure is not None else None
+    if isinstance(hint, dict) and isinstance(hint.get("code"), str):
+        causes.append(render(hint["code"], hint.get("params", {}), lang))
+    if (inherited := test.inherited()) is not None:
+        causes.append(inherited.text(lang))
+    return causes
 
 
 def _detail(failure: Failure, lang: str) -> list[str]:

@@ -30,6 +30,7 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,8 +40,8 @@ import numpy as np
 from ..judge.catalog import Message, nested, received
 
 __all__ = [
-    "Answer", "KerasFile", "MAX_ARRAY_BYTES", "MAX_DEPTH", "MAX_JSON_BYTES", "MAX_MODEL_BYTES", "keep_model",
-    "read_answer",
+    "Answer", "InnerCall", "KerasFile", "MAX_ARRAY_BYTES", "MAX_DEPTH", "MAX_JSON_BYTES", "MAX_MODEL_BYTES",
+    "keep_model", "read_answer",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ MAX_MODEL_BYTES = 256 * 1024 * 1024  # one .keras file
 MAX_DEPTH = 32  # nesting of the decoded value (lists, tuples, dicts)
 MAX_STRING = 100_000  # characters of one string in an answer
 MAX_NDIM = 32
+MAX_INNER_CALLS = 16  # watched inner calls read back per answer (the harness keeps 2 per function)
 _JSON_DEPTH = 2 * MAX_DEPTH + 4  # a tuple or dict record is two JSON levels ({"__tuple__": [...]})
 _MAX_HEADER = 4096  # a numeric array's .npy header is about 128 bytes
 _FLOAT_MAX = sys.float_info.max
@@ -79,6 +81,18 @@ class Answer:
     evalue: str = ""
     traceback: str = ""
     reason: Message | None = None  # why there is no value, as a catalog message (``evalue`` its English)
+    inner: tuple[InnerCall, ...] = ()  # the first calls of the student's own functions the grader watched
+
+
+@dataclass(frozen=True)
+class InnerCall:
+    """A call the graded function made to another function of the student's that the grader watched
+    (:func:`grader.run.harness.call_source`'s ``watch``): what it was given and what it answered."""
+
+    function: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -341,7 +355,9 @@ def _read_answer(folder: Path, within: Path | None) -> Answer:
         if status == "ok":
             if "value" not in record:
                 raise _Refused("no_value")
-            return Answer("ok", _decode(record["value"], _Reading(dir_fd, folder), 0))
+            reading = _Reading(dir_fd, folder)
+            value = _decode(record["value"], reading, 0)
+            return Answer("ok", value, inner=_inner_calls(record.get("inner"), reading))
         if status == "timeout":
             return Answer("timeout")
         if status in ("error", "missing", "unsupported"):
@@ -358,6 +374,28 @@ def _harness_reason(record: dict[str, Any]) -> Message | None:
     """The harness's reason for an unsupported value as a catalog message (``harness.*``), when the
     record holds one; else None, and the record's ``evalue`` is shown as it is (the kernel wrote it)."""
     return received(record.get("code"), record.get("params"), "harness.")
+
+
+def _inner_calls(records: Any, reading: _Reading) -> tuple[InnerCall, ...]:
+    """The watched inner calls of an answer record, decoded like the answer (same names, same array
+    budget after it). They are evidence, not the answer: anything refused about them drops them all,
+    never the answer."""
+    if not isinstance(records, list):
+        return ()
+    calls = []
+    try:
+        for record in records[:MAX_INNER_CALLS]:
+            if not isinstance(record, dict) or not isinstance(record.get("function"), str) \
+                    or not record["function"].isidentifier() or len(record["function"]) > 100:
+                raise _Refused("malformed")
+            args = _decode(record.get("args"), reading, 1)
+            kwargs = _decode(record.get("kwargs"), reading, 1)
+            if not isinstance(args, list) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+                raise _Refused("malformed")
+            calls.append(InnerCall(record["function"], tuple(args), kwargs, _decode(record.get("value"), reading, 1)))
+    except _Refused:
+        return ()
+    return tuple(calls)
 
 
 def _decode(value: Any, reading: _Reading, depth: int) -> Any:

@@ -52,7 +52,7 @@ _TIMEOUT_ENAME = "CellTimeoutError"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _MAX_RESTARTS = 3
 _PING_TIMEOUT = 5.0
-_TRACEBACK_LINES = 12
+_TRACEBACK_CHARS = 8000
 
 
 def _preview(source: str, lines: int = 3, width: int = 100) -> str:
@@ -71,6 +71,14 @@ def _said(code: str, **params: Any) -> tuple[str, Message]:
     """A cell's ``evalue`` in English and the message it is made from, for the grader's own words."""
     message = Message(code, params)
     return message.text("en"), message
+
+
+def _ends(text: str, limit: int) -> str:
+    """Both ends of a long traceback: its first frame is the student's cell (where it failed), its
+    last lines the exception; a deep recursion's middle is what goes."""
+    if len(text) <= limit:
+        return text
+    return text[:limit // 2] + f"\n… [{len(text) - limit} characters not kept]\n" + text[-(limit // 2):]
 
 
 @dataclass(frozen=True)
@@ -359,12 +367,9 @@ class Kernel:
             evalue, reason = _said("cell.stopped_after", seconds=client.timeout)
             return CellRun(index, "timeout", duration, preview, _TIMEOUT_ENAME, evalue, stdout=stdout,
                            dropped=client.dropped, reason=reason)
-        traceback = _ANSI.sub("", "\n".join(content.get("traceback", [])))
-        lines = traceback.splitlines()
-        if len(lines) > _TRACEBACK_LINES:
-            traceback = "\n".join(["…", *lines[-_TRACEBACK_LINES:]])
+        traceback = _ends(_ANSI.sub("", "\n".join(content.get("traceback", []))), _TRACEBACK_CHARS)
         return CellRun(index, "error", duration, preview, str(content.get("ename", "")),
-                       _trim(str(content.get("evalue", "")), 2000), _trim(traceback, 8000), stdout, client.dropped)
+                       _trim(str(content.get("evalue", "")), 2000), traceback, stdout, client.dropped)
 
     def responsive(self) -> bool:
         """After a timeout: did the interrupt work, or is the kernel stuck (or dead)?"""

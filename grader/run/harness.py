@@ -36,6 +36,7 @@ from ..course.spec import VALUE, FileArg, Var
 __all__ = ["HARNESS_SOURCE", "VALUE", "ExchangeTampered", "call_source", "discard", "write_call"]
 
 EXCHANGE = ".grader-exchange"
+_INNER_CALLS = 4  # calls of each watched function kept per graded call (grader.run.decode reads 16 in all)
 _NAME = "__cnn_grader__"
 
 # Runs once in the kernel after the student's cells. It only moves data: it decodes the inputs,
@@ -43,7 +44,7 @@ _NAME = "__cnn_grader__"
 # grader.run.decode.read_answer in the grader, so a student who patches it gains nothing.
 HARNESS_SOURCE = f'''
 def _cnn_grader_install():
-    import json, os, signal, sys, traceback, types
+    import copy, json, os, signal, sys, traceback, types
     import numpy
 
     MAX_BYTES = {MAX_ARRAY_BYTES}
@@ -130,7 +131,45 @@ def _cnn_grader_install():
         with open(os.path.join(folder, "answer.json"), "w", encoding="utf-8") as f:
             json.dump(record, f)
 
-    def call(name, folder, seconds):
+    def watching(names, seen):
+        # The student's own earlier functions `names` (the grader asks for the ones that lost points and
+        # that this function calls), each replaced for the call by a wrapper that keeps copies of its
+        # first calls' arguments and answers: the grader checks those answers against their reference.
+        kept = {{}}
+        for watched in names:
+            real = user_ns.get(watched)
+            if not callable(real) or watched == "{VALUE}":
+                continue
+            def spy(*args, _real=real, _name=watched, **kwargs):
+                value = _real(*args, **kwargs)
+                calls = seen.setdefault(_name, [])
+                if len(calls) < {_INNER_CALLS}:
+                    try:
+                        calls.append(copy.deepcopy((args, kwargs, value)))
+                    except Exception:
+                        pass
+                return value
+            kept[watched] = real
+            user_ns[watched] = spy
+        return kept
+
+    def inner_calls(seen, folder, counter):
+        # Encoded like the answer, sharing its file counter (one name each); a model is not worth saving.
+        keras = sys.modules.get("keras")
+        records = []
+        for watched, calls in seen.items():
+            for args, kwargs, value in calls:
+                if keras is not None and isinstance(value, keras.Model):
+                    continue
+                try:
+                    records.append({{"function": watched, "args": encode(list(args), folder, counter),
+                                    "kwargs": encode(dict(kwargs), folder, counter),
+                                    "value": encode(value, folder, counter)}})
+                except Exception:
+                    continue
+        return records
+
+    def call(name, folder, seconds, watch=()):
         with open(os.path.join(folder, "call.json"), encoding="utf-8") as f:
             spec = json.load(f)
         function = (lambda value: value) if name == "{VALUE}" else user_ns.get(name)
@@ -141,8 +180,10 @@ def _cnn_grader_install():
             kwargs = {{k: decode(v, folder) for k, v in spec["kwargs"].items()}}
         except NameError as exc:
             return write(folder, {{"status": "missing", "evalue": str(exc)}})
+        seen = {{}}
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, seconds)
+        kept = watching([w for w in watch if w != name], seen)
         try:
             value = function(*args, **kwargs)
         except CallTimeout:
@@ -155,19 +196,24 @@ def _cnn_grader_install():
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            user_ns.update(kept)
+        counter = []
         try:
-            write(folder, {{"status": "ok", "value": encode(value, folder, [])}})
+            record = {{"status": "ok", "value": encode(value, folder, counter)}}
         except Unsupported as exc:
-            write(folder, {{"status": "unsupported", "evalue": str(exc), "code": exc.code, "params": exc.params}})
+            return write(folder, {{"status": "unsupported", "evalue": str(exc), "code": exc.code, "params": exc.params}})
         except Exception as exc:
-            write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000],
-                           "code": "harness.not_saved", "params": {{"error": str(exc)[:1900]}}}})
+            return write(folder, {{"status": "unsupported", "evalue": f"could not be saved: {{exc}}"[:2000],
+                                   "code": "harness.not_saved", "params": {{"error": str(exc)[:1900]}}}})
+        if seen:
+            record["inner"] = inner_calls(seen, folder, counter)
+        write(folder, record)
 
-    def call_all(name, folders, seconds):
+    def call_all(name, folders, seconds, watch=()):
         # Each call gets its own wall-clock alarm; after one runs out the function is not called again.
         for folder in folders:
             try:
-                if call(name, folder, seconds) == "timeout":
+                if call(name, folder, seconds, watch) == "timeout":
                     break
             except CallTimeout:  # the alarm rang just as the call was ending
                 write(folder, {{"status": "timeout"}})
@@ -359,10 +405,13 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
     return scratch / EXCHANGE / name
 
 
-def call_source(function: str, folders: Sequence[Path], seconds: float) -> str:
+def call_source(function: str, folders: Sequence[Path], seconds: float, watch: Sequence[str] = ()) -> str:
     """The one line the kernel runs to call ``function`` once per exchange folder, in order, each
-    call under its own ``seconds`` alarm: one round trip for all the cases of a question."""
-    return f"{_NAME}.call_all({function!r}, {[str(f) for f in folders]!r}, {float(seconds)!r})"
+    call under its own ``seconds`` alarm: one round trip for all the cases of a question. ``watch``
+    names the student's own functions whose first calls from within ``function`` are sent back too
+    (their arguments and answers, ``"inner"`` of the answer record)."""
+    names = [str(w) for w in watch if str(w).isidentifier()]
+    return f"{_NAME}.call_all({function!r}, {[str(f) for f in folders]!r}, {float(seconds)!r}, {names!r})"
 
 
 def _remove(parent_fd: int, name: str) -> None:

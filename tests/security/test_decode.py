@@ -612,3 +612,41 @@ def test_fuzz_random_records(fuzz: Exchange, value: Any, extra_depth: int) -> No
     answer = never_raises(fuzz)
     if answer.status == "ok":
         assert depth(answer.value) <= decode.MAX_DEPTH + 1
+
+
+# --- watched inner calls (grader.grade.calls: the evidence of an inherited mistake) -------------------
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def test_inner_calls_come_back_decoded_like_the_answer(ex: Exchange) -> None:
+    ex.write("r0.npy", _npy(np.ones((2, 2))))
+    ex.write("r1.npy", _npy(np.arange(4.0).reshape(2, 2)))
+    ex.write("r2.npy", _npy(np.eye(2)))
+    ex.record({"status": "ok", "value": {"__ndarray__": "r0.npy"}, "inner": [
+        {"function": "conv2d", "args": [{"__ndarray__": "r1.npy"}, 3], "kwargs": {"__dict__": {"mode": "valid"}},
+         "value": {"__ndarray__": "r2.npy"}}]})
+    answer = read_answer(ex.folder, within=ex.scratch)
+    assert answer.status == "ok" and np.array_equal(answer.value, np.ones((2, 2)))
+    [call] = answer.inner
+    assert (call.function, call.args[1], dict(call.kwargs)) == ("conv2d", 3, {"mode": "valid"})
+    assert np.array_equal(call.args[0], np.arange(4.0).reshape(2, 2)) and np.array_equal(call.value, np.eye(2))
+
+
+@pytest.mark.parametrize("inner", [
+    "not a list",
+    [{"function": "os.system", "args": [], "kwargs": {"__dict__": {}}, "value": 1}],
+    [{"function": "f", "args": {"__tuple__": []}, "kwargs": {"__dict__": {}}, "value": 1}],
+    [{"function": "f", "args": [{"__ndarray__": "../r0.npy"}], "kwargs": {"__dict__": {}}, "value": 1}],
+    [{"function": "f", "args": [{"__ndarray__": "r0.npy"}], "kwargs": {"__dict__": {}}, "value": 1}],  # reused name
+    [{"function": "f", "args": [], "kwargs": {"__dict__": {}}, "value": {"__pickle__": "x"}}],
+])
+def test_a_refused_inner_call_drops_the_evidence_never_the_answer(ex: Exchange, inner: Any) -> None:
+    ex.write("r0.npy", _npy(np.ones(3)))
+    ex.record({"status": "ok", "value": {"__ndarray__": "r0.npy"}, "inner": inner})
+    answer = read_answer(ex.folder, within=ex.scratch)
+    assert answer.status == "ok" and np.array_equal(answer.value, np.ones(3)) and answer.inner == ()

@@ -232,9 +232,7 @@ class GraderError:
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test group of one question: all-or-nothing on its cases. ``detail`` is what a passed
-    assessed group found (``held-out accuracy 0.87 on 200 images …``), as a message; a text given
-    instead (an older grader's stored words) is kept as the ``text`` message."""
+    """One test group of one question: all-or-nothing on its cases."""
 
     question: str
     group: str
@@ -246,13 +244,15 @@ class TestResult:
     failure: Failure | None = None
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
-    detail: Message | None = None
+    detail: str = ""
+    # The student's own earlier functions (questions that lost points) that this one calls, where its
+    # mistake may come from: found in the notebook's source (grader.grade.causes), never by running it.
+    inherited_from: tuple[str, ...] = ()
+    # Of those, the ones seen answering wrongly inside this function's failing cases (their arguments
+    # and answers came back from the call and disagree with their reference): shown, not inferred.
+    inherited_seen: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
-
-    def __post_init__(self) -> None:
-        if isinstance(self.detail, str):
-            object.__setattr__(self, "detail", Message("text", {"text": self.detail}) if self.detail else None)
 
     @property
     def status(self) -> TestStatus:
@@ -261,6 +261,16 @@ class TestResult:
     @property
     def name(self) -> str:
         return f"{self.question} · {self.group}"
+
+    def inherited(self) -> Message | None:
+        """Where this failure's mistake comes from, when it calls the student's own earlier functions
+        that lost points: shown (they answered wrongly inside its failing cases) or inferred from the
+        source only (then worded as a possibility)."""
+        if self.inherited_seen:
+            return Message("cause.inherited_seen", {"function": self.question, "uses": ", ".join(self.inherited_seen)})
+        if self.inherited_from:
+            return Message("cause.inherited", {"function": self.question, "uses": ", ".join(self.inherited_from)})
+        return None
 
 
 @dataclass(frozen=True)
@@ -400,18 +410,22 @@ class SubmissionResult:
 def _test_output(test: TestResult) -> str:
     """The plain-text explanation Gradescope shows under a test, in English."""
     if test.failure is None:
-        return test.detail.text("en") if test.detail is not None else f"{test.passed_cases}/{test.cases} cases passed"
+        return test.detail or f"{test.passed_cases}/{test.cases} cases passed"
     lines = [test.failure.message]
     if test.failure.call is not None:
         lines.insert(0, f"call: {test.failure.call.text()}")
     if test.diagnosis is not None:
         lines.append(f"diagnosis: {test.diagnosis.en} / {test.diagnosis.zh}")
+    hint = test.failure.params.get("hint")
+    if isinstance(hint, Mapping) and isinstance(hint.get("code"), str) and hint["code"] in CATALOG:
+        lines.append(f"hint: {render(hint['code'], hint.get('params', {}), 'en')}")
+    if (inherited := test.inherited()) is not None:
+        lines.append(f"cause: {inherited.text('en')}")
     return "\n".join(lines)
 
 
 def _test_record(test: TestResult) -> dict[str, Any]:
     record = asdict(test)
-    record["detail"] = test.detail.to_json() if test.detail is not None else None
     failure = test.failure
     if failure is not None:
         worst = failure.worst_index
@@ -514,12 +528,16 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
     return "text", {"text": message if isinstance(message, str) else ""}  # timeout, crash, missing: fixed words
 
 
+_NAMES = ("inherited_from", "inherited_seen")  # a result's lists of question names
+
+
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail")}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", *_NAMES)}
+    for key in _NAMES:
+        names = record.get(key)
+        fields[key] = tuple(str(q) for q in names) if isinstance(names, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
-    detail = record.get("detail")  # a message, or an older grader's English words (or nothing)
-    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None,
-                      detail=_message(detail) if detail else None)
+    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)

@@ -193,7 +193,7 @@ def _problems(result: SubmissionResult, t: Translate, shared: frozenset[tuple[st
     if result.error:
         reasons.append(t("problem.not_graded", reason=clip(result.error_text(t.lang).splitlines()[0], 160, t)))
     for cell in result.cells:
-        outcome, index = cell.get("outcome"), cell.get("index", "?")
+        outcome, index = cell.get("outcome"), cell.get("number") or cell.get("index", "?")  # Jupyter's number
         if outcome == "timeout":
             reasons.append(t("problem.cell_timeout", index=index))
         elif outcome == "dead_kernel":

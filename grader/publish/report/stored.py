@@ -105,22 +105,38 @@ def _coerced_failure(failure: Any) -> Failure | None:
     )
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """A stored list of question names (at most 16)."""
+    return tuple(text_of(q, 200) for q in value[:16] if isinstance(q, str)) if isinstance(value, (tuple, list)) else ()
+
+
+_CELL_NUMBERS = frozenset(("index", "number", "line_number"))
+_CELL_NAMES = frozenset(("uses", "cost"))  # questions: the functions a cell calls, the ones it cost
+
+
+def _cell_value(key: str, value: Any) -> Any:
+    """A stored cell's field as a page reads it: its numbers (the position, Jupyter's number, the
+    failing line), its cause as a message the catalog can word (``hint``, ``reason``), question names,
+    or text."""
+    if key in _CELL_NUMBERS:
+        return value if isinstance(value, int) and not isinstance(value, bool) and -1 <= value < 2**31 else -1
+    if key == "hint":
+        code, params = _worded(value.get("code") if isinstance(value, Mapping) else None,
+                               value.get("params", {}) if isinstance(value, Mapping) else None)
+        return {"code": code, "params": params} if code != "text" else None
+    if key == "reason":  # the grader's own words on a timeout, a death, a skip
+        code, params = _worded(value.get("code"), value.get("params", {})) if isinstance(value, Mapping) \
+            else ("text", {"text": ""})
+        return {"code": code, "params": params}
+    if key in _CELL_NAMES:
+        return _names(value)
+    return text_of(value)
+
+
 def _coerced_message(message: Any) -> Message:
     if isinstance(message, Message):
         return Message(*_worded(message.code, message.params))
     return Message("text", {"text": text_of(message)})
-
-
-def _cell_value(key: str, value: Any) -> Any:
-    """A stored cell's field: its index a number, its ``reason`` a message the catalog words (the
-    grader's own words on a timeout, a death, a skip), everything else text."""
-    if key == "index" and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if key == "reason":
-        code, params = _worded(value.get("code"), value.get("params", {})) if isinstance(value, Mapping) \
-            else ("text", {"text": ""})
-        return {"code": code, "params": params}
-    return text_of(value)
 
 
 def _coerced_detail(detail: Any) -> Message | None:
@@ -149,10 +165,12 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
             _coerced_failure(test.failure), diagnosis, test.extra_credit is True, _coerced_detail(test.detail),
+            _names(test.inherited_from), _names(test.inherited_seen),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()
-    cells = tuple({key: _cell_value(key, value) for key, value in cell.items() if isinstance(key, str)} for cell in cells)
+    cells = tuple({key: _cell_value(key, value) for key, value in cell.items() if isinstance(key, str)}
+                  for cell in cells)
     notes = tuple(_coerced_message(note) for note in result.notes) if isinstance(result.notes, (tuple, list)) else ()
     return SubmissionResult(
         text_of(result.student, 1000) or "?", text_of(result.assignment, 1000) or "?", text_of(result.submission_sha256),

@@ -17,6 +17,7 @@ from ...judge.audience import for_student
 from ...judge.catalog import Message
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
+from .causes import cause_link, cell_extras, fix_first, hidden_cards, not_graded, nothing_ran, student_frames, test_hints
 from .paths import jinja_environment
 from .unit import UnitView, unit_view
 from .stored import coerce_result, course_questions, ran_unconfined
@@ -58,6 +59,11 @@ class CellView:
     evalue: str
     source: str
     traceback: str
+    number: int | None = None  # as Jupyter numbers it (In [n]); None in a result of an older grader
+    heading: str = ""
+    line_number: int | None = None
+    line: str = ""
+    hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class TestView:
     hint_cells: tuple[tuple[str, str], ...]
     not_implemented: bool
     show_message: bool
+    cause_cell: bool = False  # hint_cells is the cell the failure names as its cause, not a guess
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,7 @@ class FailedQuestion:
     diagnosis_second: str
     tests: tuple[TestView, ...]
     unanswered: bool
+    missing: str = ""  # every group failed for this one reason (the function is missing): one card says it
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,8 @@ class SubmissionView:
     passed_all: bool
     problems: bool
     unit: UnitView | None = None  # the unit's facts (training curves, held-out classes, layers)
+    first: tuple[str, ...] = ()  # what to fix first (grader.publish.report.causes)
+    numbered: bool = False  # cells numbered as Jupyter shows them (else an older grader's positions)
 
 
 def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
@@ -139,7 +149,7 @@ def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[s
         if outcome == "error" and cell.get("ename") == "NotImplementedError":
             continue
         what = str(cell.get("ename")) if outcome == "error" else _outcome_label(cell, t)
-        links.append((f"{t('cells.cell', index=cell.get('index', '?'))} ({clip(what, 80, t)})",
+        links.append((f"{t('cells.cell', index=cell.get('number') or cell.get('index', '?'))} ({clip(what, 80, t)})",
                       f"#cell-{cell.get('index', '')}"))
     return tuple(links[:MAX_HINT_CELLS])
 
@@ -163,10 +173,11 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     reveal = test.public or show_hidden  # the failure is already the student's view (audience.for_student)
     call = failure.call.text() if failure.call is not None else ""
     hints: list[str] = []
-    undefined = failure.kind == "missing" or failure.ename == "NameError"
-    cells = _cell_problem_links(result, t) if undefined else ()
+    undefined = (failure.kind == "missing" and failure.code == "no_function") or failure.ename == "NameError"
+    cells = _cell_problem_links(result, t) if undefined else cause_link(failure, result, t)
     if failure.kind == "timeout":
         hints.append(t("error.timeout_hint"))
+    hints += test_hints(test, t)
     try:
         parts = answer_parts(failure, config.tolerance, t) if draw else ()
     except Exception:  # an answer no grid or text can show (see coerce_result): the message still says it
@@ -204,6 +215,7 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
         hint_cells=cells,
         not_implemented=not_answered(failure),
         show_message=show_message,
+        cause_cell=bool(cells) and not undefined,
     )
 
 
@@ -224,10 +236,13 @@ def _failed_questions(views: Sequence[tuple[TestResult, TestView]], t: Translate
         tests = tuple(dataclasses.replace(view, diagnosis_first="", diagnosis_second="") if shared else view
                       for _, view in members)
         unanswered = all(view.not_implemented for _, view in members)
+        messages = {view.message for _, view in members}
+        missing = (members[0][1].message if not unanswered and len(messages) == 1
+                   and all(view.status == "missing" for _, view in members) else "")
         # The heading says the question's points; each card below says its own status, once.
         questions.append(FailedQuestion(question, points_text(sum(test.score for test, _ in members)),
                                         points_text(sum(test.max_score for test, _ in members)),
-                                        first, second, tests, unanswered))
+                                        first, second, tests, unanswered, missing))
     return tuple(questions)
 
 
@@ -262,7 +277,7 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
     unfinished: list[str] = []
     for cell in result.cells:
         if cell.get("outcome") == "error" and cell.get("ename") == "NotImplementedError":
-            unfinished.append(str(cell.get("index", "?")))
+            unfinished.append(str(cell.get("number") or cell.get("index", "?")))
             continue
         if len(cells) >= MAX_CELLS:
             continue
@@ -273,7 +288,8 @@ def _cell_views(result: SubmissionResult, t: Translate) -> tuple[tuple[CellView,
             ename=clip(str(cell.get("ename", "")), 200, t),
             evalue=clip(_cell_evalue(cell, t), TEXT_CHARS, t),
             source=clip(str(cell.get("source_preview", "")), SOURCE_CHARS, t),
-            traceback=trim_traceback(str(cell.get("traceback", "")), t),
+            traceback=student_frames(str(cell.get("traceback", "")), t),
+            **cell_extras(cell, t),
         ))
     return tuple(cells), unfinished
 
@@ -299,13 +315,17 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
                        for cell in result.cells)
     skipped = {q for q in ordered if skipped_optional([test for _, test in by_question[q]], cells_failed)}
     questions = tuple(_question_view(question, by_question[question], question in skipped, t) for question in ordered)
+    if hidden_cards(result):  # no card per group: nothing to link to
+        questions = tuple(dataclasses.replace(q, groups=tuple(dataclasses.replace(g, anchor="") for g in q.groups))
+                          for q in questions)
+    ran = not nothing_ran(result)
     failed = [(n, test, test.failure) for question in ordered if question not in skipped
               for n, test in by_question[question] if test.failure is not None]
     failed_views = _failed_questions(
         [(test, _test_view(n, test, failure, result, config, lang, show_hidden, i < MAX_DRAWN, t))
          for i, (n, test, failure) in enumerate(failed[:MAX_FAILED_TESTS])], t)
     cells, unfinished = _cell_views(result, t)
-    shown = {str(cell.get("index")) for cell in result.cells}
+    shown = {str(cell.get("number") or cell.get("index")) for cell in result.cells}
     notes = [t.words(note) for note in result.notes
              if not (note.code in _CELL_NOTES and str(note.params.get("cell")) in shown)]  # the cells section says it
     extra = sum(test.score for test in result.tests if test.extra_credit)
@@ -320,12 +340,12 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         percent=max(0.0, min(100.0, 100 * score / most)) if most > 0 else 0.0,
         time=t("head.seconds", seconds=f"{result.execution_time:.1f}"),
         version=result.grader_version,
-        sandbox=t("head.sandbox_off") if ran_unconfined(result) else result.sandbox,
-        unconfined=ran_unconfined(result),
+        sandbox=(t("head.sandbox_off") if ran_unconfined(result) else result.sandbox) if ran else "—",
+        unconfined=ran_unconfined(result) and ran,
         source=clip(result.source, 300, t),
-        error=clip(result.error_text(t.lang), TEXT_CHARS, t),
+        error=clip(not_graded(result, t), TEXT_CHARS, t),
         questions=questions,
-        failed=failed_views,
+        failed=() if hidden_cards(result) else failed_views,
         failed_shown=min(len(failed), MAX_FAILED_TESTS),
         failed_total=len(failed),
         cells=tuple(cells),
@@ -335,6 +355,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         passed_all=not failed and not result.error and bool(result.tests),
         problems=bool(cells),
         unit=unit_view(result.extras, t),
+        first=() if result.error else fix_first(result, t),
+        numbered=any(cell.number is not None for cell in cells),
     )
 
 
