@@ -18,7 +18,7 @@ from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
 from ..judge.catalog import nested, text
 from ..judge.compare import compare
-from ..judge.diagnose import Failing, diagnose
+from ..judge.diagnose import Evidence, Failing, diagnose_question
 from ..judge.results import Failure, TestResult, call_of, excerpt
 from ..run.decode import Answer, KerasFile, keep_model, read_answer
 from ..run.execute import CellRun, Kernel, recover
@@ -199,32 +199,35 @@ def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, l
     if pq.question.assess is not None:
         return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
     answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
-    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+    graded = [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+    with stage("diagnose"):
+        named = diagnose_question(pq.question.mistakes, [evidence for _, evidence in graded], config.tolerance)
+    return [dataclasses.replace(result, diagnosis=diagnosis) for (result, _), diagnosis in zip(graded, named)]
 
 
 def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, Outcome]],
-                 config: CourseConfig, limits: Limits) -> TestResult:
-    """One test group, all-or-nothing on its cases: the first failing case is its failure, and the
-    mistake that explains the failing cases its diagnosis."""
-    question, tol = pq.question, config.tolerance
+                 config: CourseConfig, limits: Limits) -> tuple[TestResult, Evidence]:
+    """One test group, all-or-nothing on its cases: the first failing case is its failure. Its
+    diagnosis is the question's to make (:func:`grade_question`), from the group's wrong and right
+    answers (the evidence returned beside the result) and the other groups'."""
+    question = pq.question
     failing: list[Failing] = []
+    passing: list[Failing] = []
     first: Failure | None = None
-    passed = 0
     for (case, expected), (answer, outcome) in zip(pg.cases, answers):
         failure = _case_failure(question.id, case, expected, answer, outcome, config, limits)
         if failure is None:
-            passed += 1
+            passing.append(Failing(case, expected, answer.value))
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
         first = first or failure
-    with stage("diagnose"):
-        diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
-    return TestResult(
+    result = TestResult(
         question=question.id, group=pg.group.name, public=pg.group.public,
         score=round(pg.points, 4) if first is None else 0.0, max_score=round(pg.points, 4),
-        cases=len(pg.cases), passed_cases=passed, failure=first, diagnosis=diagnosis, extra_credit=question.optional,
+        cases=len(pg.cases), passed_cases=len(passing), failure=first, extra_credit=question.optional,
     )
+    return result, (failing, passing)
 
 
 def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outcome: Outcome, config: CourseConfig,
