@@ -115,6 +115,8 @@ def _generic(item: Failing, tol: Tolerance) -> Diagnosis | None:
     expected, actual = _as_array(item.expected), _as_array(item.actual)
     if expected is None or actual is None:
         return None
+    if expected.ndim == 0 and actual.size == 1:  # a number answered as [n] is compared as a number
+        actual = actual.reshape(())
     if actual.shape != expected.shape:
         return _reshaped(expected, actual, tol)
     if actual.dtype.kind in "biu" and expected.dtype.kind == "f":

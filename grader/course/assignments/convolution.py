@@ -60,12 +60,17 @@ def _layer_anchor_other_side(x, kernels, bias, stride=1, padding="valid"):
     """Keras' 'same' padding with its two sides swapped (the odd pixel of padding first)."""
     if padding != "same":
         return ref.conv2d_layer(x, kernels, bias, stride, padding)
-    s = pair(stride, "stride")
-    pads = []
-    for n, f, step in zip(np.shape(x)[:2], np.shape(kernels)[:2], s):
-        total = max((-(-n // step) - 1) * step + f - n, 0)
-        pads.append((total - total // 2, total // 2))
+    pads = [(after, before) for before, after in _same_pads(x, kernels, pair(stride, "stride"))]
     return ref.conv2d_layer(np.pad(x, (*pads, (0, 0))), kernels, bias, stride, "valid")
+
+
+def _same_pads(x, kernels, strides):
+    """TensorFlow's 'same' padding (before, after) of the two spatial axes: the odd pixel after."""
+    pads = []
+    for n, f, step in zip(np.shape(x)[:2], np.shape(kernels)[:2], strides):
+        total = max((-(-n // step) - 1) * step + f - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
 
 
 def _pad_both_sides(half):
@@ -103,8 +108,13 @@ def _matmul_channels_first(x, kernels, bias, stride=1):
 
 
 def _stride_one_map(x, kernels, bias, stride, padding):
-    """The stride-1 feature maps (with stride 1's padding) and the stride as a pair."""
-    return ref.conv2d_layer(x, kernels, bias, 1, padding), pair(stride, "stride")
+    """Every stride-1 window of the input padded as the reference pads it for ``stride`` (the student's
+    padding is right, only the loop is wrong), and the stride as a pair."""
+    s = pair(stride, "stride")
+    x = np.asarray(x, dtype=float)
+    if padding == "same":
+        x = np.pad(x, (*_same_pads(x, kernels, s), (0, 0)))
+    return ref.conv2d_layer(x, kernels, bias, 1, "valid"), s
 
 
 def _layer_stride_positions_only(x, kernels, bias, stride=1, padding="valid"):
