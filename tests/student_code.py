@@ -231,6 +231,18 @@ def _pool_mistakes(question: str, reduce: str) -> list[tuple[str, str, str, str,
     for i in range(oh):
         for j in range(ow):
             out[i, j] = np.{reduce}(x[i * sh:i * sh + fh, j * sw:j * sw + fw])'''),
+        ("02-pooling", question, "channels_first_input", "    H, W = x.shape[:2]\n" + loop,
+         f'''    if x.ndim == 3:
+        C, H, W = x.shape
+        oh, ow = (H - fh) // sh + 1, (W - fw) // sw + 1
+        out = np.zeros((C, oh, ow))
+        for c in range(C):
+            for i in range(oh):
+                for j in range(ow):
+                    out[c, i, j] = np.{reduce}(x[c, i * sh:i * sh + fh, j * sw:j * sw + fw])
+        return out
+    H, W = x.shape
+''' + loop),
     ]
 
 
@@ -275,6 +287,9 @@ MISTAKES: list[tuple[str, str, str, str, str]] = [
                 dx3[i * sh:i * sh + fh, j * sw:j * sw + fw, c] += mask * d3[i, j, c]'''),
     ("03-parameter-counting", "conv_output_size", "plus_one_missing", "    return (n - f) // stride + 1",
      "    return (n - f) // stride"),
+    ("03-parameter-counting", "conv_output_size", "stride_ignored",
+     "        return math.ceil(n / stride)\n    return (n - f) // stride + 1",
+     "        return n\n    return n - f + 1"),
     ("03-parameter-counting", "output_size", "plus_one_missing",
      "        return math.ceil((n + 2 * p - f) / s) + 1\n    return (n + 2 * p - f) // s + 1",
      "        return math.ceil((n + 2 * p - f) / s)\n    return (n + 2 * p - f) // s"),

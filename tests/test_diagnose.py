@@ -178,3 +178,14 @@ def test_an_ignored_pooling_stride_is_named_in_layer_table() -> None:
         return reference(input_shape, [tuple(layer[:2]) if "pool" in layer[0] else layer for layer in layers])
 
     assert set(_named("03-parameter-counting", "layer_table", stride_as_size)) - {None} == {"pool_stride_ignored"}
+
+
+def test_a_crop_of_every_case_is_the_loop_bounds_hint_even_where_a_padding_mistake_fits_some() -> None:
+    """``range(h - fh)`` instead of ``range(h - fh + 1)``: one row and column short in every mode. In the
+    'same' group the short padding explains the even kernels only; the crop explains every case."""
+    reference = DECLARED["01-convolution"].question("conv2d").reference
+
+    def loop_one_short(x, k, mode="valid"):
+        return reference(x, k, mode)[:-1, :-1]
+
+    assert set(_named("01-convolution", "conv2d", loop_one_short)) == {"off_by_one_crop"}

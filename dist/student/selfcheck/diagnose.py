@@ -6,7 +6,8 @@ answer equals that mistaken variant's answer there (and the variant is really wr
 would have failed it. The evidence is the whole question's: a mistake contradicted anywhere in the
 question is never named, so one submission with one mistake gets the same name in every group that
 mistake touches. A group's diagnosis is the uncontradicted mistake that explains the most of its
-failing cases (ties: the one that explains most across the question, then the first declared).
+failing cases (ties: the one that explains most across the question, then the first declared) —
+unless a generic diagnosis below explains every failing case of the group and the mistake only some.
 
 Otherwise generic checks, on any answer the grader accepts (arrays, nested lists, tuples, scalars,
 converted first; ragged lists, strings or None are not diagnosed): shape mismatch, transposed or
@@ -77,14 +78,17 @@ def _contradicted(mistake: Mistake, passing: Sequence[Failing], tol: Tolerance) 
     return False
 
 
-def _declared(mistakes: Sequence[Mistake], groups: Sequence[Evidence], tol: Tolerance) -> list[Diagnosis | None]:
+def _declared(mistakes: Sequence[Mistake], groups: Sequence[Evidence],
+              tol: Tolerance) -> list[tuple[int, Diagnosis] | None]:
+    """Per group: the winning declared mistake and how many of the group's failing cases it explains."""
     hits = [[_explained(m, failing, tol) for failing, _ in groups] for m in mistakes]
     passing = [item for _, group_passing in groups for item in group_passing]
     live = [sum(h) > 0 and not _contradicted(m, passing, tol) for m, h in zip(mistakes, hits)]
-    named: list[Diagnosis | None] = []
+    named: list[tuple[int, Diagnosis] | None] = []
     for g in range(len(groups)):
         ranked = [((hits[i][g], sum(hits[i]), -i), m) for i, m in enumerate(mistakes) if live[i] and hits[i][g]]
-        named.append(_as_diagnosis(max(ranked, key=lambda r: r[0])[1]) if ranked else None)
+        best = max(ranked, key=lambda r: r[0]) if ranked else None
+        named.append(None if best is None else (best[0][0], _as_diagnosis(best[1])))
     return named
 
 
@@ -202,9 +206,24 @@ def _group_generic(failing: Sequence[Failing], tol: Tolerance) -> Diagnosis | No
 def diagnose_question(mistakes: Sequence[Mistake], groups: Sequence[Evidence], tol: Tolerance) -> list[Diagnosis | None]:
     """One diagnosis (or None) per group of a question, from the question's whole evidence:
     ``groups`` holds each group's (failing, passing) cases."""
-    declared = _declared(mistakes, groups, tol) if any(failing for failing, _ in groups) else [None] * len(groups)
-    return [named if named is not None or not failing else _group_generic(failing, tol)
-            for named, (failing, _) in zip(declared, groups)]
+    if not any(failing for failing, _ in groups):
+        return [None] * len(groups)
+    return [_group_diagnosis(declared, failing, tol)
+            for declared, (failing, _) in zip(_declared(mistakes, groups, tol), groups)]
+
+
+def _group_diagnosis(declared: tuple[int, Diagnosis] | None, failing: Sequence[Failing],
+                     tol: Tolerance) -> Diagnosis | None:
+    """The declared mistake, unless a generic diagnosis explains more of the group's failing cases: a
+    generic one holds on all of them (a shape mismatch explains nothing, it only describes)."""
+    if not failing:
+        return None
+    if declared is not None and declared[0] == len(failing):
+        return declared[1]
+    generic = _group_generic(failing, tol)
+    if declared is not None and (generic is None or generic.id == "shape_mismatch"):
+        return declared[1]
+    return generic
 
 
 def diagnose(mistakes: Sequence[Mistake], failing: Sequence[Failing], tol: Tolerance,

@@ -56,6 +56,10 @@ def _valid_without_plus_one(n, f, padding="valid", stride=1):
     return (n - f) // stride if padding == "valid" else ref.conv_output_size(n, f, padding, stride)
 
 
+def _size_stride_ignored(n, f, padding="valid", stride=1):
+    return ref.conv_output_size(n, f, padding, 1)
+
+
 def _without_plus_one(n, f, p, s, rounding="floor"):
     return ref.output_size(n, f, p, s, rounding) - 1
 
@@ -228,6 +232,10 @@ ASSIGNMENT = Assignment(
                     "valid 的输出尺寸是 floor((n-f)/s)+1（向下取整）。",
                     "With 'valid' padding the output size is floor((n-f)/s)+1, rounded down."),
             Mistake("plus_one_missing", _valid_without_plus_one, PLUS_ONE_ZH, PLUS_ONE_EN),
+            Mistake("stride_ignored", _size_stride_ignored,
+                    "忽略了步长：valid 的输出尺寸是 floor((n-f)/s)+1，same 的是 ceil(n/s)，都要除以步长 s。",
+                    "The stride is ignored: the output size is floor((n-f)/s)+1 for 'valid' and ceil(n/s) for "
+                    "'same'; both divide by the stride s."),
         )),
         Question("output_size", ref.output_size, (
             Group("course example", _output_size_course, public=True),

@@ -167,12 +167,27 @@ CHANNELS_FIRST_EN = ("Your output is channels-first, (C, H', W') (the PyTorch ha
                      "channels-last, (H', W', C).")
 
 
+def _channels_first_input(reduce):
+    """An (H, W, C) input read as (C, H, W): each row of the image is pooled as a (W, C) channel."""
+    def pool(x, size, stride=None):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 3:
+            return reduce(x, size, stride)
+        return np.moveaxis(reduce(np.moveaxis(x, 0, -1), size, stride), -1, 0)
+    return pool
+
+
 def _stride_mistakes(reduce):
     """The stride and layout mistakes every pooling question shares."""
     return (
         Mistake("stride_in_positions_only", _positions_only(reduce), STRIDE_POSITIONS_ZH, STRIDE_POSITIONS_EN),
         Mistake("stride_in_size_only", _size_only(reduce), STRIDE_SIZE_ZH, STRIDE_SIZE_EN),
         Mistake("channels_first_output", _channels_first(reduce), CHANNELS_FIRST_ZH, CHANNELS_FIRST_EN),
+        Mistake("channels_first_input", _channels_first_input(reduce),
+                "输入被当成了通道在前的 (C, H, W)（PyTorch 的习惯）：本课程的 x 是 (H, W, C)，"
+                "池化作用在前两个轴上，每个通道 x[:, :, c] 分别池化。",
+                "Your code reads x as channels-first, (C, H, W) (the PyTorch habit): the course's x is "
+                "(H, W, C), so pooling runs over the first two axes, each channel x[:, :, c] on its own."),
     )
 
 
