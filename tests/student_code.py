@@ -300,6 +300,9 @@ MISTAKES: list[tuple[str, str, str, str, str]] = [
      "            sh, sw = ph, pw"),
     ("03-parameter-counting", "layer_table", "dense_bias_left_out", "            params = (shape[-1] + 1) * units",
      "            params = shape[-1] * units"),
+    ("03-parameter-counting", "layer_table", "same_size_with_floor",
+     "                shape = (math.ceil(h / sh), math.ceil(w / sw), filters)",
+     "                shape = (h // sh, w // sw, filters)"),
     ("03-parameter-counting", "layer_table", "flatten_of_earlier_shape", "            shape = (math.prod(shape),)",
      "            shape = (h * w * c,)"),
 ]

@@ -2,12 +2,13 @@
 
 First the question's declared mistakes. A mistake *explains* a failing case when the student's
 answer equals that mistaken variant's answer there (and the variant is really wrong there); it is
-*contradicted* by a passing case where the variant is wrong, since a student who made that mistake
-would have failed it. The evidence is the whole question's: a mistake contradicted anywhere in the
-question is never named, so one submission with one mistake gets the same name in every group that
-mistake touches. A group's diagnosis is the uncontradicted mistake that explains the most of its
-failing cases (ties: the one that explains most across the question, then the first declared) —
-unless a generic diagnosis below explains every failing case of the group and the mistake only some.
+*contradicted* by a passing case of the same group where the variant is wrong, since a student who
+made that mistake would have failed it (a group is one idea, so one code path: a mistake made only in
+one mode is still named in that mode's group). A group's diagnosis is the uncontradicted mistake that
+explains the most of its failing cases; ties go to the one that explains most across the whole
+question, so one submission with one mistake gets the same name in every group where the evidence
+fits it, then to the first declared. A generic diagnosis below wins instead when it explains every
+failing case of the group and the mistake only some.
 
 Otherwise generic checks, on any answer the grader accepts (arrays, nested lists, tuples, scalars,
 converted first; ragged lists, strings or None are not diagnosed): shape mismatch, transposed or
@@ -82,11 +83,10 @@ def _declared(mistakes: Sequence[Mistake], groups: Sequence[Evidence],
               tol: Tolerance) -> list[tuple[int, Diagnosis] | None]:
     """Per group: the winning declared mistake and how many of the group's failing cases it explains."""
     hits = [[_explained(m, failing, tol) for failing, _ in groups] for m in mistakes]
-    passing = [item for _, group_passing in groups for item in group_passing]
-    live = [sum(h) > 0 and not _contradicted(m, passing, tol) for m, h in zip(mistakes, hits)]
     named: list[tuple[int, Diagnosis] | None] = []
-    for g in range(len(groups)):
-        ranked = [((hits[i][g], sum(hits[i]), -i), m) for i, m in enumerate(mistakes) if live[i] and hits[i][g]]
+    for g, (_, passing) in enumerate(groups):
+        ranked = [((hits[i][g], sum(hits[i]), -i), m) for i, m in enumerate(mistakes)
+                  if hits[i][g] and not _contradicted(m, passing, tol)]
         best = max(ranked, key=lambda r: r[0]) if ranked else None
         named.append(None if best is None else (best[0][0], _as_diagnosis(best[1])))
     return named

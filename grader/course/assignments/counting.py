@@ -9,6 +9,7 @@ import numpy as np
 from ..reference import convolution, pooling
 from ..reference import counting as ref
 from ..reference.networks import COURSE_NETWORKS, LENET5, MNIST_CNN
+from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, values
 
@@ -80,6 +81,19 @@ def _table_pool_stride_ignored(input_shape, layers):
 def _table_dense_no_bias(input_shape, layers):
     table = ref.layer_table(input_shape, layers)
     return [(shape, params - layer[1] if layer[0] == "dense" else params) for layer, (shape, params) in zip(layers, table)]
+
+
+def _table_same_floor(input_shape, layers):
+    """'same' convolutions sized floor(n/s), integer division, instead of ceil(n/s)."""
+    table, shape = [], tuple(input_shape)
+    for layer in layers:
+        out, params = ref.layer_table(shape, [layer])[0]
+        if layer[0] == "conv2d" and layer[3] == "same":
+            (sh, sw) = pair(layer[4], "stride")
+            out = (shape[0] // sh, shape[1] // sw, layer[1])
+        table.append((out, params))
+        shape = out
+    return table
 
 
 def _table_flatten_earlier_shape(input_shape, layers):
@@ -264,6 +278,9 @@ ASSIGNMENT = Assignment(
                     "Dense 层的参数个数漏掉了偏置：n_in × units 个权重之外，每个神经元还有一个偏置，共 (n_in + 1) × units。",
                     "The Dense layers' count leaves out the bias: besides n_in × units weights every unit has "
                     "a bias, (n_in + 1) × units in all."),
+            Mistake("same_size_with_floor", _table_same_floor,
+                    "same 填充的卷积层输出尺寸是 ceil(n/s)（向上取整），不是整数除法 n // s。",
+                    "A 'same' convolution's output size is ceil(n/s), rounded up, not the integer division n // s."),
             Mistake("flatten_of_earlier_shape", _table_flatten_earlier_shape,
                     "Flatten 的大小算错了形状：它是紧挨着它的上一层输出形状的乘积（例如池化之后的 H × W × C），"
                     "不是更早一层的形状。",
