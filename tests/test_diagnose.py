@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from course_facts import CONFIG
 from grader.course.assignments import course_assignments
 from grader.course.spec import Case, Mistake, group_rng
 from grader.judge.compare import Tolerance, compare
@@ -190,3 +191,35 @@ def test_a_crop_of_every_case_is_the_loop_bounds_hint_even_where_a_padding_mista
         return reference(x, k, mode)[:-1, :-1]
 
     assert set(_named("01-convolution", "conv2d", loop_one_short)) == {"off_by_one_crop"}
+
+
+def _plant(assignment: str, question: str, mistake: Mistake, seed: int) -> tuple[set[str], bool]:
+    """The names a student whose function is ``mistake``'s variant gets, and whether a hidden group fails."""
+    declared = DECLARED[assignment].question(question)
+    evidence = _evidence(assignment, question, _raising_as_right(mistake.variant, declared.reference), seed)
+    named = {d.id for d in diagnose_question(declared.mistakes, evidence, TOL) if d is not None}
+    hidden_fails = any(failing for (failing, _), group in zip(evidence, declared.groups) if not group.public)
+    return named, hidden_fails
+
+
+def _raising_as_right(variant: Callable[..., Any], reference: Callable[..., Any]) -> Callable[..., Any]:
+    """The variant, answering as the reference where it raises (such a case is no wrong answer to name)."""
+    def student(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return variant(*args, **kwargs)
+        except Exception:
+            return reference(*args, **kwargs)
+    return student
+
+
+@pytest.mark.parametrize("seed", [CONFIG.seed, 1, 2])  # the course.toml seed and two others
+@pytest.mark.parametrize(("assignment", "question", "index"), [
+    (a, q.id, k) for a in ("01-convolution", "02-pooling", "03-parameter-counting")
+    for q in DECLARED[a].questions for k in range(len(q.mistakes))])
+def test_every_declared_mistake_fails_a_hidden_case_and_is_named_alone(assignment: str, question: str, index: int,
+                                                                       seed: int) -> None:
+    """Whatever the secret seed: the hidden cases expose the mistake, and nothing else is named."""
+    mistake = DECLARED[assignment].question(question).mistakes[index]
+    named, hidden_fails = _plant(assignment, question, mistake, seed)
+    assert hidden_fails, f"{mistake.id} passes every hidden case with seed {seed}"
+    assert named == {mistake.id}
