@@ -28,7 +28,7 @@ from ..run.sandbox import is_out_of_space
 from .guard import stage
 from .prepare import PreparedGroup, PreparedQuestion
 
-__all__ = ["grade_question"]
+__all__ = ["grade_question", "judge_answers"]
 
 _CALL_SLACK = 5.0  # seconds the calls' cell may take beyond the calls' own alarms (reading inputs, saving)
 
@@ -198,8 +198,16 @@ def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, l
     """Every group of a question; the function is called on all their cases in one go."""
     if pq.question.assess is not None:
         return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
-    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]))
-    graded = [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits) for pg in pq.groups]
+    return judge_answers(pq, caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases]),
+                         config, limits)
+
+
+def judge_answers(pq: PreparedQuestion, answers: Sequence[tuple[Answer, Outcome]], config: CourseConfig,
+                  limits: Limits) -> list[TestResult]:
+    """Every group of a question judged from its answers (all the groups' cases in order), each
+    diagnosed from the whole question's evidence."""
+    remaining = iter(answers)
+    graded = [_grade_group(pq, pg, [next(remaining) for _ in pg.cases], config, limits) for pg in pq.groups]
     with stage("diagnose"):
         named = diagnose_question(pq.question.mistakes, [evidence for _, evidence in graded], config.tolerance)
     return [dataclasses.replace(result, diagnosis=diagnosis) for (result, _), diagnosis in zip(graded, named)]

@@ -203,7 +203,8 @@ def _group_generic(failing: Sequence[Failing], tol: Tolerance) -> Diagnosis | No
     return first
 
 
-def diagnose_question(mistakes: Sequence[Mistake], groups: Sequence[Evidence], tol: Tolerance) -> list[Diagnosis | None]:
+def diagnose_question(mistakes: Sequence[Mistake], groups: Sequence[Evidence],
+                      tol: Tolerance) -> list[Diagnosis | None]:
     """One diagnosis (or None) per group of a question, from the question's whole evidence:
     ``groups`` holds each group's (failing, passing) cases."""
     if not any(failing for failing, _ in groups):

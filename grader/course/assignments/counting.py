@@ -80,7 +80,8 @@ def _table_pool_stride_ignored(input_shape, layers):
 
 def _table_dense_no_bias(input_shape, layers):
     table = ref.layer_table(input_shape, layers)
-    return [(shape, params - layer[1] if layer[0] == "dense" else params) for layer, (shape, params) in zip(layers, table)]
+    return [(shape, params - layer[1] if layer[0] == "dense" else params)
+            for layer, (shape, params) in zip(layers, table)]
 
 
 def _table_same_floor(input_shape, layers):
