@@ -3,7 +3,7 @@
 Seen on a real run: a student's page showed ``output_size(227, 11, 0, 4) … expected 55`` for a
 hidden group; reading the page and resubmitting a lookup table took the group from 0 to full marks
 in nine resubmissions. Here the course's own ``03-parameter-counting`` cases are prepared, wrong
-answers are graded through the grader's comparison (``grader.grade.calls._grade_group``, what a kernel's
+answers are graded through the grader's comparison (``grader.grade.calls.judge_answers``, what a kernel's
 answers go through), and the three things a student sees — their page, the Gradescope export and
 the ``grader check`` text — are searched for the hidden inputs and expected values, then mined by
 an attacker who resubmits a lookup table of everything they show.
@@ -27,7 +27,7 @@ from grader.course.assignments import course_assignments
 from grader.course.assignments.counting import _forward_no_relu
 from grader.course.config import CourseConfig, load_config
 from grader.publish.export import gradescope_results
-from grader.grade.calls import _grade_group
+from grader.grade.calls import judge_answers
 from grader.grade.prepare import PreparedGroup, PreparedQuestion, prepare
 from grader.run.decode import Answer
 from grader.course.reference import counting as ref
@@ -87,9 +87,8 @@ def grade(submission: Submission, prepared: dict[str, PreparedQuestion], config:
     limits = config.limits_for(ASSIGNMENT)
     tests = []
     for question, pq in prepared.items():
-        for pg in pq.groups:
-            answers = [answer(submission[question], *case.resolved()) for case, _ in pg.cases]
-            tests.append(_grade_group(pq, pg, answers, config, limits))
+        answers = [answer(submission[question], *case.resolved()) for pg in pq.groups for case, _ in pg.cases]
+        tests += judge_answers(pq, answers, config, limits)
     return SubmissionResult("harvester", ASSIGNMENT, "0" * 64, "0.1.0", 1.0, tuple(tests))
 
 
@@ -164,7 +163,10 @@ def test_no_hidden_input_or_expected_value_reaches_a_student(prepared: dict[str,
     assert "The ReLU after the convolution is missing." in page  # the diagnosis
     (floor_ceil,) = [t for t in gradescope_results(result)["tests"] if t["name"] == "output_size · floor and ceil"]
     assert floor_ceil["visibility"] == "after_published"
-    assert floor_ceil["output"] == "call: output_size(int, int, int, int)\n1 of 1 values differ"
+    plus_one = course_assignments()[ASSIGNMENT].question("output_size").mistakes
+    (plus_one,) = [m for m in plus_one if m.id == "plus_one_missing"]  # no_plus_one's mistake, named in words
+    assert floor_ceil["output"] == (f"call: output_size(int, int, int, int)\n1 of 1 values differ\n"
+                                    f"diagnosis: {plus_one.en} / {plus_one.zh}")
     # the instructor's record keeps everything
     record = json.dumps(result.to_json())
     assert "output_size(227, 11, 0, 4)" in record and "expected 55" in record

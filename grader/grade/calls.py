@@ -18,7 +18,7 @@ from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
 from ..judge.catalog import Message, nested
 from ..judge.compare import compare
-from ..judge.diagnose import Failing, diagnose
+from ..judge.diagnose import Evidence, Failing, diagnose_question
 from ..judge.results import Failure, TestResult, call_of, excerpt
 from ..run.decode import Answer, KerasFile, keep_model, read_answer
 from ..run.execute import CellRun, Kernel, recover
@@ -28,7 +28,7 @@ from ..run.sandbox import is_out_of_space
 from .guard import stage
 from .prepare import PreparedGroup, PreparedQuestion
 
-__all__ = ["grade_question"]
+__all__ = ["grade_question", "judge_answers"]
 
 _CALL_SLACK = 5.0  # seconds the calls' cell may take beyond the calls' own alarms (reading inputs, saving)
 
@@ -218,8 +218,20 @@ def grade_question(caller: Caller, pq: PreparedQuestion, config: CourseConfig, l
     if pq.question.assess is not None:
         return [_assess_group(caller, pq, pg, config, inspector) for pg in pq.groups]
     watch = watch or {}
-    answers = iter(caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases], list(watch)))
-    return [_grade_group(pq, pg, [next(answers) for _ in pg.cases], config, limits, watch) for pg in pq.groups]
+    answers = caller.call_all(pq.question.id, [case for pg in pq.groups for case, _ in pg.cases], list(watch))
+    return judge_answers(pq, answers, config, limits, watch)
+
+
+def judge_answers(pq: PreparedQuestion, answers: Sequence[tuple[Answer, Outcome]], config: CourseConfig,
+                  limits: Limits, watch: Mapping[str, Callable[..., Any]] | None = None) -> list[TestResult]:
+    """Every group of a question judged from its answers (all the groups' cases in order), each
+    diagnosed from the whole question's evidence (``watch``: see :func:`grade_question`)."""
+    remaining = iter(answers)
+    graded = [_grade_group(pq, pg, [next(remaining) for _ in pg.cases], config, limits, watch or {})
+              for pg in pq.groups]
+    with stage("diagnose"):
+        named = diagnose_question(pq.question.mistakes, [evidence for _, evidence in graded], config.tolerance)
+    return [dataclasses.replace(result, diagnosis=diagnosis) for (result, _), diagnosis in zip(graded, named)]
 
 
 def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], config: CourseConfig) -> list[str]:
@@ -244,37 +256,36 @@ def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], confi
 
 def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tuple[Answer, Outcome]],
                  config: CourseConfig, limits: Limits,
-                 watch: Mapping[str, Callable[..., Any]] | None = None) -> TestResult:
-    """One test group, all-or-nothing on its cases: the first failing case is its failure, and the
-    mistake that explains the failing cases its diagnosis (``watch``: see :func:`grade_question`)."""
-    question, tol = pq.question, config.tolerance
-    watch = watch or {}
+                 watch: Mapping[str, Callable[..., Any]]) -> tuple[TestResult, Evidence]:
+    """One test group, all-or-nothing on its cases: the first failing case is its failure. Its
+    diagnosis is the question's to make (:func:`judge_answers`), from the group's wrong and right
+    answers (the evidence returned beside the result) and the other groups'."""
+    question = pq.question
     failing: list[Failing] = []
+    passing: list[Failing] = []
     first: Failure | None = None
-    passed = 0
     seen: list[str] = []  # watched functions that answered wrongly inside a failing case
     called: set[str] = set()  # watched functions called inside a failing case
     for (case, expected), (answer, outcome) in zip(pg.cases, answers):
         failure = _case_failure(question.id, case, expected, answer, outcome, config, limits)
         if failure is None:
-            passed += 1
+            passing.append(Failing(case, expected, answer.value))
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
         seen += [name for name in _wrong_inside(answer, watch, config) if name not in seen]
         called |= {call.function for call in answer.inner}
         first = first or failure
-    with stage("diagnose"):
-        diagnosis = diagnose(question.mistakes, failing, tol) if failing else None
-    return TestResult(
+    result = TestResult(
         question=question.id, group=pg.group.name, public=pg.group.public,
         score=round(pg.points, 4) if first is None else 0.0, max_score=round(pg.points, 4),
-        cases=len(pg.cases), passed_cases=passed, failure=first, diagnosis=diagnosis, extra_credit=question.optional,
+        cases=len(pg.cases), passed_cases=len(passing), failure=first, extra_credit=question.optional,
         # Watched functions stay suspects unless they were called inside the failing cases and answered
         # right every time: then the mistake is this function's own, and they are not named.
         inherited_from=tuple(n for n in watch if n in seen or n not in called) if first is not None else (),
         inherited_seen=tuple(n for n in watch if n in seen) if first is not None else (),
     )
+    return result, (failing, passing)
 
 
 def _case_failure(function: str, case: Case, expected: Any, answer: Answer, outcome: Outcome, config: CourseConfig,

@@ -34,6 +34,7 @@ import threading
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +44,7 @@ import numpy as np
 
 from .catalog import LANGUAGES, Message, text
 from .compare import Tolerance, compare
-from .diagnose import Failing, diagnose
+from .diagnose import Failing, diagnose_question
 from .results import Failure, TestResult, call_of, cell_error, excerpt
 from .summary import CheckCell, format_summary
 
@@ -211,26 +212,29 @@ def _check_question(assignment: str, question: str, function: Any, call_timeout:
         for m in record["mistakes"]
     ]
     tests = []
+    evidence: list[tuple[list[Failing], list[Failing]]] = []
     hung: Failure | None = None
     for g, group in enumerate(record["groups"]):
         failing: list[Failing] = []
+        passing: list[Failing] = []
         first: Failure | None = None
-        passed = 0
         for c, case in enumerate(group["cases"]):
             failure, expected, actual = hung, None, None
             if hung is None:
                 failure, expected, actual = _run_case(function, question, case, arrays, tol, call_timeout)
                 hung = failure if failure is not None and failure.kind == "timeout" else None
-            passed += failure is None
-            if failure is not None and failure.kind == "wrong":
+            if failure is None:
+                passing.append(Failing(_StoredCase((g, c)), expected, actual))  # type: ignore[arg-type]
+            elif failure.kind == "wrong":
                 failing.append(Failing(_StoredCase((g, c)), expected, actual))  # type: ignore[arg-type]
             first = first or failure
+        evidence.append((failing, passing))
         tests.append(TestResult(
             question=question, group=group["name"], public=True, score=0.0 if first else 1.0, max_score=1.0,
-            cases=len(group["cases"]), passed_cases=passed, failure=first,
-            diagnosis=diagnose(mistakes, failing, tol) if failing else None,  # type: ignore[arg-type]
+            cases=len(group["cases"]), passed_cases=len(passing), failure=first,
         ))
-    return tests
+    named = diagnose_question(mistakes, evidence, tol)  # type: ignore[arg-type]
+    return [dataclasses.replace(t, diagnosis=d) for t, d in zip(tests, named)]
 
 
 def _run_case(function: Any, question: str, case: Mapping[str, Any], arrays: Mapping[str, np.ndarray],

@@ -486,9 +486,23 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "error.cause_cell": {"zh": "出错的单元格：", "en": "The cell that failed:"},
     # --- the generic diagnoses (grader.judge.diagnose, grader.judge.results) --------------------------
     "mistake.off_by_one_crop": {
-        "zh": "输出少了/多了边上的一行或一列：形状是 {actual}，应为 {expected}。检查循环范围（range 的上界）。",
-        "en": "Your output loses or gains an edge row/column: shape {actual}, expected {expected}. Check your loop "
-              "bounds (range's end).",
+        "zh": "输出少了边上的一行或一列：形状是 {actual}，应为 {expected}，其余的值都对。检查循环范围（range 的上界）。",
+        "en": "Your output is one edge row/column short: shape {actual}, expected {expected}, and every value you "
+              "give is right. Check your loop bounds (range's end).",
+    },
+    "mistake.size_one_axis": {
+        "zh": "数值都对，但多了或少了长度为 1 的轴：形状是 {actual}，应为 {expected}（检查 keepdims、reshape 或 [..., None]）。",
+        "en": "Your values are right but an axis of length 1 is added or missing: shape {actual}, expected {expected} "
+              "(check keepdims, reshape or [..., None]).",
+    },
+    "mistake.channels_first_output": {
+        "zh": "输出是通道在前的 (C, H, W) 排列（PyTorch 的习惯），本课程（和 Keras）是通道在后 (H, W, C)：形状是 {actual}，应为 {expected}。",
+        "en": "Your output is channels-first, (C, H, W) (the PyTorch habit); the course, like Keras, is "
+              "channels-last, (H, W, C): shape {actual}, expected {expected}.",
+    },
+    "mistake.channels_last_output": {
+        "zh": "输出的通道轴放到了最后：形状是 {actual}，应为 {expected}（通道在最前面）。",
+        "en": "Your output has its channel axis last: shape {actual}, expected {expected} (channels first).",
     },
     "mistake.shape_mismatch": {
         "zh": "输出形状是 {actual}，应为 {expected}。", "en": "Your output has shape {actual}, expected {expected}.",

@@ -60,12 +60,77 @@ def _layer_anchor_other_side(x, kernels, bias, stride=1, padding="valid"):
     """Keras' 'same' padding with its two sides swapped (the odd pixel of padding first)."""
     if padding != "same":
         return ref.conv2d_layer(x, kernels, bias, stride, padding)
-    s = pair(stride, "stride")
-    pads = []
-    for n, f, step in zip(np.shape(x)[:2], np.shape(kernels)[:2], s):
-        total = max((-(-n // step) - 1) * step + f - n, 0)
-        pads.append((total - total // 2, total // 2))
+    pads = [(after, before) for before, after in _same_pads(x, kernels, pair(stride, "stride"))]
     return ref.conv2d_layer(np.pad(x, (*pads, (0, 0))), kernels, bias, stride, "valid")
+
+
+def _same_pads(x, kernels, strides):
+    """TensorFlow's 'same' padding (before, after) of the two spatial axes: the odd pixel after."""
+    pads = []
+    for n, f, step in zip(np.shape(x)[:2], np.shape(kernels)[:2], strides):
+        total = max((-(-n // step) - 1) * step + f - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _pad_both_sides(half):
+    """'same' padding of ``half(f)`` zeros on both sides of each axis: right for odd kernels, one row/column
+    short ((F-1)//2) or long (F//2) for even ones."""
+    def conv(x, k, mode="valid"):
+        if mode != "same":
+            return ref.conv2d(x, k, mode)
+        (fh, fw) = np.shape(k)
+        return ref.conv2d(np.pad(np.asarray(x, dtype=float), ((half(fh),) * 2, (half(fw),) * 2)), k, "valid")
+
+    def layer(x, kernels, bias, stride=1, padding="valid"):
+        if padding != "same":
+            return ref.conv2d_layer(x, kernels, bias, stride, padding)
+        fh, fw = np.shape(kernels)[:2]
+        padded = np.pad(np.asarray(x, dtype=float), ((half(fh),) * 2, (half(fw),) * 2, (0, 0)))
+        return ref.conv2d_layer(padded, kernels, bias, stride, "valid")
+    return conv, layer
+
+
+_conv_pad_short, _layer_pad_short = _pad_both_sides(lambda f: (f - 1) // 2)
+_conv_pad_long, _layer_pad_long = _pad_both_sides(lambda f: f // 2)
+
+
+def _no_depth_sum_channels_first(x, k):
+    return np.moveaxis(_no_depth_sum(x, k), -1, 0)
+
+
+def _layer_channels_first(x, kernels, bias, stride=1, padding="valid"):
+    return np.moveaxis(ref.conv2d_layer(x, kernels, bias, stride, padding), -1, 0)
+
+
+def _matmul_channels_first(x, kernels, bias, stride=1):
+    return np.moveaxis(ref.conv2d_matmul(x, kernels, bias, stride), -1, 0)
+
+
+def _stride_one_map(x, kernels, bias, stride, padding):
+    """Every stride-1 window of the input padded as the reference pads it for ``stride`` (the student's
+    padding is right, only the loop is wrong), and the stride as a pair."""
+    s = pair(stride, "stride")
+    x = np.asarray(x, dtype=float)
+    if padding == "same":
+        x = np.pad(x, (*_same_pads(x, kernels, s), (0, 0)))
+    return ref.conv2d_layer(x, kernels, bias, 1, "valid"), s
+
+
+def _layer_stride_positions_only(x, kernels, bias, stride=1, padding="valid"):
+    """``for i in range(0, H - FH + 1, s): out[i, j] = ...`` into an unstrided ``out``: the strided windows
+    land at their input positions and zeros fill the rest."""
+    full, (sh, sw) = _stride_one_map(x, kernels, bias, stride, padding)
+    kept = np.zeros_like(full)
+    kept[::sh, ::sw] = full[::sh, ::sw]
+    return kept
+
+
+def _layer_stride_size_only(x, kernels, bias, stride=1, padding="valid"):
+    """The output is strided in size, but its windows start at ``x[i:i+FH]``, not ``x[i*s:i*s+FH]``."""
+    full, _ = _stride_one_map(x, kernels, bias, stride, padding)
+    rows, cols = ref.conv2d_layer(x, kernels, bias, stride, padding).shape[:2]
+    return full[:rows, :cols]
 
 
 def _im2col_channels_first(x, fh, fw, stride=1):
@@ -95,6 +160,28 @@ def _matmul_flipped(x, kernels, bias, stride=1):
 FLIPPED_ZH = "卷积核被翻转了：这是数学上的真卷积，而本课程（和 Keras）用的是互相关，卷积核不翻转。"
 FLIPPED_EN = ("Your kernel is flipped: this is true convolution, but the course (like Keras Conv2D) "
               "uses cross-correlation, which does not flip the kernel.")
+
+
+PAD_SHORT_ZH = ("same 填充两边都补了 (F-1)//2 个零：偶数尺寸的卷积核这样会少一行/列。总共要补 F-1 个零，"
+                "上/左 (F-1)//2 个，多出的一个补在下/右（与 Keras 相同）。")
+PAD_SHORT_EN = ("Your 'same' padding puts (F-1)//2 zeros on both sides, one row/column short for even kernels: "
+                "pad F-1 zeros in all, (F-1)//2 at the top/left and the extra one at the bottom/right (as Keras does).")
+PAD_LONG_ZH = ("same 填充两边都补了 F//2 个零：偶数尺寸的卷积核这样会多一行/列。总共要补 F-1 个零，"
+               "上/左 (F-1)//2 个，下/右 F//2 个。")
+PAD_LONG_EN = ("Your 'same' padding puts F//2 zeros on both sides, one row/column too many for even kernels: "
+               "pad F-1 zeros in all, (F-1)//2 at the top/left and F//2 at the bottom/right.")
+CHANNELS_FIRST_ZH = "输出是通道在前的 (N, H', W')（PyTorch 的习惯）：本课程和 Keras 是通道在后，输出 (H', W', N)。"
+CHANNELS_FIRST_EN = ("Your output is channels-first, (N, H', W') (the PyTorch habit): the course, like Keras, is "
+                     "channels-last, (H', W', N).")
+STRIDE_POSITIONS_ZH = ("步长只用在了窗口位置上，输出尺寸没有除以步长：输出有 floor((n-f)/s)+1 个位置，"
+                       "第 i 个输出取从 i*s 开始的窗口（不要把结果写在 out[i*s] 上、其余留 0）。")
+STRIDE_POSITIONS_EN = ("The stride moves your windows but not your output: the output has floor((n-f)/s)+1 "
+                       "positions and output i takes the window starting at i*s (do not write it to out[i*s] "
+                       "and leave zeros in between).")
+STRIDE_SIZE_ZH = ("输出尺寸按步长算对了，但窗口没有按步长移动：第 i 个输出的窗口从 i*s 开始，"
+                  "是 x[i*s:i*s+f]，不是 x[i:i+f]。")
+STRIDE_SIZE_EN = ("Your output has the strided size but its windows do not move by the stride: output i's "
+                  "window starts at i*s, x[i*s:i*s+f], not x[i:i+f].")
 
 
 # -- the inputs ------------------------------------------------------------------------------------
@@ -210,6 +297,8 @@ ASSIGNMENT = Assignment(
                         "偶数尺寸卷积核的锚点放反了：same 模式下锚点是 ((FH-2)/2, (FW-2)/2)，多出来的一行/列补在下方和右侧。",
                         "For even kernels your 'same' anchor is on the wrong side: it is ((FH-2)/2, (FW-2)/2), "
                         "so the extra row/column of padding goes at the bottom/right (as in Keras)."),
+                Mistake("same_padding_short", _conv_pad_short, PAD_SHORT_ZH, PAD_SHORT_EN),
+                Mistake("same_padding_long", _conv_pad_long, PAD_LONG_ZH, PAD_LONG_EN),
             ),
         ),
         Question(
@@ -224,6 +313,10 @@ ASSIGNMENT = Assignment(
                 Mistake("first_channel_only", _first_channel_only,
                         "只用了第一个通道：多深度卷积要用到全部 C 个通道。",
                         "Only the first channel is used: a multi-depth convolution uses all C channels."),
+                Mistake("missing_depth_sum_channels_first", _no_depth_sum_channels_first,
+                        "忘了沿深度方向求和，而且每个通道的结果按通道在前 (C, H', W') 叠在了一起：把所有通道的结果加起来，输出是二维的 (H', W')。",
+                        "You forgot the sum over depth (and stacked the channels' results channels-first, "
+                        "(C, H', W')): add the channels up; the output is 2-D, (H', W')."),
             ),
         ),
         Question(
@@ -253,6 +346,12 @@ ASSIGNMENT = Assignment(
                         "same 填充放反了：偶数卷积核时多出的那一行/列零要补在下方和右侧（与 Keras 相同）。",
                         "Your 'same' padding is on the wrong side: for even kernels the extra row/column "
                         "of zeros goes at the bottom/right, as in Keras."),
+                Mistake("same_padding_short", _layer_pad_short, PAD_SHORT_ZH, PAD_SHORT_EN),
+                Mistake("same_padding_long", _layer_pad_long, PAD_LONG_ZH, PAD_LONG_EN),
+                Mistake("channels_first_output", _layer_channels_first, CHANNELS_FIRST_ZH, CHANNELS_FIRST_EN),
+                Mistake("stride_in_positions_only", _layer_stride_positions_only, STRIDE_POSITIONS_ZH,
+                        STRIDE_POSITIONS_EN),
+                Mistake("stride_in_size_only", _layer_stride_size_only, STRIDE_SIZE_ZH, STRIDE_SIZE_EN),
             ),
         ),
         Question(
@@ -276,6 +375,7 @@ ASSIGNMENT = Assignment(
                 Mistake("bias_missing", _matmul_no_bias,
                         "没有加偏置 bias。", "The bias is missing."),
                 Mistake("flipped_kernel", _matmul_flipped, FLIPPED_ZH, FLIPPED_EN),
+                Mistake("channels_first_output", _matmul_channels_first, CHANNELS_FIRST_ZH, CHANNELS_FIRST_EN),
             ),
         ),
     ),

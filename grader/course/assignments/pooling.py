@@ -38,6 +38,39 @@ def _avg_with_stride_one(x, size, stride=None):
     return ref.avg_pool2d(x, size, 1)
 
 
+def _stride_one(reduce, x, size, stride):
+    """The stride-1 pooling of ``x`` and the stride the reference uses, as a pair."""
+    return reduce(x, size, 1), pair(size if stride is None else stride, "stride")
+
+
+def _positions_only(reduce):
+    """The stride moves the windows, the output keeps its stride-1 size: ``out[i, j]`` for the window at
+    input position (i, j), zeros between."""
+    def pool(x, size, stride=None):
+        full, (sh, sw) = _stride_one(reduce, x, size, stride)
+        kept = np.zeros_like(full)
+        kept[::sh, ::sw] = full[::sh, ::sw]
+        return kept
+    return pool
+
+
+def _size_only(reduce):
+    """The output has the strided size, but window i starts at row i, not i*s."""
+    def pool(x, size, stride=None):
+        full, _ = _stride_one(reduce, x, size, stride)
+        rows, cols = reduce(x, size, stride).shape[:2]
+        return full[:rows, :cols]
+    return pool
+
+
+def _channels_first(reduce):
+    """A channels-first (C, H', W') result for an (H, W, C) input."""
+    def pool(x, size, stride=None):
+        out = reduce(x, size, stride)
+        return np.moveaxis(out, -1, 0) if out.ndim == 3 else out
+    return pool
+
+
 def _backward_loop(route):
     """A loop-style max-pool backward whose per-window step ``route`` carries the mistake."""
     def backward(dout, x, size, stride=None):
@@ -64,7 +97,13 @@ def _assign_to_maximum(grad_window, window, upstream):
         grad_window[(a, b, *c)] = upstream[c] if np.ndim(upstream) else upstream
 
 
+def _to_every_tie(grad_window, window, upstream):
+    """``mask = window == window.max()``: every tied maximum gets the whole upstream gradient."""
+    grad_window += (window == window.max(axis=(0, 1))) * upstream
+
+
 _backward_everywhere = _backward_loop(_to_every_position)
+_backward_every_tie = _backward_loop(_to_every_tie)
 _backward_overwrite = _backward_loop(_assign_to_maximum)
 
 
@@ -114,6 +153,44 @@ def _spp(x, levels, reduce, ceil_end=True):
     return np.concatenate(out)
 
 
+STRIDE_POSITIONS_ZH = ("步长只用在了窗口位置上，输出尺寸没有除以步长：输出有 floor((n-f)/s)+1 个位置，"
+                       "第 i 个输出取从 i*s 开始的窗口（不要把结果写在 out[i*s] 上、其余留 0）。")
+STRIDE_POSITIONS_EN = ("The stride moves your windows but not your output: the output has floor((n-f)/s)+1 "
+                       "positions and output i takes the window starting at i*s (do not write it to out[i*s] "
+                       "and leave zeros in between).")
+STRIDE_SIZE_ZH = ("输出尺寸按步长算对了，但窗口没有按步长移动：第 i 个输出的窗口从 i*s 开始，"
+                  "是 x[i*s:i*s+f]，不是 x[i:i+f]（stride 为 None 时 s 等于窗口大小）。")
+STRIDE_SIZE_EN = ("Your output has the strided size but its windows do not move by the stride: output i's "
+                  "window starts at i*s, x[i*s:i*s+f], not x[i:i+f] (with stride=None, s is the window size).")
+CHANNELS_FIRST_ZH = "输出是通道在前的 (C, H', W')（PyTorch 的习惯）：本课程和 Keras 是通道在后，输出 (H', W', C)。"
+CHANNELS_FIRST_EN = ("Your output is channels-first, (C, H', W') (the PyTorch habit): the course, like Keras, is "
+                     "channels-last, (H', W', C).")
+
+
+def _channels_first_input(reduce):
+    """An (H, W, C) input read as (C, H, W): each row of the image is pooled as a (W, C) channel."""
+    def pool(x, size, stride=None):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 3:
+            return reduce(x, size, stride)
+        return np.moveaxis(reduce(np.moveaxis(x, 0, -1), size, stride), -1, 0)
+    return pool
+
+
+def _stride_mistakes(reduce):
+    """The stride and layout mistakes every pooling question shares."""
+    return (
+        Mistake("stride_in_positions_only", _positions_only(reduce), STRIDE_POSITIONS_ZH, STRIDE_POSITIONS_EN),
+        Mistake("stride_in_size_only", _size_only(reduce), STRIDE_SIZE_ZH, STRIDE_SIZE_EN),
+        Mistake("channels_first_output", _channels_first(reduce), CHANNELS_FIRST_ZH, CHANNELS_FIRST_EN),
+        Mistake("channels_first_input", _channels_first_input(reduce),
+                "输入被当成了通道在前的 (C, H, W)（PyTorch 的习惯）：本课程的 x 是 (H, W, C)，"
+                "池化作用在前两个轴上，每个通道 x[:, :, c] 分别池化。",
+                "Your code reads x as channels-first, (C, H, W) (the PyTorch habit): the course's x is "
+                "(H, W, C), so pooling runs over the first two axes, each channel x[:, :, c] on its own."),
+    )
+
+
 MAX_MISTAKES = (
     Mistake("average_instead_of_max", ref.avg_pool2d,
             "这是平均池化：最大池化取每个窗口里的最大值。",
@@ -124,6 +201,7 @@ MAX_MISTAKES = (
     Mistake("ceil_instead_of_floor", _ceil_pool(np.max),
             "保留了不完整的最后一个窗口：valid 池化的输出尺寸是 floor((n-f)/s)+1，不是向上取整。",
             "You keep the last partial window: valid pooling has floor((n-f)/s)+1 outputs, not ceil."),
+    *_stride_mistakes(ref.max_pool2d),
 )
 
 
@@ -202,6 +280,7 @@ ASSIGNMENT = Assignment(
                         "这是最大池化：平均池化取每个窗口的平均值。",
                         "This is max pooling: average pooling takes the mean of each window."),
                 Mistake("stride_ignored", _avg_with_stride_one, MAX_MISTAKES[1].zh, MAX_MISTAKES[1].en),
+                *_stride_mistakes(ref.avg_pool2d),
             ),
         ),
         Question(
@@ -226,6 +305,12 @@ ASSIGNMENT = Assignment(
                         "并列最大值时选了最后一个：约定是按行优先顺序的第一个最大值（与 argmax 相同）。",
                         "On ties you pick the last maximum: the rule is the first one in row-major order "
                         "(as argmax does)."),
+                Mistake("gradient_to_every_tie", _backward_every_tie,
+                        "并列最大值时梯度给了每一个最大值（mask = window == window.max()）：梯度只给一个位置，"
+                        "即按行优先顺序的第一个最大值（np.argmax 给出的那个）。",
+                        "On ties the gradient goes to every tied maximum (mask = window == window.max()): it "
+                        "goes to one position only, the first maximum in row-major order (the one np.argmax "
+                        "gives)."),
             ),
         ),
         Question(
