@@ -647,6 +647,9 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
     "cli.separator": {"zh": "；", "en": "; "},
+    "cli.fix_first": {"zh": "先改 {root}（{users} 用到了它）", "en": "fix {root} first (used by {users})"},
+    "cli.not_installed": {"zh": "{what}（没有安装 {module}）", "en": "{what} ({module} is not installed)"},
+    "cli.cell_cost": {"zh": "{cell} -> 缺少 {missing}", "en": "{cell} -> {missing} missing"},
     "cli.sandbox_off": {
         "zh": "指定了 --sandbox off，学生的笔记本将以你的权限在没有隔离的情况下运行；每个结果和页面都会注明这一点。",
         "en": "--sandbox off was given, so students' notebooks run unconfined, with your rights; every result and "

@@ -232,7 +232,9 @@ class GraderError:
 
 @dataclass(frozen=True)
 class TestResult:
-    """One test group of one question: all-or-nothing on its cases."""
+    """One test group of one question: all-or-nothing on its cases. ``detail`` is what a passed
+    assessed group found (``held-out accuracy 0.87 on 200 images …``), as a message; a text given
+    instead (an older grader's stored words) is kept as the ``text`` message."""
 
     question: str
     group: str
@@ -244,7 +246,7 @@ class TestResult:
     failure: Failure | None = None
     diagnosis: Diagnosis | None = None
     extra_credit: bool = False
-    detail: str = ""
+    detail: Message | None = None
     # The student's own earlier functions (questions that lost points) that this one calls, where its
     # mistake may come from: found in the notebook's source (grader.grade.causes), never by running it.
     inherited_from: tuple[str, ...] = ()
@@ -253,6 +255,10 @@ class TestResult:
     inherited_seen: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
+
+    def __post_init__(self) -> None:
+        if isinstance(self.detail, str):
+            object.__setattr__(self, "detail", Message("text", {"text": self.detail}) if self.detail else None)
 
     @property
     def status(self) -> TestStatus:
@@ -410,7 +416,7 @@ class SubmissionResult:
 def _test_output(test: TestResult) -> str:
     """The plain-text explanation Gradescope shows under a test, in English."""
     if test.failure is None:
-        return test.detail or f"{test.passed_cases}/{test.cases} cases passed"
+        return test.detail.text("en") if test.detail is not None else f"{test.passed_cases}/{test.cases} cases passed"
     lines = [test.failure.message]
     if test.failure.call is not None:
         lines.insert(0, f"call: {test.failure.call.text()}")
@@ -426,6 +432,7 @@ def _test_output(test: TestResult) -> str:
 
 def _test_record(test: TestResult) -> dict[str, Any]:
     record = asdict(test)
+    record["detail"] = test.detail.to_json() if test.detail is not None else None
     failure = test.failure
     if failure is not None:
         worst = failure.worst_index
@@ -534,10 +541,12 @@ _NAMES = ("inherited_from", "inherited_seen")  # a result's lists of question na
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     failure = record.get("failure")
     diagnosis = record.get("diagnosis")
-    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", *_NAMES)}
+    fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail", *_NAMES)}
     for key in _NAMES:
         names = record.get(key)
         fields[key] = tuple(str(q) for q in names) if isinstance(names, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
-    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None)
+    detail = record.get("detail")  # a message, or an older grader's English words (or nothing)
+    return TestResult(**fields, failure=failure, diagnosis=Diagnosis(**diagnosis) if diagnosis else None,
+                      detail=_message(detail) if detail else None)

@@ -11,22 +11,57 @@ catalog's (``check.*``), and a failure is worded from its code in the summary's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import student_view
-from .catalog import render, text
+from .catalog import Message, render, text
 
 if TYPE_CHECKING:
     from .results import Failure, TestResult
 
-__all__ = ["format_summary"]
+__all__ = ["CheckCell", "format_summary"]
 
 _MAX_ROWS, _MAX_COLS, _MAX_ITEMS, _MAX_CHARS = 8, 10, 8, 160
 
 
+@dataclass(frozen=True)
+class CheckCell:
+    """How one of the notebook's own check cells (``metadata.grader.role == "check"``) ran:
+    ``cell`` is its index among the notebook's cells; ``problem`` says why it ``failed`` (its
+    exception as the ``error`` message, or a timeout's)."""
+
+    cell: int
+    question: str
+    outcome: Literal["passed", "todo", "failed"]
+    problem: Message | None = None
+    optional: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """Whether it counts: an optional question's check cell not attempted is no failure."""
+        return not (self.optional and self.outcome == "todo")
+
+    @classmethod
+    def raised(cls, cell: int, question: str, ename: str, evalue: str) -> CheckCell:
+        """The cell ended with an exception: a stub's ``NotImplementedError`` is work not done yet;
+        anything else failed, shown by its name and the first line of its message."""
+        if ename == "NotImplementedError":
+            return cls(cell, question, "todo")
+        first = evalue.strip().splitlines()[0] if evalue.strip() else ""
+        first = first if len(first) <= 200 else first[:199] + "…"
+        return cls(cell, question, "failed", Message("error", {"ename": ename, "evalue": first}))
+
+    @property
+    def ok(self) -> bool:
+        """Passed, or does not count (see :attr:`counts`)."""
+        return self.outcome == "passed" or not self.counts
+
+
 def format_summary(tests: Sequence[TestResult], lang: str, *, assignment: str = "",
-                   no_public: Sequence[str] = ()) -> str:
-    """One line per public test group (✓/✗), details under each failing one, then a total.
+                   no_public: Sequence[str] = (), checks: Sequence[CheckCell] = ()) -> str:
+    """One line per public test group (✓/✗), details under each failing one, then a total; then,
+    for the terminal commands, one line per check cell of the notebook and their total.
 
     ``assignment`` adds a heading (the terminal commands); ``no_public`` names questions that have
     no public test, so the student learns why nothing was checked for them."""
@@ -39,7 +74,24 @@ def format_summary(tests: Sequence[TestResult], lang: str, *, assignment: str = 
     if tests:
         passed = sum(t.failure is None for t in tests)
         lines.append(text("check.total", lang, passed=passed, total=len(tests)) + text("check.hidden", lang))
+    if checks:
+        lines.append(text("check.cells_heading", lang))
+        lines += [_check_cell_line(c, lang) for c in checks]
+        counted = [c for c in checks if c.counts]
+        passed = sum(c.outcome == "passed" for c in counted)
+        lines.append(text("check.cells_total", lang, passed=passed, total=len(counted)))
     return "\n".join(lines)
+
+
+def _check_cell_line(check: CheckCell, lang: str) -> str:
+    head = text("check.cell", lang, cell=check.cell, question=check.question) + text("check.colon", lang)
+    if check.outcome == "passed":
+        return f"✓ {head}{text('check.cell_passed', lang)}"
+    if not check.counts:
+        return f"· {head}{text('check.cell_optional', lang)}"
+    if check.outcome == "todo" or check.problem is None:
+        return f"✗ {head}{text('check.todo', lang)}"
+    return f"✗ {head}{check.problem.text(lang)}"
 
 
 def _test_lines(test: TestResult, lang: str) -> list[str]:
