@@ -520,3 +520,20 @@ def test_a_pooling_gradient_built_on_a_wrong_max_pool2d_says_so_in_its_check_cel
     assert "This cell calls your max_pool2d, which lost points: fix max_pool2d first" in page.text_of(
         f"cell-{check['index']}")
     assert "Fix max_pool2d first: max_pool2d_backward uses it" in page.text_of("fix-first")
+
+
+def test_the_banner_names_a_functions_own_mistake_and_what_to_fix() -> None:
+    """A failed question whose mistake is named and comes from no earlier function gets a line of its
+    own on top: the cause in a few words, then what to fix; the full explanation stays on its card."""
+    from test_report import FLIPPED, Page, convolution_result
+
+    from grader.publish.report import render_submission
+
+    config = load_config(ROOT / "course.toml", environ={})
+    english = Page(render_submission(convolution_result(), config, "en")).text_of("fix-first")
+    assert english == "Your kernel is flipped → Fix conv2d."
+    chinese = Page(render_submission(convolution_result(), config, "zh")).text_of("fix-first")
+    assert chinese == "卷积核被翻转了 → 请修正 conv2d。"
+    assert FLIPPED.zh.startswith("卷积核被翻转了：")
+    passing = Page(render_submission(convolution_result(flipped=False), config, "en"))
+    assert "fix-first" not in passing.by_id

@@ -452,6 +452,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "先修正 {function}：{users} 调用了它，它的错误在那里也会扣分。",
         "en": "Fix {function} first: {users} uses it, so its mistake costs points there too.",
     },
+    "banner.fix_own": {"zh": "请修正 {function}。", "en": "Fix {function}."},
     "banner.missing": {"zh": "{cause}", "en": "{cause}"},
     "banner.unreadable": {
         "zh": "这个笔记本无法读取，里面的内容都没有运行，也无法评分（{problem}）。请在 Jupyter 中重新保存（File → Save Notebook）后再提交。",

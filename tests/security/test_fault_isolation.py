@@ -97,7 +97,7 @@ STAGES = {
     "execute": (grader.grade.notebook, "execute_cells"),
     "answers": (grader.grade.calls, "read_answer"),
     "compare": (grader.grade.calls, "compare"),
-    "diagnose": (grader.grade.calls, "diagnose"),
+    "diagnose": (grader.grade.calls, "diagnose_question"),
 }
 
 

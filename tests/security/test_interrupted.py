@@ -46,7 +46,7 @@ def start_grader(base: Path, submissions: Path, toml: Path, ignore_sigint: bool 
     env = {**os.environ, "TMPDIR": str(base / "tmp"), "COLUMNS": "120"}
     return subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "--course", str(toml), "grade", str(submissions),
-         "--out", str(base / "out"), "--jobs", "1"],
+         "--out", str(base / "out"), "--jobs", "1", "--lang", "en"],  # the lines asserted below are English
         cwd=base, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None)
 

@@ -8,6 +8,7 @@ from ..reference import convolution as ref
 from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, sizes, values
+from ._words import STRIDE_POSITIONS_EN, STRIDE_POSITIONS_ZH
 
 COURSE_X = np.array([[2, 3, 8], [6, 1, 5], [7, 2, -1]], dtype=np.float64)
 COURSE_K = np.array([[4, 1], [2, 3]], dtype=np.float64)
@@ -173,11 +174,6 @@ PAD_LONG_EN = ("Your 'same' padding puts F//2 zeros on both sides, one row/colum
 CHANNELS_FIRST_ZH = "输出是通道在前的 (N, H', W')（PyTorch 的习惯）：本课程和 Keras 是通道在后，输出 (H', W', N)。"
 CHANNELS_FIRST_EN = ("Your output is channels-first, (N, H', W') (the PyTorch habit): the course, like Keras, is "
                      "channels-last, (H', W', N).")
-STRIDE_POSITIONS_ZH = ("步长只用在了窗口位置上，输出尺寸没有除以步长：输出有 floor((n-f)/s)+1 个位置，"
-                       "第 i 个输出取从 i*s 开始的窗口（不要把结果写在 out[i*s] 上、其余留 0）。")
-STRIDE_POSITIONS_EN = ("The stride moves your windows but not your output: the output has floor((n-f)/s)+1 "
-                       "positions and output i takes the window starting at i*s (do not write it to out[i*s] "
-                       "and leave zeros in between).")
 STRIDE_SIZE_ZH = ("输出尺寸按步长算对了，但窗口没有按步长移动：第 i 个输出的窗口从 i*s 开始，"
                   "是 x[i*s:i*s+f]，不是 x[i:i+f]。")
 STRIDE_SIZE_EN = ("Your output has the strided size but its windows do not move by the stride: output i's "

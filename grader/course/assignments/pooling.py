@@ -8,6 +8,7 @@ from ..reference import pooling as ref
 from ..reference._common import pair
 from ..spec import Assignment, Case, Group, Mistake, Question
 from ._gen import case, small_ints, values
+from ._words import STRIDE_POSITIONS_EN, STRIDE_POSITIONS_ZH
 
 COURSE_X = np.array([[1, 5, 9, 1], [2, -1, 8, 7], [4, 3, 5, 1], [2, 3, 8, -2]], dtype=np.float64)
 
@@ -153,11 +154,6 @@ def _spp(x, levels, reduce, ceil_end=True):
     return np.concatenate(out)
 
 
-STRIDE_POSITIONS_ZH = ("步长只用在了窗口位置上，输出尺寸没有除以步长：输出有 floor((n-f)/s)+1 个位置，"
-                       "第 i 个输出取从 i*s 开始的窗口（不要把结果写在 out[i*s] 上、其余留 0）。")
-STRIDE_POSITIONS_EN = ("The stride moves your windows but not your output: the output has floor((n-f)/s)+1 "
-                       "positions and output i takes the window starting at i*s (do not write it to out[i*s] "
-                       "and leave zeros in between).")
 STRIDE_SIZE_ZH = ("输出尺寸按步长算对了，但窗口没有按步长移动：第 i 个输出的窗口从 i*s 开始，"
                   "是 x[i*s:i*s+f]，不是 x[i:i+f]（stride 为 None 时 s 等于窗口大小）。")
 STRIDE_SIZE_EN = ("Your output has the strided size but its windows do not move by the stride: output i's "

@@ -34,15 +34,34 @@ def _outcome(cell: Mapping[str, Any], t: Translate) -> str:
     return t(f"outcome.{outcome}") if outcome in ("error", "timeout", "dead_kernel", "skipped") else outcome
 
 
+def _headline(words: str) -> str:
+    """A named mistake's cause without its explanation (the card below gives that): its words up to
+    the first colon, "Your kernel is flipped", when the colon comes early enough to end a cause."""
+    cut = min((i for i in (words.find(":"), words.find("：")) if i > 0), default=-1)
+    return words[:cut] if 0 < cut <= 90 else words
+
+
 def _diagnosis(tests: Sequence[TestResult], question: str, t: Translate) -> str:
     """Why ``question`` lost points, in a line: its named mistake, else the known fix of its error."""
     for test in tests:
         if test.question == question and test.diagnosis is not None:
-            return test.diagnosis.zh if t.lang == "zh" else test.diagnosis.en
+            return _headline(test.diagnosis.zh if t.lang == "zh" else test.diagnosis.en)
     for test in tests:
         if test.question == question and (fix := _fix(test, t)):
             return fix
     return ""
+
+
+def _named_on_their_own(tests: Sequence[TestResult], roots: Mapping[str, Sequence[str]]) -> list[str]:
+    """The failed questions, in order, whose own mistake is named and comes from no earlier function
+    of the student's (those inheriting one are fixed by fixing it, the roots have their own line)."""
+    inheriting = {test.question for test in tests if test.inherited_from}
+    named: list[str] = []
+    for test in tests:
+        q = test.question
+        if test.diagnosis is not None and q not in roots and q not in inheriting and q not in named:
+            named.append(q)
+    return named
 
 
 def _fix(test: TestResult, t: Translate) -> str:
@@ -71,6 +90,8 @@ def fix_first(result: SubmissionResult, t: Translate) -> tuple[str, ...]:
         why = _diagnosis(result.tests, root, t)
         line = t("banner.fix_first", function=root, users=", ".join(users))
         lines.append(f"{why} → {line}" if why else line)
+    for question in _named_on_their_own(result.tests, roots):
+        lines.append(f"{_diagnosis(result.tests, question, t)} → {t('banner.fix_own', function=question)}")
     for test in result.tests:  # an error with a known fix (NumPy 2, a package): once per question
         fix = _fix(test, t)
         if fix and test.question not in roots and not any(fix in line for line in lines):
