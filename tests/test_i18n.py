@@ -313,7 +313,7 @@ def test_failures_graded_in_chinese_read_in_chinese(tmp_path: Path) -> None:
 
 def test_notes_and_passed_groups_read_in_chinese(tmp_path: Path) -> None:
     execution = execute_cells(_Session(), [(i, "x = 1") for i in range(2, 12)], cell_timeout=5, notebook_timeout=60)
-    notes = list(_notes(execution, load_config(ROOT / "course.toml", environ={}).limits, "tmpfs"))
+    notes = list(_notes(execution, load_config(ROOT / "course.toml", environ={}).limits, "tmpfs", {}))
     assert {n.code for n in notes} >= {"cell_restarted", "cell_dead", "cell_skipped"}
     model = SimpleNamespace(path=tmp_path)
     passed = _assessed(gender._assess_accuracy, Answer("ok", model), {"layers": [], "evaluation": {
@@ -337,7 +337,7 @@ def test_a_page_in_chinese_has_no_english_sentence(tmp_path: Path) -> None:
     tests += (TestResult("accuracy", "held-out", False, 1.0, 1.0, 1, 1, detail=_verdict_message(passed)),)
     result = SubmissionResult("li_hua", "01-convolution", "0" * 64, "0.1.0", 1.0, tests,
                               tuple(run.to_dict() for run in execution.cells),
-                              _notes(execution, config.limits, "tmpfs"))
+                              _notes(execution, config.limits, "tmpfs", {}))
     stored = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
     html = render_submission(stored, config, "zh")
     visible = re.sub(r"<(script|style|pre|code)\b.*?</\1>", " ", html, flags=re.S)
