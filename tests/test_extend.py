@@ -98,9 +98,9 @@ DECLARATION = '''        Question(
             "conv2d_dilated",
             ref.conv2d_dilated,
             (
-                Group("course example", _public_dilated, public=True),
-                Group("dilation 1 is valid convolution", _dilated_cases((1,))),
-                Group("dilation 2 and 3", _dilated_cases((2, 3))),
+                Group("course example", _public_dilated, public=True, zh="课程示例"),
+                Group("dilation 1 is valid convolution", _dilated_cases((1,)), zh="扩张率 1 即 valid 卷积"),
+                Group("dilation 2 and 3", _dilated_cases((2, 3)), zh="扩张率 2 和 3"),
             ),
             (
                 Mistake("dilation_gaps_too_wide", _dilated_gaps_too_wide,

@@ -8,6 +8,7 @@ the catalog is checked against the code base that uses it and against what a zh 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import json
 import re
@@ -30,9 +31,10 @@ from grader.intake.submissions import find_submissions
 from grader.course.assignments import course_assignments
 from grader.course.assignments import gender
 from grader.course.config import load_config
-from grader.course.spec import AssessContext, Case, Verdict
-from grader.grade.calls import _case_failure, _verdict_failure, _verdict_message
+from grader.course.spec import AssessContext, Case, SpecError, Verdict
+from grader.grade.calls import _case_failure, _verdict_failure, _verdict_message, judge_answers
 from grader.grade.notebook import _notes
+from grader.grade.prepare import prepare
 from grader.judge.catalog import CATALOG, LANGUAGES, parameters
 from grader.judge.results import Failure, SubmissionResult
 from grader.judge.summary import format_summary
@@ -174,6 +176,75 @@ def test_every_declared_mistake_is_named_in_both_languages(where: str, zh: str, 
     assert CJK.search(zh), f"{where}: the zh name is not Chinese: {zh!r}"
     assert not english(zh), f"{where}: an English sentence in the zh name: {zh!r}"
     assert re.search(r"[A-Za-z]{3,} [A-Za-z]{2,}", en) and not CJK.search(en), f"{where}: the en name is not English"
+
+
+def _groups() -> list[tuple[str, str]]:
+    return [(f"{aid}/{question.id}/{group.name}", group.zh)
+            for aid, assignment in sorted(course_assignments().items())
+            for question in assignment.questions for group in question.groups]
+
+
+@pytest.mark.parametrize(("where", "zh"), _groups(), ids=[g[0] for g in _groups()])
+def test_every_declared_group_has_a_chinese_title(where: str, zh: str) -> None:
+    assert isinstance(zh, str) and zh.strip(), f"{where}: no zh title"
+    assert CJK.search(zh), f"{where}: the zh title is not Chinese: {zh!r}"
+    assert not english(zh), f"{where}: an English sentence in the zh title: {zh!r}"
+
+
+def test_a_group_without_a_chinese_title_is_refused_by_name() -> None:
+    config = load_config(ROOT / "course.toml", environ={})
+    assignment = course_assignments()["01-convolution"]
+    question = assignment.questions[0]
+    untitled = dataclasses.replace(question, groups=(*question.groups[:-1],
+                                                     dataclasses.replace(question.groups[-1], zh=" ")))
+    broken = dataclasses.replace(assignment, questions=(untitled, *assignment.questions[1:]))
+    with pytest.raises(SpecError, match=re.escape(repr(question.groups[-1].name))):
+        prepare(broken, config)
+
+
+def _forgot_plus_one(n: int, f: int, p: int, s: int, rounding: str = "floor") -> int:
+    return (n - f + 2 * p) // s
+
+
+def _graded_output_size() -> SubmissionResult:
+    """``output_size`` (its groups "course example" and "floor and ceil") answered without the + 1,
+    judged as the grader judges a kernel's answers, then stored and read back."""
+    config = load_config(ROOT / "course.toml", environ={})
+    pq = next(pq for pq in prepare(course_assignments()["03-parameter-counting"], config)
+              if pq.question.id == "output_size")
+    answers = [(Answer("ok", value=_forgot_plus_one(*case.args, **case.kwargs)), "")
+               for pg in pq.groups for case, _ in pg.cases]
+    tests = judge_answers(pq, answers, config, config.limits_for("03-parameter-counting"))
+    result = SubmissionResult("li_hua", "03-parameter-counting", "0" * 64, "0.1.0", 1.0, tuple(tests))
+    return SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
+
+
+def _visible(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)))
+
+
+def test_a_chinese_page_and_summary_show_the_groups_chinese_titles() -> None:
+    config = load_config(ROOT / "course.toml", environ={})
+    result = _graded_output_size()
+    assert [t.group for t in result.tests] == ["course example", "floor and ceil"], "the identity is unchanged"
+    zh, en = _visible(render_submission(result, config, "zh")), _visible(render_submission(result, config, "en"))
+    assert "课程示例" in zh and "向下取整与向上取整" in zh
+    assert "course example" not in zh and "floor and ceil" not in zh
+    assert "course example" in en and "floor and ceil" in en
+    assert "课程示例" not in en and "向下取整与向上取整" not in en
+    summary = format_summary(result.tests, "zh", assignment="03-parameter-counting")
+    assert "✗ output_size · 课程示例：" in summary and "✗ output_size · 向下取整与向上取整：" in summary
+    assert "✗ output_size · floor and ceil: " in format_summary(result.tests, "en", assignment="03-parameter-counting")
+
+
+def test_a_result_stored_without_chinese_titles_shows_the_english_names() -> None:
+    """An older grader stored no zh title: a Chinese page still names every group."""
+    record = _graded_output_size().to_json()
+    for test in record["grader"]["results"]:
+        del test["group_zh"]
+    old = SubmissionResult.from_json(json.loads(json.dumps(record)))
+    zh = _visible(render_submission(old, load_config(ROOT / "course.toml", environ={}), "zh"))
+    assert "course example" in zh and "floor and ceil" in zh
 
 
 # --- failures graded, then read in Chinese -------------------------------------------------------------

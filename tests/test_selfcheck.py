@@ -100,7 +100,7 @@ def test_stubs_missing_functions_and_unknown_names_are_said_plainly(tmp_path: Pa
 
 def test_check_in_chinese_by_default(tmp_path: Path) -> None:
     done = student_python("-c", CONV2D + "from selfcheck import check\ncheck()", cwd=tmp_path, lang="")
-    assert "✓ conv2d · course example：3/3 个用例通过" in done.stdout
+    assert "✓ conv2d · 课程示例：3/3 个用例通过" in done.stdout, "the group by its zh title, from the bundle's data"
     assert "公开测试只是例子" in done.stdout
 
 
@@ -145,6 +145,16 @@ def test_grader_check_prints_what_the_student_sees(notebook: Path, tmp_path: Pat
     ours = capsys.readouterr().out
     theirs = student_python("-m", "selfcheck", str(notebook), cwd=tmp_path)
     assert code == theirs.returncode
+    assert [line.rstrip() for line in ours.splitlines()] == [line.rstrip() for line in theirs.stdout.splitlines()]
+
+
+def test_grader_check_and_the_bundle_name_groups_by_their_chinese_titles(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--course", str(ROOT / "course.toml"), "check", str(FLIPPED), "--lang", "zh"])
+    ours = capsys.readouterr().out
+    theirs = student_python("-m", "selfcheck", str(FLIPPED), cwd=tmp_path, lang="zh")
+    assert code == theirs.returncode == 1
+    assert "✗ conv2d · 课程示例：0/3 个用例通过" in ours and "course example" not in ours
     assert [line.rstrip() for line in ours.splitlines()] == [line.rstrip() for line in theirs.stdout.splitlines()]
 
 

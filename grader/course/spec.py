@@ -81,11 +81,14 @@ CaseMaker = Callable[[np.random.Generator], Sequence[Case]]
 
 @dataclass(frozen=True)
 class Group:
-    """A set of cases testing one idea; ``public`` groups are the self-check's, with a fixed seed."""
+    """A set of cases testing one idea; ``public`` groups are the self-check's, with a fixed seed.
+    ``name`` is the group's identity in stored results, the gradebook and the exports (never
+    translated, never renamed); ``zh`` is its title on a Chinese page or summary."""
 
     name: str
     cases: CaseMaker
     public: bool = False
+    zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ class Assignment:
             names = [g.name for g in question.groups]
             if len(set(names)) != len(names):
                 raise SpecError(f"{self.id}.{question.id}: group names repeat: {names}")
+            untitled = [g.name for g in question.groups if not g.zh.strip()]
+            if untitled:
+                raise SpecError(f"{self.id}.{question.id}: group(s) {untitled} have no zh title (Group(..., zh=...))")
             mistakes = [m.id for m in question.mistakes]
             if len(set(mistakes)) != len(mistakes):
                 raise SpecError(f"{self.id}.{question.id}: mistake ids repeat: {mistakes}")

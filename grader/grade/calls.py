@@ -190,7 +190,7 @@ def _assess_group(caller: Caller, pq: PreparedQuestion, pg: PreparedGroup, confi
     fraction = max(0.0, min(1.0, worst.fraction))
     failure = None if fraction >= 1 else _verdict_failure(worst)
     return TestResult(
-        question=question.id, group=pg.group.name, public=pg.group.public,
+        question=question.id, group=pg.group.name, group_zh=pg.group.zh, public=pg.group.public,
         score=round(pg.points * fraction, 4), max_score=round(pg.points, 4), cases=len(verdicts),
         passed_cases=sum(v.fraction >= 1 for v in verdicts), failure=failure, diagnosis=worst.diagnosis,
         extra_credit=question.optional, detail=_verdict_message(worst) if failure is None else None,
@@ -277,7 +277,7 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
         called |= {call.function for call in answer.inner}
         first = first or failure
     result = TestResult(
-        question=question.id, group=pg.group.name, public=pg.group.public,
+        question=question.id, group=pg.group.name, group_zh=pg.group.zh, public=pg.group.public,
         score=round(pg.points, 4) if first is None else 0.0, max_score=round(pg.points, 4),
         cases=len(pg.cases), passed_cases=len(passing), failure=first, extra_credit=question.optional,
         # Watched functions stay suspects unless they were called inside the failing cases and answered

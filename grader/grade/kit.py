@@ -144,7 +144,7 @@ def _question_record(question: Question, groups: Any, encoder: _Encoder, tol: To
         "id": question.id,
         "mistakes": [{"id": m.id, "zh": m.zh, "en": m.en} for m in question.mistakes],
         "groups": [
-            {"name": pg.group.name, "cases": [
+            {"name": pg.group.name, "zh": pg.group.zh, "cases": [
                 {"args": encoder.encode(case.args), "kwargs": encoder.encode(dict(case.kwargs)),
                  "expected": encoder.encode(expected),
                  "mistakes": {m.id: encoder.encode(_mistaken(m, case.resolved(), expected, tol))

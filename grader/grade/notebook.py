@@ -76,7 +76,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 def _zero_tests(prepared: Sequence[PreparedQuestion], kind: str, reason: Message) -> tuple[TestResult, ...]:
     return tuple(
         TestResult(pq.question.id, pg.group.name, pg.group.public, 0.0, round(pg.points, 4), len(pg.cases), 0,
-                   Failure(kind, reason.code, reason.params), None, pq.question.optional)  # type: ignore[arg-type]
+                   Failure(kind, reason.code, reason.params), None, pq.question.optional,  # type: ignore[arg-type]
+                   group_zh=pg.group.zh)
         for pq in prepared for pg in pq.groups
     )
 

@@ -230,7 +230,7 @@ def _check_question(assignment: str, question: str, function: Any, call_timeout:
             first = first or failure
         evidence.append((failing, passing))
         tests.append(TestResult(
-            question=question, group=group["name"], public=True, score=0.0 if first else 1.0, max_score=1.0,
+            question=question, group=group["name"], group_zh=str(group.get("zh", "")), public=True, score=0.0 if first else 1.0, max_score=1.0,
             cases=len(group["cases"]), passed_cases=len(passing), failure=first,
         ))
     named = diagnose_question(mistakes, evidence, tol)  # type: ignore[arg-type]

@@ -253,6 +253,9 @@ class TestResult:
     # Of those, the ones seen answering wrongly inside this function's failing cases (their arguments
     # and answers came back from the call and disagree with their reference): shown, not inferred.
     inherited_seen: tuple[str, ...] = ()
+    # The group's title in Chinese (its declaration's ``zh``); ``group`` stays its identity. Empty in a
+    # result an older grader stored: a Chinese page then shows the English name.
+    group_zh: str = ""
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -267,6 +270,10 @@ class TestResult:
     @property
     def name(self) -> str:
         return f"{self.question} · {self.group}"
+
+    def group_title(self, lang: str) -> str:
+        """The group as a reader in ``lang`` sees it: its Chinese title when known, else its name."""
+        return self.group_zh if lang == "zh" and self.group_zh else self.group
 
     def inherited(self) -> Message | None:
         """Where this failure's mistake comes from, when it calls the student's own earlier functions

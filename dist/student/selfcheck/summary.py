@@ -96,7 +96,7 @@ def _check_cell_line(check: CheckCell, lang: str) -> str:
 
 def _test_lines(test: TestResult, lang: str) -> list[str]:
     test = student_view(test)
-    head = f"{test.question} · {test.group}{text('check.colon', lang)}"
+    head = f"{test.question} · {test.group_title(lang)}{text('check.colon', lang)}"
     failure = test.failure
     cases = text("check.cases", lang, passed=test.passed_cases, cases=test.cases)
     if failure is None:

@@ -278,10 +278,10 @@ ASSIGNMENT = Assignment(
             "conv2d",
             ref.conv2d,
             (
-                Group("course example", _course_example, public=True),
-                Group("valid mode", _mode_cases("valid")),
-                Group("same mode, even kernels", _mode_cases("same")),
-                Group("full mode", _mode_cases("full")),
+                Group("course example", _course_example, public=True, zh="课程示例"),
+                Group("valid mode", _mode_cases("valid"), zh="valid 模式"),
+                Group("same mode, even kernels", _mode_cases("same"), zh="偶数卷积核的 same 模式"),
+                Group("full mode", _mode_cases("full"), zh="full 模式"),
             ),
             (
                 Mistake("flipped_kernel", _flipped, FLIPPED_ZH, FLIPPED_EN),
@@ -300,7 +300,8 @@ ASSIGNMENT = Assignment(
         Question(
             "conv2d_multi",
             ref.conv2d_multi,
-            (Group("course example", _public_multi, public=True), Group("depth", _multi_cases)),
+            (Group("course example", _public_multi, public=True, zh="课程示例"),
+             Group("depth", _multi_cases, zh="多深度（多通道）")),
             (
                 Mistake("missing_depth_sum", _no_depth_sum,
                         "忘了沿深度方向求和：每个通道分别卷积之后，要把所有通道的结果加起来，输出是二维的。",
@@ -319,12 +320,12 @@ ASSIGNMENT = Assignment(
             "conv2d_layer",
             ref.conv2d_layer,
             (
-                Group("course example", _public_layer, public=True),
-                Group("valid, stride 1", _layer_cases("valid", (1,))),
-                Group("same, stride 1", _layer_cases("same", (1,))),
-                Group("strides (incl. stride > kernel)", _layer_cases("valid", (2, (1, 3), 5))),
-                Group("same with strides", _layer_cases("same", (2, (3, 2)))),
-                Group("many channels", _many_channels),
+                Group("course example", _public_layer, public=True, zh="课程示例"),
+                Group("valid, stride 1", _layer_cases("valid", (1,)), zh="valid，步长 1"),
+                Group("same, stride 1", _layer_cases("same", (1,)), zh="same，步长 1"),
+                Group("strides (incl. stride > kernel)", _layer_cases("valid", (2, (1, 3), 5)), zh="步长（含步长大于卷积核）"),
+                Group("same with strides", _layer_cases("same", (2, (3, 2))), zh="带步长的 same"),
+                Group("many channels", _many_channels, zh="很多通道"),
             ),
             (
                 Mistake("flipped_kernel", _layer_flipped, FLIPPED_ZH, FLIPPED_EN),
@@ -353,7 +354,8 @@ ASSIGNMENT = Assignment(
         Question(
             "im2col",
             ref.im2col,
-            (Group("course example", _public_im2col, public=True), Group("patch matrix", _im2col_cases)),
+            (Group("course example", _public_im2col, public=True, zh="课程示例"),
+             Group("patch matrix", _im2col_cases, zh="补丁矩阵")),
             (
                 Mistake("channels_first_patches", _im2col_channels_first,
                         "每个窗口展开的顺序不对：应按 (fh, fw, C) 的顺序展开（通道在最内层）。",
@@ -366,7 +368,8 @@ ASSIGNMENT = Assignment(
         Question(
             "conv2d_matmul",
             ref.conv2d_matmul,
-            (Group("course example", _public_matmul, public=True), Group("as a matrix product", _matmul_cases)),
+            (Group("course example", _public_matmul, public=True, zh="课程示例"),
+             Group("as a matrix product", _matmul_cases, zh="写成矩阵乘法")),
             (
                 Mistake("bias_missing", _matmul_no_bias,
                         "没有加偏置 bias。", "The bias is missing."),

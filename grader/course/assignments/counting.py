@@ -227,19 +227,19 @@ ASSIGNMENT = Assignment(
     aliases=("参数个数", "参数", "counting"),
     preload=("numpy", "keras"),
     questions=(
-        Question("conv2d_params", ref.conv2d_params, (Group("course example", _public_counts("conv"), public=True),
-                                                           Group("conv layers", _conv_param_cases)), (
+        Question("conv2d_params", ref.conv2d_params, (Group("course example", _public_counts("conv"), public=True, zh="课程示例"),
+                                                           Group("conv layers", _conv_param_cases, zh="卷积层")), (
             Mistake("bias_left_out", _conv_no_bias, BIAS_ZH, BIAS_EN),
             Mistake("input_channels_forgotten", _conv_no_channels,
                     "忘了输入通道数：每个卷积核的大小是 fh × fw × c_in。",
                     "The input channels are forgotten: each filter has fh × fw × c_in weights."),
         )),
-        Question("dense_params", ref.dense_params, (Group("course example", _public_counts("dense"), public=True),
-                                                        Group("dense layers", _dense_param_cases)), (
+        Question("dense_params", ref.dense_params, (Group("course example", _public_counts("dense"), public=True, zh="课程示例"),
+                                                        Group("dense layers", _dense_param_cases, zh="全连接层")), (
             Mistake("bias_left_out", _dense_no_bias, BIAS_ZH, BIAS_EN),
         )),
-        Question("conv_output_size", ref.conv_output_size, (Group("course example", _public_sizes, public=True),
-                                                                 Group("Keras rules", _conv_size_cases)), (
+        Question("conv_output_size", ref.conv_output_size, (Group("course example", _public_sizes, public=True, zh="课程示例"),
+                                                                 Group("Keras rules", _conv_size_cases, zh="Keras 的规则")), (
             Mistake("same_size_with_floor", _same_with_floor,
                     "same 填充的输出尺寸是 ceil(n/s)（向上取整），不是 floor。",
                     "With 'same' padding the output size is ceil(n/s), rounded up, not floor."),
@@ -253,8 +253,8 @@ ASSIGNMENT = Assignment(
                     "'same'; both divide by the stride s."),
         )),
         Question("output_size", ref.output_size, (
-            Group("course example", _output_size_course, public=True),
-            Group("floor and ceil", _output_size_cases),
+            Group("course example", _output_size_course, public=True, zh="课程示例"),
+            Group("floor and ceil", _output_size_cases, zh="向下取整与向上取整"),
         ), (
             Mistake("floor_ceil_swapped", _rounding_swapped,
                     "取整方向反了：rounding=\"floor\" 向下取整，\"ceil\" 向上取整。",
@@ -266,8 +266,8 @@ ASSIGNMENT = Assignment(
                     "e.g. -(-a // b) or math.ceil(a / b)."),
         )),
         Question("layer_table", ref.layer_table, (
-            Group("course networks", _course_tables, public=True),
-            Group("more networks", _hidden_tables),
+            Group("course networks", _course_tables, public=True, zh="课程中的网络"),
+            Group("more networks", _hidden_tables, zh="更多网络"),
         ), (
             Mistake("bias_left_out", _table_no_bias, BIAS_ZH, BIAS_EN),
             Mistake("pool_stride_ignored", _table_pool_stride_ignored,
@@ -288,8 +288,8 @@ ASSIGNMENT = Assignment(
                     "The Flatten size comes from the wrong shape: it is the product of the output shape of the "
                     "layer right before it (e.g. H × W × C after the pooling), not of an earlier layer."),
         )),
-        Question("cnn_forward", ref.cnn_forward, (Group("course example", _public_forward, public=True),
-                                                     Group("forward pass", _forward_cases)), (
+        Question("cnn_forward", ref.cnn_forward, (Group("course example", _public_forward, public=True, zh="课程示例"),
+                                                     Group("forward pass", _forward_cases, zh="前向计算")), (
             Mistake("relu_missing", _forward_no_relu,
                     "卷积层之后忘了 ReLU 激活。", "The ReLU after the convolution is missing."),
             Mistake("average_instead_of_max", _forward_avg,

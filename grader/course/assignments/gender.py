@@ -220,18 +220,18 @@ ASSIGNMENT = Assignment(
     needs=("faces",),
     facts=_facts,
     questions=(
-        Question("load_faces", load_faces, (Group("hidden face set", _face_fixture),), (
+        Question("load_faces", load_faces, (Group("hidden face set", _face_fixture, zh="隐藏的人脸数据集"),), (
             Mistake("labels_inverted", _labels_inverted, INVERTED.zh, INVERTED.en),
             Mistake("not_normalised", _not_normalised,
                     "像素没有归一化：除以 255，使数值落在 [0, 1]。",
                     "The pixels are not scaled: divide by 255 so values lie in [0, 1]."),
         )),
-        Question("build_model", None, (Group("architecture", _one(Case((INPUT,)))),), assess=_assess_architecture),
-        Question("param_report", None, (Group("your model's layers", _one(Case((Var("model"),)))),),
+        Question("build_model", None, (Group("architecture", _one(Case((INPUT,))), zh="模型结构"),), assess=_assess_architecture),
+        Question("param_report", None, (Group("your model's layers", _one(Case((Var("model"),))), zh="你的模型各层"),),
                  assess=_assess_param_report),
-        Question("accuracy", None, (Group("held-out accuracy", _one(Case((Var("model"),)))),),
+        Question("accuracy", None, (Group("held-out accuracy", _one(Case((Var("model"),))), zh="保留测试集上的准确率"),),
                  assess=_assess_accuracy),
-        Question("build_rating_model", None, (Group("regression output", _one(Case((INPUT,)))),),
+        Question("build_rating_model", None, (Group("regression output", _one(Case((INPUT,))), zh="回归输出"),),
                  optional=True, assess=_assess_rating),
     ),
 )

@@ -259,18 +259,20 @@ ASSIGNMENT = Assignment(
             "max_pool2d",
             ref.max_pool2d,
             (
-                Group("course example", _course_pool, public=True),
-                Group("windows and channels", _pool_cases),
-                Group("overlapping windows", _overlap_cases),
-                Group("stride larger than window", _large_stride_cases),
+                Group("course example", _course_pool, public=True, zh="课程示例"),
+                Group("windows and channels", _pool_cases, zh="窗口与通道"),
+                Group("overlapping windows", _overlap_cases, zh="重叠窗口"),
+                Group("stride larger than window", _large_stride_cases, zh="步长大于窗口"),
             ),
             MAX_MISTAKES,
         ),
         Question(
             "avg_pool2d",
             ref.avg_pool2d,
-            (Group("course example", _course_pool, public=True), Group("windows and channels", _pool_cases),
-             Group("overlapping windows", _overlap_cases), Group("stride larger than window", _large_stride_cases)),
+            (Group("course example", _course_pool, public=True, zh="课程示例"),
+             Group("windows and channels", _pool_cases, zh="窗口与通道"),
+             Group("overlapping windows", _overlap_cases, zh="重叠窗口"),
+             Group("stride larger than window", _large_stride_cases, zh="步长大于窗口")),
             (
                 Mistake("max_instead_of_average", ref.max_pool2d,
                         "这是最大池化：平均池化取每个窗口的平均值。",
@@ -283,10 +285,10 @@ ASSIGNMENT = Assignment(
             "max_pool2d_backward",
             ref.max_pool2d_backward,
             (
-                Group("course example", _public_backward, public=True),
-                Group("non-overlapping windows", _backward_cases(False, False)),
-                Group("overlapping windows", _backward_cases(True, False)),
-                Group("ties go to the first maximum", _backward_cases(True, True)),
+                Group("course example", _public_backward, public=True, zh="课程示例"),
+                Group("non-overlapping windows", _backward_cases(False, False), zh="不重叠的窗口"),
+                Group("overlapping windows", _backward_cases(True, False), zh="重叠窗口"),
+                Group("ties go to the first maximum", _backward_cases(True, True), zh="并列时归第一个最大值"),
             ),
             (
                 Mistake("gradient_to_every_position", _backward_everywhere,
@@ -312,7 +314,8 @@ ASSIGNMENT = Assignment(
         Question(
             "spatial_pyramid_pool",
             ref.spatial_pyramid_pool,
-            (Group("course example", _public_spp, public=True), Group("pyramid levels", _spp_cases)),
+            (Group("course example", _public_spp, public=True, zh="课程示例"),
+             Group("pyramid levels", _spp_cases, zh="金字塔各层")),
             (
                 Mistake("average_instead_of_max", _spp_avg,
                         "金字塔的每个格子应取最大值，而不是平均值。",

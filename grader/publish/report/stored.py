@@ -165,7 +165,7 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
             text_of(test.question, 200) or "?", text_of(test.group, 200) or "?", test.public is True,
             _real(test.score), _real(test.max_score), _count(test.cases), _count(test.passed_cases),
             _coerced_failure(test.failure), diagnosis, test.extra_credit is True, _coerced_detail(test.detail),
-            _names(test.inherited_from), _names(test.inherited_seen),
+            _names(test.inherited_from), _names(test.inherited_seen), text_of(test.group_zh, 200),
         ))
     cells = tuple(dict(cell) for cell in result.cells if isinstance(cell, Mapping)) \
         if isinstance(result.cells, (tuple, list)) else ()

@@ -193,7 +193,7 @@ def _test_view(n: int, test: TestResult, failure: Failure, result: SubmissionRes
     return TestView(
         anchor=f"test-{n}",
         question=test.question,
-        group=test.group,
+        group=test.group_title(lang),
         public=test.public,
         score=points_text(test.score),
         max_score=points_text(test.max_score),
@@ -261,7 +261,7 @@ def _question_view(question: str, numbered: Sequence[tuple[int, TestResult]], sk
         score=points_text(sum(test.score for test in tests)),
         max_score=points_text(sum(test.max_score for test in tests)),
         passed_groups=sum(test.failure is None for test in tests),
-        groups=tuple(GroupView(test.group, test.failure is None,
+        groups=tuple(GroupView(test.group_title(t.lang), test.failure is None,
                                clip(t.words(test.detail) if test.detail is not None else "", NOTE_CHARS, t),
                                f"test-{n}")
                      for n, test in numbered),
