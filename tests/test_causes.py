@@ -537,3 +537,43 @@ def test_the_banner_names_a_functions_own_mistake_and_what_to_fix() -> None:
     assert FLIPPED.zh.startswith("卷积核被翻转了：")
     passing = Page(render_submission(convolution_result(flipped=False), config, "en"))
     assert "fix-first" not in passing.by_id
+
+
+@pytest.mark.parametrize("source", [
+    "x = " + "+".join(["a"] * 200_000),  # deeper than the parser's recursion
+    "f = " + "lambda: " * 5_000 + "0",    # the parser runs out of memory for it
+    "def conv2d(x):\x00 return x",        # a NUL byte
+    "def conv2d(x:\n    return x",        # a syntax error
+])
+def test_a_cell_the_parser_cannot_read_is_no_grader_error(source: str) -> None:
+    """Cell sources are the student's: whatever the parser makes of them, reading them for causes
+    never raises (the grader would lose the submission's grades to its own exception)."""
+    names = defined_names(source)
+    assert isinstance(names, set)
+    source_graph = Source.of([source, "def conv2d_multi(x):\n    return conv2d(x)"])
+    assert calls(source_graph, "conv2d_multi") <= {"conv2d"}
+    assert cell_uses(source_graph, source, ["conv2d"]) == ()
+
+
+def test_an_inner_call_too_big_for_the_reference_is_no_evidence() -> None:
+    """The student's kernel says what its own conv2d was given; the grader runs conv2d's reference on
+    that, unguarded, so arrays whose convolution would take the grader hours are not weighed."""
+    from grader.course.config import load_config
+    from grader.grade.calls import _wrong_inside
+    from grader.run.decode import Answer, InnerCall
+
+    ran: list[int] = []
+
+    def reference(x, k, mode="valid"):
+        ran.append(len(x))
+        return np.zeros((1, 1))
+
+    config = load_config(ROOT / "course.toml", environ={})
+    huge = np.zeros((2000, 2000))
+    wrong_answer = np.ones((1, 1))
+    big = Answer("ok", 0.0, inner=(InnerCall("conv2d", (huge, huge, "full"), {}, wrong_answer),))
+    assert _wrong_inside(big, {"conv2d": reference}, config) == [] and ran == []
+    ragged = Answer("ok", 0.0, inner=(InnerCall("conv2d", ([[1.0, 2.0], [3.0]], [[1.0]]), {}, wrong_answer),))
+    assert _wrong_inside(ragged, {"conv2d": reference}, config) == ["conv2d"] and len(ran) == 1
+    small = Answer("ok", 0.0, inner=(InnerCall("conv2d", (np.zeros((5, 5)), np.zeros((2, 2))), {}, wrong_answer),))
+    assert _wrong_inside(small, {"conv2d": reference}, config) == ["conv2d"] and ran[-1] == 5

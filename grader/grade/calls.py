@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
 from ..judge.catalog import Message, nested
@@ -234,6 +236,29 @@ def judge_answers(pq: PreparedQuestion, answers: Sequence[tuple[Answer, Outcome]
     return [dataclasses.replace(result, diagnosis=diagnosis) for (result, _), diagnosis in zip(graded, named)]
 
 
+# The inner calls' arguments come from the student's kernel (within the decoder's limits): the
+# reference runs on them in the grader's process, with no alarm, so their work is bounded first. A
+# convolution costs about the product of its two arrays' sizes; the course's own inner calls (a
+# channel of a hidden input, its kernel) stay far below.
+_INNER_WORK = 10**7
+
+
+def _values(value: Any) -> int:
+    """How many numbers an argument holds (an array, or nested lists that may be ragged)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, (list, tuple)):
+        return sum(_values(v) for v in value) or 1
+    return 1
+
+
+def _small_enough(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
+    """Whether the reference may run on these arguments in the grader: the two largest arguments'
+    sizes multiplied stay within ``_INNER_WORK``."""
+    sizes = sorted((_values(v) for v in (*args, *kwargs.values())), reverse=True) + [1, 1]
+    return sizes[0] * sizes[1] <= _INNER_WORK
+
+
 def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], config: CourseConfig) -> list[str]:
     """The watched functions that answered wrongly when the graded function called them on this case
     (their reference, run here on the arguments they were given, disagrees): the evidence that the
@@ -241,7 +266,7 @@ def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], confi
     wrong: list[str] = []
     for call in answer.inner:
         reference = watch.get(call.function)
-        if reference is None or call.function in wrong:
+        if reference is None or call.function in wrong or not _small_enough(call.args, call.kwargs):
             continue
         try:
             with stage("compare"):

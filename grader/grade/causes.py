@@ -46,12 +46,21 @@ class Cell:
 _DEF_LINE = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
+def _parsed(source: str) -> ast.Module | None:
+    """A cell's syntax tree, or None where there is none to read: a syntax error, a NUL byte, or code
+    nested deeper than the parser (a sum of 200,000 terms, 5,000 nested lambdas) — the student's
+    source must not turn into the grader's exception."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def defined_names(source: str) -> set[str]:
     """The names a cell binds at module level (``def``, ``class``, assignments, imports, also inside
     ``if``/``try``/``with``/``for`` blocks), whether or not it ran that far."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _parsed(source)
+    if tree is None:
         return {a or b for a, b in _DEF_LINE.findall(source)}
     names: set[str] = set()
     for node in _module_level(tree.body):
@@ -200,9 +209,8 @@ class Source:
     def of(cls, sources: Iterable[str]) -> Source:
         refers: dict[str, frozenset[str]] = {}
         for source in sources:
-            try:
-                tree = ast.parse(source)
-            except (SyntaxError, ValueError):
+            tree = _parsed(source)
+            if tree is None:
                 continue
             for node in _module_level(tree.body):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -240,10 +248,10 @@ def calls(source: Source, function: str) -> set[str]:
 def cell_uses(source: Source, cell: str, lost: Sequence[str]) -> tuple[str, ...]:
     """The functions of ``lost`` that a cell's code calls (a check cell of a later question), where
     the chain starts."""
-    try:
-        names = {n.id for n in ast.walk(ast.parse(cell)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    except (SyntaxError, ValueError):
+    tree = _parsed(cell)
+    if tree is None:
         return ()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return _roots(source, source.reaches(names), lost)
 
 
