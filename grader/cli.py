@@ -86,7 +86,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .grade.notebook import NotebookUnreadable, grade_notebook, read_notebook
     from .grade.prepare import prepare
     from .intake.submissions import recognise_assignment
-    from .judge.selfcheck import check_cells
+    from .judge.selfcheck import cell_numbers, check_cells
     from .judge.summary import CheckCell, format_summary
 
     config = load_config(_course(args))
@@ -121,35 +121,36 @@ def cmd_check(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(_no_control(note.text(lang)), file=sys.stderr)
         optional = {q.id for q in declared[aid].questions if q.optional}
-        ran = [dataclasses.replace(c, optional=c.question in optional) for c in _check_cells_ran(own, result)]
+        ran = [dataclasses.replace(c, optional=c.question in optional)
+               for c in _check_cells_ran(own, cell_numbers(nb), result)]
     no_public = [pq.question.id for pq in prepared if pq not in checked]
     print(_no_control(format_summary(tests, lang, assignment=aid, no_public=no_public, checks=ran)))
     passed = all(t.failure is None for t in tests) and all(c.ok for c in ran)
     return EXIT_OK if passed else EXIT_FAILED
 
 
-def _check_cells_ran(own: dict[int, str], result: SubmissionResult) -> list[CheckCell]:
+def _check_cells_ran(own: dict[int, str], numbers: Mapping[int, int], result: SubmissionResult) -> list[CheckCell]:
     """How each check cell (index → question) ran, from the result's failed cells: a cell that is
-    not among them passed."""
+    not among them passed. Each is named by the number Jupyter shows it with (``numbers``)."""
     from .judge.catalog import Message
     from .judge.summary import CheckCell
 
     if result.error:  # nothing ran (an unreadable notebook, a grader error): no check cell passed
         why = result.reason or Message("text", {"text": result.error})
-        return [CheckCell(index, question, "failed", why) for index, question in own.items()]
+        return [CheckCell(numbers.get(index, index), question, "failed", why) for index, question in own.items()]
     failed = {c["index"]: c for c in result.cells}
     ran = []
     for index, question in own.items():
-        cell = failed.get(index)
+        cell, number = failed.get(index), numbers.get(index, index)
         if cell is None:
-            ran.append(CheckCell(index, question, "passed"))
+            ran.append(CheckCell(number, question, "passed"))
         elif cell["outcome"] == "error":
-            ran.append(CheckCell.raised(index, question, cell["ename"], cell["evalue"]))
+            ran.append(CheckCell.raised(number, question, cell["ename"], cell["evalue"]))
         else:
-            problem = {"timeout": Message("cell_timeout", {"cell": index, "detail": cell["evalue"]}),
-                       "dead_kernel": Message("cell_dead", {"cell": index})}.get(
-                cell["outcome"], Message("cell_skipped", {"cell": index, "reason": cell["evalue"]}))
-            ran.append(CheckCell(index, question, "failed", problem))
+            problem = {"timeout": Message("cell_timeout", {"cell": number, "detail": cell["evalue"]}),
+                       "dead_kernel": Message("cell_dead", {"cell": number})}.get(
+                cell["outcome"], Message("cell_skipped", {"cell": number, "reason": cell["evalue"]}))
+            ran.append(CheckCell(number, question, "failed", problem))
     return ran
 
 

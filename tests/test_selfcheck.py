@@ -125,7 +125,7 @@ def test_the_terminal_command_exits_0_1_2(tmp_path: Path) -> None:
     assert good.stdout.startswith("Self-check 01-convolution (public tests only)\n")
     bad = student_python("-m", "selfcheck", str(FLIPPED), cwd=tmp_path)
     assert bad.returncode == 1 and FLIPPED_EN in bad.stdout
-    assert "cell 6 raised AssertionError" in bad.stderr, "the failing check cell is reported"
+    assert "cell 4 raised AssertionError" in bad.stderr, "the failing check cell is reported, as Jupyter numbers it"
     broken = tmp_path / "01-convolution.ipynb"
     broken.write_text("{not json", encoding="utf-8")
     unreadable = student_python("-m", "selfcheck", str(broken), cwd=tmp_path)

@@ -48,7 +48,7 @@ from .diagnose import Failing, diagnose_question
 from .results import Failure, TestResult, call_of, cell_error, excerpt
 from .summary import CheckCell, format_summary
 
-__all__ = ["check", "check_cells", "main"]
+__all__ = ["cell_numbers", "check", "check_cells", "main"]
 
 DATA = Path(__file__).parent / "data"
 LANG_ENV = "SELFCHECK_LANG"
@@ -306,6 +306,12 @@ def _code_cells(notebook: Any) -> list[tuple[int, str]]:
     return found
 
 
+def cell_numbers(notebook: Any) -> dict[int, int]:
+    """Index among all cells → the number Jupyter shows a code cell with after Restart & Run All
+    (``In [n]``: the non-empty code cells counted from 1), as the grader's pages number them."""
+    return {index: number for number, (index, _) in enumerate(_code_cells(notebook), 1)}
+
+
 def check_cells(notebook: Any) -> dict[int, str]:
     """The notebook's own check cells: index among all cells → the question it checks. They are
     the code cells the course marked ``metadata.grader.role == "check"`` (a released notebook keeps
@@ -356,8 +362,8 @@ def _execute(cells: Sequence[tuple[int, str]], folder: Path, cell_timeout: float
     os.chdir(folder)
     os._exit = _refuse_exit  # a cell's os._exit must not end the self-check itself
     try:
-        for index, source in cells:
-            problem, check = _run_cell(index, source, namespace, cell_timeout, checks.get(index))
+        for number, (index, source) in enumerate(cells, 1):  # cells by the number Jupyter shows them with
+            problem, check = _run_cell(number, source, namespace, cell_timeout, checks.get(index))
             if problem is not None:
                 print(problem.text(lang), file=sys.stderr)
             if check is not None:
@@ -375,9 +381,9 @@ def _refuse_exit(status: int = 0) -> NoReturn:
 
 def _run_cell(index: int, source: str, namespace: dict[str, Any], cell_timeout: float,
               question: str | None = None) -> tuple[Message | None, CheckCell | None]:
-    """Execute one cell; returns what went wrong (None when nothing did, or only a stub's
-    NotImplementedError) and, for a check cell of ``question``, how it ran. IPython magics and
-    shell lines (``%…``, ``!…``) become ``pass``."""
+    """Execute one cell (``index``: the number Jupyter shows it with); returns what went wrong (None
+    when nothing did, or only a stub's NotImplementedError) and, for a check cell of ``question``,
+    how it ran. IPython magics and shell lines (``%…``, ``!…``) become ``pass``."""
     lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
              for line in source.splitlines()]
     problem: Message | None = None

@@ -28,7 +28,8 @@ _MAX_ROWS, _MAX_COLS, _MAX_ITEMS, _MAX_CHARS = 8, 10, 8, 160
 @dataclass(frozen=True)
 class CheckCell:
     """How one of the notebook's own check cells (``metadata.grader.role == "check"``) ran:
-    ``cell`` is its index among the notebook's cells; ``problem`` says why it ``failed`` (its
+    ``cell`` is the number Jupyter shows it with (``In [n]`` after Restart & Run All, as the pages
+    number cells); ``problem`` says why it ``failed`` (its
     exception as the ``error`` message, or a timeout's)."""
 
     cell: int
