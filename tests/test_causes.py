@@ -556,24 +556,71 @@ def test_a_cell_the_parser_cannot_read_is_no_grader_error(source: str) -> None:
 
 
 def test_an_inner_call_too_big_for_the_reference_is_no_evidence() -> None:
-    """The student's kernel says what its own conv2d was given; the grader runs conv2d's reference on
-    that, unguarded, so arrays whose convolution would take the grader hours are not weighed."""
+    """The student's kernel says what its own conv2d or max_pool2d was given; the grader runs their
+    reference on that, unguarded, so arrays far beyond the case's, or a window that makes the work
+    explode on a modest array, are not weighed."""
     from grader.course.config import load_config
+    from grader.course.spec import Case
     from grader.grade.calls import _wrong_inside
     from grader.run.decode import Answer, InnerCall
 
     ran: list[int] = []
 
-    def reference(x, k, mode="valid"):
+    def reference(x, *rest, **kwargs):
         ran.append(len(x))
         return np.zeros((1, 1))
 
     config = load_config(ROOT / "course.toml", environ={})
+    watch = {"conv2d": reference, "max_pool2d": reference}
+    case = Case((np.zeros((8, 8, 3)), np.zeros((3, 3, 3))))
+
+    def inner(function, *args):
+        return Answer("ok", 0.0, inner=(InnerCall(function, args, {}, np.ones((1, 1))),))
+
     huge = np.zeros((2000, 2000))
-    wrong_answer = np.ones((1, 1))
-    big = Answer("ok", 0.0, inner=(InnerCall("conv2d", (huge, huge, "full"), {}, wrong_answer),))
-    assert _wrong_inside(big, {"conv2d": reference}, config) == [] and ran == []
-    ragged = Answer("ok", 0.0, inner=(InnerCall("conv2d", ([[1.0, 2.0], [3.0]], [[1.0]]), {}, wrong_answer),))
-    assert _wrong_inside(ragged, {"conv2d": reference}, config) == ["conv2d"] and len(ran) == 1
-    small = Answer("ok", 0.0, inner=(InnerCall("conv2d", (np.zeros((5, 5)), np.zeros((2, 2))), {}, wrong_answer),))
-    assert _wrong_inside(small, {"conv2d": reference}, config) == ["conv2d"] and ran[-1] == 5
+    assert _wrong_inside(case, inner("conv2d", huge, huge, "full"), watch, config) == []
+    assert _wrong_inside(Case((huge,)), inner("max_pool2d", huge, 1000, 1), watch, config) == []
+    assert ran == [], "the reference never ran on them"
+    assert _wrong_inside(case, inner("conv2d", [[1.0, 2.0], [3.0]], [[1.0]]), watch, config) == ["conv2d"]
+    assert _wrong_inside(case, inner("max_pool2d", np.zeros((8, 8)), 2, (2, 1)), watch, config) == ["max_pool2d"]
+    assert _wrong_inside(case, inner("conv2d", np.zeros((10, 10)), np.zeros((3, 3))), watch, config) == ["conv2d"]
+    assert ran == [2, 8, 10], "a channel of the case, a padded copy: weighed"
+
+
+def test_a_heading_or_traceback_made_to_stall_the_parser_is_read_in_linear_time() -> None:
+    """A Markdown heading of 20,000 spaces (cubic backtracking in a lazy pattern: hours) and a
+    traceback whose line number has 5,000 digits (beyond int()'s limit) are the student's text."""
+    cells = cells_of([{"cell_type": "markdown", "source": "# a" + " " * 20_000 + "b  ##"},
+                      {"cell_type": "code", "source": "x = 1"}])
+    assert cells[0].heading == ("a" + " " * 20_000 + "b")[:200], "read, and clipped as any heading"
+    assert cells_of([{"cell_type": "markdown", "source": "## 卷积 Convolution ##"},
+                     {"cell_type": "code", "source": "x = 1"}])[0].heading == "卷积 Convolution"
+    run = CellRun(0, "error", ename="ValueError", evalue="", traceback="Cell In[1], line " + "9" * 5_000)
+    assert failed_line(run, "x = 1") is None
+    assert failed_line(CellRun(0, "error", ename="ValueError", traceback="Cell In[3], line 1\n"), "x = 1") == (1, "x = 1")
+
+
+@pytest.mark.parametrize(("ename", "evalue"), [
+    ("ModuleNotFoundError", "No module named 'h_3_1_4_1_5_9_2_6'"),
+    ("OverflowError", "Python integer 1 out of bounds for h_3_1_4_1_5"),
+    ("AttributeError", "module 'numpy' has no attribute 'h_3_1_4'. Use `h_3_1_4` instead"),
+])
+def test_a_hidden_groups_hint_carries_no_words_the_student_made_up(ename: str, evalue: str) -> None:
+    """A hint's parameters come from the student's exception; in a hidden group, raised with the
+    hidden input at hand, they could carry it to the student's page. Only the grader's vocabulary
+    stays (a package it knows, a NumPy dtype, a removed NumPy name)."""
+    from grader.grade.causes import explain
+    from grader.judge.results import Failure
+    from grader.run.execute import Execution
+
+    def graded(public: bool, words: str) -> TestResult:
+        failure = Failure("error", "error", {"ename": ename, "evalue": words})
+        return TestResult("conv2d", "g", public, 0.0, 1.0, 1, 0, failure)
+
+    for public in (True, False):
+        (test,), _ = explain([graded(public, evalue)], [], Execution(()), ("numpy",))
+        assert "hint" not in test.failure.params or (public and ename == "ModuleNotFoundError"), test.failure.params
+    (known,), _ = explain([graded(False, "No module named 'cv2'")] if ename == "ModuleNotFoundError" else
+                          [graded(False, "Python integer 300 out of bounds for uint8")] if ename == "OverflowError" else
+                          [graded(False, "module 'numpy' has no attribute 'float_'")], [], Execution(()), ("numpy",))
+    assert "hint" in known.failure.params, "the grader's own vocabulary stays in a hidden group"

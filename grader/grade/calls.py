@@ -237,10 +237,12 @@ def judge_answers(pq: PreparedQuestion, answers: Sequence[tuple[Answer, Outcome]
 
 
 # The inner calls' arguments come from the student's kernel (within the decoder's limits): the
-# reference runs on them in the grader's process, with no alarm, so their work is bounded first. A
-# convolution costs about the product of its two arrays' sizes; the course's own inner calls (a
-# channel of a hidden input, its kernel) stay far below.
-_INNER_WORK = 10**7
+# reference runs on them in the grader's process, with no alarm, so its work is bounded first. The
+# course's own inner calls work on pieces of the case's input (a channel, a padded copy, its
+# kernel); a call on arrays far larger than the case's, or whose arrays and window sizes multiply
+# to more than ``_INNER_WORK`` (an int size counts squared: a square window), is not weighed.
+_INNER_WORK = 10**8
+_INNER_GROWTH = 4  # how much larger than the case's largest array an inner call's may be (padding)
 
 
 def _values(value: Any) -> int:
@@ -252,21 +254,41 @@ def _values(value: Any) -> int:
     return 1
 
 
-def _small_enough(args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
-    """Whether the reference may run on these arguments in the grader: the two largest arguments'
-    sizes multiplied stay within ``_INNER_WORK``."""
-    sizes = sorted((_values(v) for v in (*args, *kwargs.values())), reverse=True) + [1, 1]
-    return sizes[0] * sizes[1] <= _INNER_WORK
+def _work(value: Any) -> int:
+    """What an argument multiplies a reference's work by: an array its size, an int size its square,
+    a pair of ints their product."""
+    if isinstance(value, (bool, np.bool_)):
+        return 1
+    if isinstance(value, (int, np.integer)):
+        return max(int(value), 1) ** 2
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, np.integer)) for v in value):
+        return int(np.prod([max(int(v), 1) for v in value], dtype=object))
+    return _values(value)
 
 
-def _wrong_inside(answer: Answer, watch: Mapping[str, Callable[..., Any]], config: CourseConfig) -> list[str]:
+def _small_enough(case: Case, args: Sequence[Any], kwargs: Mapping[str, Any]) -> bool:
+    """Whether the reference may run in the grader on the arguments an inner call was given."""
+    given = [*args, *kwargs.values()]
+    largest = max((_values(v) for v in (*case.args, *case.kwargs.values())), default=1)
+    if any(_values(v) > _INNER_GROWTH * largest + 64 for v in given):
+        return False
+    work = 1
+    for value in given:
+        work *= _work(value)
+        if work > _INNER_WORK:
+            return False
+    return True
+
+
+def _wrong_inside(case: Case, answer: Answer, watch: Mapping[str, Callable[..., Any]],
+                  config: CourseConfig) -> list[str]:
     """The watched functions that answered wrongly when the graded function called them on this case
     (their reference, run here on the arguments they were given, disagrees): the evidence that the
     mistake comes from there. The reference is the grader's own code, run on plain data."""
     wrong: list[str] = []
     for call in answer.inner:
         reference = watch.get(call.function)
-        if reference is None or call.function in wrong or not _small_enough(call.args, call.kwargs):
+        if reference is None or call.function in wrong or not _small_enough(case, call.args, call.kwargs):
             continue
         try:
             with stage("compare"):
@@ -298,7 +320,7 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
-        seen += [name for name in _wrong_inside(answer, watch, config) if name not in seen]
+        seen += [name for name in _wrong_inside(case, answer, watch, config) if name not in seen]
         called |= {call.function for call in answer.inner}
         first = first or failure
     result = TestResult(

@@ -368,7 +368,7 @@ class Kernel:
             return CellRun(index, "timeout", duration, preview, _TIMEOUT_ENAME, evalue, stdout=stdout,
                            dropped=client.dropped, reason=reason)
         traceback = _ends(_ANSI.sub("", "\n".join(content.get("traceback", []))), _TRACEBACK_CHARS)
-        return CellRun(index, "error", duration, preview, str(content.get("ename", "")),
+        return CellRun(index, "error", duration, preview, _trim(str(content.get("ename", "")), 200),
                        _trim(str(content.get("evalue", "")), 2000), traceback, stdout, client.dropped)
 
     def responsive(self) -> bool:
