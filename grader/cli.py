@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from .classroom.batch import ClassRun
     from .classroom.runner import Runner
+    from .judge.summary import CheckCell
 
 __all__ = ["main"]
 

@@ -9,7 +9,6 @@ the memory test runs the real one.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time

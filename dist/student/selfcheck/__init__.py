@@ -34,7 +34,6 @@ import threading
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
