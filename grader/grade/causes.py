@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..judge.catalog import nested
+from ..judge.selfcheck import cell_numbers
 from ..judge.results import TestResult
 from ..run.execute import CellRun, Execution
 
@@ -378,6 +379,7 @@ def _heading_text(line: str) -> str:
 def cells_of(notebook_cells: Sequence[Mapping[str, Any]]) -> list[Cell]:
     """The notebook's non-empty code cells, numbered as Jupyter numbers them after Restart & Run All
     (``In [1]``, ``In [2]`` …: an empty cell gets no number), each with the nearest heading above it."""
+    numbers = cell_numbers({"cells": list(notebook_cells)})  # the self-check's numbering, the same rule
     cells: list[Cell] = []
     heading = ""
     for index, cell in enumerate(notebook_cells):
@@ -386,6 +388,6 @@ def cells_of(notebook_cells: Sequence[Mapping[str, Any]]) -> list[Cell]:
         if cell.get("cell_type") == "markdown":
             found = [words for words in map(_heading_text, _HEADING.findall(text)) if words]
             heading = found[-1][:200] if found else heading
-        elif cell.get("cell_type") == "code" and text.strip():
-            cells.append(Cell(index, len(cells) + 1, text, heading))
+        elif index in numbers:
+            cells.append(Cell(index, numbers[index], text, heading))
     return cells
