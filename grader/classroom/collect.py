@@ -9,6 +9,7 @@ the run: a kernel that cannot start on this machine, no sandbox, and Ctrl-C.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future, as_completed
@@ -25,7 +26,7 @@ from ..run.sandbox import SandboxUnavailable
 from .gradebook import Gradebook, write_result
 from .runner import Session
 
-__all__ = ["Event", "Keeper", "collect"]
+__all__ = ["Event", "Keeper", "collect", "with_intake"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Keeper:
     def _keep(self, sub: Submission, event: Event, result: SubmissionResult) -> None:
         """Write and record ``result``; if even that fails, the submission gets a ``grader_error``
         result naming the stage."""
+        result = with_intake(sub, result)
         try:
             with stage("write"):
                 write_result(self._out_dir, result)
@@ -60,9 +62,9 @@ class Keeper:
                     self._book.record(result, self._key)
         except StageFailure as failure:
             log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
-            result = grader_error_result(sub.student, sub.assignment, sub.path, (), "write",
-                                         failure.__cause__ or failure, result.execution_time, sub.source,
-                                         like=result.tests)
+            result = with_intake(sub, grader_error_result(
+                sub.student, sub.assignment, sub.path, (), "write", failure.__cause__ or failure,
+                result.execution_time, sub.source, like=result.tests))
             try:
                 write_result(self._out_dir, result)
             except Exception:  # the folder itself is unwritable: the summary and the exit status still say so
@@ -77,6 +79,13 @@ class Keeper:
         log.error("grading %s failed outside its guard", sub.source, exc_info=exc)
         self.graded(sub, grader_error_result(sub.student, sub.assignment, sub.path, self._prepared[sub.assignment],
                                              "grade", exc, source=sub.source))
+
+
+def with_intake(sub: Submission, result: SubmissionResult) -> SubmissionResult:
+    """``result`` carrying what intake knows of this run's submission: who it is from and when it
+    was handed in. A cached result was stored with the run that graded it; the LMS's record of the
+    student and the hand-in time are this run's (a roster fixed since, a resubmission's time)."""
+    return dataclasses.replace(result, identity=sub.identity, submitted=sub.submitted)
 
 
 def collect(session: Session, todo: Sequence[Submission], keeper: Keeper) -> None:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .archives import ZipLimits, extract_zip
 from ..judge.catalog import Message, nested
+from ..judge.results import StudentRecord, Submitted
 from .names import (EXACT, FORCED, FROM_CONTAINER, NOTEBOOK_SUFFIX, Keys, clean_name, is_junk, readable,
                     recognise_assignment)
 
@@ -70,6 +71,8 @@ class Submission:
     sha256: str  # of the notebook's bytes
     source: str  # where it was found: "alice/01-convolution.ipynb", "class.zip:alice_01.ipynb"
     folder: Path | None = None  # the student's own folder (STUDENT/ layout); None for a flat file
+    identity: StudentRecord | None = None  # who, as the LMS knows them (``identity.key == student``)
+    submitted: Submitted | None = None  # when it was handed in, and how that is known
 
 
 @dataclass(frozen=True)

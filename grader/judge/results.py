@@ -26,7 +26,9 @@ __all__ = [
     "GraderError",
     "Message",
     "QuestionStatus",
+    "StudentRecord",
     "SubmissionResult",
+    "Submitted",
     "TestResult",
     "call_of",
     "cell_error",
@@ -287,6 +289,66 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class StudentRecord:
+    """Who a submission is from, as the course's LMS knows them (made by :mod:`grader.intake`).
+
+    ``key`` is the grader's own name for the student, the same as :attr:`SubmissionResult.student`:
+    it names ``results/KEY/`` and the gradebook's rows, so it stays the same across resubmissions
+    and runs. The rest is what an export needs to match a row back to the LMS's student: ``lms`` is
+    where the record came from (``canvas``, ``moodle``, ``blackboard``, ``gradescope``, ``nbgrader``,
+    ``roster``; empty for a plain folder), ``lms_id`` that system's own id of the student (Canvas's
+    user id, Moodle's participant id, Blackboard's user name, Gradescope's user id), ``sis_id`` and
+    ``login`` the institution's ids when known. Every field is text; empty means unknown."""
+
+    key: str
+    name: str = ""
+    email: str = ""
+    lms: str = ""
+    lms_id: str = ""
+    sis_id: str = ""
+    login: str = ""
+
+    @property
+    def display(self) -> str:
+        """The name to show a person: the display name, else the key."""
+        return self.name or self.key
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """When a submission was handed in, and how the grader knows (made by :mod:`grader.intake`).
+
+    ``at`` is ISO 8601 with its UTC offset, empty when unknown; ``source`` says where it (or
+    ``late``) came from (``canvas_name``, ``moodle_worksheet``, ``blackboard_receipt``,
+    ``gradescope_metadata``, ``nbgrader_timestamp``, ``zip_entry``, ``file_mtime``); ``late`` is the
+    LMS's own late flag when it gives one (Canvas marks late files in their names) and ``attempt``
+    its resubmission number (Canvas's ``-N``, Blackboard's attempt), 0 when it gives none."""
+
+    at: str = ""
+    source: str = ""
+    late: bool | None = None
+    attempt: int = 0
+
+
+def _text_fields(cls: type, record: Any) -> Any:
+    """``cls`` from a stored mapping, keeping only its fields whose values have the declared kind
+    (a hand-edited result may hold anything; a field that does not fit is left at its default)."""
+    if not isinstance(record, Mapping):
+        return None
+    kinds = {"str": str, "int": int, "bool | None": bool}
+    values = {}
+    for name, declared in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        value = record.get(name)
+        kind = kinds.get(str(declared.type), str)
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            values[name] = value
+    try:
+        return cls(**values)
+    except TypeError:  # a required field (StudentRecord.key) missing
+        return None
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
     ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
@@ -311,6 +373,8 @@ class SubmissionResult:
     limits: Mapping[str, str] = field(default_factory=dict)
     grader_error: GraderError | None = None
     reason: Message | None = None
+    identity: StudentRecord | None = None  # who, as the LMS knows them; None: only the key is known
+    submitted: Submitted | None = None  # when, and how the grader knows; None: not known
 
     def __post_init__(self) -> None:
         if isinstance(self.notes, (tuple, list)) and any(isinstance(n, str) for n in self.notes):
@@ -387,6 +451,8 @@ class SubmissionResult:
                 "extras": dict(self.extras),
                 "status": self.status,
                 "grader_error": asdict(self.grader_error) if self.grader_error else None,
+                "identity": asdict(self.identity) if self.identity is not None else None,
+                "submitted": asdict(self.submitted) if self.submitted is not None else None,
             },
         }
 
@@ -417,6 +483,8 @@ class SubmissionResult:
             grader_error=GraderError(**g["grader_error"]) if g.get("grader_error") else None,
             limits=g.get("limits", {}),
             reason=_message(g["reason"]) if g.get("reason") is not None else None,
+            identity=_text_fields(StudentRecord, g.get("identity")),
+            submitted=_text_fields(Submitted, g.get("submitted")),
         )
 
 
