@@ -9,6 +9,7 @@ never decide a score. ``to_json``/``from_json`` give Gradescope's ``results.json
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from .catalog import CATALOG, LANGUAGES, Message, render
 __all__ = [
     "KINDS",
     "Argument",
+    "Late",
     "Call",
     "Diagnosis",
     "Failure",
@@ -330,18 +332,38 @@ class Submitted:
     attempt: int = 0
 
 
+@dataclass(frozen=True)
+class Late:
+    """What the course's late policy took off one submission (made by the classroom stage, never by
+    grading: the same notebook handed in later keeps its raw score). ``penalty`` is in points, at most
+    the raw score; ``due`` and ``at`` are ISO 8601 with offsets, ``source`` is where ``at`` came from
+    (:attr:`Submitted.source`), ``seconds`` how late it was after any grace period, ``rule`` the
+    policy in force, in words for people (its parameters are in ``course.toml``)."""
+
+    due: str = ""
+    at: str = ""
+    source: str = ""
+    seconds: float = 0.0
+    penalty: float = 0.0
+    rule: str = ""
+
+
 def _text_fields(cls: type, record: Any) -> Any:
     """``cls`` from a stored mapping, keeping only its fields whose values have the declared kind
     (a hand-edited result may hold anything; a field that does not fit is left at its default)."""
     if not isinstance(record, Mapping):
         return None
-    kinds = {"str": str, "int": int, "bool | None": bool}
+    kinds = {"str": str, "int": int, "bool | None": bool, "float": (int, float)}
     values = {}
     for name, declared in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
         value = record.get(name)
         kind = kinds.get(str(declared.type), str)
-        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-            values[name] = value
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+            continue
+        if kind == (int, float):
+            if not math.isfinite(value := float(value)):  # json.loads reads 1e400 as inf
+                continue
+        values[name] = value
     try:
         return cls(**values)
     except TypeError:  # a required field (StudentRecord.key) missing
@@ -375,6 +397,7 @@ class SubmissionResult:
     reason: Message | None = None
     identity: StudentRecord | None = None  # who, as the LMS knows them; None: only the key is known
     submitted: Submitted | None = None  # when, and how the grader knows; None: not known
+    late: Late | None = None  # the late policy's penalty; None: on time, or no policy
 
     def __post_init__(self) -> None:
         if isinstance(self.notes, (tuple, list)) and any(isinstance(n, str) for n in self.notes):
@@ -398,6 +421,16 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return round(sum(t.max_score for t in self.tests if not t.extra_credit), 4)
+
+    @property
+    def penalty(self) -> float:
+        """Points the late policy took off (0 when on time)."""
+        return round(min(max(self.late.penalty, 0.0), self.score), 4) if self.late is not None else 0.0
+
+    @property
+    def final_score(self) -> float:
+        """The score after the late penalty: what goes into the LMS. ``score`` stays the raw one."""
+        return round(self.score - self.penalty, 4)
 
     def question_scores(self) -> dict[str, float]:
         scores: dict[str, float] = {}
@@ -453,6 +486,7 @@ class SubmissionResult:
                 "grader_error": asdict(self.grader_error) if self.grader_error else None,
                 "identity": asdict(self.identity) if self.identity is not None else None,
                 "submitted": asdict(self.submitted) if self.submitted is not None else None,
+                "late": asdict(self.late) if self.late is not None else None,
             },
         }
 
@@ -485,6 +519,7 @@ class SubmissionResult:
             reason=_message(g["reason"]) if g.get("reason") is not None else None,
             identity=_text_fields(StudentRecord, g.get("identity")),
             submitted=_text_fields(Submitted, g.get("submitted")),
+            late=_text_fields(Late, g.get("late")),
         )
 
 
