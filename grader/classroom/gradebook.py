@@ -4,7 +4,10 @@
   written atomically (a reader sees the old file or the new one, never half of one).
 - ``DIR/gradebook.sqlite``: every graded submission of every run, keyed by the notebook's SHA-256,
   the course configuration's hash (:func:`config_hash`) and the grader version. A key already in
-  the gradebook is a cache hit: that submission is not executed again.
+  the gradebook is a cache hit: that submission is not executed again. Since schema version 2 it
+  also keeps every run (``runs``: when, under which configuration and grader, finished or stopped),
+  what each run found for each submission (``run_results``, cached ones too) and each test's verdict
+  (``verdicts``), so that a regrade can say who changed and why (:mod:`grader.classroom.regrade`).
 - ``DIR/grades.csv``: a row per student; UTF-8 with a byte-order mark so that Excel shows Chinese
   names correctly (Python reads it back with ``encoding="utf-8-sig"``).
 
@@ -26,6 +29,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -33,9 +37,12 @@ from types import TracebackType
 from grader.judge.results import SubmissionResult
 
 __all__ = [
+    "Entry",
     "Gradebook",
     "GradebookError",
     "OutputBusy",
+    "RunRecord",
+    "Verdict",
     "by_student",
     "config_hash",
     "csv_number",
@@ -56,7 +63,7 @@ log = logging.getLogger(__name__)
 RESULTS_DIR = "results"
 GRADEBOOK_FILE = "gradebook.sqlite"
 GRADES_CSV = "grades.csv"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10))}
 _UNSAFE = set('/\\:*?"<>|')
@@ -272,9 +279,122 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS submissions_latest ON submissions (student, assignment, seq);
 """
 
+# Schema version 2: the runs, what each found, and every test's verdict (a regrade's diff).
+_RUNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id             INTEGER PRIMARY KEY,
+    started_at     TEXT NOT NULL,  -- UTC, ISO 8601
+    finished_at    TEXT,           -- NULL: stopped before its end (Ctrl-C, a machine that cannot grade)
+    config_hash    TEXT NOT NULL,  -- the run's cache key: course.toml, the seed in force, the grader's code
+    course_hash    TEXT NOT NULL,  -- course.toml's bytes alone ('' when not known)
+    code_hash      TEXT NOT NULL,  -- the grader's code fingerprint ('' when not known)
+    grader_version TEXT NOT NULL,
+    planned        INTEGER NOT NULL,  -- submissions the run set out to grade
+    origin         TEXT NOT NULL DEFAULT 'grade'  -- 'grade', or 'schema-1': a version-1 gradebook's latest results
+);
+CREATE TABLE IF NOT EXISTS run_results (
+    run            INTEGER NOT NULL REFERENCES runs (id),
+    student        TEXT NOT NULL,
+    assignment     TEXT NOT NULL,
+    name           TEXT NOT NULL,  -- the student's display name, '' when only the key is known
+    sha256         TEXT NOT NULL,
+    config_hash    TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    cached         INTEGER NOT NULL,  -- 1: taken from the gradebook, not executed again
+    status         TEXT NOT NULL,  -- 'graded', or 'grader_error' (no verdicts: the grader failed, not the student)
+    score          REAL NOT NULL,
+    max_score      REAL NOT NULL,
+    penalty        REAL NOT NULL,  -- the late policy's, in points (score - penalty is the final score)
+    recorded_at    TEXT NOT NULL,
+    PRIMARY KEY (run, student, assignment)
+);
+CREATE INDEX IF NOT EXISTS run_results_student ON run_results (student, assignment, run);
+CREATE TABLE IF NOT EXISTS verdicts (
+    run            INTEGER NOT NULL,
+    student        TEXT NOT NULL,
+    assignment     TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    test           TEXT NOT NULL,  -- TestResult.name: "question · group"
+    question       TEXT NOT NULL,
+    status         TEXT NOT NULL,  -- 'passed' or 'failed'
+    score          REAL NOT NULL,
+    max_score      REAL NOT NULL,
+    PRIMARY KEY (run, student, assignment, test),
+    FOREIGN KEY (run, student, assignment) REFERENCES run_results (run, student, assignment)
+);
+"""
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One test group's outcome in one run."""
+
+    test: str
+    question: str
+    status: str
+    score: float
+    max_score: float
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one run found for one submission: its notebook, score and verdicts (none for a
+    ``grader_error``, which says nothing about the student's work)."""
+
+    run: int
+    student: str
+    assignment: str
+    name: str
+    sha256: str
+    config_hash: str
+    grader_version: str
+    cached: bool
+    status: str
+    score: float
+    max_score: float
+    penalty: float
+    recorded_at: str
+    verdicts: tuple[Verdict, ...] = ()
+
+    @property
+    def graded(self) -> bool:
+        return self.status == "graded"
+
+    @property
+    def final_score(self) -> float:
+        return round(self.score - self.penalty, 4)
+
+    @property
+    def display(self) -> str:
+        return self.name or self.student
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One ``grader grade`` run: when, under which configuration and grader, and whether it ended."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    config_hash: str
+    course_hash: str
+    code_hash: str
+    grader_version: str
+    planned: int
+    origin: str = "grade"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+
+_ENTRY_COLUMNS = ("run, student, assignment, name, sha256, config_hash, grader_version, cached, status, score, "
+                  "max_score, penalty, recorded_at")
+_RUN_COLUMNS = "id, started_at, finished_at, config_hash, course_hash, code_hash, grader_version, planned, origin"
 
 
 class Gradebook:
@@ -282,6 +402,7 @@ class Gradebook:
 
     ``record`` after grading *and* after a cache hit, so that :meth:`latest` is what this run
     found: a student who goes back to an earlier notebook gets that notebook's stored result.
+    Given the ``run`` (:meth:`begin_run`), ``record`` also keeps the run's entry and verdicts.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -304,14 +425,46 @@ class Gradebook:
         mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             log.warning("%s: journal mode is %s, not WAL", self.path, mode)
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise GradebookError(
-                f"{self.path}: schema version {version} was written by a newer grader "
-                f"(this one reads {SCHEMA_VERSION})"
-            )
-        self._db.executescript(_SCHEMA)
-        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with self._transaction():  # two graders opening one old gradebook migrate it once
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise GradebookError(
+                    f"{self.path}: schema version {version} was written by a newer grader "
+                    f"(this one reads {SCHEMA_VERSION})"
+                )
+            for statement in (_SCHEMA + _RUNS_SCHEMA).split(";"):  # not executescript: it would commit
+                if statement.strip():
+                    self._db.execute(statement)
+            if version == 1:
+                self._import_schema_1()
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _import_schema_1(self) -> None:
+        """A version-1 gradebook kept no runs: its latest results become one run of origin
+        ``schema-1`` (its configuration parts unknown), so that the first run after the upgrade
+        still says what it changed. Older rows stay in ``submissions`` (the cache) only."""
+        span = self._db.execute("SELECT MIN(graded_at), MAX(recorded_at) FROM submissions").fetchone()
+        if span[0] is None:
+            return
+        latest = list(self._latest_rows())
+        cursor = self._db.execute(
+            f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (NULL, ?, ?, '', '', '', '', ?, 'schema-1')",
+            (span[0], span[1], len(latest)))
+        run = int(cursor.lastrowid or 0)
+        for key, recorded_at, result in latest:
+            self._enter(run, result, key, cached=False, at=recorded_at)
+        log.info("%s: upgraded from schema version 1 (%d latest results kept as run %d)", self.path, len(latest), run)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``: a run's entry and its verdicts land together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     @property
     def journal_mode(self) -> str:
@@ -344,31 +497,127 @@ class Gradebook:
                         self.path, student, assignment, exc)
             return None
 
-    def record(self, result: SubmissionResult, config_hash: str) -> None:
-        """Store ``result`` as the current submission of its (student, assignment)."""
+    def record(self, result: SubmissionResult, config_hash: str, run: int | None = None,
+               cached: bool = False) -> None:
+        """Store ``result`` as the current submission of its (student, assignment); with ``run``,
+        also as what that run found (``cached``: taken from the gradebook), verdicts and all."""
         now = _now()
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO submissions (student, assignment, sha256, config_hash, grader_version, graded_at, "
+                "recorded_at, seq, score, max_score, result_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), ?, ?, ?) "
+                "ON CONFLICT (student, assignment, sha256, config_hash, grader_version) DO UPDATE SET "
+                "recorded_at = excluded.recorded_at, seq = excluded.seq, score = excluded.score, "
+                "max_score = excluded.max_score, result_json = excluded.result_json",
+                (
+                    result.student, result.assignment, result.submission_sha256, config_hash,
+                    result.grader_version, now, now, result.score, result.max_score,
+                    json.dumps(result.to_json(), ensure_ascii=False),
+                ),
+            )
+            if run is not None:
+                self._enter(run, result, config_hash, cached=cached, at=now)
+
+    def record_failure(self, run: int, result: SubmissionResult, config_hash: str) -> None:
+        """Keep that ``run`` reached this submission but the grader failed on it (``grader_error``):
+        no verdicts, never cached, never compared as the student's score."""
+        with self._transaction():
+            self._enter(run, result, config_hash, cached=False, at=_now())
+
+    def _enter(self, run: int, result: SubmissionResult, config_hash: str, *, cached: bool, at: str) -> None:
+        keys = (run, result.student, result.assignment)
+        self._db.execute("DELETE FROM verdicts WHERE run = ? AND student = ? AND assignment = ?", keys)
         self._db.execute(
-            "INSERT INTO submissions (student, assignment, sha256, config_hash, grader_version, graded_at, "
-            "recorded_at, seq, score, max_score, result_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), ?, ?, ?) "
-            "ON CONFLICT (student, assignment, sha256, config_hash, grader_version) DO UPDATE SET "
-            "recorded_at = excluded.recorded_at, seq = excluded.seq, score = excluded.score, "
-            "max_score = excluded.max_score, result_json = excluded.result_json",
-            (
-                result.student, result.assignment, result.submission_sha256, config_hash,
-                result.grader_version, now, now, result.score, result.max_score,
-                json.dumps(result.to_json(), ensure_ascii=False),
-            ),
-        )
+            f"INSERT OR REPLACE INTO run_results ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*keys, result.identity.name if result.identity is not None else "", result.submission_sha256,
+             config_hash, result.grader_version, int(cached), result.status, result.score, result.max_score,
+             result.penalty, at))
+        if result.grader_error is not None:
+            return
+        self._db.executemany(
+            "INSERT OR REPLACE INTO verdicts (run, student, assignment, sha256, test, question, status, score, "
+            "max_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*keys, result.submission_sha256, t.name, t.question, t.status, t.score, t.max_score)
+             for t in result.tests])
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def begin_run(self, config_hash: str, course_hash: str, code_hash: str, grader_version: str,
+                  planned: int) -> int:
+        """A new run, unfinished until :meth:`finish_run`; returns its id (they only increase)."""
+        with self._transaction():
+            cursor = self._db.execute(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (NULL, ?, NULL, ?, ?, ?, ?, ?, 'grade')",
+                (_now(), config_hash, course_hash, code_hash, grader_version, planned))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run: int) -> None:
+        """Mark ``run`` as having reached every submission it planned (a stopped run never is)."""
+        with self._transaction():
+            self._db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (_now(), run))
+
+    def run(self, run: int) -> RunRecord | None:
+        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run,)).fetchone()
+        return RunRecord(*row) if row is not None else None
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        return [RunRecord(*row) for row in self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id")]
+
+    def entries(self, run: int) -> list[Entry]:
+        """What ``run`` found, by (student, assignment)."""
+        return self._entries("WHERE run = ? ORDER BY student, assignment", (run,))
+
+    def previous(self, student: str, assignment: str, before: int) -> Entry | None:
+        """The last graded entry of this submission in a run before ``before`` (a grader error is
+        skipped: it says nothing about the student), or ``None`` when there is none."""
+        found = self._entries("WHERE student = ? AND assignment = ? AND run < ? AND status = 'graded' "
+                              "ORDER BY run DESC LIMIT 1", (student, assignment, before))
+        return found[0] if found else None
+
+    def entries_of(self, student: str, assignment: str | None = None) -> list[Entry]:
+        """Every run's entry of one student (of one assignment), by assignment, then oldest first."""
+        if assignment is None:
+            return self._entries("WHERE student = ? ORDER BY assignment, run", (student,))
+        return self._entries("WHERE student = ? AND assignment = ? ORDER BY run", (student, assignment))
+
+    def students(self) -> list[tuple[str, str]]:
+        """(key, display name as last recorded) of every student any run found, by key."""
+        rows = self._db.execute(
+            "SELECT r.student, r.name FROM run_results AS r WHERE r.run = (SELECT MAX(t.run) FROM run_results "
+            "AS t WHERE t.student = r.student) GROUP BY r.student ORDER BY r.student")
+        return [(str(key), str(name)) for key, name in rows]
+
+    def _entries(self, where: str, params: tuple[object, ...]) -> list[Entry]:
+        rows = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM run_results {where}", params).fetchall()
+        entries = []
+        for run, student, assignment, name, sha, key, version, cached, status, score, most, penalty, at in rows:
+            verdicts = tuple(Verdict(*v) for v in self._db.execute(
+                "SELECT test, question, status, score, max_score FROM verdicts WHERE run = ? AND student = ? "
+                "AND assignment = ? ORDER BY rowid", (run, student, assignment)))
+            entries.append(Entry(run, student, assignment, name, sha, key, version, bool(cached), status, score, most,
+                                 penalty, at, verdicts))
+        return entries
+
+    # --- the cache's views ----------------------------------------------------------------------
 
     def latest(self) -> list[SubmissionResult]:
         """The most recently recorded result of every (student, assignment), sorted by both."""
+        return [result for _, _, result in self._latest_rows()]
+
+    def _latest_rows(self) -> Iterator[tuple[str, str, SubmissionResult]]:
+        """(config hash, recorded at, result) of every (student, assignment)'s latest record."""
         rows = self._db.execute(
-            "SELECT s.result_json FROM submissions AS s WHERE s.seq = (SELECT MAX(t.seq) "
-            "FROM submissions AS t WHERE t.student = s.student AND t.assignment = s.assignment) "
+            "SELECT s.config_hash, s.recorded_at, s.result_json FROM submissions AS s WHERE s.seq = "
+            "(SELECT MAX(t.seq) FROM submissions AS t WHERE t.student = s.student AND t.assignment = s.assignment) "
             "ORDER BY s.student, s.assignment"
-        )
-        return list(self._results(rows))
+        ).fetchall()
+        for key, at, text in rows:
+            try:
+                yield key, at, SubmissionResult.from_json(json.loads(text))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("%s: skipping an unreadable stored result (%s)", self.path, exc)
 
     def history(self, student: str, assignment: str) -> list[tuple[str, SubmissionResult]]:
         """(graded_at, result) of every submission of one student's assignment, oldest first."""
@@ -378,10 +627,3 @@ class Gradebook:
             (student, assignment),
         ).fetchall()
         return [(at, SubmissionResult.from_json(json.loads(text))) for at, text in rows]
-
-    def _results(self, rows: Iterator[tuple[str]]) -> Iterator[SubmissionResult]:
-        for (text,) in rows:
-            try:
-                yield SubmissionResult.from_json(json.loads(text))
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("%s: skipping an unreadable stored result (%s)", self.path, exc)
