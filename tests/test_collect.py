@@ -19,6 +19,7 @@ import pytest
 import grader.classroom.runner
 from grader import __version__
 from grader.classroom.batch import grade_class
+from grader.classroom.regrade import read_changes
 from grader.classroom.runner import LocalRunner, Work
 from grader.course.config import CourseConfig, load_config
 from grader.intake.submissions import Submission
@@ -166,4 +167,7 @@ def test_a_machine_that_cannot_grade_stops_the_run_and_cancels_the_rest(
 
     assert all(runner.futures[s].cancelled() for s in STUDENTS if s != VICTIM)
     assert runner.aborted == 1, "the submissions being graded were abandoned"
-    assert not list((tmp_path / "out").rglob("*.json")), "no result was recorded for anyone"
+    assert not list((tmp_path / "out").rglob("results/**/*.json")), "no result was recorded for anyone"
+    changes = read_changes(tmp_path / "out")
+    assert changes is not None and not changes.finished, "the stopped run's diff says it is incomplete"
+    assert (changes.planned, changes.reached) == (len(STUDENTS), 0)

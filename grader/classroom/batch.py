@@ -17,14 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
 from ..judge.catalog import Message
 from ..judge.results import SubmissionResult
-from .cache import cache_key, partition
+from .cache import cache_key, code_fingerprint, partition
 from .collect import Event, Keeper, collect
-from .gradebook import Gradebook, write_grades_csv
+from .gradebook import Gradebook, config_hash, write_grades_csv
 from .plan import plan_class, ready
+from .regrade import RunChanges, keep_changes
 from .runner import Runner, Work
 
 __all__ = ["ClassRun", "Event", "grade_class"]
@@ -38,6 +40,7 @@ class ClassRun:
     unrecognised: list[Unrecognised] = field(default_factory=list)
     not_graded: list[tuple[Submission, Message]] = field(default_factory=list)
     cached: int = 0
+    changes: RunChanges | None = None  # what this run changed since each submission's previous grade
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runner: Runner,
@@ -56,12 +59,17 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         prepared = ready(plan, config)
         key = cache_key(config)
         with Gradebook(out_dir) as book:
-            cached, todo = partition(book, plan.gradable, key)
-            keeper = Keeper(book, out_dir, key, prepared, on_done)
-            for sub, result in cached:
-                keeper.cached(sub, result)
-            with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
-                collect(session, todo, keeper)
+            run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
+            try:
+                cached, todo = partition(book, plan.gradable, key)
+                keeper = Keeper(book, out_dir, key, prepared, on_done, run)
+                for sub, result in cached:
+                    keeper.cached(sub, result)
+                with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
+                    collect(session, todo, keeper)
+                book.finish_run(run)
+            finally:  # a stopped run's changes too, marked unfinished: the page must not show the last run's
+                changes = keep_changes(book, out_dir, run)
     results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
     write_grades_csv(out_dir, results, plan.columns)
-    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached))
+    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes)

@@ -39,8 +39,9 @@ class Keeper:
     grader failed on is written for the instructor to see but never cached: the next run retries it."""
 
     def __init__(self, book: Gradebook, out_dir: Path, key: str, prepared: Mapping[str, Sequence[PreparedQuestion]],
-                 on_done: Callable[[Submission, Event, SubmissionResult], None]) -> None:
+                 on_done: Callable[[Submission, Event, SubmissionResult], None], run: int | None = None) -> None:
         self._book, self._out_dir, self._key, self._prepared, self._on_done = book, out_dir, key, prepared, on_done
+        self._run = run  # the gradebook's run: every kept result is one of its entries, cached ones too
         self.results: list[SubmissionResult] = []
 
     def cached(self, sub: Submission, result: SubmissionResult) -> None:
@@ -59,7 +60,7 @@ class Keeper:
             with stage("write"):
                 write_result(self._out_dir, result)
                 if result.grader_error is None:
-                    self._book.record(result, self._key)
+                    self._book.record(result, self._key, self._run, cached=event == "cached")
         except StageFailure as failure:
             log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
             result = with_intake(sub, grader_error_result(
@@ -71,8 +72,20 @@ class Keeper:
                 log.exception("could not write the error result of %s/%s either", sub.student, sub.assignment)
         if result.grader_error is not None:
             event = "failed"
+            self._enter_failure(result)
         self.results.append(result)
         self._on_done(sub, event, result)
+
+    def _enter_failure(self, result: SubmissionResult) -> None:
+        """Keep that the run reached a submission the grader failed on (its regrade diff leaves it
+        out); a gradebook that cannot take even that is logged, the result file already says it."""
+        if self._run is None:
+            return
+        try:
+            self._book.record_failure(self._run, result, self._key)
+        except Exception:
+            log.exception("could not enter the grader error of %s/%s in the gradebook", result.student,
+                          result.assignment)
 
     def failed(self, sub: Submission, exc: Exception) -> None:
         """Keep a ``grader_error`` result for a submission whose future failed outside its guard."""
