@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .classroom.batch import ClassRun
+    from .classroom.regrade import HistoryLine, RunChanges
     from .classroom.runner import Runner
     from .judge.summary import CheckCell
 
@@ -260,6 +261,8 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
     console.print(table)
     if run.cached:
         console.print(_plain(text("cli.cached", lang, count=run.cached)))
+    if run.changes is not None:
+        _print_changes(run.changes, console, lang)
     not_graded = _plain(text("cli.not_graded", lang))
     for item in run.unrecognised:
         console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
@@ -270,6 +273,35 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
             console.print(f"[red]{_plain(text('cli.grader_error', lang))}[/]: " + _plain(text(
                 "cli.grader_error_detail", lang, submission=f"{result.student}/{result.assignment}",
                 stage=result.grader_error.stage, reason=result.grader_error.reason)))
+
+
+def _print_changes(changes: RunChanges, console: Console, lang: str) -> None:
+    """What the run changed since each submission's previous grade: who, by how much (raw and
+    final score), which tests flipped, and why as far as the gradebook can tell."""
+    from .classroom.regrade import final_words, flip_words, reason_words, score_words
+
+    if changes.first:
+        return
+    if changes.new:
+        console.print(_plain(text("cli.first_graded", lang, count=changes.new)))
+    if not changes.changes:
+        console.print(_plain(text("cli.no_changes", lang, compared=changes.compared)))
+        return
+    console.print(f"[bold]{_plain(text('cli.changes', lang, count=len(changes.changes)))}[/]")
+    for change in changes.changes:
+        final = final_words(change, lang)
+        console.print("  " + _plain(text(
+            "cli.change", lang, student=_who(change.student, change.name), assignment=change.assignment,
+            score=score_words(change.score_before, change.score_after, lang),
+            final=text("cli.change_final", lang, final=final) if final else "",
+            why=text("regrade.why", lang, why=reason_words(change.reasons, lang)))))
+        for flip in change.flips:
+            console.print("      " + _plain(flip_words(flip, lang)))
+
+
+def _who(key: str, name: str) -> str:
+    """A student as an instructor recognises them: the display name with the key, or the key."""
+    return f"{name} ({key})" if name and name != key else key
 
 
 @contextmanager
@@ -316,6 +348,101 @@ def cmd_export(args: argparse.Namespace) -> int:
     paths = export(Path(args.dir), args.format, config)
     print(f"{len(paths)} file(s) written under {Path(args.dir) / 'export'}")
     return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """A student's runs (by key or display name): when, which notebook and configuration (short
+    hashes), the score, and what changed since the previous run and why. Nothing is executed."""
+    from .classroom.gradebook import GRADEBOOK_FILE, Gradebook
+    from .classroom.regrade import find_student, student_history
+
+    out = Path(args.dir)
+    if not (out / GRADEBOOK_FILE).is_file():
+        raise ConfigError(f"{out}: no {GRADEBOOK_FILE} here (run `grader grade ... --out {out}` first)")
+    lang = args.lang or _course_language(args)
+    with Gradebook(out) as book:
+        key, name = find_student(book, args.student)
+        lines = student_history(book, key, args.assignment)
+    if not lines:
+        print(_no_control(text("history.none", lang, student=_who(key, name))))
+        return EXIT_OK
+    for assignment in dict.fromkeys(line.entry.assignment for line in lines):
+        own = [line for line in lines if line.entry.assignment == assignment]
+        print(_no_control(text("history.heading", lang, student=_who(key, own[-1].entry.name or name),
+                               assignment=assignment)))
+        for row in _history_rows(own, lang):
+            print(_no_control(row))
+        print()
+    return EXIT_OK
+
+
+def _course_language(args: argparse.Namespace) -> str:
+    """course.toml's report language, when there is a course here (``history`` needs none)."""
+    try:
+        return load_config(_course(args)).language
+    except ConfigError:
+        return "en"
+
+
+_HISTORY_COLUMNS = ("run", "date", "notebook", "config", "score", "final", "changes")
+
+
+def _history_rows(lines: Sequence[HistoryLine], lang: str) -> list[str]:
+    """The table of one student's assignment: a row per run, a flipped test per extra line."""
+    from datetime import datetime
+
+    from .classroom.regrade import final_words, flip_words, points, reason_words, score_words
+
+    rows: list[tuple[list[str], list[str]]] = []
+    for line in lines:
+        entry = line.entry
+        when = datetime.fromisoformat(line.started_at).astimezone().strftime("%Y-%m-%d %H:%M") if line.started_at else "?"
+        graded = entry.graded
+        cells = [f"#{entry.run}", when, entry.sha256[:8], entry.config_hash[:8] or "?",
+                 f"{points(entry.score)} / {points(entry.max_score)}" if graded else "—",
+                 points(entry.final_score) if graded else "—"]
+        notes: list[str] = []
+        if not graded:
+            summary = text("history.grader_error", lang)
+        elif line.first:
+            summary = text("history.first", lang)
+        elif line.change is None:
+            summary = text("history.same", lang)
+        else:
+            change = line.change
+            final = final_words(change, lang)
+            summary = text("cli.separator", lang).join(
+                [score_words(change.score_before, change.score_after, lang), *([final] if final else []),
+                 text("regrade.why", lang, why=reason_words(change.reasons, lang))])
+            notes = [flip_words(flip, lang) for flip in change.flips]
+        if entry.cached:
+            summary += " " + text("history.cached", lang)
+        if not line.finished:
+            summary += " " + text("history.stopped", lang)
+        rows.append((cells + [summary], notes))
+    header = [text(f"history.column.{c}", lang) for c in _HISTORY_COLUMNS]
+    widths = [max(_width(x) for x in [header[i], *(cells[i] for cells, _ in rows)]) for i in range(len(header) - 1)]
+    indent = sum(widths) + 2 * len(widths) + 2
+
+    def joined(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(_pad(c, w) for c, w in zip(cells, widths)) + "  " + cells[-1]
+
+    out = [joined(header)]
+    for cells, notes in rows:
+        out.append(joined(cells))
+        out += [" " * indent + "· " + note for note in notes]
+    return out
+
+
+def _width(value: str) -> int:
+    """Columns ``value`` takes on a terminal (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in value)
+
+
+def _pad(value: str, width: int) -> str:
+    return value + " " * (width - _width(value))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -422,6 +549,13 @@ def build_parser() -> argparse.ArgumentParser:
     pkg = verbs.add_parser("packages", help="the packages students' notebooks can import when graded")
     pkg.add_argument("--install", action="store_true", help="pip-install course.toml's [kernel] packages here first")
     pkg.set_defaults(run=cmd_packages)
+
+    hist = verbs.add_parser("history", help="a student's graded runs and what changed between them, and why")
+    hist.add_argument("student", help="the student's key (their results/ folder) or display name")
+    hist.add_argument("--assignment", help="only this assignment id")
+    hist.add_argument("--dir", default="out", help="the output folder of `grader grade` (default: out)")
+    hist.add_argument("--lang", choices=LANGUAGES, help="language (default: course.toml's, else en)")
+    hist.set_defaults(run=cmd_history)
 
     exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
     exp.add_argument("dir")
