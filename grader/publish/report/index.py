@@ -17,7 +17,9 @@ from jinja2 import Environment
 
 from ... import __version__
 from ...course.config import CourseConfig
+from ...classroom.regrade import RunChanges
 from ...judge.results import SubmissionResult
+from .changes import ChangesView, changes_view
 from .paths import jinja_environment, result_href, page_href
 from .stored import coerce_result, course_questions, optional_questions, ran_unconfined, text_of
 from .text import Translate, TOP_DIAGNOSES, clip, points_text, translator
@@ -164,6 +166,7 @@ class IndexView:
     unrendered: tuple[PageFailure, ...] = ()
     unconfined: int = 0
     shared_errors: tuple[SharedError, ...] = ()
+    changes: ChangesView | None = None  # the last run's regrade diff; None: no changes.json in the folder
 
 
 def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
@@ -347,10 +350,12 @@ def reason_of(exc: BaseException) -> str:
 
 
 def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang: str | None = None,
-                 *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = ()) -> str:
+                 *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = (),
+                 changes: RunChanges | None = None) -> str:
     """The class summary page, ``report/index.html``.
 
-    ``unrendered`` names the pages :func:`render_reports` could not write. A submission that
+    ``unrendered`` names the pages :func:`render_reports` could not write; ``changes`` is the last
+    run's regrade diff (``DIR/changes.json``), shown as "changes since the last run". A submission that
     cannot be summarised either is left out of the summary and listed there too, so one odd result
     file never costs the class its page."""
     lang = lang or config.language
@@ -368,7 +373,8 @@ def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang
                                       clip(text_of(getattr(result, "assignment", "")), 200, t) or "?", reason_of(exc)))
             continue
         usable.append(coerced)
-    view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed))
+    view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed),
+                               changes=changes_view(changes, t) if changes is not None else None)
     digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
         page=view, lang=lang, t=t, version=__version__, shared_min=SHARED_MIN,

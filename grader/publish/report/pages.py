@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ...course.config import CourseConfig
 from ...classroom.gradebook import write_atomic
+from ...classroom.regrade import read_changes
 from ...judge.results import SubmissionResult
 from .index import PageFailure, reason_of, render_index
 from .paths import INDEX_FILE, REPORT_DIR, jinja_environment, report_path
@@ -32,7 +33,8 @@ _UNRENDERED_PAGE = """<!doctype html>
 
 def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: CourseConfig,
                    lang: str | None = None) -> list[Path]:
-    """Write ``out_dir/report/STUDENT/ASSIGNMENT.html`` for every result and ``out_dir/report/index.html``.
+    """Write ``out_dir/report/STUDENT/ASSIGNMENT.html`` for every result and ``out_dir/report/index.html``
+    (with the last run's regrade diff when the run left ``out_dir/changes.json``).
 
     ``lang`` is ``"zh"`` or ``"en"`` (default: ``course.toml``'s ``language``). Returns the paths
     written, the index last. Each file is written atomically.
@@ -61,7 +63,8 @@ def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: C
         write_atomic(path, html.encode("utf-8"))  # never leave an earlier run's page standing for this one
         written.append(path)
     index = Path(out_dir) / REPORT_DIR / INDEX_FILE
-    write_atomic(index, render_index(results, config, lang, environment=env, unrendered=unrendered).encode("utf-8"))
+    write_atomic(index, render_index(results, config, lang, environment=env, unrendered=unrendered,
+                                     changes=read_changes(Path(out_dir))).encode("utf-8"))
     written.append(index)
     log.info("wrote %d report page(s) and %s", len(written) - 1, index)
     return written
