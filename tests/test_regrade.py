@@ -48,7 +48,7 @@ def result(student: str = "alice", sha: str = "a" * 64, failing: tuple[str, ...]
     """A graded submission: one hidden group per question, full marks unless ``failing`` names it."""
     points = POINTS if points is None else points
     tests = tuple(GroupResult(q, "hidden", False, 0.0 if q in failing else most, most, 4, 1 if q in failing else 4,
-                              Failure("wrong", "text", {"text": "wrong"}) if q in failing else None)
+                              Failure("wrong", "text", {"text": "wrong"}) if q in failing else None, group_zh="隐藏测试")
                   for q, most in points.items())
     return SubmissionResult(student, assignment, sha, __version__, 1.0, tests,
                             identity=StudentRecord(student, name) if name else None,
@@ -325,7 +325,7 @@ def test_history_finds_a_student_by_display_name_and_refuses_an_unknown_one(
     assert capsys.readouterr().out.splitlines()[0] == f"Bo Chen (bob) · {A}"
     assert main(["history", "李华", "--dir", str(tmp_path), "--lang", "zh", "--assignment", A]) == 0
     shown = capsys.readouterr().out
-    assert "原因：course.toml 变了" in shown and "通过 → 未通过" in shown and not english(shown)
+    assert "原因：course.toml 变了" in shown and "im2col · 隐藏测试：通过 → 未通过" in shown and not english(shown)
     assert main(["history", "nobody", "--dir", str(tmp_path)]) == 2
     assert "no student 'nobody'" in capsys.readouterr().err
     assert main(["history", "alice", "--dir", str(tmp_path / "empty")]) == 2
@@ -356,7 +356,7 @@ def visible_text(html: str) -> str:
             "40 → 18 (−22)", "im2col · hidden: passed → failed", "course.toml changed", "the late penalty changed",
             "since run #1"]),
     ("zh", ["自上次运行以来的变化", "1 份提交的得分变了，1 份没有变。", "李华", "40 → 20（−20）", "40 → 18（−22）",
-            "im2col · hidden：通过 → 未通过", "course.toml 变了", "迟交扣分变了", "与运行 #1 相比"]),
+            "im2col · 隐藏测试：通过 → 未通过", "course.toml 变了", "迟交扣分变了", "与运行 #1 相比"]),
 ])
 def test_the_class_page_says_who_changed_how_much_and_why(tmp_path: Path, lang: str, words: list[str]) -> None:
     out, latest = page_folder(tmp_path)

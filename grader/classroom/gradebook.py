@@ -315,6 +315,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
     assignment     TEXT NOT NULL,
     sha256         TEXT NOT NULL,
     test           TEXT NOT NULL,  -- TestResult.name: "question · group"
+    test_zh        TEXT NOT NULL,  -- the same with the group's Chinese title ('' when it has none)
     question       TEXT NOT NULL,
     status         TEXT NOT NULL,  -- 'passed' or 'failed'
     score          REAL NOT NULL,
@@ -338,6 +339,7 @@ class Verdict:
     status: str
     score: float
     max_score: float
+    test_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -536,10 +538,10 @@ class Gradebook:
         if result.grader_error is not None:
             return
         self._db.executemany(
-            "INSERT OR REPLACE INTO verdicts (run, student, assignment, sha256, test, question, status, score, "
-            "max_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*keys, result.submission_sha256, t.name, t.question, t.status, t.score, t.max_score)
-             for t in result.tests])
+            "INSERT OR REPLACE INTO verdicts (run, student, assignment, sha256, test, test_zh, question, status, "
+            "score, max_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*keys, result.submission_sha256, t.name, f"{t.question} · {t.group_zh}" if t.group_zh else "",
+              t.question, t.status, t.score, t.max_score) for t in result.tests])
 
     # --- runs ---------------------------------------------------------------------------------
 
@@ -583,10 +585,11 @@ class Gradebook:
         return self._entries("WHERE student = ? AND assignment = ? ORDER BY run", (student, assignment))
 
     def students(self) -> list[tuple[str, str]]:
-        """(key, display name as last recorded) of every student any run found, by key."""
+        """(key, the display name last recorded, '' when none was) of every student any run found, by key."""
         rows = self._db.execute(
-            "SELECT r.student, r.name FROM run_results AS r WHERE r.run = (SELECT MAX(t.run) FROM run_results "
-            "AS t WHERE t.student = r.student) GROUP BY r.student ORDER BY r.student")
+            "SELECT r.student, COALESCE((SELECT t.name FROM run_results AS t WHERE t.student = r.student "
+            "AND t.name != '' ORDER BY t.run DESC LIMIT 1), '') FROM run_results AS r GROUP BY r.student "
+            "ORDER BY r.student")
         return [(str(key), str(name)) for key, name in rows]
 
     def _entries(self, where: str, params: tuple[object, ...]) -> list[Entry]:
@@ -594,7 +597,7 @@ class Gradebook:
         entries = []
         for run, student, assignment, name, sha, key, version, cached, status, score, most, penalty, at in rows:
             verdicts = tuple(Verdict(*v) for v in self._db.execute(
-                "SELECT test, question, status, score, max_score FROM verdicts WHERE run = ? AND student = ? "
+                "SELECT test, question, status, score, max_score, test_zh FROM verdicts WHERE run = ? AND student = ? "
                 "AND assignment = ? ORDER BY rowid", (run, student, assignment)))
             entries.append(Entry(run, student, assignment, name, sha, key, version, bool(cached), status, score, most,
                                  penalty, at, verdicts))

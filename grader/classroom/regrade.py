@@ -78,6 +78,10 @@ class Flip:
     score_after: float | None
     max_before: float | None
     max_after: float | None
+    test_zh: str = ""  # the test with its group's Chinese title, '' when it has none
+
+    def title(self, lang: str) -> str:
+        return self.test_zh if lang == "zh" and self.test_zh else self.test
 
     @property
     def flipped(self) -> bool:
@@ -178,7 +182,8 @@ def _flips(before: Sequence[Verdict], after: Sequence[Verdict]) -> tuple[Flip, .
         question = next(v.question for v in (b, a) if v is not None)
         flips.append(Flip(test, question, a.status if a else "", b.status if b else "",
                           a.score if a else None, b.score if b else None,
-                          a.max_score if a else None, b.max_score if b else None))
+                          a.max_score if a else None, b.max_score if b else None,
+                          next(v.test_zh for v in (b, a) if v is not None)))
     return tuple(flips)
 
 
@@ -296,12 +301,13 @@ def flip_words(flip: Flip, lang: str) -> str:
     moved = (flip.score_before, flip.max_before) != (flip.score_after, flip.max_after)
     before = "–" if flip.score_before is None else f"{points(flip.score_before)}/{points(flip.max_before or 0)}"
     after = "–" if flip.score_after is None else f"{points(flip.score_after)}/{points(flip.max_after or 0)}"
+    test = flip.title(lang)
     if not flip.flipped:
-        return text("regrade.flip_points", lang, test=flip.test, before=before, after=after)
+        return text("regrade.flip_points", lang, test=test, before=before, after=after)
     if moved:
-        return text("regrade.flip_both", lang, test=flip.test, before=status(flip.before), after=status(flip.after),
+        return text("regrade.flip_both", lang, test=test, before=status(flip.before), after=status(flip.after),
                     points_before=before, points_after=after)
-    return text("regrade.flip", lang, test=flip.test, before=status(flip.before), after=status(flip.after))
+    return text("regrade.flip", lang, test=test, before=status(flip.before), after=status(flip.after))
 
 
 def reason_words(reasons: Sequence[str], lang: str) -> str:
@@ -394,7 +400,8 @@ def _flip(data: Any) -> Flip:
     data = data if isinstance(data, Mapping) else {}
     return Flip(_text(data.get("test")), _text(data.get("question")), _status(data.get("before")),
                 _status(data.get("after")), *(_maybe(data.get(k)) for k in
-                                              ("score_before", "score_after", "max_before", "max_after")))
+                                              ("score_before", "score_after", "max_before", "max_after")),
+                _text(data.get("test_zh")))
 
 
 def _status(value: Any) -> str:
