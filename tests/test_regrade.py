@@ -406,3 +406,17 @@ def test_the_changes_section_renders_in_chromium(chromium: str, tmp_path: Path) 
         assert heading in dom and 'id="changes-table"' in dom
         assert png.is_file() and png.stat().st_size > 10_000, "a screenshot with something on it"
 
+
+
+def test_history_shows_a_grader_error_and_a_stopped_run_without_comparing_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Gradebook(tmp_path) as book:
+        run(book, [(result("alice"), False)])
+        run(book, [(grader_error("alice"), False)])
+        run(book, [(result("alice"), True)], finish=False)
+    assert main(["history", "alice", "--dir", str(tmp_path), "--lang", "en"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if re.match(r"\s+#\d", line)]
+    assert len(rows) == 3
+    assert "grader error: not graded, not compared" in rows[1] and rows[1].split()[5] == "—"
+    assert "no change (unchanged, from the gradebook) (this run was stopped before its end)" in rows[2], \
+        "compared with run #1, the last graded one"
