@@ -353,14 +353,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """A student's runs (by key or display name): when, which notebook and configuration (short
     hashes), the score, and what changed since the previous run and why. Nothing is executed."""
-    from .classroom.gradebook import GRADEBOOK_FILE, Gradebook
+    from .classroom.gradebook import GRADEBOOK_FILE, Gradebook, GradebookError
     from .classroom.regrade import find_student, student_history
 
     out = Path(args.dir)
     if not (out / GRADEBOOK_FILE).is_file():
         raise ConfigError(f"{out}: no {GRADEBOOK_FILE} here (run `grader grade ... --out {out}` first)")
     lang = args.lang or _course_language(args)
-    with Gradebook(out) as book:
+    try:
+        book = Gradebook(out)
+    except GradebookError as exc:  # a newer grader's file, or not a database: one line naming it
+        raise ConfigError(str(exc)) from None
+    with book:
         key, name = find_student(book, args.student)
         lines = student_history(book, key, args.assignment)
     if not lines:

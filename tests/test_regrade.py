@@ -329,6 +329,11 @@ def test_history_finds_a_student_by_display_name_and_refuses_an_unknown_one(
     assert main(["history", "nobody", "--dir", str(tmp_path)]) == 2
     assert "no student 'nobody'" in capsys.readouterr().err
     assert main(["history", "alice", "--dir", str(tmp_path / "empty")]) == 2
+    with sqlite3.connect(tmp_path / "gradebook.sqlite") as db:
+        db.execute("PRAGMA user_version = 99")
+    db.close()
+    assert main(["history", "alice", "--dir", str(tmp_path)]) == 2
+    assert "schema version 99 was written by a newer grader" in capsys.readouterr().err
 
 
 # --- the class page ----------------------------------------------------------------------------------
