@@ -166,6 +166,7 @@ def test_moodle_worksheet_has_the_download_columns_and_imports(moodle_class: Pat
     assert by_id["Participant 4412"]["Last modified (grade)"] == "2026-12-01T17:00:00+00:00"
     assert by_id["Participant 4412"]["Last modified (submission)"] == "2026-11-30T23:00:00+08:00"
     assert by_id["Participant 4415"]["Full name"] == f"'{HYPERLINK}"
+    assert by_id[""]["Full name"] == "wang_fang" and by_id[""]["Last modified (submission)"] == "-"  # not known
 
     taken = moodle_worksheet_import(data, {"4412", "4413", "4414", "4415"}, FULL)
     assert taken.grades == {"4412": 85.0, "4413": 70.0, "4415": 40.0}  # 4414's is above the maximum: skipped

@@ -114,17 +114,18 @@ def _write_worksheet(path: Path, results: Sequence[SubmissionResult], most: floa
     for result in results:
         number = participant(result)
         email = result.identity.email if result.identity is not None else ""
-        submitted = result.submitted.at if result.submitted is not None and result.submitted.at else "-"
+        submitted = csv_text(result.submitted.at) if result.submitted is not None and result.submitted.at else "-"
         writer.writerow([f"{_IDENTIFIER}{number}" if number else "", csv_text(_full_name(result)), csv_text(email),
-                         _SUBMITTED, score_cell(result), csv_number(most), "Yes", csv_text(submitted), stamp,
-                         csv_text(_comment(result, most, lang))])
+                         _SUBMITTED, score_cell(result), csv_number(most), "Yes", submitted, stamp,
+                         csv_text(_comment(result, lang))])
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
     return path
 
 
-def _comment(result: SubmissionResult, most: float, lang: str) -> str:
-    """The row's feedback comment, which students read in Moodle: the grade in words, and the file."""
-    page = f"{safe_filename(result.assignment)}.html"
+def _comment(result: SubmissionResult, lang: str) -> str:
+    """The row's feedback comment, which students read in Moodle: the grade in words, out of what the
+    student's page says, and the file."""
+    page, most = f"{safe_filename(result.assignment)}.html", result.max_score
     if result.grader_error is not None:
         return text("export.moodle_not_graded", lang)
     if result.penalty > 0:
