@@ -124,3 +124,30 @@ def test_grader_report_writes_no_zip_unless_asked(out: Path, capsys: pytest.Capt
 def _results(out: Path) -> list[SubmissionResult]:
     return [SubmissionResult.from_json(json.loads(p.read_text(encoding="utf-8")))
             for p in sorted((out / "results").glob("*/*.json"))]
+
+
+def test_a_page_that_cannot_be_rendered_is_left_out_and_said(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never an error page handed out in its place; the student's other pages still go in."""
+    import grader.publish.handout as handout
+
+    real = handout.render_submission
+
+    def broken_for_pooling(result: SubmissionResult, *args: object, **kwargs: object) -> str:
+        if result.assignment == "02-pooling":
+            raise RuntimeError("a template bug")
+        return real(result, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handout, "render_submission", broken_for_pooling)
+    zips = write_student_zips(out, _results(out), CONFIG, "en")
+    (note,) = zips.notes
+    assert note.text("en") == ("zhangsan/02-pooling: the page could not be rendered, so it is left out "
+                               "(RuntimeError: a template bug)")
+    assert sorted(unpacked(out / "export/students/zhangsan.zip")) == ["zhangsan/01-convolution.html"]
+
+
+def test_a_bad_language_writes_nothing(out: Path) -> None:
+    from grader.publish.report import ReportError
+
+    with pytest.raises(ReportError, match="received 'fr'"):
+        write_student_zips(out, _results(out), CONFIG, "fr")
+    assert not (out / "export").exists()

@@ -231,3 +231,14 @@ def test_grader_export_moodle_in_chinese(moodle_class: Path, capsys: pytest.Capt
     out, err = capsys.readouterr()
     assert "4 个文件已写入" in out and "上传评分表" in out
     assert "01-convolution：1 名学生没有 Moodle 参与者编号" in err
+
+
+def test_a_students_canvas_id_from_any_of_their_results(tmp_path: Path) -> None:
+    """A notebook handed in by hand (no record) and one from the Canvas download: one row, with the id."""
+    write_result(tmp_path, graded("zs", "01-convolution", 50))
+    write_result(tmp_path, graded("zs", "02-pooling", 60, canvas("zs", "张三", "1001")))
+    exported = write_export(tmp_path, "canvas", CONFIG)
+    assert rows_of(exported.paths[0].read_bytes())[2] == ["张三", "1001", "", "", "", "50", "60"]
+    assert exported.notes == ()
+    assert canvas_import(exported.paths[0].read_bytes(), COURSE).grades[1001] == {
+        TITLE["01-convolution"]: "50", TITLE["02-pooling"]: "60"}

@@ -71,7 +71,9 @@ def canvas_row(student: str, results: Sequence[SubmissionResult]) -> CanvasRow:
     def first(field: str, lms: str = "") -> str:
         return next((getattr(r, field) for r in records if getattr(r, field) and (not lms or r.lms == lms)), "")
 
-    canvas_id, sis_id, login = first("lms_id", "canvas"), first("sis_id"), first("login")
+    canvas_id = first("lms_id", "canvas")
+    canvas_id = canvas_id if canvas_id.isascii() and canvas_id.isdigit() else ""  # Canvas reads it with to_i
+    sis_id, login = first("sis_id"), first("login")
     name = first("name") or student
     return CanvasRow(name, canvas_id, sis_id, login or ("" if records else student),
                      by_name_only=not (canvas_id or sis_id or login))
