@@ -242,3 +242,14 @@ def test_a_students_canvas_id_from_any_of_their_results(tmp_path: Path) -> None:
     assert exported.notes == ()
     assert canvas_import(exported.paths[0].read_bytes(), COURSE).grades[1001] == {
         TITLE["01-convolution"]: "50", TITLE["02-pooling"]: "60"}
+
+
+def test_a_long_or_strange_name_still_makes_a_folder_moodle_reads(tmp_path: Path) -> None:
+    name = "\u202e" + "长" * 300 + "/../_x"  # a right-to-left override, a path, an underscore, 900 bytes
+    write_result(tmp_path, graded("k", "01-convolution", 10, moodle("k", name, "77")))
+    write_export(tmp_path, "moodle", CONFIG, now=NOW)
+    (entry,) = zipfile.ZipFile(tmp_path / "export/moodle/01-convolution/feedback_files.zip").namelist()
+    folder = entry.split("/")[0]
+    assert folder == "长" * 60 + "_77_assignsubmission_file_" and len(folder.encode()) < 255
+    assert moodle_zip_entry(entry, {"77"}) == ("77", "/01-convolution.html")
+    assert moodle_zip_entry_before_4_1(entry, {"77"}) == ("77", "/01-convolution.html")

@@ -68,6 +68,7 @@ MOODLE_COLUMNS = ("Identifier", "Full name", "Email address", "Status", "Grade",
 _IDENTIFIER = "Participant "  # mod/assign's 'hiddenuser' string, the number follows
 _PLUGIN = "assignsubmission_file"  # the download's folder names the file submission plugin
 _SUBMITTED = "Submitted for grading"  # mod/assign's 'submissionstatus_submitted'; the importer ignores it
+_NAME_CHARS = 60  # of the name in a folder name: a file name has at most 255 bytes
 _NOT_IN_FILE_NAMES = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")  # what clean_filename (PARAM_FILE) drops
 
 
@@ -87,8 +88,8 @@ def feedback_folder(result: SubmissionResult) -> str:
     """``Full Name_4412_assignsubmission_file_``: the folder of Moodle's download for this student
     (its name without ``_`` and what ``clean_filename`` drops), as its feedback-zip importer reads it."""
     name = unicodedata.normalize("NFC", _full_name(result)).replace("_", " ")
-    name = _NOT_IN_FILE_NAMES.sub("", name).strip(" .") or "Participant"
-    return f"{name}_{participant(result)}_{_PLUGIN}_"
+    name = "".join(c for c in _NOT_IN_FILE_NAMES.sub("", name) if unicodedata.category(c)[0] != "C")
+    return f"{name[:_NAME_CHARS].strip(' .') or 'Participant'}_{participant(result)}_{_PLUGIN}_"
 
 
 def write_moodle(folder: Path, results: Sequence[SubmissionResult], config: CourseConfig, lang: str,
