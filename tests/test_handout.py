@@ -151,3 +151,11 @@ def test_a_bad_language_writes_nothing(out: Path) -> None:
     with pytest.raises(ReportError, match="received 'fr'"):
         write_student_zips(out, _results(out), CONFIG, "fr")
     assert not (out / "export").exists()
+
+
+def test_an_earlier_runs_zip_of_a_student_gone_is_removed(out: Path) -> None:
+    old = out / "export/students/old_name.zip"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an earlier run's pages")
+    write_student_zips(out, _results(out), CONFIG, "en")
+    assert sorted(p.name for p in old.parent.iterdir()) == ["lisi.zip", "zhangsan.zip"]

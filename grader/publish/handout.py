@@ -8,7 +8,9 @@ kind of difference, never its inputs or expected values). It holds ``STUDENT/ASS
 each of the student's results (the names of ``report/``) and nothing more: the pages are
 self-contained (inline CSS, no script, nothing fetched), so they need no other file, and no result
 file, class page or other student's page is ever put in. A page that cannot be rendered is left out
-of the zip (and said), rather than handed out as an error page.
+of the zip (and said), rather than handed out as an error page. The zips of an earlier run whose
+student has no result any more (renamed by the roster, say) are removed: every zip in the folder is
+this run's.
 
 Not the default of ``grader report``: a zip per student is a copy of pages made for handing out, and a
 copy made on every re-render is one more thing that can be handed out stale after the next regrade.
@@ -67,4 +69,7 @@ def write_student_zips(out_dir: Path, results: Sequence[SubmissionResult], confi
                     continue
                 add_page(archive, _page_name(result), page)
         paths.append(path)
+    for stale in sorted((Path(out_dir) / STUDENTS_DIR).glob("*.zip")):
+        if stale not in paths:  # an earlier run's zip of a student with no result now: never to be handed out
+            stale.unlink()
     return Exported(tuple(paths), tuple(notes))
