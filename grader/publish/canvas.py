@@ -1,9 +1,12 @@
 """The Canvas gradebook import file (``grader export DIR --format canvas``): ``DIR/export/canvas.csv``.
 
-What Canvas reads, from its importer (instructure/canvas-lms ``app/models/gradebook_importer.rb``,
-``GradebookImporter``) and Instructure's guide "How do I import grades in the Gradebook?"
-(community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807), which
-says to start from the layout of Canvas's own gradebook export:
+What Canvas reads, from its importer's code (instructure/canvas-lms ``app/models/gradebook_importer.rb``,
+``GradebookImporter``, and ``Assignment.title_and_id`` in ``app/models/assignment.rb``), which is what
+Instructure's guide "How do I import grades in the Gradebook?"
+(community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807) describes
+by example; Ohio State's "Import CSV File for Carmen Grades" (teaching.resources.osu.edu) sums its
+required components up the same way (a student name, ID or SIS User ID; SIS Login ID; Section; the
+assignment columns; start from Canvas's own gradebook export):
 
 - The header row must start ``Student``, ``ID`` (``row_has_student_headers?``); a third column
   ``SIS User ID`` followed by ``SIS Login ID`` makes them identity columns too, and the last identity
