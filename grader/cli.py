@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .course.config import ConfigError, CourseConfig, find_config, load_config
-from .judge.catalog import CATALOG, LANGUAGES, text
+from .judge.catalog import CATALOG, LANGUAGES, Message, text
 from .run.execute import KernelStartError
 from .authoring.release import ReleaseError, release
 from .publish.report import ReportError
@@ -134,7 +134,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _check_cells_ran(own: dict[int, str], numbers: Mapping[int, int], result: SubmissionResult) -> list[CheckCell]:
     """How each check cell (index → question) ran, from the result's failed cells: a cell that is
     not among them passed. Each is named by the number Jupyter shows it with (``numbers``)."""
-    from .judge.catalog import Message
     from .judge.summary import CheckCell
 
     if result.error:  # nothing ran (an unreadable notebook, a grader error): no check cell passed
@@ -328,25 +327,38 @@ def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Re-render the HTML reports from the stored results; nothing is executed."""
+    """Re-render the HTML reports from the stored results; nothing is executed. With ``--students``,
+    also one zip per student of their own pages, to hand out (:mod:`grader.publish.handout`)."""
     config = load_config(_course(args))
-    from .classroom.gradebook import output_lock
+    from .classroom.gradebook import load_results, output_lock
 
     out = Path(args.dir)
+    lang = args.lang or config.language
     if not (out / "results").is_dir():
         raise ConfigError(f"{out}: no results/ folder here (run `grader grade ... --out {out}` first)")
     with output_lock(out, "report"):
-        print(f"report: {_render(out, config, args.lang)}")
+        print(_no_control(text("report.written", lang, index=_render(out, config, args.lang))))
+        if args.students:
+            from .publish.handout import STUDENTS_DIR, write_student_zips
+
+            zips = write_student_zips(out, load_results(out), config, lang)
+            _print_export_notes(zips.notes, lang)
+            print(_no_control(text("export.students_written", lang, count=len(zips.paths), folder=out / STUDENTS_DIR)))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the class CSV, Gradescope results.json files or a Canvas import CSV."""
-    from .publish.export import export
+    """Write the class CSV, Gradescope results.json files, Canvas's import CSV or Moodle's worksheets and
+    feedback zips; then what the instructor must know before uploading (rows an LMS cannot match)."""
+    from .publish.export import EXPORT_DIR, write_export
 
     config = load_config(_course(args))
-    paths = export(Path(args.dir), args.format, config)
-    print(f"{len(paths)} file(s) written under {Path(args.dir) / 'export'}")
+    lang = args.lang or config.language
+    exported = write_export(Path(args.dir), args.format, config, lang=lang)
+    print(_no_control(text("export.written", lang, count=len(exported.paths), folder=Path(args.dir) / EXPORT_DIR)))
+    _print_export_notes(exported.notes, lang)
+    if args.format in ("canvas", "moodle") and exported.paths:
+        print(_no_control(text(f"export.{args.format}_howto", lang)))
     return EXIT_OK
 
 
@@ -447,6 +459,9 @@ def _width(value: str) -> int:
 
 def _pad(value: str, width: int) -> str:
     return value + " " * (width - _width(value))
+def _print_export_notes(notes: Sequence[Message], lang: str) -> None:
+    for note in notes:
+        print(_no_control(note.text(lang)), file=sys.stderr)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -548,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = verbs.add_parser("report", help="re-render the HTML reports of an output folder")
     report.add_argument("dir")
     report.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
+    report.add_argument("--students", action="store_true",
+                        help="also write export/students/STUDENT.zip: each student's own pages, safe to hand out")
     report.set_defaults(run=cmd_report)
 
     pkg = verbs.add_parser("packages", help="the packages students' notebooks can import when graded")
@@ -561,9 +578,12 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--lang", choices=LANGUAGES, help="language (default: course.toml's, else en)")
     hist.set_defaults(run=cmd_history)
 
-    exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
+    exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV, "
+                                          "Moodle worksheet + feedback zip")
     exp.add_argument("dir")
-    exp.add_argument("--format", required=True, choices=("csv", "gradescope", "canvas"))
+    exp.add_argument("--format", required=True, choices=("csv", "gradescope", "canvas", "moodle"))
+    exp.add_argument("--lang", choices=LANGUAGES,
+                     help="language of the messages, and of what students read in Moodle (default: course.toml)")
     exp.set_defaults(run=cmd_export)
     return parser
 

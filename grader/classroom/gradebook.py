@@ -25,7 +25,7 @@ import logging
 import os
 import socket
 import sqlite3
-import tempfile
+import secrets
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,16 +33,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from grader.judge.results import SubmissionResult
 
 __all__ = [
+    "PRIVATE",
     "Entry",
     "Gradebook",
     "GradebookError",
     "OutputBusy",
     "RunRecord",
     "Verdict",
+    "atomic_file",
     "by_student",
     "config_hash",
     "csv_number",
@@ -130,21 +133,52 @@ def safe_filename(name: str) -> str:
     return cleaned
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, fsync and rename."""
+PRIVATE = 0o600  # the instructor's files: results/*.json (hidden inputs, expected values), gradebook.sqlite
+_PUBLIC = 0o666  # pages and exports: what the umask leaves (0644 under the usual 022), so a web server can read them
+
+
+def _temporary(folder: Path, name: str, mode: int) -> tuple[int, Path]:
+    """A new file beside ``name`` in ``folder``, created with ``mode`` less the umask (the kernel
+    applies it: no need to read the process-wide umask, which threads share). ``tempfile.mkstemp``
+    always makes 0600, which left every page unreadable to the web server publishing it."""
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: no free temporary name for {name}")
+
+
+@contextmanager
+def atomic_file(path: Path, *, private: bool = False) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``path`` when the block ends (fsync, then rename), or is removed if
+    it raises: a reader sees the old file or the new one, never half of one. ``private`` files are
+    0600; the others get the usual permissions of the umask (0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temporary(path.parent, path.name, PRIVATE if private else _PUBLIC)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    try:  # make the rename itself durable; not possible on every platform
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    _sync_folder(path.parent)
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_file`."""
+    with atomic_file(path, private=private) as f:
+        f.write(data)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; not possible on every platform."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -155,10 +189,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def write_json(path: Path, data: object) -> None:
+def write_json(path: Path, data: object, *, private: bool = False) -> None:
     """``data`` as indented UTF-8 JSON (Chinese as itself, not escaped), written atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"))
+    write_atomic(path, text.encode("utf-8"), private=private)
 
 
 def result_path(out_dir: Path, student: str, assignment: str) -> Path:
@@ -166,9 +200,12 @@ def result_path(out_dir: Path, student: str, assignment: str) -> Path:
 
 
 def write_result(out_dir: Path, result: SubmissionResult) -> Path:
-    """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path."""
+    """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path. It holds
+    the hidden inputs and expected values, so it is the instructor's alone: 0600, in a ``results/``
+    folder made 0700."""
     path = result_path(out_dir, result.student, result.assignment)
-    write_json(path, result.to_json())
+    (Path(out_dir) / RESULTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_json(path, result.to_json(), private=True)
     return path
 
 
@@ -397,6 +434,15 @@ class RunRecord:
 _ENTRY_COLUMNS = ("run, student, assignment, name, sha256, config_hash, grader_version, cached, status, score, "
                   "max_score, penalty, recorded_at")
 _RUN_COLUMNS = "id, started_at, finished_at, config_hash, course_hash, code_hash, grader_version, planned, origin"
+def _create_private(path: Path) -> None:
+    """Create the gradebook file 0600 before SQLite opens it: it holds every result, hidden inputs and
+    expected values included, and SQLite gives its ``-wal`` and ``-shm`` files the database file's
+    permissions. An existing gradebook keeps the permissions it has."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 class Gradebook:
@@ -411,7 +457,10 @@ class Gradebook:
         self.path = Path(out_dir) / GRADEBOOK_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            _create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except OSError as exc:
+            raise GradebookError(f"{self.path}: cannot open the gradebook: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
             raise GradebookError(f"{self.path}: cannot open the gradebook: {exc}") from None
         try:

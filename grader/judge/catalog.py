@@ -764,6 +764,64 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "index.change.tests": {"zh": "变化的测试", "en": "Tests that changed"},
     "index.change.why": {"zh": "原因", "en": "Why"},
     "index.change.since": {"zh": "与运行 #{run} 相比", "en": "since run #{run}"},
+    # --- exports and hand-outs (grader.publish: canvas, moodle, handout) --------------------------------
+    "report.written": {"zh": "报告：{index}", "en": "report: {index}"},
+    "export.written": {"zh": "{count} 个文件已写入 {folder}", "en": "{count} file(s) written under {folder}"},
+    "export.students_written": {
+        "zh": "已在 {folder} 写入 {count} 个学生 zip，每个只含该学生自己的页面，可以直接发给学生",
+        "en": "{count} student zip(s) written under {folder}, each holding only that student's pages: safe to "
+              "hand out",
+    },
+    "export.page_failed": {
+        "zh": "{student}/{assignment}：页面无法生成，已略去（{reason}）",
+        "en": "{student}/{assignment}: the page could not be rendered, so it is left out ({reason})",
+    },
+    "export.canvas_howto": {
+        "zh": "在 Canvas 中：成绩 → 导入，选择 canvas.csv，保存前先检查预览。",
+        "en": "In Canvas: Grades → Import, choose canvas.csv, and check the preview before saving.",
+    },
+    "export.canvas_by_name": {
+        "zh": "canvas.csv 中有 {count} 行没有来自 LMS 的 Canvas ID、SIS User ID 或 SIS Login ID，Canvas 只能按完全相同的"
+              "姓名匹配它们（文件夹名被当作 SIS Login ID，只有它恰好是登录名时才匹配）：{students}。请在名单中给出他们的 ID，"
+              "或查看 Canvas 导入预览中列出的未找到的学生。",
+        "en": "{count} row(s) of canvas.csv have no Canvas ID, SIS User ID or SIS Login ID from the LMS, so Canvas can "
+              "match them only by the exact name (a folder name stands as the SIS Login ID, which matches only if it "
+              "is one): {students}. Give their ids in the roster, or check the students Canvas's import preview "
+              "says it did not find.",
+    },
+    "export.moodle_howto": {
+        "zh": "在每个 Moodle 作业中：查看所有提交 → 评分操作 → “上传评分表”，以及“以 zip 上传多个反馈文件”。"
+              "上传时请把 Moodle 的界面语言设为英语：评分表的列名是 Moodle 的英文列名。",
+        "en": "In each Moodle assignment: View all submissions → Grading action → \"Upload grading worksheet\", then "
+              "\"Upload multiple feedback files in a zip\". Upload with your Moodle language set to English: the "
+              "worksheet's column names are Moodle's English ones.",
+    },
+    "export.moodle_unmatched": {
+        "zh": "{assignment}：{count} 名学生没有 Moodle 参与者编号（结果不是来自这次作业的 Moodle 下载，名单里也没有）："
+              "他们在评分表中的 Identifier 为空，Moodle 会跳过，反馈 zip 里也没有他们的页面：{students}。",
+        "en": "{assignment}: {count} student(s) have no Moodle participant number (their results did not come from "
+              "this assignment's Moodle download, and the roster gives none): their worksheet rows have an empty "
+              "Identifier, which Moodle skips, and the feedback zip has no page of theirs: {students}.",
+    },
+    "export.moodle_over_max": {
+        "zh": "{assignment}：Moodle 会跳过高于作业满分（{max}，加分题可能超过它）的成绩：{students}。请在 Moodle 中提高满分，"
+              "或手动录入这些成绩。",
+        "en": "{assignment}: Moodle skips a grade above the assignment's maximum grade ({max}; extra credit can pass "
+              "it): {students}. Raise the maximum grade in Moodle, or enter these by hand.",
+    },
+    "export.moodle_comment": {
+        "zh": "得分 {score} / {max}。详细报告见反馈文件 {file}。",
+        "en": "Score {score} / {max}. The detailed report is the feedback file {file}.",
+    },
+    "export.moodle_comment_late": {
+        "zh": "得分 {score} / {max}：{raw} 分减去迟交扣分 {penalty} 分。详细报告见反馈文件 {file}。",
+        "en": "Score {score} / {max}: {raw} less a late penalty of {penalty}. The detailed report is the feedback "
+              "file {file}.",
+    },
+    "export.moodle_not_graded": {
+        "zh": "尚未评分：评分程序处理这份提交时出错，之后会重新评分。",
+        "en": "Not graded yet: the grader failed on this submission and will grade it again.",
+    },
     # --- the self-check itself (grader.judge.selfcheck) -----------------------------------------------
     "selfcheck.usage": {
         "zh": "用法 / usage: python -m selfcheck NOTEBOOK.ipynb", "en": "usage: python -m selfcheck NOTEBOOK.ipynb",

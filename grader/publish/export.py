@@ -1,4 +1,4 @@
-"""Grade exports from stored results (``grader export DIR --format csv|gradescope|canvas``).
+"""Grade exports from stored results (``grader export DIR --format csv|gradescope|canvas|moodle``).
 
 Everything is read from ``DIR/results`` and written under ``DIR/export/``; nothing is executed.
 
@@ -10,40 +10,39 @@ Everything is read from ``DIR/results`` and written under ``DIR/export/``; nothi
   ``docs/specs.md``): top level ``score``, ``execution_time``, ``output``, ``stdout_visibility``,
   ``extra_data``, ``tests``; per test ``score``, ``max_score``, ``status``, ``name``, ``number``,
   ``output``, ``tags``, ``visibility``. The grader's own object goes, shortened, into ``extra_data``.
-- ``canvas``: ``export/canvas.csv``, a Canvas gradebook import file. Layout as Canvas's own gradebook
-  export, which its import reads back (Instructure guide "How do I import grades in the Gradebook?",
-  community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807; the
-  required columns and their order as summarised by Ohio State's "Import CSV File for Carmen Grades"
-  guide, teaching.resources.osu.edu, and a TA guide noting Canvas wants exactly this order): the
-  columns ``Student, ID, SIS User ID, SIS Login ID, Section``, then one column per assignment named
-  ``Assignment Name (id)``; the second row is ``Points Possible`` with each assignment's points.
-  Students are identified by their submission folder name, written as ``Student`` and ``SIS Login
-  ID``; ``ID``, ``SIS User ID`` and ``Section`` stay empty. A submission that is missing leaves its
-  cell empty, which Canvas reads as "no change". UTF-8 without a byte-order mark.
+- ``canvas``: ``export/canvas.csv``, Canvas's gradebook import file with each student's Canvas ID
+  (:mod:`grader.publish.canvas`, which says what Canvas's importer reads).
+- ``moodle``: ``export/moodle/ASSIGNMENT/grading_worksheet.csv`` and ``feedback_files.zip``, Moodle's
+  offline grading worksheet and its feedback-files zip of the students' pages (:mod:`grader.publish.moodle`).
+
+The LMS exports write the score after the late penalty (``final_score``); ``grades.csv`` and the
+Gradescope files keep the raw score. :func:`write_export` also returns what the instructor must know
+before uploading (rows an LMS cannot match, grades it would refuse). Pages and exports get the usual
+permissions (0644 under the usual umask), so a web server can publish them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from ..course.config import CourseConfig
-from ..classroom.gradebook import (by_student, csv_number, csv_text, load_results, safe_filename, write_atomic,
-                                   write_grades_csv, write_json)
-from .report.stored import coerce_result, course_questions, optional_questions
+from ..classroom.gradebook import load_results, safe_filename, write_grades_csv, write_json
+from .canvas import CANVAS_COLUMNS, write_canvas
+from .lms import Exported
+from .moodle import write_moodle
+from .report.stored import coerce_result, course_questions
+from .report.text import translator
 from ..judge.audience import for_student
 from ..judge.results import SubmissionResult
 
-__all__ = ["CANVAS_COLUMNS", "EXPORT_DIR", "FORMATS", "export", "gradescope_results"]
+__all__ = ["CANVAS_COLUMNS", "EXPORT_DIR", "FORMATS", "Exported", "export", "gradescope_results", "write_export"]
 
-Format = Literal["csv", "gradescope", "canvas"]
-FORMATS: tuple[Format, ...] = ("csv", "gradescope", "canvas")
+Format = Literal["csv", "gradescope", "canvas", "moodle"]
+FORMATS: tuple[Format, ...] = ("csv", "gradescope", "canvas", "moodle")
 EXPORT_DIR = "export"
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-CANVAS_POINTS_ROW = "Points Possible"
 
 _OUTPUT_CHARS = 8_000  # the submission-level output Gradescope shows
 _NOTE_CHARS = 500
@@ -52,8 +51,18 @@ _NOTE_CHARS = 500
 def export(out_dir: Path, fmt: str, config: CourseConfig,
            results: Iterable[SubmissionResult] | None = None) -> list[Path]:
     """Write the ``fmt`` export of ``out_dir``'s stored results (or of ``results``); return the paths."""
+    return list(write_export(out_dir, fmt, config, results).paths)
+
+
+def write_export(out_dir: Path, fmt: str, config: CourseConfig, results: Iterable[SubmissionResult] | None = None,
+                 *, lang: str | None = None, now: datetime | None = None) -> Exported:
+    """Write the ``fmt`` export under ``out_dir/export/``: the paths, and the notes for the instructor.
+    ``lang`` is what students read in it (Moodle's comments and pages; default: course.toml's);
+    ``now`` the time Moodle's worksheet says its grades were changed (default: now)."""
     if fmt not in FORMATS:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, received {fmt!r}")
+    lang = lang or config.language
+    translator(lang)  # a bad language fails before anything is written
     out_dir = Path(out_dir)
     # the pages' typed reading: a hand-edited score "10" counts 0 here too, instead of stopping the export
     results = [coerce_result(r) for r in (load_results(out_dir) if results is None else results)]
@@ -64,10 +73,12 @@ def export(out_dir: Path, fmt: str, config: CourseConfig,
         for assignment in extra:  # results of an assignment course.toml no longer lists: keep them
             questions[assignment] = sorted({t.question for r in results if r.assignment == assignment
                                             for t in r.tests})
-        return [write_grades_csv(target, results, questions)]
+        return Exported((write_grades_csv(target, results, questions),))
     if fmt == "gradescope":
-        return _write_gradescope(target / "gradescope", results, config.show_hidden_inputs)
-    return [_write_canvas(target / "canvas.csv", results, config)]
+        return Exported(tuple(_write_gradescope(target / "gradescope", results, config.show_hidden_inputs)))
+    if fmt == "canvas":
+        return write_canvas(target, results, config)
+    return write_moodle(target / "moodle", results, config, lang, now)
 
 
 # --- Gradescope ----------------------------------------------------------------------------------
@@ -123,33 +134,3 @@ def _write_gradescope(folder: Path, results: Sequence[SubmissionResult], show_hi
         write_json(path, gradescope_results(result, show_hidden_inputs))
         paths.append(path)
     return paths
-
-
-# --- Canvas --------------------------------------------------------------------------------------
-
-
-def _points_possible(config: CourseConfig, assignment: str, results: Sequence[SubmissionResult]) -> float:
-    own = config.assignments.get(assignment)
-    if own is None:
-        return max((r.max_score for r in results if r.assignment == assignment), default=0.0)
-    optional = optional_questions(config).get(assignment, set())
-    return sum(points for question, points in own.points.items() if question not in optional)
-
-
-def _write_canvas(path: Path, results: Sequence[SubmissionResult], config: CourseConfig) -> Path:
-    graded = {r.assignment for r in results}
-    assignments = [a for a in config.assignments if a in graded] + sorted(graded - set(config.assignments))
-    titles: Mapping[str, str] = {a: (config.assignments[a].title if a in config.assignments else a)
-                                 for a in assignments}
-    grouped = by_student(results)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*CANVAS_COLUMNS, *(f"{titles[a]} ({a})" for a in assignments)])
-    writer.writerow([CANVAS_POINTS_ROW, "", "", "", "",
-                     *(csv_number(_points_possible(config, a, results)) for a in assignments)])
-    for student in sorted(grouped):
-        own = grouped[student]
-        writer.writerow([csv_text(student), "", "", student, "",
-                         *(csv_number(own[a].score) if a in own else "" for a in assignments)])
-    write_atomic(path, buffer.getvalue().encode("utf-8"))
-    return path

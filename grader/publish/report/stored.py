@@ -11,7 +11,8 @@ from typing import Any
 
 from ...course.config import CourseConfig
 from ...judge.catalog import CATALOG, LANGUAGES, Message, render
-from ...judge.results import KINDS, Argument, Call, Diagnosis, Failure, GraderError, SubmissionResult, TestResult
+from ...judge.results import (KINDS, Argument, Call, Diagnosis, Failure, GraderError, Late, StudentRecord,
+                              SubmissionResult, Submitted, TestResult)
 from .text import number_text
 
 
@@ -181,6 +182,10 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         GraderError(text_of(result.grader_error.stage, 100), text_of(result.grader_error.reason),
                     text_of(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
         _coerced_message(result.reason) if result.reason is not None else None,
+        # who and when: the exports match rows to the LMS by them (from_json has checked their fields)
+        result.identity if isinstance(result.identity, StudentRecord) else None,
+        result.submitted if isinstance(result.submitted, Submitted) else None,
+        result.late if isinstance(result.late, Late) else None,
     )
 
 
