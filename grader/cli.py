@@ -265,6 +265,11 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
         console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
     for sub, reason in run.not_graded:
         console.print(f"[yellow]{not_graded}[/]: {_plain(sub.source)}: {_plain(reason.text(lang))}")
+    for problem in run.roster_problems:
+        console.print(f"[yellow]{_plain(text('cli.roster', lang))}[/]: {_plain(problem.text(lang))}")
+    if run.missing:
+        console.print(_plain(text("cli.missing", lang, count=len(run.missing), students=text("cli.separator", lang).join(
+            f"{r.key} ({r.name})" if r.name and r.name != r.key else r.key for r in run.missing))))
     for result in run.results:
         if result.grader_error is not None:
             console.print(f"[red]{_plain(text('cli.grader_error', lang))}[/]: " + _plain(text(

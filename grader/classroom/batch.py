@@ -20,7 +20,7 @@ from pathlib import Path
 from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
 from ..judge.catalog import Message
-from ..judge.results import SubmissionResult
+from ..judge.results import StudentRecord, SubmissionResult
 from .cache import cache_key, partition
 from .collect import Event, Keeper, collect
 from .gradebook import Gradebook, write_grades_csv
@@ -38,6 +38,8 @@ class ClassRun:
     unrecognised: list[Unrecognised] = field(default_factory=list)
     not_graded: list[tuple[Submission, Message]] = field(default_factory=list)
     cached: int = 0
+    missing: list[StudentRecord] = field(default_factory=list)  # on the roster, nothing found (grader.intake.roster)
+    roster_problems: list[Message] = field(default_factory=list)
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runner: Runner,
@@ -64,4 +66,5 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
                 collect(session, todo, keeper)
     results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
     write_grades_csv(out_dir, results, plan.columns)
-    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached))
+    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), list(plan.missing),
+                    list(plan.roster_problems))
