@@ -197,7 +197,7 @@ class _Candidate:
 def _when(candidate: _Candidate) -> float:
     """The hand-in time as the LMS gives it, else the file's modification time (seconds)."""
     submitted = candidate.who.submitted if candidate.who is not None else None
-    if submitted is not None and submitted.at and "+" not in submitted.source:
+    if submitted is not None and submitted.at and not submitted.source.endswith(("zip_entry", "file_mtime")):
         try:
             return datetime.fromisoformat(submitted.at).timestamp()
         except ValueError:
@@ -352,19 +352,19 @@ class _Finder:
             if lower == GRADESCOPE_METADATA:
                 metadata = read_gradescope(path)
                 if isinstance(metadata, Message):
-                    self.skip(place.source(path), "metadata_ignored", reason=metadata)
+                    self.skip(place.source(path), "metadata_ignored", problem=metadata)
                 else:
                     beside.gradescope = metadata
             elif lower.endswith(".csv"):
                 worksheet = read_worksheet(path)
                 if isinstance(worksheet, Message):
-                    self.skip(place.source(path), "worksheet_ignored", reason=worksheet)
+                    self.skip(place.source(path), "worksheet_ignored", problem=worksheet)
                 elif worksheet is not None:
                     beside.worksheet.update(worksheet)
             elif lower.endswith(".txt") and (lms := blackboard_name(name[:-4])) is not None and not lms.original:
                 receipt = read_receipt(path)
                 if isinstance(receipt, Message):
-                    self.skip(place.source(path), "receipt_ignored", reason=receipt)
+                    self.skip(place.source(path), "receipt_ignored", problem=receipt)
                 else:
                     beside.receipts[lms.prefix] = receipt
         return beside
@@ -399,7 +399,7 @@ class _Finder:
         parsed = self.keys.split_flat(stem)
         found = self.keys.match(stem)
         only_assignment = found is not None and found[1] == EXACT
-        if parsed is not None and (both := self.keys.ambiguous(stem)) and self.keys.folder_assignment(parsed[0]):
+        if parsed is not None and (both := self.keys.ambiguous(stem)) and self.keys.match(parsed[0]) is not None:
             self.skip(place.source(path), "ambiguous_assignment", assignments=", ".join(both))
             return
         if parsed is not None:

@@ -664,8 +664,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{who} matches several students of the roster {file} by {by} ({students}): not guessed",
     },
     "intake.metadata_ignored": {
-        "zh": "没有使用 Gradescope 的元数据：{reason}；这些提交按文件夹名评分",
-        "en": "Gradescope's metadata not used: {reason}; those submissions are graded under their folder names",
+        "zh": "没有使用 Gradescope 的元数据：{problem}；这些提交按文件夹名评分",
+        "en": "Gradescope's metadata not used: {problem}; those submissions are graded under their folder names",
     },
     "intake.metadata_too_big": {
         "zh": "文件有 {size} 字节，超过了上限 {limit}", "en": "the file has {size} bytes, more than the limit of {limit}",
@@ -676,14 +676,14 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "not a mapping of submission folders to :submitters: (found {found})",
     },
     "intake.receipt_ignored": {
-        "zh": "没有使用 Blackboard 的回执：{reason}；提交时间取自文件名",
-        "en": "Blackboard's receipt not used: {reason}; the hand-in time is taken from the file name",
+        "zh": "没有使用 Blackboard 的回执：{problem}；提交时间取自文件名",
+        "en": "Blackboard's receipt not used: {problem}; the hand-in time is taken from the file name",
     },
     "intake.receipt_unreadable": {
         "zh": "没有 Name: 或 Date Submitted: 行", "en": "it has no Name: or Date Submitted: line",
     },
     "intake.worksheet_ignored": {
-        "zh": "没有使用 Moodle 的评分表：{reason}；提交时间取自文件", "en": "Moodle's grading worksheet not used: {reason}; "
+        "zh": "没有使用 Moodle 的评分表：{problem}；提交时间取自文件", "en": "Moodle's grading worksheet not used: {problem}; "
                                                           "the hand-in times are taken from the files",
     },
     "intake.worksheet_too_big": {"zh": "超过了上限 {limit} 字节", "en": "more than the limit of {limit} bytes"},
