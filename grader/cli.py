@@ -83,6 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     student's self-check prints for it (teaching assistants preview what students see): exit 0 when
     all pass, 1 otherwise. Every line, stderr's too, is the catalog's, in ``--lang``."""
     from .classroom.needs import provide
+    from .classroom.plan import assignment_names
     from .course.assignments import course_assignments
     from .grade.notebook import NotebookUnreadable, grade_notebook, read_notebook
     from .grade.prepare import prepare
@@ -103,7 +104,7 @@ def cmd_check(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     declared = course_assignments()
-    known = {aid: declared[aid].aliases for aid in config.assignments if aid in declared}
+    known = {aid: names for aid, names in assignment_names(config).items() if aid in declared}
     aid = (args.assignment or recognise_assignment(path.name, known)
            or nb.metadata.get("grader", {}).get("assignment"))
     if aid not in known:

@@ -23,10 +23,13 @@ What this relies on, and where it comes from (checked against each system's own 
   folder holding the files. Underscores in the full name become spaces; with blind marking the name
   is "Participant". The participant id (``get_uniqueid_for_user``) is Moodle's per-assignment
   mapping, so it is the ``lms_id`` but not the key: the key is the full name (with the id added
-  when two ids share a name). The grading worksheet ("Download grading worksheet", headers
+  when two ids share a name). The grading worksheet ("Download grading worksheet"; its headers
   ``Identifier`` = ``Participant 4412``, ``Full name``, ``Email address``, ``Last modified
-  (submission)`` …), when it sits in the same folder, gives the email and the hand-in time; its
-  times carry no zone (the Moodle user's own) and are read in this machine's zone.
+  (submission)`` … and dates like ``Wednesday, 10 June 2026, 2:14 PM`` as the tools that read and
+  write it back expect them — found through their code, not Moodle's own docs), when it sits in
+  the same folder, gives the email and the hand-in time; its times carry no zone (the Moodle
+  user's own) and are read in this machine's zone. Only the latest submission is in a download,
+  so Moodle has no attempt number here.
 - **Blackboard** (Original) "Assignment File Download": ``ASSIGNMENT_USERNAME_attempt_DATE_FILE``
   with ``DATE`` ``YYYY-MM-DD-hh-mm-ss``, and for every attempt a receipt
   ``ASSIGNMENT_USERNAME_attempt_DATE.txt`` with ``Name: First Last (username)``, ``Assignment:``,
@@ -36,7 +39,10 @@ What this relies on, and where it comes from (checked against each system's own 
   used (no zone: this machine's). Several attempts: the latest is kept, the others are duplicates.
 - **Gradescope** "Export Submissions": one ``submission_ID/`` folder per submission and a
   ``submission_metadata.yml`` mapping each folder name to ``:submitters:`` (a list of ``:name:``,
-  ``:sid:``, ``:email:``), ``:created_at:`` (the hand-in time, with its offset) and ``:history:``.
+  ``:sid:``, ``:email:``), ``:created_at:`` (the hand-in time, with its offset) and ``:history:``
+  (the shape the scripts that read exports rely on; Gradescope documents the autograder's
+  ``submission_metadata.json``, not this file). The ``lms_id`` is the email (what Gradescope's
+  roster is keyed by), the SID the ``sis_id`` and the key.
   A group submission is graded once per submitter. Read with ``yaml.safe_load``, at most
   :data:`MAX_METADATA_BYTES`, anything that is not that shape refused with a message.
 - **nbgrader** exchange (``nbgrader/exchange/default/submit.py`` and ``collect.py``):
