@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -86,6 +86,12 @@ def test_canvas_keys_are_name_and_user_id_and_the_resubmission_is_kept(names, tm
     assert len(unrecognised) == 2
 
 
+def test_forcing_the_assignment_takes_a_canvas_file_of_any_name(names, tmp_path: Path) -> None:
+    found, _ = find_submissions(layouts.canvas_download(tmp_path), names, extract_to=tmp_path / "x",
+                                force_assignment=ASSIGNMENT)
+    assert {s.student for s in found} == {"lihua_23456", "wangfang_12345", "张伟_34567", "zhaolei_45678"}
+
+
 def test_a_zipped_canvas_download_takes_the_entry_time_and_says_so(names, tmp_path: Path) -> None:
     subs, _ = find(layouts.canvas_download(tmp_path, zipped=True), names, tmp_path)
     assert sorted(subs) == ["lihua_23456", "wangfang_12345", "张伟_34567"]
@@ -118,6 +124,18 @@ def test_the_roster_gives_keys_names_and_who_submitted_nothing(tmp_path: Path) -
         assert plan.missing[1].name == "孙梅" and plan.roster_problems == ()
 
 
+def test_downloads_unpacked_side_by_side_are_each_a_download(names, tmp_path: Path) -> None:
+    """Two LMS downloads in one folder, as unpacked: neither folder is taken for a student."""
+    layouts.canvas_download(tmp_path / "class")
+    layouts.moodle_download(tmp_path / "class")
+    layouts.canvas_download(tmp_path / "zips", zipped=True)
+    (tmp_path / "zips" / "canvas").rename(tmp_path / "unzipped-copy")  # only the zip stays in zips/
+    subs, _ = find(tmp_path / "class", names, tmp_path)
+    assert set(subs) == {"Wang Fang", "lihua_23456", "wangfang_12345", "李华", "张伟_34567"}
+    subs, _ = find(tmp_path / "zips", names, tmp_path)
+    assert sorted(subs) == ["lihua_23456", "wangfang_12345", "张伟_34567"]
+
+
 # --- Moodle ------------------------------------------------------------------------------------
 
 
@@ -146,9 +164,14 @@ def test_moodle_without_its_worksheet_falls_back_to_the_file_time(names, tmp_pat
 def test_two_moodle_participants_with_one_name_get_their_ids_in_their_keys(names, tmp_path: Path) -> None:
     folder = tmp_path / "moodle"
     for pid in ("4412", "4499"):
-        layouts._copy(layouts.CORRECT, folder / f"Wang Fang_{pid}_assignsubmission_file_02-pooling.ipynb")
-    subs, _ = find(folder, names, tmp_path)
-    assert sorted(subs) == ["Wang Fang_4412", "Wang Fang_4499"]
+        layouts._copy(layouts.CORRECT, folder / "pooling" / f"Wang Fang_{pid}_assignsubmission_file_02-pooling.ipynb")
+    # Moodle's participant ids are per assignment: another id in another assignment is the same student
+    layouts._copy(layouts.CORRECT, folder / "convolution" / "Li Hua_5512_assignsubmission_file_01-convolution.ipynb")
+    layouts._copy(layouts.CORRECT, folder / "pooling" / "Li Hua_4413_assignsubmission_file_02-pooling.ipynb")
+    found, _ = find_submissions(folder, names, extract_to=tmp_path / "x")
+    assert sorted((s.student, s.assignment) for s in found) == [
+        ("Li Hua", "01-convolution"), ("Li Hua", "02-pooling"), ("Wang Fang_4412", "02-pooling"),
+        ("Wang Fang_4499", "02-pooling")]
 
 
 # --- Blackboard --------------------------------------------------------------------------------
@@ -238,6 +261,39 @@ def test_nbgrader_submitted_and_inbound_with_their_timestamps(names, tmp_path: P
     bob = subs["bob"]
     assert bob.submitted.at == "2026-10-02T09:30:00+00:00" and "x9Yz" in bob.source
     assert [u.message.code for u in unrecognised] == ["intake.duplicate"] and "Ab3d" in unrecognised[0].path
+
+
+# --- times as LMSs write them ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("Thursday, December 12, 2024 1:22:26 PM EST", "2024-12-12T13:22:26-05:00"),  # Blackboard, US
+    ("Monday, 27 April 2020 14:22:05 o'clock BST", "2020-04-27T14:22:05+01:00"),  # Blackboard, UK
+    ("2026-10-01 14:22:05.123456 UTC", "2026-10-01T14:22:05+00:00"),  # nbgrader's timestamp.txt
+    ("2019-09-24 16:01:09.212376000 -07:00", "2019-09-24T16:01:09-07:00"),  # Gradescope's created_at
+    ("Wednesday, 10 June 2026, 2:14 PM", "2026-06-10T14:14:00+08:00"),  # Moodle: no zone, this machine's
+    ("2026年06月10日 星期三 14:14", "2026-06-10T14:14:00+08:00"),  # Moodle in Chinese
+    ("2026-10-01 14:22:05.000000 CST", "2026-10-01T14:22:05+08:00"),  # CST is this machine's zone: China's
+])
+def test_times_as_lms_write_them(written: str, expected: str, shanghai: None) -> None:
+    from grader.intake.times import iso, parse_time
+
+    parsed = parse_time(written)
+    assert parsed is not None and iso(parsed.at) == expected
+
+
+def test_a_zone_abbreviation_that_names_two_offsets_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.intake.times import parse_time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        parsed = parse_time("2026-10-01 14:22:05 CST")  # China or the US centre: read in this machine's zone
+        assert parsed is not None and parsed.assumed_local and parsed.at.utcoffset().total_seconds() == 0
+        assert parse_time("not a time") is None and parse_time("2026-02-30 10:00") is None
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # --- the course's names for its assignments ----------------------------------------------------

@@ -30,8 +30,9 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property, partial
 from pathlib import Path
 
 from ..judge.catalog import Message, nested
@@ -76,9 +77,7 @@ class RosterEntry:
     line: int = 0
 
     def record(self, lms: str = "", lms_id: str = "", email: str = "") -> StudentRecord:
-        """This student as a :class:`StudentRecord`, keeping the LMS's own id when it gave one."""
-        if not lms_id and lms == "canvas":
-            lms_id = self.canvas_id
+        """This student as a :class:`StudentRecord`, keeping what the LMS's download said of them."""
         return StudentRecord(key=self.student, name=self.name, email=self.email or email, lms=lms or "roster",
                              lms_id=lms_id, sis_id=self.sis_id, login=self.login)
 
@@ -99,7 +98,9 @@ class Roster:
     entries: tuple[RosterEntry, ...] = ()
     problems: tuple[Message, ...] = ()
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _index(self) -> tuple[Mapping[tuple[str, str], list[RosterEntry]], Mapping[str, list[RosterEntry]]]:
+        """The rows by (column, id) and by folded name, built once."""
         ids: dict[tuple[str, str], list[RosterEntry]] = {}
         names: dict[str, list[RosterEntry]] = {}
         for entry in self.entries:
@@ -111,13 +112,11 @@ class Roster:
                 for key in _name_keys(name):
                     if entry not in names.setdefault(key, []):
                         names[key].append(entry)
-        object.__setattr__(self, "_ids", ids)
-        object.__setattr__(self, "_names", names)
+        return ids, names
 
     def match(self, record: StudentRecord) -> Match:
         """The row of ``record`` (see the module docstring for the order), ``Match()`` if none."""
-        ids: Mapping[tuple[str, str], list[RosterEntry]] = self._ids  # type: ignore[attr-defined]
-        names: Mapping[str, list[RosterEntry]] = self._names  # type: ignore[attr-defined]
+        ids, names = self._index
         own = {"canvas": "canvas_id", "moodle": "moodle_id", "blackboard": "login", "nbgrader": "login",
                "gradescope": "sis_id"}.get(record.lms)
         steps: list[tuple[str, list[tuple[str, str]]]] = [
@@ -157,7 +156,7 @@ def _unique(entries: Iterable[RosterEntry]) -> list[RosterEntry]:
 def load_roster(path: Path) -> Roster:
     """The roster at ``path``; every problem with it is in :attr:`Roster.problems`, none raises."""
     path = Path(path)
-    problem = _problem_maker(path)
+    problem = partial(_problem, path)
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -176,14 +175,16 @@ def load_roster(path: Path) -> Roster:
     return _parse(path, text.replace("\x00", ""))
 
 
-def _problem_maker(path: Path):  # type: ignore[no-untyped-def]
-    def problem(line: int, code: str, **params: object) -> Message:
-        return Message(f"intake.{code}", {"file": path.name, "line": line, **params})
-    return problem
+def _problem(path: Path, line: int, code: str, **params: object) -> Message:
+    """A roster problem: the message ``intake.CODE`` naming the file and the line."""
+    return Message(f"intake.{code}", {"file": path.name, "line": line, **params})
+
+
+_Problem = Callable[..., Message]
 
 
 def _parse(path: Path, text: str) -> Roster:
-    problem = _problem_maker(path)
+    problem = partial(_problem, path)
     problems: list[Message] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -213,14 +214,14 @@ def _parse(path: Path, text: str) -> Roster:
                 continue
             keys.add(student)
             aliases = tuple(a.strip() for a in values.pop("aliases", "").split(";") if a.strip())
-            entries.append(RosterEntry(**{k: v for k, v in values.items()}, aliases=aliases, line=line))
+            entries.append(RosterEntry(**values, aliases=aliases, line=line))
     except csv.Error as exc:
         problems.append(problem(reader.line_num, "roster.not_csv", error=f"{exc}"))
     entries = _drop_shared_ids(entries, problems, problem)
     return Roster(path, tuple(entries), tuple(problems))
 
 
-def _cell(cells: list[str], index: int, column: str, line: int, problems: list[Message], problem) -> str:  # type: ignore[no-untyped-def]
+def _cell(cells: list[str], index: int, column: str, line: int, problems: list[Message], problem: _Problem) -> str:
     value = unicodedata.normalize("NFC", cells[index]).strip() if index < len(cells) else ""
     value = "".join(c for c in value if c.isprintable())
     if value.startswith("="):
@@ -232,7 +233,7 @@ def _cell(cells: list[str], index: int, column: str, line: int, problems: list[M
     return value
 
 
-def _drop_shared_ids(entries: list[RosterEntry], problems: list[Message], problem) -> list[RosterEntry]:  # type: ignore[no-untyped-def]
+def _drop_shared_ids(entries: list[RosterEntry], problems: list[Message], problem: _Problem) -> list[RosterEntry]:
     """An id two rows share identifies neither: it is removed from both, with a message."""
     owners: dict[tuple[str, str], list[RosterEntry]] = {}
     for entry in entries:

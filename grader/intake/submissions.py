@@ -194,15 +194,21 @@ class _Candidate:
         return self.quality, attempt, _when(self), self.mtime_ns, self.source
 
 
+def _lms_time(candidate: _Candidate) -> float | None:
+    """The hand-in time the LMS gives (seconds), or ``None`` when only a file's time is known."""
+    submitted = candidate.who.submitted if candidate.who is not None else None
+    if submitted is None or not submitted.at or submitted.source.endswith(("zip_entry", "file_mtime")):
+        return None
+    try:
+        return datetime.fromisoformat(submitted.at).timestamp()
+    except ValueError:
+        return None
+
+
 def _when(candidate: _Candidate) -> float:
     """The hand-in time as the LMS gives it, else the file's modification time (seconds)."""
-    submitted = candidate.who.submitted if candidate.who is not None else None
-    if submitted is not None and submitted.at and not submitted.source.endswith(("zip_entry", "file_mtime")):
-        try:
-            return datetime.fromisoformat(submitted.at).timestamp()
-        except ValueError:
-            pass
-    return candidate.mtime_ns / 1e9
+    at = _lms_time(candidate)
+    return at if at is not None else candidate.mtime_ns / 1e9
 
 
 @dataclass
@@ -312,6 +318,8 @@ class _Finder:
                     self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
                 elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
                     self.class_folder(self.unwrap(inner), inner_place, aid, zips + 1)
+                elif _holds_download(self.unwrap(inner)):
+                    self.class_folder(self.unwrap(inner), inner_place, hint, zips + 1)
                 else:
                     student, own = self._container(stem)
                     self.student_folder(inner, inner_place, student, own or hint, zips + 1, depth=0)
@@ -333,8 +341,8 @@ class _Finder:
             who = _nbgrader_who(student, path, stamp)
             self.student_folder(path, place, student, self.keys.folder_assignment(assignment) or hint, zips,
                                 depth=0, who=who)
-        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or (path / GRADESCOPE_METADATA).is_file():
-            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an export's wrapper
+        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or _holds_download(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an LMS download
         elif (aid := self.keys.folder_assignment(name)) is not None and hint in (None, aid):
             self.class_folder(path, place, aid, zips)
         else:
@@ -442,8 +450,8 @@ class _Finder:
                           lms_assignment=lms.assignment)
                 return
             found = found or ((named[0], FROM_CONTAINER) if named else None)
-        if found is None and hint is not None:
-            found = (hint, FROM_CONTAINER)
+        if found is None and (hint or self.force) is not None:
+            found = (hint or self.force or "", FROM_CONTAINER)
         if found is None:
             if both := self.keys.ambiguous(original[: -len(NOTEBOOK_SUFFIX)] if original.lower().endswith(
                     NOTEBOOK_SUFFIX) else original):
@@ -540,15 +548,17 @@ class _Finder:
     # --- who is who: the names seen together, then the roster -----------------------------------
 
     def _settle(self) -> list[_Candidate]:
-        """The candidates with their final keys: an LMS id seen with two names is an ambiguity;
-        Moodle names two ids share get the id added; then each record is looked up in the roster."""
+        """The candidates with their final keys: an LMS id seen with two names is an ambiguity; a
+        Moodle name two participant ids share in one assignment gets the id added (its ids are per
+        assignment, so one student has several across assignments); then each record is looked up
+        in the roster."""
         names: dict[tuple[str, str], set[str]] = {}
-        ids: dict[tuple[str, str], set[str]] = {}
+        ids: dict[tuple[str, str, str], set[str]] = {}
         for c in self.found:
             if c.who is not None and c.who.identity.lms in _NAMED_LMS:
                 record = c.who.identity
                 names.setdefault((record.lms, record.lms_id), set()).add(record.name)
-                ids.setdefault((record.lms, record.key), set()).add(record.lms_id)
+                ids.setdefault((record.lms, record.key, c.assignment), set()).add(record.lms_id)
         settled = []
         for c in self.found:
             record = c.who.identity if c.who is not None else StudentRecord(key=c.student)
@@ -556,7 +566,7 @@ class _Finder:
                 self.skip(c.source, "lms_id_two_names", lms=record.lms, id=record.lms_id,
                           names=", ".join(sorted(seen)))
                 continue
-            if record.lms == "moodle" and len(ids[(record.lms, record.key)]) > 1:
+            if record.lms == "moodle" and len(ids[(record.lms, record.key, c.assignment)]) > 1:
                 record = dataclasses.replace(record, key=f"{record.key}_{record.lms_id}")
             if self.roster is not None:
                 match = self.roster.match(record)
@@ -619,7 +629,7 @@ def _why(keep: _Candidate, other: _Candidate) -> str:
     if (keep.who.attempt if keep.who else 0) > (other.who.attempt if other.who else 0):
         return "later_attempt"
     if _when(keep) > _when(other):
-        return "handed_in_later" if _when(keep) != keep.mtime_ns / 1e9 else "later"
+        return "handed_in_later" if _lms_time(keep) is not None and _lms_time(other) is not None else "later"
     if keep.mtime_ns > other.mtime_ns:
         return "later"
     return "name_order"
@@ -648,6 +658,23 @@ def _is_lms_extra(name: str, suffix: str) -> bool:
     if lower == GRADESCOPE_METADATA or suffix == ".csv":
         return True
     return suffix == ".txt" and (lms := blackboard_name(name[:-4])) is not None and not lms.original
+
+
+def _holds_download(folder: Path) -> bool:
+    """Whether ``folder`` is an LMS's download (named files, Moodle's folders, an export's
+    metadata) rather than one student's folder."""
+    try:
+        with os.scandir(folder) as it:
+            names = [e.name for e, _ in zip(it, range(2000))]
+    except OSError:
+        return False
+    for name in names:
+        stem = name[: -len(ZIP_SUFFIX)] if name.lower().endswith(ZIP_SUFFIX) else name
+        if name == GRADESCOPE_METADATA or _lms_name(stem) is not None:
+            return True
+        if (moodle := moodle_name(name)) is not None and not moodle.original:
+            return True
+    return False
 
 
 def _holds_nbgrader(folder: Path) -> bool:
