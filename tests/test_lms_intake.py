@@ -379,6 +379,26 @@ def test_the_class_page_lists_who_submitted_nothing(tmp_path: Path) -> None:
     assert all(name in missing.group(1) for name in ("张伟", "赵磊", "孙梅")) and "王芳" not in missing.group(1)
 
 
+@pytest.mark.parametrize(("lang", "words"), [("en", "submitted nothing"), ("zh", "什么都没交")])
+def test_the_run_summary_prints_who_submitted_nothing_and_the_rosters_problems(tmp_path: Path, lang: str,
+                                                                             words: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from grader import cli
+    from grader.classroom.batch import ClassRun
+
+    roster = load_roster(layouts.roster_csv(tmp_path, extra_rows="wang_fang,again,,,,\r\n"))
+    run = ClassRun(missing=list(roster.missing(["wang_fang", "li_hua", "zhang_wei"])),
+                   roster_problems=list(roster.problems))
+    buffer = io.StringIO()
+    cli._print_run(run, tmp_path, Console(file=buffer, width=300), lang)
+    printed = buffer.getvalue()
+    assert words in printed and "zhao_lei (赵磊)" in printed and "sun_mei (孙梅)" in printed
+    assert "roster.csv" in printed and "wang_fang" in printed  # the duplicate row, named by file and line
+
+
 # --- end to end --------------------------------------------------------------------------------
 
 

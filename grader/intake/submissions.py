@@ -341,10 +341,10 @@ class _Finder:
             who = _nbgrader_who(student, path, stamp)
             self.student_folder(path, place, student, self.keys.folder_assignment(assignment) or hint, zips,
                                 depth=0, who=who)
-        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or _holds_download(path):
-            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an LMS download
         elif (aid := self.keys.folder_assignment(name)) is not None and hint in (None, aid):
             self.class_folder(path, place, aid, zips)
+        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or _holds_download(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an LMS download
         else:
             student, own = self._container(name)
             self.student_folder(path, place, student, own or hint, zips, depth=0)
