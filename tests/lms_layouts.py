@@ -43,7 +43,8 @@ CANVAS_FILES = {  # file name -> notebook
 }
 
 
-def _copy(source: Path, target: Path, mtime: float | None = None) -> Path:
+def copy_notebook(source: Path, target: Path, mtime: float | None = None) -> Path:
+    """``source`` copied to ``target`` (folders made), modified at ``mtime`` if given."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     if mtime is not None:
@@ -65,7 +66,7 @@ def canvas_download(root: Path, *, zipped: bool = False) -> Path:
     :data:`CANVAS_MTIME`): the folder, or with ``zipped`` the zip Canvas serves."""
     folder = root / "canvas"
     for name, notebook in CANVAS_FILES.items():
-        _copy(notebook, folder / name, CANVAS_MTIME)
+        copy_notebook(notebook, folder / name, CANVAS_MTIME)
     return _zip_folder(folder, root / "cnn101-pooling submissions.zip") if zipped else folder
 
 
@@ -102,7 +103,7 @@ def moodle_download(root: Path, *, folders: bool = False, worksheet: bool = True
              (MOODLE_ZHAO, "lab-report.ipynb", CORRECT, MOODLE_MTIME)]
     for (name, pid, _, _), original, notebook, mtime in files:
         prefix = f"{name}_{pid}_assignsubmission_file_"
-        _copy(notebook, folder / prefix / original if folders else folder / f"{prefix}{original}", mtime)
+        copy_notebook(notebook, folder / prefix / original if folders else folder / f"{prefix}{original}", mtime)
     if worksheet:
         rows = ["Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
                 "Last modified (submission),Last modified (grade),Feedback comments"]
@@ -118,7 +119,8 @@ BLACKBOARD_CHEN_AGAIN = ("s1234567", "Chen Jie", "Friday, October 2, 2026 9:00:0
 BLACKBOARD_ZHOU = ("s7654321", "周迅", "Thursday, October 1, 2026 11:59:59 PM EDT", "2026-10-01-23-59-59")
 
 
-def _receipt(user: str, name: str, when: str, stamp: str, original: str) -> str:
+def blackboard_receipt(user: str, name: str, when: str, stamp: str, original: str) -> str:
+    """The text of Blackboard's receipt for one attempt (``stamp`` as in the file names)."""
     filename = f"Pooling_{user}_attempt_{stamp}_{original}"
     return (f"Name: {name} ({user})\nAssignment: Pooling\nDate Submitted: {when}\nCurrent Grade: Needs Grading\n\n"
             "Submission Field:\nThere is no student submission text data for this assignment.\n\n"
@@ -134,12 +136,12 @@ def blackboard_download(root: Path, *, junk_receipt: bytes | None = None) -> Pat
     for (user, name, when, stamp), notebook in ((BLACKBOARD_CHEN, WRONG), (BLACKBOARD_CHEN_AGAIN, CORRECT),
                                                 (BLACKBOARD_ZHOU, CORRECT)):
         prefix = f"Pooling_{user}_attempt_{stamp}"
-        _copy(notebook, folder / f"{prefix}_02-pooling.ipynb")
+        copy_notebook(notebook, folder / f"{prefix}_02-pooling.ipynb")
         receipt = folder / f"{prefix}.txt"
         if junk_receipt is not None and user == BLACKBOARD_ZHOU[0]:
             receipt.write_bytes(junk_receipt)
         else:
-            receipt.write_text(_receipt(user, name, when, stamp, "02-pooling.ipynb"), encoding="utf-8")
+            receipt.write_text(blackboard_receipt(user, name, when, stamp, "02-pooling.ipynb"), encoding="utf-8")
     return folder
 
 
@@ -163,8 +165,8 @@ def gradescope_export(root: Path, *, metadata: str | bytes | None = None) -> Pat
     """Gradescope's "Export Submissions" zip for 02-pooling, unpacked: the wrapping folder with
     :func:`gradescope_metadata` (or ``metadata`` as given) and one folder per submission."""
     folder = root / "assignment_999_export"
-    _copy(CORRECT, folder / "submission_111" / "02-pooling.ipynb")
-    _copy(WRONG, folder / "submission_222" / "02-pooling.ipynb")
+    copy_notebook(CORRECT, folder / "submission_111" / "02-pooling.ipynb")
+    copy_notebook(WRONG, folder / "submission_222" / "02-pooling.ipynb")
     data = gradescope_metadata() if metadata is None else metadata
     (folder / "submission_metadata.yml").write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return root
@@ -183,10 +185,10 @@ def nbgrader_exchange(root: Path) -> Path:
     course = root / "course"
     student, stamp = NBGRADER_ALICE
     target = course / "submitted" / student / ASSIGNMENT
-    _copy(CORRECT, target / "02-pooling.ipynb")
+    copy_notebook(CORRECT, target / "02-pooling.ipynb")
     (target / "timestamp.txt").write_text(stamp, encoding="utf-8")
     for (student, stamp), notebook, random in ((NBGRADER_BOB_FIRST, WRONG, "Ab3d"), (NBGRADER_BOB_LATER, CORRECT, "x9Yz")):
         target = course / "inbound" / f"{student}+{ASSIGNMENT}+{stamp}+{random}"
-        _copy(notebook, target / "02-pooling.ipynb")
+        copy_notebook(notebook, target / "02-pooling.ipynb")
         (target / "timestamp.txt").write_text(stamp, encoding="utf-8")
     return course

@@ -102,7 +102,7 @@ def test_a_zipped_canvas_download_takes_the_entry_time_and_says_so(names, tmp_pa
 def test_a_canvas_user_id_seen_with_two_names_is_not_guessed(names, tmp_path: Path) -> None:
     folder = tmp_path / "canvas"
     for name in ("wangfang_12345_678901_02-pooling.ipynb", "fangwang_12345_678999_02-pooling.ipynb"):
-        layouts._copy(layouts.CORRECT, folder / name)
+        layouts.copy_notebook(layouts.CORRECT, folder / name)
     subs, unrecognised = find(folder, names, tmp_path)
     assert subs == {}
     assert [u.message.code for u in unrecognised] == ["intake.lms_id_two_names"] * 2
@@ -164,10 +164,10 @@ def test_moodle_without_its_worksheet_falls_back_to_the_file_time(names, tmp_pat
 def test_two_moodle_participants_with_one_name_get_their_ids_in_their_keys(names, tmp_path: Path) -> None:
     folder = tmp_path / "moodle"
     for pid in ("4412", "4499"):
-        layouts._copy(layouts.CORRECT, folder / "pooling" / f"Wang Fang_{pid}_assignsubmission_file_02-pooling.ipynb")
+        layouts.copy_notebook(layouts.CORRECT, folder / "pooling" / f"Wang Fang_{pid}_assignsubmission_file_02-pooling.ipynb")
     # Moodle's participant ids are per assignment: another id in another assignment is the same student
-    layouts._copy(layouts.CORRECT, folder / "convolution" / "Li Hua_5512_assignsubmission_file_01-convolution.ipynb")
-    layouts._copy(layouts.CORRECT, folder / "pooling" / "Li Hua_4413_assignsubmission_file_02-pooling.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "convolution" / "Li Hua_5512_assignsubmission_file_01-convolution.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "pooling" / "Li Hua_4413_assignsubmission_file_02-pooling.ipynb")
     found, _ = find_submissions(folder, names, extract_to=tmp_path / "x")
     assert sorted((s.student, s.assignment) for s in found) == [
         ("Li Hua", "01-convolution"), ("Li Hua", "02-pooling"), ("Wang Fang_4412", "02-pooling"),
@@ -203,9 +203,20 @@ def test_a_junk_receipt_is_named_and_the_time_comes_from_the_file_name(names, tm
     assert [u.path for u in receipt] == [f"Pooling_s7654321_attempt_{layouts.BLACKBOARD_ZHOU[3]}.txt"]
 
 
+def test_a_blackboard_username_with_an_underscore_is_read_from_the_receipt(names, tmp_path: Path) -> None:
+    folder = tmp_path / "bb"
+    stamp, original = "2026-10-01-14-22-05", "02-pooling.ipynb"
+    layouts.copy_notebook(layouts.CORRECT, folder / f"Pooling_john_doe_attempt_{stamp}_{original}")
+    (folder / f"Pooling_john_doe_attempt_{stamp}.txt").write_text(
+        layouts.blackboard_receipt("john_doe", "John Doe", "Thursday, October 1, 2026 2:22:05 PM EDT", stamp, original),
+        encoding="utf-8")
+    subs, unrecognised = find(folder, names, tmp_path)
+    assert list(subs) == ["john_doe"] and subs["john_doe"].identity.name == "John Doe" and unrecognised == []
+
+
 def test_a_blackboard_file_named_for_another_assignment_is_not_guessed(names, tmp_path: Path) -> None:
     folder = tmp_path / "bb"
-    layouts._copy(layouts.CORRECT, folder / "Pooling_s1234567_attempt_2026-10-01-14-22-05_01-convolution.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "Pooling_s1234567_attempt_2026-10-01-14-22-05_01-convolution.ipynb")
     subs, unrecognised = find(folder, names, tmp_path)
     assert subs == {}
     assert unrecognised[0].message.code == "intake.lms_assignment_conflict"
@@ -303,7 +314,7 @@ def test_chinese_titles_and_course_aliases_name_assignments(tmp_path: Path) -> N
     config = course(tmp_path / "course", pooling_aliases='["lab2", "池化实验"]')
     folder = tmp_path / "class"
     for name in ("xuesheng_卷积作业.ipynb", "zhang_lab2.ipynb", "王芳_池化实验.ipynb", "wang_卷积池化.ipynb"):
-        layouts._copy(layouts.CORRECT, folder / name)
+        layouts.copy_notebook(layouts.CORRECT, folder / name)
     subs, unrecognised = find(folder, assignment_names(config), tmp_path)
     assert {(s.student, s.assignment) for s in subs.values()} == {
         ("xuesheng", "01-convolution"), ("zhang", "02-pooling"), ("王芳", "02-pooling")}
@@ -358,8 +369,8 @@ def test_a_name_matching_two_roster_students_is_listed_not_guessed(names, tmp_pa
     path = tmp_path / "roster.csv"
     path.write_text("student,name\nwang_fang_1,王芳\nwang_fang_2,王芳\nli_hua,李华\n", encoding="utf-8")
     folder = tmp_path / "class"
-    layouts._copy(layouts.CORRECT, folder / "王芳" / "02-pooling.ipynb")
-    layouts._copy(layouts.CORRECT, folder / "李华" / "02-pooling.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "王芳" / "02-pooling.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "李华" / "02-pooling.ipynb")
     subs, unrecognised = find(folder, names, tmp_path, load_roster(path))
     assert sorted(subs) == ["li_hua"] and subs["li_hua"].identity.name == "李华"
     assert unrecognised[0].message.code == "intake.roster_ambiguous"

@@ -435,6 +435,7 @@ class _Finder:
         original, attempt = lms.original, 0
         if lms.lms == "blackboard" and (receipt := beside.receipts.get(lms.prefix)) is not None:
             original = receipt.originals.get(path.name, original)
+            lms = _with_receipt(lms, receipt)
         found = self._assignment_of(original)
         if lms.lms == "canvas" and (found is None or found[1] != EXACT):
             stripped, attempt = split_attempt(original)
@@ -642,6 +643,16 @@ _LMS_LAYOUTS = {
     "moodle": "Moodle NAME_ID_assignsubmission_file_ASSIGNMENT.ipynb",
     "blackboard": "Blackboard ASSIGNMENT_USER_attempt_DATE_ASSIGNMENT.ipynb",
 }
+
+
+def _with_receipt(lms: LmsName, receipt: Receipt) -> LmsName:
+    """Blackboard's name read with its receipt: a username with ``_`` in it (the name alone cannot
+    tell ``Pooling_john_doe`` apart) and the assignment as the receipt writes it."""
+    user = lms.lms_id
+    both = f"{lms.assignment}_{lms.lms_id}"
+    if receipt.username and both.endswith(f"_{receipt.username}") and receipt.username != user:
+        user = receipt.username
+    return dataclasses.replace(lms, lms_id=user, name=user, assignment=receipt.assignment or lms.assignment)
 
 
 def _lms_name(name: str) -> LmsName | None:
