@@ -84,6 +84,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     student's self-check prints for it (teaching assistants preview what students see): exit 0 when
     all pass, 1 otherwise. Every line, stderr's too, is the catalog's, in ``--lang``."""
     from .classroom.needs import provide
+    from .classroom.plan import assignment_names
     from .course.assignments import course_assignments
     from .grade.notebook import NotebookUnreadable, grade_notebook, read_notebook
     from .grade.prepare import prepare
@@ -104,7 +105,7 @@ def cmd_check(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     declared = course_assignments()
-    known = {aid: declared[aid].aliases for aid in config.assignments if aid in declared}
+    known = {aid: names for aid, names in assignment_names(config).items() if aid in declared}
     aid = (args.assignment or recognise_assignment(path.name, known)
            or nb.metadata.get("grader", {}).get("assignment"))
     if aid not in known:
@@ -267,6 +268,11 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
         console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
     for sub, reason in run.not_graded:
         console.print(f"[yellow]{not_graded}[/]: {_plain(sub.source)}: {_plain(reason.text(lang))}")
+    for problem in run.roster_problems:
+        console.print(f"[yellow]{_plain(text('cli.roster', lang))}[/]: {_plain(problem.text(lang))}")
+    if run.missing:
+        console.print(_plain(text("cli.missing", lang, count=len(run.missing), students=text("cli.separator", lang).join(
+            f"{r.key} ({r.name})" if r.name and r.name != r.key else r.key for r in run.missing))))
     for result in run.results:
         if result.grader_error is not None:
             console.print(f"[red]{_plain(text('cli.grader_error', lang))}[/]: " + _plain(text(

@@ -21,7 +21,7 @@ from .. import __version__
 from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
 from ..judge.catalog import Message
-from ..judge.results import SubmissionResult
+from ..judge.results import StudentRecord, SubmissionResult
 from .cache import cache_key, code_fingerprint, partition
 from .collect import Event, Keeper, collect
 from .gradebook import Gradebook, config_hash, write_grades_csv
@@ -41,6 +41,8 @@ class ClassRun:
     not_graded: list[tuple[Submission, Message]] = field(default_factory=list)
     cached: int = 0
     changes: RunChanges | None = None  # what this run changed since each submission's previous grade
+    missing: list[StudentRecord] = field(default_factory=list)  # on the roster, nothing found (grader.intake.roster)
+    roster_problems: list[Message] = field(default_factory=list)
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runner: Runner,
@@ -72,4 +74,5 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
                 changes = keep_changes(book, out_dir, run)
     results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
     write_grades_csv(out_dir, results, plan.columns)
-    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes)
+    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes,
+                    list(plan.missing), list(plan.roster_problems))

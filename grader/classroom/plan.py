@@ -19,11 +19,13 @@ from ..course.assignments import course_assignments
 from ..course.config import CourseConfig
 from ..course.spec import Assignment
 from ..judge.catalog import Message
+from ..judge.results import StudentRecord
 from ..grade.prepare import PreparedQuestion, prepare
+from ..intake.roster import Roster, load_roster
 from ..intake.submissions import Submission, Unrecognised, find_submissions
 from .needs import provide
 
-__all__ = ["NOT_AVAILABLE", "Plan", "plan_class", "ready"]
+__all__ = ["NOT_AVAILABLE", "Plan", "assignment_names", "course_roster", "plan_class", "ready"]
 
 NOT_AVAILABLE = Message("intake.not_available")
 
@@ -37,6 +39,8 @@ class Plan:
     not_graded: tuple[tuple[Submission, Message], ...]  # recognised, but no declaration to grade it by
     assignments: Mapping[str, Assignment]  # the declarations of the assignments in ``gradable``
     columns: Mapping[str, tuple[str, ...]]  # grades.csv: every configured, declared assignment's questions
+    missing: tuple[StudentRecord, ...] = ()  # on the roster, but nothing of theirs was found
+    roster_problems: tuple[Message, ...] = ()  # what was wrong with the roster file (named in each)
 
 
 @contextmanager
@@ -46,15 +50,30 @@ def plan_class(submissions: Path, config: CourseConfig, *, assignment: str | Non
     plan, since the graders read them from there."""
     declared = course_assignments()
     ids = list(config.assignments)
-    aliases = {aid: declared[aid].aliases if aid in declared else () for aid in ids}
+    roster = course_roster(config)
     with tempfile.TemporaryDirectory(prefix="cnn-grader-unzip-") as unzip:
-        found, unrecognised = find_submissions(submissions, aliases, force_assignment=assignment,
-                                               extract_to=Path(unzip))
+        found, unrecognised = find_submissions(submissions, assignment_names(config), force_assignment=assignment,
+                                               extract_to=Path(unzip), roster=roster)
         gradable = tuple(sub for sub in found if sub.assignment in declared)
         yield Plan(gradable=gradable, unrecognised=tuple(unrecognised),
                    not_graded=tuple((sub, NOT_AVAILABLE) for sub in found if sub.assignment not in declared),
                    assignments={sub.assignment: declared[sub.assignment] for sub in gradable},
-                   columns={aid: tuple(q.id for q in declared[aid].questions) for aid in ids if aid in declared})
+                   columns={aid: tuple(q.id for q in declared[aid].questions) for aid in ids if aid in declared},
+                   missing=roster.missing(sub.student for sub in found) if roster is not None else (),
+                   roster_problems=roster.problems if roster is not None else ())
+
+
+def assignment_names(config: CourseConfig) -> dict[str, tuple[str, ...]]:
+    """Every configured assignment's other names: its declaration's aliases, then course.toml's
+    title words and aliases (the declaration's first: they are what the notebooks were released as)."""
+    declared = course_assignments()
+    return {aid: tuple(dict.fromkeys((*(declared[aid].aliases if aid in declared else ()), *own.names())))
+            for aid, own in config.assignments.items()}
+
+
+def course_roster(config: CourseConfig) -> Roster | None:
+    """The roster ``course.toml`` names, or ``None``; its problems travel with it, none raises."""
+    return load_roster(config.roster) if config.roster is not None else None
 
 
 def ready(plan: Plan, config: CourseConfig) -> dict[str, tuple[PreparedQuestion, ...]]:

@@ -81,6 +81,14 @@ class AssignmentConfig:
     points: Mapping[str, float]
     cell_timeout: float | None = None
     notebook_timeout: float | None = None
+    aliases: tuple[str, ...] = ()  # other names students give the notebook ("卷积作业"), for intake
+
+    def names(self) -> tuple[str, ...]:
+        """The names intake recognises this assignment by, beyond its id: the title, its Chinese
+        and its other words apart ("卷积 Convolution" -> 卷积, Convolution), and the aliases."""
+        parts = [self.title] if self.title != self.id else []
+        parts += [p.strip() for p in re.split(r"([\u3400-\u9fff\uf900-\ufaff]+)", self.title) if p.strip()]
+        return tuple(dict.fromkeys(p for p in (*parts, *self.aliases) if p and p != self.id))
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class CourseConfig:
     assignments: Mapping[str, AssignmentConfig]
     show_hidden_inputs: bool = False
     kernel_packages: tuple[str, ...] = ()  # [kernel] packages: pip requirements installed beside the grader
+    roster: Path | None = None  # [roster] file: the course roster CSV (grader.intake.roster), absolute
 
     def offered_packages(self) -> tuple[str, ...]:
         """The distributions a student's notebook may import: the grader's own, then the course's."""
@@ -212,6 +221,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         assignments=_read_assignments(top.sub("assignments")),
         show_hidden_inputs=show_hidden_inputs,
         kernel_packages=_read_kernel(top.sub("kernel", required=False)),
+        roster=_read_roster(top.sub("roster", required=False), path.parent),
     )
     top.done()
     return config
@@ -263,6 +273,15 @@ def _read_kernel(table: _Reader) -> tuple[str, ...]:
     return tuple(p.strip() for p in packages)
 
 
+def _read_roster(table: _Reader, root: Path) -> Path | None:
+    """``[roster] file``: the roster CSV, relative to the course folder; left out, no roster."""
+    name = table.get("file", str, None)
+    table.done()
+    if name is not None and not name.strip():
+        raise table.fail("file", "must name the roster CSV, received an empty string")
+    return (root / name).resolve() if name is not None else None
+
+
 def _read_tolerance(table: _Reader) -> Tolerance:
     d = Tolerance()
     tolerance = Tolerance(rtol=table.get("rtol", float, d.rtol), atol=table.get("atol", float, d.atol))
@@ -291,6 +310,15 @@ def _read_faces(table: _Reader, root: Path) -> FacesConfig:
     return faces
 
 
+def _read_aliases(entry: _Reader) -> tuple[str, ...]:
+    """An assignment's ``aliases``: a list of names (``["卷积作业", "conv"]``)."""
+    entry.seen.add("aliases")
+    aliases = entry.table.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise entry.fail("aliases", f"must be a list of names (non-empty strings), received {aliases!r}")
+    return tuple(a.strip() for a in aliases)
+
+
 def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
     assignments = {}
     for assignment_id in table.table:
@@ -307,6 +335,7 @@ def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
             points=points,
             cell_timeout=entry.positive("cell_timeout", float, None),
             notebook_timeout=entry.positive("notebook_timeout", float, None),
+            aliases=_read_aliases(entry),
         )
         entry.done()
     if not assignments:

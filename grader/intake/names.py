@@ -112,6 +112,18 @@ class Keys:
         tokens = _tokens(_strip_copy_marks(readable(name)))
         if (whole := self.exact.get("-".join(tokens))) is not None:
             return whole, EXACT
+        found = self._contained(tokens)
+        return (found.pop(), CONTAINED) if len(found) == 1 else None
+
+    def ambiguous(self, name: str) -> tuple[str, ...]:
+        """The assignments a name contains the names of, when there are several (else empty)."""
+        tokens = _tokens(_strip_copy_marks(readable(name)))
+        if "-".join(tokens) in self.exact:
+            return ()
+        found = self._contained(tokens)
+        return tuple(sorted(found)) if len(found) > 1 else ()
+
+    def _contained(self, tokens: list[str]) -> set[str]:
         found = set()
         for start in range(len(tokens)):
             for end in range(start + 1, min(len(tokens), start + _MAX_RUN) + 1):
@@ -120,7 +132,7 @@ class Keys:
                         found.add(self.words[key])
         joined = "".join(tokens)
         found.update(self.exact[key] for key in self.cjk if key in joined)
-        return (found.pop(), CONTAINED) if len(found) == 1 else None
+        return found
 
     def folder_assignment(self, name: str) -> str | None:
         """The assignment a folder or zip is named after exactly (a number alone is a student)."""
@@ -138,7 +150,7 @@ class Keys:
             for key in ("-".join(words[start:]), "".join(words[start:])):
                 if key in self.exact and (student := clean_name(stem[: spans[start].start()])):
                     return student, self.exact[key]
-        if spans:  # Chinese keywords need no separator: 张三卷积
+        if spans:  # Chinese keywords need no separator: 张三卷积, and may be followed by words: 卷积作业
             last = spans[-1]
             for key in self.cjk:
                 cut = last.end() - len(key)
@@ -146,4 +158,16 @@ class Keys:
                     continue
                 if student := clean_name(stem[:cut]):
                     return student, self.exact[key]
+            return self._cjk_inside(stem, last)
         return None
+
+    def _cjk_inside(self, stem: str, last: re.Match[str]) -> tuple[str, str] | None:
+        """``xuesheng_卷积作业``, ``张三卷积作业``: the last word holds one assignment's Chinese name
+        (and no other's); the student is everything before it."""
+        word = last.group()
+        places = {(word.find(key), self.exact[key]) for key in self.cjk if key in word}
+        if len({aid for _, aid in places}) != 1:
+            return None
+        cut = last.start() + min(start for start, _ in places)
+        student = clean_name(stem[:cut])
+        return (student, places.pop()[1]) if student else None

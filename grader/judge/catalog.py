@@ -644,6 +644,96 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "intake.not_available": {
         "zh": "这次作业还不能自动评分", "en": "automatic grading of this assignment is not available yet",
     },
+    # LMS downloads and the roster (grader.intake.lms, grader.intake.roster)
+    "intake.ambiguous_assignment": {
+        "zh": "名字同时像几次作业（{assignments}）：没有猜，请改名或用 --assignment 评分",
+        "en": "the name matches several assignments ({assignments}): not guessed; rename it or grade with "
+              "--assignment",
+    },
+    "intake.lms_assignment_conflict": {
+        "zh": "文件名是作业 {file_assignment} 的，却交到了 {lms_assignment}：没有猜，请确认后用 --assignment 评分",
+        "en": "the file is named for {file_assignment} but was handed in to {lms_assignment}: not guessed; "
+              "check and grade with --assignment",
+    },
+    "intake.lms_id_two_names": {
+        "zh": "{lms} 的用户 id {id} 在这份下载里有两个名字（{names}）：没有猜是谁",
+        "en": "{lms} user id {id} appears with two names in this download ({names}): not guessed",
+    },
+    "intake.roster_ambiguous": {
+        "zh": "{who} 在名单 {file} 中按{by}对上了多个学生（{students}）：没有猜是谁",
+        "en": "{who} matches several students of the roster {file} by {by} ({students}): not guessed",
+    },
+    "intake.metadata_ignored": {
+        "zh": "没有使用 Gradescope 的元数据：{problem}；这些提交按文件夹名评分",
+        "en": "Gradescope's metadata not used: {problem}; those submissions are graded under their folder names",
+    },
+    "intake.metadata_too_big": {
+        "zh": "文件有 {size} 字节，超过了上限 {limit}", "en": "the file has {size} bytes, more than the limit of {limit}",
+    },
+    "intake.metadata_unreadable": {"zh": "不是可读的 YAML（{error}）", "en": "not readable YAML ({error})"},
+    "intake.metadata_shape": {
+        "zh": "不是“提交文件夹 → :submitters:”的映射（读到的是 {found}）",
+        "en": "not a mapping of submission folders to :submitters: (found {found})",
+    },
+    "intake.receipt_ignored": {
+        "zh": "没有使用 Blackboard 的回执：{problem}；提交时间取自文件名",
+        "en": "Blackboard's receipt not used: {problem}; the hand-in time is taken from the file name",
+    },
+    "intake.receipt_unreadable": {
+        "zh": "没有 Name: 或 Date Submitted: 行", "en": "it has no Name: or Date Submitted: line",
+    },
+    "intake.worksheet_ignored": {
+        "zh": "没有使用 Moodle 的评分表：{problem}；提交时间取自文件", "en": "Moodle's grading worksheet not used: {problem}; "
+                                                          "the hand-in times are taken from the files",
+    },
+    "intake.worksheet_too_big": {"zh": "超过了上限 {limit} 字节", "en": "more than the limit of {limit} bytes"},
+    "intake.worksheet_unreadable": {"zh": "不是可读的 CSV（{error}）", "en": "not readable CSV ({error})"},
+    "intake.why.later_attempt": {"zh": "它是更晚的一次提交", "en": "it is a later attempt"},
+    "intake.why.handed_in_later": {"zh": "按学习平台的记录它交得更晚", "en": "the LMS records it as handed in later"},
+    "intake.roster.too_big": {
+        "zh": "名单 {file} 有 {size} 字节，超过了上限 {limit}：没有使用",
+        "en": "roster {file} has {size} bytes, more than the limit of {limit}: not used",
+    },
+    "intake.roster.unreadable": {"zh": "无法读取名单 {file}：{error}", "en": "cannot read the roster {file}: {error}"},
+    "intake.roster.encoding": {
+        "zh": "名单 {file} 既不是 UTF-8 也不是 GB18030：没有使用", "en": "roster {file} is neither UTF-8 nor GB18030: not used",
+    },
+    "intake.roster.not_csv": {
+        "zh": "名单 {file} 第 {line} 行不是可读的 CSV（{error}）：从这里起没有使用",
+        "en": "roster {file} line {line} is not readable CSV ({error}): not used from there on",
+    },
+    "intake.roster.no_student_column": {
+        "zh": "名单 {file} 的第一行没有 student 列（可用的列：{columns}）：没有使用",
+        "en": "roster {file} has no student column in its first line (columns: {columns}): not used",
+    },
+    "intake.roster.too_many": {
+        "zh": "名单 {file} 超过了 {limit} 行：第 {line} 行起没有使用",
+        "en": "roster {file} has more than {limit} rows: not used from line {line} on",
+    },
+    "intake.roster.no_key": {
+        "zh": "名单 {file} 第 {line} 行的 student 是空的：这一行没有使用",
+        "en": "roster {file} line {line} has an empty student: the row is not used",
+    },
+    "intake.roster.duplicate_key": {
+        "zh": "名单 {file} 第 {line} 行：{student} 在前面已经有了，这一行没有使用",
+        "en": "roster {file} line {line}: {student} is already on an earlier row; this row is not used",
+    },
+    "intake.roster.formula": {
+        "zh": "名单 {file} 第 {line} 行的 {column} 是电子表格公式，不是值：没有使用这一格",
+        "en": "roster {file} line {line}: {column} is a spreadsheet formula, not a value: the cell is not used",
+    },
+    "intake.roster.too_long": {
+        "zh": "名单 {file} 第 {line} 行的 {column} 超过了 {limit} 个字符：没有使用这一格",
+        "en": "roster {file} line {line}: {column} is longer than {limit} characters: the cell is not used",
+    },
+    "intake.roster.shared_id": {
+        "zh": "名单 {file} 第 {line} 行：{column} {value} 同时属于 {students}，不能用它认人",
+        "en": "roster {file} line {line}: {column} {value} belongs to {students} at once, so it identifies nobody",
+    },
+    "intake.by.id": {"zh": "id", "en": "id"},
+    "intake.by.email": {"zh": "邮箱", "en": "email"},
+    "intake.by.key": {"zh": "学号/登录名", "en": "key"},
+    "intake.by.name": {"zh": "名字", "en": "name"},
     # --- the instructor's terminal (grader.cli) --------------------------------------------------------
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
@@ -675,6 +765,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{count} submission(s) unchanged since the last run: taken from the gradebook, not re-run",
     },
     "cli.not_graded": {"zh": "未评分", "en": "not graded"},
+    "cli.roster": {"zh": "名单", "en": "roster"},
+    "cli.missing": {
+        "zh": "名单上有 {count} 名学生什么都没交：{students}", "en": "{count} student(s) on the roster submitted nothing: {students}",
+    },
     "cli.grader_error": {"zh": "评分程序出错", "en": "grader error"},
     "cli.grader_error_detail": {
         "zh": "{submission} 在 {stage} 阶段：{reason} —— 未评分；下次运行会重试（traceback 在它的结果文件里）",
@@ -1025,6 +1119,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "index.problems": {"zh": "出错或超时的提交", "en": "Submissions that errored or timed out"},
     "index.what_happened": {"zh": "出了什么问题", "en": "What happened"},
     "index.no_problems": {"zh": "没有。", "en": "None."},
+    "index.missing": {"zh": "名单上什么都没交的学生", "en": "On the roster, submitted nothing"},
     "index.unrendered": {"zh": "无法生成的页面", "en": "Pages that could not be rendered"},
     "index.unrendered_hint": {
         "zh": "这些提交的评分结果已保存，只是页面无法生成；原因的完整记录在评分程序的日志里。",

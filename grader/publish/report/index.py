@@ -18,6 +18,7 @@ from jinja2 import Environment
 from ... import __version__
 from ...course.config import CourseConfig
 from ...classroom.regrade import RunChanges
+from ...intake.roster import load_roster
 from ...judge.results import SubmissionResult
 from .changes import ChangesView, changes_view
 from .paths import jinja_environment, result_href, page_href
@@ -167,6 +168,7 @@ class IndexView:
     unconfined: int = 0
     shared_errors: tuple[SharedError, ...] = ()
     changes: ChangesView | None = None  # the last run's regrade diff; None: no changes.json in the folder
+    missing: tuple[tuple[str, str], ...] = ()  # (assignment title, the roster's students without a result)
 
 
 def _histogram(scores: Sequence[float], most: float, label: str) -> Histogram:
@@ -349,6 +351,20 @@ def reason_of(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:200].rstrip(": ")
 
 
+def _missing(results: Sequence[SubmissionResult], config: CourseConfig, t: Translate) -> tuple[tuple[str, str], ...]:
+    """Per assignment with results, the roster's students who have none (no roster: nothing)."""
+    if config.roster is None:
+        return ()
+    roster = load_roster(config.roster)
+    missing = []
+    for aid, own in config.assignments.items():
+        present = {r.student for r in results if r.assignment == aid}
+        if present and (absent := roster.missing(present)):
+            names = t("cli.separator").join(clip(r.name or r.key, 80, t) for r in absent)
+            missing.append((own.title, clip(names, 2000, t)))
+    return tuple(missing)
+
+
 def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang: str | None = None,
                  *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = (),
                  changes: RunChanges | None = None) -> str:
@@ -374,7 +390,8 @@ def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang
             continue
         usable.append(coerced)
     view = dataclasses.replace(_index_view(usable, config, lang), unrendered=tuple(failed),
-                               changes=changes_view(changes, t) if changes is not None else None)
+                               changes=changes_view(changes, t) if changes is not None else None,
+                               missing=_missing(usable, config, t))
     digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
         page=view, lang=lang, t=t, version=__version__, shared_min=SHARED_MIN,
