@@ -318,6 +318,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    """Write the Gradescope autograder zip of one assignment (setup.sh, run_autograder, the grader's
+    wheel, course.toml; never the solutions)."""
+    from .authoring.gradescope import build_autograder
+
+    config = load_config(_course(args))
+    path = build_autograder(config, args.assignment, Path(args.out) if args.out else None)
+    print(f"{path}: upload it as the assignment's autograder (Configure Autograder → Zip file upload)")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """The course's CI check: exit 1 with a readable summary when anything is wrong."""
     from .authoring.validate import validate
@@ -422,6 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     pkg = verbs.add_parser("packages", help="the packages students' notebooks can import when graded")
     pkg.add_argument("--install", action="store_true", help="pip-install course.toml's [kernel] packages here first")
     pkg.set_defaults(run=cmd_packages)
+
+    gs = verbs.add_parser("gradescope", help="write a Gradescope autograder zip for one assignment")
+    gs.add_argument("assignment", help="the assignment id, e.g. 01-convolution")
+    gs.add_argument("--out", metavar="FILE", help="the zip to write (default: dist/gradescope/ASSIGNMENT.zip)")
+    gs.set_defaults(run=cmd_gradescope)
 
     exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV")
     exp.add_argument("dir")
