@@ -55,7 +55,7 @@ from ..course.config import CourseConfig, load_config
 from ..grade.notebook import grade_notebook
 from ..grade.prepare import prepare
 from ..intake.submissions import Submission, Unrecognised, find_submissions
-from ..judge.catalog import Message
+from ..judge.catalog import Message, nested
 from ..judge.results import StudentRecord, Submitted
 from ..publish.export import gradescope_results
 from ..publish.report.student import render_submission
@@ -126,7 +126,7 @@ def run(root: Path, assignment: str, config: CourseConfig, mode: str = "auto") -
                                 prepared=prepare(declared[assignment], config), config=config, source=sub.source,
                                 files=sub.folder, isolation=isolation)
     result = _with_intake(result, sub)
-    print(f"graded {sub.source}: {result.score:g} / {result.max_score:g} ({result.sandbox} sandbox)", flush=True)
+    print(f"graded {_uploaded(sub.source)}: {result.score:g} / {result.max_score:g} ({result.sandbox} sandbox)", flush=True)
     return results_for(result, config, skipped)
 
 
@@ -187,7 +187,7 @@ def _the_notebook(submission: Path, tmp: Path, aliases: Mapping[str, Sequence[st
         return Message("gradescope.not_used", {"reasons": "; ".join(f"{_uploaded(u.path)}: {u.text('en')}"
                                                                     for u in skipped)}), []
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    listed = ", ".join(files[:20]) if files else Message("gradescope.nothing", {})
+    listed = ", ".join(files[:20]) if files else nested("gradescope.nothing")
     return Message("gradescope.no_notebook", {"files": listed, "assignment": assignment}), []
 
 

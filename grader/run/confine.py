@@ -20,8 +20,10 @@ Standard library only: it must start fast and never import the grader's own code
 from __future__ import annotations
 
 import argparse
+import ctypes  # imported here, before a drop to --user, who may not be able to read the standard library
 import os
 import resource
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -89,9 +91,6 @@ def _die_with_grader() -> None:
     left bwrap and the kernel running. Linux only; kept across the exec of a non-setuid program."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import signal
-
     pr_set_pdeathsig = 1
     try:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
