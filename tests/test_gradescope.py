@@ -166,11 +166,11 @@ def test_no_byte_of_any_solution_is_in_the_zip(autograder_zip: Path) -> None:
 # --- run_autograder in a fake root ------------------------------------------------------------------
 
 
-def _venv_with(wheel: Path, tmp_path: Path) -> Path:
-    """A fresh venv with the zip's wheel, seeing this environment's dependencies through a ``.pth``
-    line (as tests/test_wheel.py does: nothing is downloaded); its python."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+def _venv_with(wheel: Path, folder: Path, base: str = sys.executable) -> Path:
+    """A fresh venv of ``base`` with the zip's wheel, seeing this environment's dependencies through
+    a ``.pth`` line (as tests/test_wheel.py does: nothing is downloaded); its python."""
+    venv = folder / "venv"
+    subprocess.run([base, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
@@ -178,6 +178,40 @@ def _venv_with(wheel: Path, tmp_path: Path) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
                     "--disable-pip-version-check", "--quiet", wheel], check=True)
     return python
+
+
+def _as_kernel_user(python: Path) -> bool:
+    """Whether the kernel's account can start ``python`` with the grading kernel's packages: where it
+    can, the real run below is confined the way Gradescope's container is (the accounts made by its
+    setup.sh, an interpreter outside root's home); where not, by bubblewrap."""
+    confine = Path(sandbox.__file__).with_name("confine.py")
+    done = subprocess.run([sys.executable, "-I", confine, "--memory-mb", "2048", "--cpu-time", "60", "--user",
+                           sandbox.KERNEL_USER, "--", python, "-c", "import numpy, ipykernel"],
+                          capture_output=True, timeout=120)
+    return done.returncode == 0
+
+
+def _probe(root: Path, python: Path) -> str:
+    """A last cell that tries what the student's code must not do (read the seed, the reference
+    answers of the grader ``python`` runs, the results; write the results), and says how each ended."""
+    package = subprocess.run([python, "-I", "-c", "import grader, os; print(os.path.dirname(grader.__file__))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    tries = {"toml": root / "source/course.toml", "results": root / "results/results.json",
+             "reference": Path(package) / "course/reference/convolution.py"}
+    return (
+        "import os\n"
+        "seen = []\n"
+        f"for key, path in {[(k, str(v)) for k, v in tries.items()]!r}:\n"
+        "    try:\n"
+        "        open(path, 'rb').read(1); seen.append(key + '=READ')\n"
+        "    except Exception as e:\n"
+        "        seen.append(key + '=' + type(e).__name__)\n"
+        "try:\n"
+        f"    open({str(root / 'results/results.json')!r}, 'w').write('{{}}'); seen.append('write=WROTE')\n"
+        "except Exception as e:\n"
+        "    seen.append('write=' + type(e).__name__)\n"
+        "raise RuntimeError('probe ' + ' '.join(seen) + ' uid=' + str(os.getuid()))\n"
+    )
 
 
 def _hidden_values(config_path: Path) -> tuple[list[str], list[str]]:
@@ -198,19 +232,36 @@ def _hidden_values(config_path: Path) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.slow
-def test_run_autograder_grades_the_submission_into_results_json(autograder_zip: Path, tmp_path: Path) -> None:
-    root = fake_root(tmp_path, autograder_zip)
-    shutil.copy2(NOTEBOOK, root / "submission" / "my notebook.ipynb")  # Gradescope keeps the student's name
+def test_run_autograder_grades_the_submission_into_results_json(autograder_zip: Path) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # pytest's own folders are closed to other users
+        Path(tmp).chmod(0o755)
+        _grade_in_a_fake_root(autograder_zip, Path(tmp))
+
+
+def _grade_in_a_fake_root(autograder_zip: Path, tmp: Path) -> None:
+    root = fake_root(tmp, autograder_zip)
+    wheel, = (root / "source").glob("*.whl")
+    base = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"  # outside root's home
+    can_switch = os.geteuid() == 0 and sandbox.user_problem() is None and Path(base).is_file()
+    python = _venv_with(wheel, tmp / "user", base) if can_switch else None
+    mode = "user" if python is not None and _as_kernel_user(python) else "auto"
+    if python is None or mode == "auto":
+        python = _venv_with(wheel, tmp)
+    # Gradescope keeps the student's file name; the notebook ends with a cell trying to get out
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                        "source": _probe(root, python)})
+    (root / "submission" / "my notebook.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     (root / "submission_metadata.json").write_text(json.dumps(
         {"created_at": "2026-11-30T10:00:00.000000-08:00", "users": [{"email": "wf@example.edu", "id": 4411,
                                                                        "name": "Wang Fang"}]}), encoding="utf-8")
-    wheel, = (root / "source").glob("*.whl")
-    python = _venv_with(wheel, tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", autograder.SANDBOX_ENV)}
     done = subprocess.run([root / "source" / "run_autograder"], cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**env, autograder.ROOT_ENV: str(root), "GRADER_PYTHON": str(python)})
+                          env={**env, autograder.ROOT_ENV: str(root), "GRADER_PYTHON": str(python),
+                               autograder.SANDBOX_ENV: mode})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert re.search(r"graded my notebook\.ipynb: [\d.]+ / 100 \((bwrap|user) sandbox\)", done.stdout), done.stdout
+    expected = "user" if mode == "user" else "bwrap"
+    assert re.search(rf"graded my notebook\.ipynb: [\d.]+ / 100 \({expected} sandbox\)", done.stdout), done.stdout
 
     data = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     check_results(data)
@@ -223,6 +274,12 @@ def test_run_autograder_grades_the_submission_into_results_json(autograder_zip: 
     failed = [t for t in tests if t["status"] == "failed"]
     assert failed and all("flipped" in t["output"] for t in failed if t["name"].startswith("conv2d ·"))
     assert data["extra_data"]["student_page_html"].lstrip().startswith("<!")
+    probe, = re.findall(r"RuntimeError: probe ([^\n]*)", data["output"])
+    assert "READ" not in probe and "WROTE" not in probe, probe
+    if mode == "user":  # there, but closed to the kernel's account
+        assert probe.startswith("toml=PermissionError results=PermissionError reference=PermissionError "
+                                "write=PermissionError uid="), probe
+        assert not probe.endswith("uid=0")
 
     calls, values = _hidden_values(root / "source" / "course.toml")
     everything = json.dumps(data, ensure_ascii=False)
@@ -367,3 +424,17 @@ def test_lock_down_closes_the_course_to_the_kernels_user(tmp_path: Path) -> None
     assert mode("source/data/faces/heldout/m") == 0o750 and mode("source/data/faces/heldout/m/1.png") == 0o640
     assert (root / "source/data/faces/heldout/m/1.png").stat().st_gid == NOBODY.pw_gid
     assert mode(package) == 0o750 and mode(package / "reference.py") == 0o640
+
+
+@needs_root
+def test_lock_down_without_face_data(tmp_path: Path) -> None:
+    """The NumPy assignments need no faces: nothing of them is made, and the lock-down still holds."""
+    root = tmp_path / "autograder"
+    for name in ("source", "submission", "results"):
+        (root / name).mkdir(parents=True)
+    shutil.copy2(ROOT / "course.toml", root / "source" / "course.toml")
+    package = tmp_path / "grader"
+    package.mkdir()
+    autograder.lock_down(root, load_config(root / "source" / "course.toml"), NOBODY.pw_gid, package)
+    assert stat.S_IMODE((root / "source" / "course.toml").stat().st_mode) == 0o600
+    assert not (root / "source" / "data").exists()

@@ -113,6 +113,7 @@ def run(root: Path, assignment: str, config: CourseConfig, mode: str = "auto") -
     if assignment not in config.assignments or assignment not in declared:
         raise ValueError(f"{assignment!r} is not an assignment of this course (known: {', '.join(config.assignments)})")
     isolation = _isolation(mode)
+    provide([declared[assignment]], config)  # before the lock-down, which then covers the faces made here
     if isolation == "user":
         lock_down(root, config)
     aliases = {aid: declared[aid].aliases if aid in declared else () for aid in config.assignments}
@@ -120,7 +121,6 @@ def run(root: Path, assignment: str, config: CourseConfig, mode: str = "auto") -
         found, skipped = _the_notebook(root / "submission", Path(tmp), aliases, assignment)
         if isinstance(found, Message):
             return _refusal(found.code, config.language, **found.params)
-        provide([declared[assignment]], config)
         sub = _with_metadata(found, root / "submission_metadata.json")
         result = grade_notebook(sub.path, student=sub.student, assignment=declared[assignment],
                                 prepared=prepare(declared[assignment], config), config=config, source=sub.source,
@@ -244,7 +244,7 @@ def lock_down(root: Path, config: CourseConfig, inspector_group: int | None = No
     _tree(package, 0o750, 0o640, inspector_group)
     for path in (faces.train_dir, faces.heldout_dir):
         for parent in path.parents:  # passable, never opened to listing
-            if parent.is_relative_to(root) and parent != root:
+            if parent.is_relative_to(root) and parent != root and parent.is_dir():
                 parent.chmod(stat.S_IMODE(parent.stat().st_mode) | 0o111)
 
 
