@@ -130,6 +130,14 @@ def _members(data: bytes) -> dict[str, bytes]:
     return members
 
 
+def test_setup_installs_the_courses_kernel_packages_with_the_grader() -> None:
+    from grader.authoring.gradescope import setup_script
+
+    script = setup_script(ASSIGNMENT, "cnn_grader-0.1.0-py3-none-any.whl", ("scikit-image>=0.22", "opencv-python"))
+    install, = [line for line in script.splitlines() if "pip install" in line]
+    assert install.endswith('cnn_grader-0.1.0-py3-none-any.whl" \'scikit-image>=0.22\' opencv-python')
+
+
 def test_the_zip_has_the_scripts_at_its_root_and_the_course_configuration(autograder_zip: Path) -> None:
     with zipfile.ZipFile(autograder_zip) as archive:
         names = archive.namelist()
@@ -405,6 +413,8 @@ def test_lock_down_closes_the_course_to_the_kernels_user(tmp_path: Path) -> None
     for name in ("source/data/faces/train/f", "source/data/faces/heldout/m", "submission", "results"):
         (root / name).mkdir(parents=True)
     shutil.copy2(ROOT / "course.toml", root / "source" / "course.toml")
+    (root / "source" / "run_autograder").write_text("#!/bin/sh\n", encoding="utf-8")
+    (root / "source" / "run_autograder").chmod(0o755)
     for name in ("source/data/faces/train/f/1.png", "source/data/faces/heldout/m/1.png", "results/results.json",
                  "submission_metadata.json"):
         (root / name).write_bytes(b"x")
@@ -424,6 +434,7 @@ def test_lock_down_closes_the_course_to_the_kernels_user(tmp_path: Path) -> None
     assert mode("source/data/faces/heldout/m") == 0o750 and mode("source/data/faces/heldout/m/1.png") == 0o640
     assert (root / "source/data/faces/heldout/m/1.png").stat().st_gid == NOBODY.pw_gid
     assert mode(package) == 0o750 and mode(package / "reference.py") == 0o640
+    assert mode("source/run_autograder") == 0o700  # still runnable by root, by nobody else
 
 
 @needs_root

@@ -249,21 +249,22 @@ def lock_down(root: Path, config: CourseConfig, inspector_group: int | None = No
 
 
 def _tree(top: Path, dirs: int, files: int, group: int | None = None) -> None:
-    """Set the modes (and the group) of ``top`` and everything below it, never following a link."""
+    """Set the modes (and the group) of ``top`` and everything below it, never following a link; a
+    file its owner may run (``run_autograder``) stays runnable by its owner."""
     if not top.exists():
         return
     for folder, names, leaves in os.walk(top):
         _mode(Path(folder), dirs, group)
         for name in leaves:
-            _mode(Path(folder, name), files, group)
+            _mode(Path(folder, name), files, group, keep=stat.S_IXUSR)
 
 
-def _mode(path: Path, mode: int, group: int | None) -> None:
+def _mode(path: Path, mode: int, group: int | None, keep: int = 0) -> None:
     if path.is_symlink():
         return
     if group is not None:
         os.chown(path, -1, group, follow_symlinks=False)
-    path.chmod(mode)
+    path.chmod(mode | (stat.S_IMODE(path.stat().st_mode) & keep))
 
 
 if __name__ == "__main__":

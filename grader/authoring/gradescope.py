@@ -24,6 +24,7 @@ gathered from the course folder. Members carry a fixed date, so the same course 
 from __future__ import annotations
 
 import io
+import shlex
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,7 @@ fi
 apt-get install -y --no-install-recommends bubblewrap || echo "bubblewrap not installed: kernels run as {kernel_user}"
 
 python3.11 -m venv {venv}
-{venv}/bin/pip install --disable-pip-version-check --no-cache-dir "$SOURCE/{wheel}"
+{venv}/bin/pip install --disable-pip-version-check --no-cache-dir "$SOURCE/{wheel}"{kernel_packages}
 
 # The fallback confinement: the student's kernel runs as {kernel_user}, which may read nothing of the
 # course; the model inspector as {inspector_user}, whose group may read the grader and the held-out data.
@@ -78,9 +79,12 @@ exec "${{GRADER_PYTHON:-{venv}/bin/python}}" -m grader.authoring.autograder --as
 """
 
 
-def setup_script(assignment: str, wheel: str) -> str:
+def setup_script(assignment: str, wheel: str, kernel_packages: tuple[str, ...] = ()) -> str:
+    """``setup.sh``; ``kernel_packages`` (``course.toml`` ``[kernel] packages``) are installed with the
+    grader, as ``grader packages --install`` does, since the kernel runs the grader's interpreter."""
+    extra = "".join(f" {shlex.quote(requirement)}" for requirement in kernel_packages)
     return _SETUP.format(assignment=assignment, wheel=wheel, venv=VENV, kernel_user=KERNEL_USER,
-                         inspector_user=INSPECTOR_USER)
+                         inspector_user=INSPECTOR_USER, kernel_packages=extra)
 
 
 def run_autograder_script(assignment: str) -> str:
@@ -117,7 +121,7 @@ def autograder_files(config: CourseConfig, assignment: str, wheel: Path) -> dict
         raise ConfigError(f"{assignment!r} is not an assignment of {config.root / 'course.toml'} "
                           f"(known: {', '.join(config.assignments)})")
     files = {
-        "setup.sh": setup_script(assignment, wheel.name).encode("utf-8"),
+        "setup.sh": setup_script(assignment, wheel.name, config.kernel_packages).encode("utf-8"),
         "run_autograder": run_autograder_script(assignment).encode("utf-8"),
         wheel.name: wheel.read_bytes(),
         "course.toml": (config.root / "course.toml").read_bytes(),
