@@ -56,7 +56,7 @@ from ..grade.notebook import grade_notebook
 from ..grade.prepare import prepare
 from ..intake.submissions import Submission, Unrecognised, find_submissions
 from ..judge.catalog import Message, nested
-from ..judge.results import StudentRecord, Submitted
+from ..judge.results import StudentRecord, SubmissionResult, Submitted
 from ..publish.export import gradescope_results
 from ..publish.report.student import render_submission
 from ..run import sandbox
@@ -126,7 +126,8 @@ def run(root: Path, assignment: str, config: CourseConfig, mode: str = "auto") -
                                 prepared=prepare(declared[assignment], config), config=config, source=sub.source,
                                 files=sub.folder, isolation=isolation)
     result = _with_intake(result, sub)
-    print(f"graded {_uploaded(sub.source)}: {result.score:g} / {result.max_score:g} ({result.sandbox} sandbox)", flush=True)
+    print(f"graded {_uploaded(sub.source)}: {result.score:g} / {result.max_score:g} ({result.sandbox} sandbox)",
+          flush=True)
     return results_for(result, config, skipped)
 
 
@@ -141,7 +142,7 @@ def _isolation(mode: str) -> Isolation:
     return sandbox.user_or_bwrap()
 
 
-def results_for(result: Any, config: CourseConfig, skipped: Sequence[Unrecognised] = ()) -> dict[str, Any]:
+def results_for(result: SubmissionResult, config: CourseConfig, skipped: Sequence[Unrecognised] = ()) -> dict[str, Any]:
     """The ``results.json`` of a graded submission: the student's view (:func:`gradescope_results`)
     with plain-text outputs (what a notebook printed must never render as HTML), a note on what of the
     upload was left aside, and the student's page as ``extra_data.student_page_html``."""
@@ -213,7 +214,7 @@ def _with_metadata(sub: Submission, metadata: Path) -> Submission:
     return replace(sub, identity=record, submitted=submitted)
 
 
-def _with_intake(result: Any, sub: Submission) -> Any:
+def _with_intake(result: SubmissionResult, sub: Submission) -> SubmissionResult:
     return replace(result, identity=sub.identity, submitted=sub.submitted)
 
 

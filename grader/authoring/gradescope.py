@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,8 @@ _SETUP = """#!/usr/bin/env bash
 # Written by `grader gradescope {assignment}`; do not edit, rebuild the zip instead.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-SOURCE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
+SOURCE="$ROOT/source"  # where Gradescope unpacked the zip
 
 apt-get update
 # Python >= 3.11: Ubuntu 22.04 has python3.11 in universe; the deadsnakes PPA if that is not at hand.
@@ -65,10 +67,12 @@ python3.11 -m venv {venv}
 # The fallback confinement: the student's kernel runs as {kernel_user}, which may read nothing of the
 # course; the model inspector as {inspector_user}, whose group may read the grader and the held-out data.
 for account in {kernel_user} {inspector_user}; do
-    id -u "$account" >/dev/null 2>&1 || useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$account"
+    id -u "$account" >/dev/null 2>&1 ||
+        useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$account"
 done
 
-GRADESCOPE_ROOT="$(dirname "$SOURCE")" {venv}/bin/python -m grader.authoring.autograder --assignment {assignment} --prepare
+GRADESCOPE_ROOT="$ROOT" {venv}/bin/python -m grader.authoring.autograder \\
+    --assignment {assignment} --prepare
 """
 
 _RUN = """#!/usr/bin/env bash
@@ -158,6 +162,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             mode = 0o755 if name in _EXECUTABLE else 0o644
-            info.compress_type, info.create_system, info.external_attr = zipfile.ZIP_DEFLATED, 3, (0o100000 | mode) << 16
+            info.compress_type, info.create_system = zipfile.ZIP_DEFLATED, 3
+            info.external_attr = (stat.S_IFREG | mode) << 16
             archive.writestr(info, members[name])
     return buffer.getvalue()
