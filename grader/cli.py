@@ -465,9 +465,22 @@ def _width(value: str) -> int:
 
 def _pad(value: str, width: int) -> str:
     return value + " " * (width - _width(value))
+
+
 def _print_export_notes(notes: Sequence[Message], lang: str) -> None:
     for note in notes:
         print(_no_control(note.text(lang)), file=sys.stderr)
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    """Write the Gradescope autograder zip of one assignment (setup.sh, run_autograder, the grader's
+    wheel, course.toml; never the solutions)."""
+    from .authoring.gradescope import build_autograder
+
+    config = load_config(_course(args))
+    path = build_autograder(config, args.assignment, Path(args.out) if args.out else None)
+    print(f"{path}: upload it as the assignment's autograder (Configure Autograder → Zip file upload)")
+    return EXIT_OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -583,6 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument("--dir", default="out", help="the output folder of `grader grade` (default: out)")
     hist.add_argument("--lang", choices=LANGUAGES, help="language (default: course.toml's, else en)")
     hist.set_defaults(run=cmd_history)
+
+    gs = verbs.add_parser("gradescope", help="write a Gradescope autograder zip for one assignment")
+    gs.add_argument("assignment", help="the assignment id, e.g. 01-convolution")
+    gs.add_argument("--out", metavar="FILE", help="the zip to write (default: dist/gradescope/ASSIGNMENT.zip)")
+    gs.set_defaults(run=cmd_gradescope)
 
     exp = verbs.add_parser("export", help="export grades: class CSV, Gradescope results.json, Canvas CSV, "
                                           "Moodle worksheet + feedback zip")

@@ -162,6 +162,7 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
             if files is not None and (problem := copy_files(files, workspace.scratch, limits.scratch_mb)):
                 return ungraded("error", problem, sha, workspace)
             replace_selfcheck(config, workspace.scratch)  # the released notebooks' `from selfcheck import check`
+            workspace.hand_over()
         cells = cells_of(nb.cells)
         try:
             execution, tests, facts = _run(workspace, [(c.index, c.source) for c in cells], prepared, config, limits,

@@ -73,11 +73,15 @@ class Workspace:
         self.scratch.mkdir()
         limits = config.limits_for(assignment.id)
         cpus = limits.cpus if limits.cpus is not None else sandbox.fair_cpus(jobs)
+        self.user = user = sandbox.KERNEL_USER if isolation == "user" else None
         confinement = Confinement(self.scratch, _kernel_env(config, self.scratch), (config.faces.train_dir,),
                                   limits.memory_mb, limits.cpu_time, limits.processes, isolation, cpus,
-                                  limits.scratch_mb)
+                                  limits.scratch_mb, user)
         try:
             self.space = ScratchSpace(self.scratch, limits.scratch_mb, separate=(EXCHANGE,))
+            if user is not None:  # the kernel's user may pass through to work/, and see nothing else here
+                self.folder.chmod(0o711)
+                self.hand_over()
             try:
                 self.launch = Launch(confinement, assignment.preload)
             except BaseException:
@@ -86,6 +90,11 @@ class Workspace:
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
+
+    def hand_over(self) -> None:
+        """Give the scratch folder and what the grader put in it to the kernel's user, when it runs
+        as one (the "user" isolation): the student's files are theirs to change, as in Jupyter."""
+        sandbox.hand_over(self.scratch, self.user, tree=True)
 
     def limits(self) -> dict[str, str]:
         """How the kernel's limits are really enforced here, for the result."""

@@ -734,6 +734,27 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "intake.by.email": {"zh": "邮箱", "en": "email"},
     "intake.by.key": {"zh": "学号/登录名", "en": "key"},
     "intake.by.name": {"zh": "名字", "en": "name"},
+    # --- the Gradescope autograder (grader.authoring.autograder): what a student reads there -----------
+    "gradescope.no_notebook": {
+        "zh": "提交中没有笔记本（.ipynb）（收到的文件：{files}）：请上传 {assignment} 的 .ipynb 笔记本",
+        "en": "no notebook (.ipynb) in your submission (files received: {files}): upload your {assignment} "
+              ".ipynb notebook",
+    },
+    "gradescope.nothing": {"zh": "（无）", "en": "(none)"},
+    "gradescope.two_notebooks": {
+        "zh": "提交中有 {count} 个笔记本（{files}）：请只上传 {assignment} 的那一个",
+        "en": "your submission holds {count} notebooks ({files}): upload only the one for {assignment}",
+    },
+    "gradescope.not_used": {"zh": "提交无法使用：{reasons}", "en": "your submission could not be used: {reasons}"},
+    "gradescope.unconfined": {
+        "zh": "自动评分器无法隔离运行你的笔记本，因此没有运行它。这不是你的问题：请告诉老师。（{reason}）",
+        "en": "the autograder could not confine your notebook, so it did not run it. This is not your fault: tell "
+              "your instructor. ({reason})",
+    },
+    "gradescope.failed": {
+        "zh": "自动评分器出错（{error}）。这不是你的笔记本的问题：请告诉老师。",
+        "en": "the autograder failed ({error}). This is not your notebook's fault: tell your instructor.",
+    },
     # --- the instructor's terminal (grader.cli) --------------------------------------------------------
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},

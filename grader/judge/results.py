@@ -372,8 +372,8 @@ def _text_fields(cls: type, record: Any) -> Any:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"`` or
-    ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
+    """One submission's grade. ``sandbox`` is how its kernel was isolated (``"bwrap"``, ``"user"``:
+    an unprivileged account, or ``"off"``; older results say ``"none"``); ``limits`` how each resource limit was really enforced (``cpu``, ``memory``,
     ``processes``, ``scratch``; see ``grader.run.sandbox.limits_in_force``), empty when no kernel ran.
 
     ``notes`` are :class:`~grader.judge.catalog.Message` records (a text given instead is kept as

@@ -9,6 +9,9 @@ each one by writing its pid to its ``cgroup.procs``) bound the whole tree's memo
 CPU share. The file-size limit (``RLIMIT_FSIZE``) is the scratch folder's cap where the grader could
 not mount a size-capped tmpfs, and a second fence where it could; CPython ignores ``SIGXFSZ``, so a
 write beyond it fails with ``EFBIG`` rather than killing the kernel.
+With ``--user NAME`` (the "user" isolation of :mod:`grader.run.sandbox`) it hands the ``--own``
+folders and their entries to that account, then drops to it — supplementary groups, group, user —
+after the limits and before asking for the parent-death signal, which a change of user clears.
 ``RLIMIT_NPROC`` is not used: it counts every process of the user (and is ignored for root), so on
 a TA's laptop it would stop the kernel's own threads rather than a fork bomb.
 Standard library only: it must start fast and never import the grader's own code.
@@ -17,8 +20,10 @@ Standard library only: it must start fast and never import the grader's own code
 from __future__ import annotations
 
 import argparse
+import ctypes  # imported here, before a drop to --user, who may not be able to read the standard library
 import os
 import resource
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +34,8 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--cpu-time", type=float, required=True)
     parser.add_argument("--file-size-mb", type=int, default=None, help="the largest file a process may write")
     parser.add_argument("--cgroup", action="append", default=[], help="a cgroup directory to join")
+    parser.add_argument("--user", default=None, help="the account to run the command as (the grader is root)")
+    parser.add_argument("--own", action="append", default=[], help="a folder to hand to --user first, with its entries")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command[:1] == ["--"]:
@@ -56,8 +63,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.file_size_mb is not None:
         _limit(resource.RLIMIT_FSIZE, args.file_size_mb * 1024 * 1024)
     _limit(resource.RLIMIT_CORE, 0)  # a segfaulting student function leaves no core dump behind
+    if args.user is not None:
+        _become(args.user, args.own)
     _die_with_grader()
     os.execvp(args.command[0], args.command)
+
+
+def _become(user: str, own: Sequence[str]) -> None:
+    """Hand ``own`` (each folder and its entries, links not followed) to ``user``, then become it for
+    good: no way back to root, no group of the grader's kept."""
+    import pwd
+
+    account = pwd.getpwnam(user)
+    for folder in own:
+        for path in [folder, *(os.path.join(folder, name) for name in os.listdir(folder))]:
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    os.setgroups(os.getgrouplist(account.pw_name, account.pw_gid))
+    os.setgid(account.pw_gid)
+    os.setuid(account.pw_uid)
+    if os.getuid() != account.pw_uid or os.geteuid() != account.pw_uid:
+        sys.exit(f"confine: could not become {user}")
 
 
 def _die_with_grader() -> None:
@@ -66,9 +91,6 @@ def _die_with_grader() -> None:
     left bwrap and the kernel running. Linux only; kept across the exec of a non-setuid program."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
-    import signal
-
     pr_set_pdeathsig = 1
     try:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)

@@ -204,6 +204,8 @@ class Launch:
         try:
             self.folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-")))
             (self.folder / "sockets").mkdir()
+            if confinement.user is not None:  # its user may reach sockets/ (the launcher hands it over)
+                self.folder.chmod(0o711)
             prefix, self.cgroup = self._stack.enter_context(confined(confinement, self.folder / "sockets"))
             _write_kernelspec(self.folder / "spec", prefix, preload)
             self.km: AsyncKernelManager | None = self.manager(0)

@@ -330,6 +330,15 @@ def _made_dir(parent_fd: int, name: str) -> int:
     return fd
 
 
+def _give_like(fd: int, scratch_fd: int) -> None:
+    """Give the call's folder to whoever owns the scratch folder: the kernel writes its answer there,
+    and under the "user" isolation (:mod:`grader.run.sandbox`) it runs as another user than the
+    grader's. Nothing changes when the grader owns the scratch folder (bubblewrap, or no sandbox)."""
+    owner = os.fstat(scratch_fd)
+    if (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+        os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
 def _new_file(dir_fd: int, name: str) -> io.BufferedWriter:
     """A new file ``name`` in ``dir_fd``, open for writing: never an existing file or a link's target."""
     return os.fdopen(os.open(name, _NEW_FILE, 0o666, dir_fd=dir_fd), "wb")
@@ -387,6 +396,7 @@ def write_call(scratch: Path, args: Sequence[Any], kwargs: Mapping[str, Any], fi
                 raise ExchangeTampered("there_before", folder=name) from None
             try:
                 with _closing(_made_dir(exchange_fd, name)) as folder_fd:
+                    _give_like(folder_fd, scratch_fd)
                     if files is not None:
                         os.mkdir("files", 0o777, dir_fd=folder_fd)
                         _copy_tree(files, folder_fd, "files")

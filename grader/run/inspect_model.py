@@ -291,6 +291,13 @@ class Inspector:
         self.folder, self.heldout, self.timeout, self.isolation = folder, heldout, timeout, isolation
         self.memory_mb, self.cpu_time, self.processes = memory_mb, cpu_time, processes
         self.cpus, self.scratch_mb = cpus, scratch_mb
+        #: the "user" isolation's account for the inspector (:data:`grader.run.sandbox.INSPECTOR_USER`),
+        #: which needs its folder's parent passable (the submission's :class:`~grader.grade.workspace.Workspace` is)
+        self.user: str | None = None
+        if isolation == "user":
+            from .sandbox import INSPECTOR_USER
+
+            self.user = INSPECTOR_USER
         self.starts = 0  # processes started over this inspector's life
         self._process: _Process | None = None
         self._cache: dict[tuple[Path, bool], ModelReport] = {}
@@ -319,6 +326,10 @@ class Inspector:
         if isinstance(copy, Answer):
             refused = copy.reason or Message("text", {"text": copy.evalue})
             return {"error": copy.evalue, "message": refused.to_json()}
+        if self.user is not None:  # the "user" isolation: the inspector's account reads the copy
+            from .sandbox import hand_over
+
+            hand_over(copy.path, self.user)
         self._cache[key] = self._ask({"path": str(copy.path), "evaluate": evaluate})
         return self._cache[key]
 
@@ -371,7 +382,7 @@ class Inspector:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         confinement = sandbox.Confinement(self.folder, sandbox.inspector_env(self.folder), (self.heldout,),
                                           self.memory_mb, self.cpu_time, self.processes, self.isolation,
-                                          self.cpus, self.scratch_mb)
+                                          self.cpus, self.scratch_mb, self.user)
         command = [*sandbox.inspector_prefix(confinement, cgroup), *self._command()]
         try:
             self._process = _Process(command, dict(confinement.env), self.folder, cgroup)

@@ -38,6 +38,16 @@ Without a working bubblewrap (macOS, a laptop without it, a container that forbi
 ``grader grade`` refuses to start (:func:`isolation`, fail closed) unless the instructor passes
 ``--sandbox off``; then kernels run with the limits that can be set and every result records
 ``"sandbox": "off"``. Commands that run only trusted code use ``auto``.
+
+* **The unprivileged user** (``"user"``, :func:`user_or_bwrap`): where bubblewrap cannot run but the
+  grader is root in a machine of its own — Gradescope's container, whose Docker seccomp profile
+  forbids the namespaces — the launcher drops to the account :data:`KERNEL_USER` (the model inspector
+  to :data:`INSPECTOR_USER`) before it becomes the kernel, with the same limits. What it cannot read
+  is then up to file permissions: the folders the grader makes for it (its scratch folder, sockets,
+  each call's exchange folder) are handed to it, every other folder of the grader's stays the
+  grader's (``0700``), and whoever sets the machine up makes the course files unreadable to that
+  account (:mod:`grader.authoring.autograder` does it for Gradescope). It shares the network and the
+  process list with the grader, so it is weaker than bubblewrap, and results say ``"sandbox": "user"``.
 """
 
 from __future__ import annotations
@@ -63,17 +73,23 @@ from .scratch import NO_SPACE, ScratchLimit, ScratchSpace, is_out_of_space
 
 # Cgroup, fair_cpus, limits_in_force, NO_SPACE, ScratchLimit, ScratchSpace and is_out_of_space live in
 # grader.run.cgroup, .limits and .scratch; they are named here too, as the confinement's whole surface.
-__all__ = ["NO_SPACE", "Cgroup", "Confinement", "Isolation", "SandboxMode", "SandboxUnavailable", "ScratchLimit",
-           "ScratchSpace", "confined", "fair_cpus", "is_out_of_space", "isolation", "limits_in_force", "refusal"]
+__all__ = ["INSPECTOR_USER", "KERNEL_USER", "NO_SPACE", "Cgroup", "Confinement", "Isolation", "SandboxMode",
+           "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined", "fair_cpus", "hand_over",
+           "is_out_of_space", "isolation", "limits_in_force", "refusal", "user_or_bwrap", "user_problem"]
 
 log = logging.getLogger(__name__)
 
-Isolation = Literal["bwrap", "off"]
+Isolation = Literal["bwrap", "user", "off"]
 SandboxMode = Literal["required", "auto", "off"]
 
 _SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 GRADER_PACKAGE = Path(__file__).resolve().parents[1]  # grader/, with the reference answers
 _SOCKETS_MB = 16  # connection files and unix sockets only
+# The accounts of the "user" isolation, made by whoever sets up the machine (the Gradescope setup.sh):
+# the kernel's, which may read nothing of the course, and the model inspector's, whose group may read
+# the grader package and the held-out faces.
+KERNEL_USER = "cnn-grader-student"
+INSPECTOR_USER = "cnn-grader-inspector"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -94,6 +110,7 @@ class Confinement:
     isolation: Isolation = "off"
     cpus: float | None = None  # the cgroup's CPU quota in cores; None: equal weight, no quota
     scratch_mb: int = 1024  # the size of the private /tmp, and of any one file the kernel writes
+    user: str | None = None  # the account the launcher drops to (the "user" isolation); None: the grader's
 
 
 # -- is bubblewrap usable? --------------------------------------------------------------------------
@@ -156,6 +173,52 @@ def isolation(mode: SandboxMode = "required") -> Isolation:
         raise SandboxUnavailable(refusal(problem))
     _note_trusted(problem)
     return "off"
+
+
+def user_or_bwrap() -> Isolation:
+    """``"bwrap"`` when bubblewrap works here, else ``"user"`` when this process is root and the
+    accounts :data:`KERNEL_USER` and :data:`INSPECTOR_USER` exist, else :class:`SandboxUnavailable`
+    naming both reasons: the autograder in a container of its own never runs students' code
+    with the grader's rights."""
+    problem = _bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    missing = user_problem()
+    if missing is None:
+        log.warning("bubblewrap cannot run here (%s): kernels run as the unprivileged user %s", problem, KERNEL_USER)
+        return "user"
+    raise SandboxUnavailable(f"refusing to grade: students' notebooks would run unconfined. Bubblewrap: {problem}. "
+                             f"The unprivileged user: {missing}.")
+
+
+def user_problem() -> str | None:
+    """Why kernels cannot be run as :data:`KERNEL_USER` here, or None."""
+    import pwd
+
+    if os.geteuid() != 0:
+        return "the grader is not root, so it cannot switch to another user"
+    for name in (KERNEL_USER, INSPECTOR_USER):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return f"there is no account {name} (`useradd --system --no-create-home --user-group {name}`)"
+    return None
+
+
+def hand_over(path: Path, user: str | None, *, tree: bool = False) -> None:
+    """Give ``path`` (with ``tree``, everything below it too) to ``user``, never following a link:
+    the folders the grader makes for a kernel confined as that user. Nothing when ``user`` is None."""
+    if user is None:
+        return
+    import pwd
+
+    account = pwd.getpwnam(user)
+    os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    if not tree:
+        return
+    for folder, dirs, files in os.walk(path):
+        for name in (*dirs, *files):
+            os.chown(os.path.join(folder, name), account.pw_uid, account.pw_gid, follow_symlinks=False)
 
 
 # -- the bubblewrap command -------------------------------------------------------------------------
@@ -245,15 +308,19 @@ def bwrap_argv(c: Confinement, sockets: Path) -> list[str]:
 
 
 # -- putting it together ----------------------------------------------------------------------------
-def launcher(c: Confinement, cgroup: Cgroup | None) -> list[str]:
+def launcher(c: Confinement, cgroup: Cgroup | None, own: Iterable[Path] = ()) -> list[str]:
     """``python -I …/confine.py --memory-mb … --`` with ``c``'s limits and ``cgroup``. The launcher is
     run by path, isolated (-I: no script folder, user site or PYTHON* variables on its path; it needs
     the standard library only): always this grader's own, never whichever ``grader`` the kernel's
-    environment would import (an installed copy beside a checkout)."""
+    environment would import (an installed copy beside a checkout). With ``c.user`` it drops to that
+    account, first handing it the folders ``own`` and what they hold (the sockets folder: its
+    connection file exists only once jupyter_client is about to start the kernel)."""
     prefix = [sys.executable, "-I", str(Path(__file__).with_name("confine.py")), "--memory-mb", str(c.memory_mb),
               "--cpu-time", str(c.cpu_time), "--file-size-mb", str(c.scratch_mb)]
     for folder in cgroup.dirs if cgroup else ():
         prefix += ["--cgroup", str(folder)]
+    if c.user is not None:
+        prefix += ["--user", c.user, *(arg for folder in own for arg in ("--own", str(folder)))]
     return [*prefix, "--"]
 
 
@@ -272,7 +339,7 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
         # The launcher is run by path, isolated (-I: no script folder, user site or PYTHON* variables
         # on its path; it needs the standard library only): always this grader's own, never whichever
         # `grader` the kernel's environment would import (an installed copy beside a checkout).
-        prefix = launcher(c, cgroup)
+        prefix = launcher(c, cgroup, own=(sockets,))
         if c.isolation == "bwrap":
             prefix += bwrap_argv(c, sockets)
         yield prefix, cgroup
@@ -330,8 +397,9 @@ def inspector_bwrap_argv(c: Confinement) -> list[str]:
 def inspector_prefix(c: Confinement, cgroup: Cgroup | None) -> list[str]:
     """The command prefix that starts the inspector as ``c`` says: the launcher (rlimits, the
     cgroup), then bubblewrap when ``c.isolation`` is ``"bwrap"``. Without it the inspector still
-    gets the limits and, from its caller, the cleared environment."""
-    prefix = launcher(c, cgroup)
+    gets the limits and, from its caller, the cleared environment. Under the "user" isolation its
+    private folder is handed to its account."""
+    prefix = launcher(c, cgroup, own=(c.scratch,))
     if c.isolation == "bwrap":
         prefix += inspector_bwrap_argv(c)
     return prefix

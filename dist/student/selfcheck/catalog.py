@@ -734,6 +734,27 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "intake.by.email": {"zh": "邮箱", "en": "email"},
     "intake.by.key": {"zh": "学号/登录名", "en": "key"},
     "intake.by.name": {"zh": "名字", "en": "name"},
+    # --- the Gradescope autograder (grader.authoring.autograder): what a student reads there -----------
+    "gradescope.no_notebook": {
+        "zh": "提交中没有笔记本（.ipynb）（收到的文件：{files}）：请上传 {assignment} 的 .ipynb 笔记本",
+        "en": "no notebook (.ipynb) in your submission (files received: {files}): upload your {assignment} "
+              ".ipynb notebook",
+    },
+    "gradescope.nothing": {"zh": "（无）", "en": "(none)"},
+    "gradescope.two_notebooks": {
+        "zh": "提交中有 {count} 个笔记本（{files}）：请只上传 {assignment} 的那一个",
+        "en": "your submission holds {count} notebooks ({files}): upload only the one for {assignment}",
+    },
+    "gradescope.not_used": {"zh": "提交无法使用：{reasons}", "en": "your submission could not be used: {reasons}"},
+    "gradescope.unconfined": {
+        "zh": "自动评分器无法隔离运行你的笔记本，因此没有运行它。这不是你的问题：请告诉老师。（{reason}）",
+        "en": "the autograder could not confine your notebook, so it did not run it. This is not your fault: tell "
+              "your instructor. ({reason})",
+    },
+    "gradescope.failed": {
+        "zh": "自动评分器出错（{error}）。这不是你的笔记本的问题：请告诉老师。",
+        "en": "the autograder failed ({error}). This is not your notebook's fault: tell your instructor.",
+    },
     # --- the instructor's terminal (grader.cli) --------------------------------------------------------
     "cli.cell": {"zh": "单元格 {index}：{what}", "en": "cell {index}: {what}"},
     "cli.diagnosed": {"zh": "诊断出 {mistake}", "en": "diagnosed {mistake}"},
@@ -775,6 +796,89 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{submission} at stage {stage}: {reason} — not graded; the next run tries it again (traceback in its "
               "results file)",
     },
+    # --- regrades: what a run changed, a student's history (grader.classroom.regrade; terminal, class page)
+    "regrade.reason.notebook": {"zh": "笔记本变了（重新提交）", "en": "the notebook changed (a resubmission)"},
+    "regrade.reason.course": {
+        "zh": "course.toml 变了（分值、测试、截止日期等）", "en": "course.toml changed (points, tests, due dates…)",
+    },
+    "regrade.reason.seed": {"zh": "隐藏测试的种子变了", "en": "the seed of the hidden tests changed"},
+    "regrade.reason.code": {"zh": "评分程序的代码变了（测试或参考答案）", "en": "the grader's code changed (its tests or references)"},
+    "regrade.reason.version": {"zh": "评分程序的版本变了", "en": "a new grader version"},
+    "regrade.reason.config": {
+        "zh": "课程配置或评分程序变了（旧成绩册没有记下是哪一个）",
+        "en": "the course configuration or the grader changed (an older gradebook does not say which)",
+    },
+    "regrade.reason.penalty": {"zh": "迟交扣分变了", "en": "the late penalty changed"},
+    "regrade.reason.again": {
+        "zh": "笔记本和配置都没变，重新评分得到了不同的结果（例如上次评分程序出错，或刚好碰到时限）",
+        "en": "same notebook and configuration, graded again with another outcome (after a grader error, or a "
+              "time limit only just met)",
+    },
+    "regrade.status.passed": {"zh": "通过", "en": "passed"},
+    "regrade.status.failed": {"zh": "未通过", "en": "failed"},
+    "regrade.status.absent": {"zh": "（没有这项测试）", "en": "(no such test)"},
+    "regrade.flip": {"zh": "{test}：{before} → {after}", "en": "{test}: {before} → {after}"},
+    "regrade.flip_points": {"zh": "{test}：{before} → {after} 分", "en": "{test}: {before} → {after} points"},
+    "regrade.flip_both": {
+        "zh": "{test}：{before} → {after}（{points_before} → {points_after} 分）",
+        "en": "{test}: {before} → {after} ({points_before} → {points_after} points)",
+    },
+    "regrade.score": {"zh": "{before} → {after}（{delta}）", "en": "{before} → {after} ({delta})"},
+    "regrade.final": {"zh": "最终分 {before} → {after}（{delta}）", "en": "final {before} → {after} ({delta})"},
+    "regrade.why": {"zh": "原因：{why}", "en": "why: {why}"},
+    "cli.changes": {
+        "zh": "自上次运行以来有 {count} 份提交的得分变了：", "en": "{count} submission(s) changed since the last run:",
+    },
+    "cli.change": {"zh": "{student} · {assignment}：{score}{final}；{why}", "en": "{student} · {assignment}: {score}{final}; {why}"},
+    "cli.change_final": {"zh": "，{final}", "en": ", {final}"},
+    "cli.no_changes": {
+        "zh": "自上次运行以来没有得分变化（比较了 {compared} 份提交）",
+        "en": "no score changed since the last run ({compared} submission(s) compared)",
+    },
+    "cli.first_graded": {"zh": "{count} 份提交是第一次评分", "en": "{count} submission(s) graded for the first time"},
+    "history.heading": {"zh": "{student} · {assignment}", "en": "{student} · {assignment}"},
+    "history.column.run": {"zh": "运行", "en": "run"},
+    "history.column.date": {"zh": "日期", "en": "date"},
+    "history.column.notebook": {"zh": "笔记本", "en": "notebook"},
+    "history.column.config": {"zh": "配置", "en": "config"},
+    "history.column.score": {"zh": "得分", "en": "score"},
+    "history.column.final": {"zh": "最终分", "en": "final"},
+    "history.column.changes": {"zh": "与上次相比", "en": "since the previous run"},
+    "history.first": {"zh": "第一次评分", "en": "first graded"},
+    "history.same": {"zh": "没有变化", "en": "no change"},
+    "history.cached": {"zh": "（未变，取自成绩册）", "en": "(unchanged, from the gradebook)"},
+    "history.grader_error": {"zh": "评分程序出错：未评分，不作比较", "en": "grader error: not graded, not compared"},
+    "history.stopped": {"zh": "（这次运行被中途停止）", "en": "(this run was stopped before its end)"},
+    "history.imported": {"zh": "（从第 1 版成绩册导入）", "en": "(imported from a version-1 gradebook)"},
+    "history.none": {"zh": "{student}：还没有任何一次运行评过这名学生", "en": "{student}: no run has graded this student yet"},
+    "index.changes": {"zh": "自上次运行以来的变化", "en": "Changes since the last run"},
+    "index.changes_run": {
+        "zh": "运行 #{run}（开始于 {started}）找到 {reached} 份提交：重新评分 {graded} 份，{cached} 份没有变化、直接取自成绩册。"
+              "每份提交都与它上一次的评分相比较。",
+        "en": "Run #{run} (started {started}) found {reached} submission(s): {graded} graded, {cached} unchanged and "
+              "taken from the gradebook. Each is compared with its own previous grade.",
+    },
+    "index.changes_stopped": {
+        "zh": "这次运行在结束前被停止了：只处理了 {reached}/{planned} 份提交，下面的变化不完整。其余的提交没有比较。",
+        "en": "This run was stopped before its end: it reached {reached} of {planned} submission(s), so the changes "
+              "below are incomplete. The others were not compared.",
+    },
+    "index.changes_first": {"zh": "这是第一次运行，还没有可以比较的。", "en": "This is the first run: there is nothing to compare yet."},
+    "index.changes_none": {
+        "zh": "没有得分变化（比较了 {compared} 份提交）。", "en": "No score changed ({compared} submission(s) compared).",
+    },
+    "index.changes_count": {
+        "zh": "{count} 份提交的得分变了，{unchanged} 份没有变。", "en": "{count} submission(s) changed, {unchanged} did not.",
+    },
+    "index.changes_new": {"zh": "{count} 份提交是第一次评分。", "en": "{count} submission(s) graded for the first time."},
+    "index.changes_not_graded": {
+        "zh": "评分程序出错、这次不作比较的提交：{students}", "en": "Not compared (the grader failed on them): {students}",
+    },
+    "index.change.raw": {"zh": "原始分", "en": "Raw score"},
+    "index.change.final": {"zh": "最终分（扣除迟交）", "en": "Final (after late penalty)"},
+    "index.change.tests": {"zh": "变化的测试", "en": "Tests that changed"},
+    "index.change.why": {"zh": "原因", "en": "Why"},
+    "index.change.since": {"zh": "与运行 #{run} 相比", "en": "since run #{run}"},
     # --- exports and hand-outs (grader.publish: canvas, moodle, handout) --------------------------------
     "report.written": {"zh": "报告：{index}", "en": "report: {index}"},
     "export.written": {"zh": "{count} 个文件已写入 {folder}", "en": "{count} file(s) written under {folder}"},

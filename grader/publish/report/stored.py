@@ -190,5 +190,6 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
 
 
 def ran_unconfined(result: SubmissionResult) -> bool:
-    """Graded with ``--sandbox off`` (older results said ``"none"``): every page says so."""
-    return result.sandbox != "bwrap"
+    """Graded with ``--sandbox off`` (older results said ``"none"``): every page says so. ``"user"``
+    (an unprivileged account, where bubblewrap cannot run: grader.run.sandbox) is confined."""
+    return result.sandbox not in ("bwrap", "user")
