@@ -57,7 +57,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         key = cache_key(config)
         with Gradebook(out_dir) as book:
             cached, todo = partition(book, plan.gradable, key)
-            keeper = Keeper(book, out_dir, key, prepared, on_done)
+            keeper = Keeper(book, out_dir, key, prepared, on_done, course=config)
             for sub, result in cached:
                 keeper.cached(sub, result)
             with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
