@@ -142,6 +142,17 @@ def test_a_hostile_time_is_a_note_never_a_penalty(handed_in: str, code: str) -> 
         assert "Moodle" in words and len(words) < 400, words  # the value is quoted, cut short
 
 
+def test_a_hostile_time_on_the_page(tmp_path: Path) -> None:
+    config = _course(TEN_A_DAY)
+    sub = _sub(tmp_path, Submitted(at="9999-12-31T23:59:59+00:00", source="moodle_worksheet"))
+    result = _applied(sub, _result(80), config)
+    assert (result.score, result.penalty, result.final_score) == (80, 0, 80)
+    page = _text(render_submission(result, config, "en"))
+    assert "Handed in 9999-12-31 23:59:59 +00:00 · not usable (see the grader notes)" in page
+    assert "cannot be right (before 1970 or after this grading run): no late penalty was applied" in page
+    assert "on time" not in page and "points off" not in page
+
+
 def test_a_time_without_an_offset_is_read_on_the_due_dates_clock() -> None:
     late, notes = assess(DUE, Submitted(at="2026-10-02T01:59:00", source="blackboard_receipt"), TEN_A_DAY,
                          80, 100, NOW)
@@ -184,11 +195,14 @@ def _toml(tmp_path: Path, course: str = "", late: str = "", due: str = "") -> Pa
 
 
 def test_due_dates_and_the_late_table_load(tmp_path: Path) -> None:
-    config = load_config(_toml(tmp_path, due="due = 2026-10-01T23:59:00+08:00",
+    config = load_config(_toml(tmp_path, due='due = 2026-10-01T23:59:00+08:00\n'
+                                             'extensions = { "张三" = 2026-10-04T12:00:00+08:00 }',
                                late='per = "hour"\ndeduct = 2\nunit = "points"\ncap = 20\ngrace_minutes = 10'),
                          environ={})
     assert config.assignments["01-convolution"].due == DUE
     assert config.assignments["02-pooling"].due is None
+    own = config.assignments["01-convolution"]
+    assert own.due_for("张三") == dt.datetime(2026, 10, 4, 12, tzinfo=CST) and own.due_for("bob") == DUE
     assert config.late == LatePolicy(deduct=2, per="hour", unit="points", cap=20, grace_minutes=10)
 
 
@@ -224,6 +238,12 @@ CONFIG_ERRORS = [
     ({"late": "deduct = 10\ngrace_minutes = -5"}, r"\[late\.grace_minutes\] must be a number >= 0"),
     ({"late": 'deduct = "10%"'}, r"\[late\.deduct\] must be float, received '10%'"),
     ({"late": "deduct = 10\ngrace = 15"}, r"\[late\.grace\] unknown key"),
+    ({"due": "extensions = { alice = 2026-10-03T23:59:00+08:00 }"},
+     r"\[assignments\.01-convolution\.extensions\] extends a due date, but this assignment has no due"),
+    ({"due": "due = 2026-10-01T23:59:00+08:00\nextensions = { alice = 2026-10-03 }"},
+     r"\[assignments\.01-convolution\.extensions\.alice\] must be a TOML date and time"),
+    ({"due": "due = 2026-10-01T23:59:00+08:00\nextensions = { alice = 2026-10-03T23:59:00 }"},
+     r"\[assignments\.01-convolution\.extensions\.alice\] has no UTC offset"),
 ]
 
 
@@ -278,6 +298,21 @@ def test_the_file_time_is_the_last_resort_and_says_so(tmp_path: Path) -> None:
     assert result.submitted is not None and result.submitted.source == "file_mtime"
     assert result.late is not None and result.late.source == "file_mtime" and result.late.seconds == 26 * 3600
     assert (result.score, result.penalty, result.final_score) == (80, 8, 72)  # 2 started days at 4 %
+
+
+def test_an_extension_is_the_students_own_due_date(tmp_path: Path) -> None:
+    """Two students hand in at the same time, two days after the due date; one has an extension to
+    the third day, so only the other is late (2 started days, 20 %)."""
+    config = _course(TEN_A_DAY)
+    own = dataclasses.replace(config.assignments["01-convolution"],
+                              extensions={"张三": DUE + dt.timedelta(days=3)})
+    config = dataclasses.replace(config, assignments={**config.assignments, "01-convolution": own})
+    handed_in = Submitted(at=at(days=2), source="gradescope_metadata")
+    extended = _applied(_sub(tmp_path, handed_in), _result(80), config)
+    other = _applied(_sub(tmp_path, handed_in, student="bob"), _result(80, "bob"), config)
+    assert extended.late is None and other.late is not None and other.penalty == 20
+    page = _text(render_submission(extended, config, "en"))
+    assert "Due 2026-10-04 23:59:00 +08:00" in page and "on time" in page
 
 
 def test_no_due_date_or_a_grader_error_takes_nothing(tmp_path: Path) -> None:

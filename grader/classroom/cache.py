@@ -3,7 +3,7 @@
 A submission is taken from the gradebook when its notebook bytes, the course configuration (with
 the seed in force) and the grader's code are all unchanged; anything else is graded again. The late
 policy is no part of grading (:mod:`grader.classroom.late` applies it to cached results too), so a
-changed due date, ``[late]`` rule or ``[course] timezone`` regrades nothing. The key
+changed due date, extension, ``[late]`` rule or ``[course] timezone`` regrades nothing. The key
 is computed once per run, on the client: a cluster's workers are checked to run the same code
 (:func:`code_fingerprint`) rather than computing keys of their own.
 """
@@ -47,12 +47,14 @@ def cache_key(config: CourseConfig) -> str:
 
 def graded_part(path: Path) -> bytes:
     """``course.toml`` without what only the late policy reads (``[late]``, ``[course] timezone``,
-    each assignment's ``due``), as canonical JSON, so its comments and layout do not count either."""
+    each assignment's ``due`` and ``extensions``), as canonical JSON, so its comments and layout do
+    not count either."""
     raw: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     raw.pop("late", None)
     raw.get("course", {}).pop("timezone", None)
     for entry in raw.get("assignments", {}).values():
         entry.pop("due", None)
+        entry.pop("extensions", None)
     return json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
 
 

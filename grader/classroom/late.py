@@ -144,14 +144,16 @@ def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | N
 
 def apply_late(sub: Submission, result: SubmissionResult, config: CourseConfig | None,
                now: dt.datetime | None = None) -> SubmissionResult:
-    """``result`` with this run's hand-in time and late penalty (and only this run's late notes).
-    A result without a due date, or one the grader failed on, carries no Late record."""
+    """``result`` with this run's hand-in time and late penalty (and only this run's late notes),
+    against the student's own due date (an extension) or the assignment's. A result without a due
+    date, or one the grader failed on, carries no Late record."""
     now = now or dt.datetime.now(dt.timezone.utc)
     notes: Sequence[Message] = tuple(n for n in result.notes if n.code not in LATE_NOTES)
     submitted = hand_in_time(sub, result.submitted)
     own = config.assignments.get(result.assignment) if config is not None else None
     late, added = None, ()
-    if own is not None and own.due is not None and result.grader_error is None:
-        late, added = assess(own.due, submitted, config.late if config is not None else None,
+    due = own.due_for(result.student) if own is not None else None
+    if due is not None and result.grader_error is None:
+        late, added = assess(due, submitted, config.late if config is not None else None,
                              result.score, result.max_score, now)
     return dataclasses.replace(result, submitted=submitted, late=late, notes=(*notes, *added))

@@ -105,6 +105,12 @@ class AssignmentConfig:
     cell_timeout: float | None = None
     notebook_timeout: float | None = None
     due: dt.datetime | None = None  # always with its UTC offset once loaded; None: no due date
+    # Students' own due dates (an extension), by the grader's student key (results/KEY/).
+    extensions: Mapping[str, dt.datetime] = dataclasses.field(default_factory=dict)
+
+    def due_for(self, student: str) -> dt.datetime | None:
+        """When ``student``'s notebook is due: their extension, else the assignment's due date."""
+        return self.extensions.get(student, self.due)
 
 
 @dataclass(frozen=True)
@@ -347,22 +353,34 @@ def _read_timezone(course: _Reader) -> dt.tzinfo | None:
 _DUE_EXAMPLE = "2026-10-01T23:59:00+08:00"
 
 
-def _read_due(entry: _Reader, timezone: dt.tzinfo | None) -> dt.datetime | None:
-    """An assignment's ``due``: a TOML date-time (unquoted), with its offset or in ``[course]
-    timezone``. A bare date is refused: which minute of the day is due is the instructor's to say."""
-    entry.seen.add("due")
-    due = entry.table.get("due")
+def _read_due(entry: _Reader, timezone: dt.tzinfo | None, name: str = "due") -> dt.datetime | None:
+    """An assignment's ``due`` (or one student's extension): a TOML date-time (unquoted), with its
+    offset or in ``[course] timezone``. A bare date is refused: which minute of the day is due is the
+    instructor's to say."""
+    entry.seen.add(name)
+    due = entry.table.get(name)
     if due is None:
         return None
     if not isinstance(due, dt.datetime):
-        raise entry.fail("due", f"must be a TOML date and time with its UTC offset, unquoted, like {_DUE_EXAMPLE}; "
-                                f"received {due!r}")
+        raise entry.fail(name, f"must be a TOML date and time with its UTC offset, unquoted, like {_DUE_EXAMPLE}; "
+                               f"received {due!r}")
     if due.tzinfo is None:
         if timezone is None:
-            raise entry.fail("due", f"has no UTC offset ({due.isoformat()}): write it ({_DUE_EXAMPLE}) "
-                                    'or set [course] timezone = "+08:00"')
+            raise entry.fail(name, f"has no UTC offset ({due.isoformat()}): write it ({_DUE_EXAMPLE}) "
+                                   'or set [course] timezone = "+08:00"')
         due = due.replace(tzinfo=timezone)
     return due
+
+
+def _read_extensions(entry: _Reader, timezone: dt.tzinfo | None, due: dt.datetime | None) -> dict[str, dt.datetime]:
+    """``extensions = { alice = 2026-10-03T23:59:00+08:00 }``: students' own due dates, by the key
+    the grader names them with. Only beside a ``due``: an extension of nothing is a typo."""
+    table = entry.sub("extensions", required=False)
+    extensions = {student: _read_due(table, timezone, student) for student in table.table}
+    if extensions and due is None:
+        raise entry.fail("extensions", "extends a due date, but this assignment has no due")
+    table.done()
+    return {student: when for student, when in extensions.items() if when is not None}
 
 
 def _read_late(table: _Reader) -> LatePolicy:
@@ -404,13 +422,15 @@ def _read_assignments(table: _Reader, timezone: dt.tzinfo | None = None) -> dict
             if value < 0:
                 raise points_table.fail(question, f"must be >= 0, received {value!r}")
         points_table.done()
+        due = _read_due(entry, timezone)
         assignments[assignment_id] = AssignmentConfig(
             id=assignment_id,
             title=entry.get("title", str, assignment_id),
             points=points,
             cell_timeout=entry.positive("cell_timeout", float, None),
             notebook_timeout=entry.positive("notebook_timeout", float, None),
-            due=_read_due(entry, timezone),
+            due=due,
+            extensions=_read_extensions(entry, timezone, due),
         )
         entry.done()
     if not assignments:

@@ -773,6 +773,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "late.rule": {"zh": "迟交规则", "en": "Late policy"},
     "late.not_known": {"zh": "不知道", "en": "not known"},
     "late.on_time": {"zh": "按时提交", "en": "on time"},
+    "late.unusable": {"zh": "无法使用（见评分说明）", "en": "not usable (see the grader notes)"},
     "late.summary": {
         "zh": "原始分 {raw} · 迟交 {late}，扣 {penalty} 分 · 最终 {final}",
         "en": "Raw score {raw} · {late} late, {penalty} points off · final {final}",

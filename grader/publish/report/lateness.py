@@ -108,17 +108,19 @@ class LateView:
     rule: str
     summary: str  # "raw · late, points off · final", empty when on time
     on_time: bool
+    unusable: bool = False  # the hand-in time could not be judged (a note on the page says why)
 
 
 def late_view(result: SubmissionResult, config: CourseConfig, lang: str) -> LateView | None:
     """The due date, hand-in time, its source and the rule of one submission; None when the
     assignment has no due date and nothing was taken off."""
     own = config.assignments.get(result.assignment)
-    due = result.late.due if result.late is not None else (
-        own.due.isoformat() if own is not None and own.due is not None else "")
+    own_due = own.due_for(result.student) if own is not None else None
+    due = result.late.due if result.late is not None else (own_due.isoformat() if own_due is not None else "")
     if not due:
         return None
     clock = _clock(due)
+    unusable = any(note.code in _UNUSABLE for note in result.notes)
     submitted = result.submitted
     at = result.late.at if result.late is not None and result.late.at else (submitted.at if submitted else "")
     source = result.late.source if result.late is not None else (submitted.source if submitted else "")
@@ -128,6 +130,6 @@ def late_view(result: SubmissionResult, config: CourseConfig, lang: str) -> Late
         source=source_text(source, lang) if at or source else "",
         rule=rule_words(config.late, lang),
         summary=late_summary(result, lang),
-        on_time=(result.late is None and bool(at) and result.grader_error is None
-                 and not any(note.code in _UNUSABLE for note in result.notes)),
+        on_time=result.late is None and bool(at) and result.grader_error is None and not unusable,
+        unusable=unusable,
     )
