@@ -153,6 +153,14 @@ def test_a_hostile_time_on_the_page(tmp_path: Path) -> None:
     assert "on time" not in page and "points off" not in page
 
 
+def test_a_time_that_is_not_text_or_a_huge_source_is_still_a_note() -> None:
+    """Whatever an intake bug puts in the record: a note, never a crash."""
+    for value in (1_790_000_000, None, ["2026-10-02"], float("nan")):
+        late, notes = assess(DUE, Submitted(at=value, source="x" * 10_000), TEN_A_DAY, 80, 100, NOW)  # type: ignore[arg-type]
+        assert late is None and [n.code for n in notes] == (["late_unreadable"] if value is not None else [])
+        assert all(len(n.text("en")) < 400 for n in notes)
+
+
 def test_a_time_without_an_offset_is_read_on_the_due_dates_clock() -> None:
     late, notes = assess(DUE, Submitted(at="2026-10-02T01:59:00", source="blackboard_receipt"), TEN_A_DAY,
                          80, 100, NOW)

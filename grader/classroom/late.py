@@ -96,7 +96,7 @@ def _parse(at: str, due: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | N
     """(the hand-in time, "") or (None or the time, the code of the note it gets)."""
     try:
         when = dt.datetime.fromisoformat(at.strip())
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, AttributeError):  # AttributeError: not a text at all
         return None, "late_unreadable"
     note = ""
     if when.tzinfo is None:
@@ -115,7 +115,7 @@ def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | N
     and the notes that explain a time the grader could not use as it was."""
     if submitted is None:
         return None, ()
-    source = submitted.source or "unknown"
+    source = str(submitted.source)[:_MAX_TEXT] if submitted.source else "unknown"
     rule = rule_text(policy)
     grace = dt.timedelta(minutes=policy.grace_minutes if policy is not None else 0)
     due_text = due.isoformat(timespec="seconds")
@@ -127,7 +127,7 @@ def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | N
         late = Late(due=due_text, source=source, penalty=round(min(penalty, max(score, 0.0)), 4), rule=rule)
         return late, (Message("late_flag_only", {"source": _source(source)}),)
     when, note = _parse(submitted.at, due, now)
-    quoted = submitted.at[:_MAX_TEXT]
+    quoted = str(submitted.at)[:_MAX_TEXT]
     notes = (Message(note, {"at": quoted, "source": _source(source)}),) if note else ()
     if when is None:
         return None, notes
