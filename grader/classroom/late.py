@@ -93,7 +93,7 @@ def hand_in_time(sub: Submission, submitted: Submitted | None) -> Submitted | No
 
 
 def _parse(at: str, due: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | None, str]:
-    """(the hand-in time, "") or (None or the time, the code of the note it gets)."""
+    """(the hand-in time, or None when it cannot be used; the code of the note it needs, or "")."""
     try:
         when = dt.datetime.fromisoformat(at.strip())
     except (ValueError, TypeError, OverflowError, AttributeError):  # AttributeError: not a text at all
