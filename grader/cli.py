@@ -252,12 +252,17 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
     """The summary table and what was not graded, and why."""
     from rich.table import Table
 
+    from .publish.report.lateness import duration_text, late_by
+
     table = Table(title=_plain(text("cli.table", lang, count=len(run.results), out=out)))
-    for column in ("student", "assignment", "score", "notes"):
+    for column in ("student", "assignment", "score", "late", "final", "notes"):
         table.add_column(text(f"cli.column.{column}", lang))
     for result in run.results:
+        late = result.late
+        penalty = (f"-{result.penalty:g}" + (f" ({duration_text(late_by(late), lang)})" if late.at else "")
+                   if late is not None else "")
         table.add_row(_plain(result.student), _plain(result.assignment), f"{result.score:g} / {result.max_score:g}",
-                      _plain(_summary(result, lang)))
+                      _plain(penalty), f"{result.final_score:g}", _plain(_summary(result, lang)))
     console.print(table)
     if run.cached:
         console.print(_plain(text("cli.cached", lang, count=run.cached)))

@@ -41,11 +41,13 @@ def max_score(assignment: str) -> float:
 
 def grades_columns() -> list[str]:
     """``grades.csv``'s header as documented: the student, then per assignment of ``course.toml`` one
-    column per declared question and the assignment's total, then the overall total."""
+    column per declared question, the assignment's raw total, its late penalty and its final score,
+    then the overall total, penalty and final score."""
     header = ["student"]
     for assignment in CONFIG.assignments:
-        header += [f"{assignment}:{q}" for q in questions(assignment)] + [assignment]
-    return [*header, "total"]
+        header += [f"{assignment}:{q}" for q in questions(assignment)]
+        header += [assignment, f"{assignment} penalty", f"{assignment} final"]
+    return [*header, "total", "penalty", "final"]
 
 
 

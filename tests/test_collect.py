@@ -107,7 +107,7 @@ def test_a_future_that_raises_is_its_own_grader_error_and_the_queued_ones_are_gr
     assert len(FakeWorkspace.closed) == len(STUDENTS), "every workspace launched ahead was closed"
     grades = (tmp_path / "out" / "grades.csv").read_text("utf-8-sig").splitlines()
     row = next(line for line in grades if line.startswith(VICTIM + ",")).split(",")
-    assert set(row[1:-1]) == {""}
+    assert set(row[1:-3]) == {""} and row[-3:] == ["0", "0", "0"]  # its cells empty; total, penalty, final
 
     tried.clear()
     again, events = events_of(subs, tmp_path, config, LocalRunner(jobs, "off"))

@@ -78,7 +78,7 @@ def test_csv_is_the_class_table(graded: Path, config: CourseConfig) -> None:
     assert path == graded / "export" / "grades.csv"
     rows = read_csv(path, "utf-8-sig")
     header = rows[0]
-    assert header[0] == "student" and header[-1] == "total"
+    assert header[0] == "student" and header[-3:] == ["total", "penalty", "final"]
     assert header == grades_columns()  # one column per declared question, whatever the results hold
     assert header[1:3] == ["01-convolution:conv2d", "01-convolution:conv2d_multi"]
     by_student = {row[0]: dict(zip(header, row)) for row in rows[1:]}
@@ -86,6 +86,8 @@ def test_csv_is_the_class_table(graded: Path, config: CourseConfig) -> None:
     assert by_student["wang_fang"]["01-convolution"] == "80" and by_student["wang_fang"]["04-gender-cnn"] == ""
     assert by_student["李华"]["04-gender-cnn:build_rating_model"] == "10"
     assert by_student["李华"]["total"] == "200"  # 100 + 90 + 10 extra credit
+    assert (by_student["李华"]["penalty"], by_student["李华"]["final"]) == ("0", "200")  # no due date: none late
+    assert by_student["wang_fang"]["01-convolution penalty"] == "0" and by_student["wang_fang"]["04-gender-cnn final"] == ""
     assert f"'{FORMULA}" in by_student  # never a formula in Excel
 
 

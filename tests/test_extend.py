@@ -245,8 +245,9 @@ def test_the_course_facts_tests_rely_on() -> None:
     assert DECLARED["04-gender-cnn"].question("build_rating_model").optional, "extra credit"
     assert max_score("04-gender-cnn") == sum(points("04-gender-cnn").values()) - points("04-gender-cnn")["build_rating_model"]
     columns = grades_columns()
-    assert columns[:2] == ["student", "01-convolution:conv2d"] and columns[-1] == "total"
-    assert len(columns) == 2 + sum(len(questions(a)) + 1 for a in CONFIG.assignments)
+    assert columns[:2] == ["student", "01-convolution:conv2d"] and columns[-3:] == ["total", "penalty", "final"]
+    # per assignment its questions, then its raw total, late penalty and final score
+    assert len(columns) == 4 + sum(len(questions(a)) + 3 for a in CONFIG.assignments)
 
 
 def test_points_split_across_groups_add_up() -> None:

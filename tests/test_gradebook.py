@@ -223,9 +223,10 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
 
 HEADER = [
     "student",
-    *("01-convolution:conv2d", "01-convolution:im2col", "01-convolution"),
-    *("02-pooling:max_pool2d", "02-pooling"),
-    "total",
+    *("01-convolution:conv2d", "01-convolution:im2col", "01-convolution", "01-convolution penalty",
+      "01-convolution final"),
+    *("02-pooling:max_pool2d", "02-pooling", "02-pooling penalty", "02-pooling final"),
+    "total", "penalty", "final",
 ]
 
 
@@ -247,9 +248,9 @@ def test_grades_csv_layout_missing_submissions_and_chinese_names(tmp_path: Path)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf"), "a BOM, for Excel"
     assert read_csv(path) == [
         HEADER,
-        ["alice", "", "", "", "20", "20", "20"],
-        ["bob", "0", "0", "0", "", "", "0"],
-        ["张三", "20", "5", "25", "12.5", "12.5", "37.5"],
+        ["alice", "", "", "", "", "", "20", "20", "0", "20", "20", "0", "20"],
+        ["bob", "0", "0", "0", "0", "0", "", "", "", "", "0", "0", "0"],
+        ["张三", "20", "5", "25", "0", "25", "12.5", "12.5", "0", "12.5", "37.5", "0", "37.5"],
     ]
     assert files_in(tmp_path) == ["grades.csv"]
 

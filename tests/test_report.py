@@ -473,7 +473,8 @@ def test_index_summarises_the_class(config: CourseConfig) -> None:
     hrefs = {a.get("href") for a in page.all("a")}
     assert {"wang_fang/01-convolution.html", "../results/wang_fang/01-convolution.json",
             "zhang_wei/02-pooling.html", "../results/zhang_wei/02-pooling.json"} <= hrefs
-    assert [th.get("data-type") for th in page.all("th") if th.get("data-type")] == ["text", *["number"] * 5]
+    # sortable: the student, one column per assignment of course.toml, the late penalty, the total
+    assert [th.get("data-type") for th in page.all("th") if th.get("data-type")] == ["text", *["number"] * 6]
 
 
 def test_index_links_escape_unusual_student_names(config: CourseConfig) -> None:

@@ -64,7 +64,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
             run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
             try:
                 cached, todo = partition(book, plan.gradable, key)
-                keeper = Keeper(book, out_dir, key, prepared, on_done, run)
+                keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
                 for sub, result in cached:
                     keeper.cached(sub, result)
                 with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:

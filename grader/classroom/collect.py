@@ -16,6 +16,7 @@ from concurrent.futures import CancelledError, Future, as_completed
 from pathlib import Path
 from typing import Literal
 
+from ..course.config import CourseConfig
 from ..grade.guard import StageFailure, stage
 from ..grade.notebook import grader_error_result
 from ..grade.prepare import PreparedQuestion
@@ -24,6 +25,7 @@ from ..judge.results import SubmissionResult
 from ..run.execute import Aborted, KernelStartError
 from ..run.sandbox import SandboxUnavailable
 from .gradebook import Gradebook, write_result
+from .late import apply_late
 from .runner import Session
 
 __all__ = ["Event", "Keeper", "collect", "with_intake"]
@@ -36,12 +38,15 @@ _STOPS_THE_RUN = (KernelStartError, SandboxUnavailable)  # the machine's problem
 
 class Keeper:
     """Records each finished submission at once, so an interrupted run loses nothing. A result the
-    grader failed on is written for the instructor to see but never cached: the next run retries it."""
+    grader failed on is written for the instructor to see but never cached: the next run retries it.
+    With ``course``, each result gets that course's late penalty (:mod:`grader.classroom.late`)."""
 
     def __init__(self, book: Gradebook, out_dir: Path, key: str, prepared: Mapping[str, Sequence[PreparedQuestion]],
-                 on_done: Callable[[Submission, Event, SubmissionResult], None], run: int | None = None) -> None:
+                 on_done: Callable[[Submission, Event, SubmissionResult], None], run: int | None = None,
+                 course: CourseConfig | None = None) -> None:
         self._book, self._out_dir, self._key, self._prepared, self._on_done = book, out_dir, key, prepared, on_done
         self._run = run  # the gradebook's run: every kept result is one of its entries, cached ones too
+        self._course = course
         self.results: list[SubmissionResult] = []
 
     def cached(self, sub: Submission, result: SubmissionResult) -> None:
@@ -55,7 +60,7 @@ class Keeper:
     def _keep(self, sub: Submission, event: Event, result: SubmissionResult) -> None:
         """Write and record ``result``; if even that fails, the submission gets a ``grader_error``
         result naming the stage."""
-        result = with_intake(sub, result)
+        result = apply_late(sub, with_intake(sub, result), self._course)
         try:
             with stage("write"):
                 write_result(self._out_dir, result)
@@ -63,9 +68,9 @@ class Keeper:
                     self._book.record(result, self._key, self._run, cached=event == "cached")
         except StageFailure as failure:
             log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
-            result = with_intake(sub, grader_error_result(
+            result = apply_late(sub, with_intake(sub, grader_error_result(
                 sub.student, sub.assignment, sub.path, (), "write", failure.__cause__ or failure,
-                result.execution_time, sub.source, like=result.tests))
+                result.execution_time, sub.source, like=result.tests)), self._course)
             try:
                 write_result(self._out_dir, result)
             except Exception:  # the folder itself is unwritable: the summary and the exit status still say so

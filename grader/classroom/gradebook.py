@@ -258,11 +258,14 @@ def by_student(results: Sequence[SubmissionResult]) -> dict[str, dict[str, Submi
     return grouped
 
 
+PENALTY, FINAL = "penalty", "final"  # grades.csv: the late penalty's columns beside each raw score
+
+
 def grades_header(questions: Mapping[str, Sequence[str]]) -> list[str]:
     header = ["student"]
     for assignment, names in questions.items():
-        header += [f"{assignment}:{q}" for q in names] + [assignment]
-    return [*header, "total"]
+        header += [f"{assignment}:{q}" for q in names] + [assignment, f"{assignment} {PENALTY}", f"{assignment} {FINAL}"]
+    return [*header, "total", PENALTY, FINAL]
 
 
 def write_grades_csv(
@@ -271,8 +274,11 @@ def write_grades_csv(
     """``out_dir/grades.csv``: a row per student, a column per question and assignment, the total.
 
     Columns are ``student``, then for each assignment of ``questions`` (in its order) one
-    ``ASSIGNMENT:QUESTION`` column per question and the ``ASSIGNMENT`` total, then ``total``. A
-    submission that is missing, or that the grader failed on (``grader_error``), leaves its cells
+    ``ASSIGNMENT:QUESTION`` column per question, the ``ASSIGNMENT`` raw score (the sum of those),
+    ``ASSIGNMENT penalty`` (the late policy's points off, 0 when on time) and ``ASSIGNMENT final``
+    (raw minus penalty: what goes into an LMS); then ``total``, ``penalty`` and ``final`` over all
+    assignments. A space cannot be in a question id, so these never clash with a question's column.
+    A submission that is missing, or that the grader failed on (``grader_error``), leaves its cells
     empty; a submission that scored nothing shows 0.
     Results of assignments not in ``questions`` are left out. Written atomically, as UTF-8 with BOM.
     """
@@ -281,16 +287,18 @@ def write_grades_csv(
     writer = csv.writer(buffer)
     writer.writerow(grades_header(questions))
     for student in sorted(grouped):
-        row, total = [csv_text(student)], 0.0
+        row, total, penalty = [csv_text(student)], 0.0, 0.0
         for assignment, names in questions.items():
             own = grouped[student].get(assignment)
             if own is None or own.grader_error is not None:  # not graded is not a zero
-                row += [""] * (len(names) + 1)
+                row += [""] * (len(names) + 3)
                 continue
             scores = own.question_scores()
-            row += [csv_number(scores.get(q, 0.0)) for q in names] + [csv_number(own.score)]
+            row += [csv_number(scores.get(q, 0.0)) for q in names]
+            row += [csv_number(own.score), csv_number(own.penalty), csv_number(own.final_score)]
             total += own.score
-        writer.writerow([*row, csv_number(total)])
+            penalty += own.penalty
+        writer.writerow([*row, csv_number(total), csv_number(penalty), csv_number(total - penalty)])
     path = Path(out_dir) / GRADES_CSV
     write_atomic(path, buffer.getvalue().encode("utf-8-sig"))
     return path

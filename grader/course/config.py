@@ -8,13 +8,15 @@ value received — a typo must never fall back silently to a default while gradi
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..judge.catalog import LANGUAGES  # defined once, with the words of both languages
 from ..judge.compare import Tolerance  # defined with the comparison, which the student bundle copies
@@ -25,6 +27,7 @@ __all__ = [
     "CourseConfig",
     "FacesConfig",
     "KERNEL_PACKAGES",
+    "LatePolicy",
     "Limits",
     "Tolerance",
     "find_config",
@@ -75,6 +78,26 @@ class FacesConfig:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """``[late]``: what a notebook handed in after its assignment's ``due`` loses (README, "Late
+    policy"). Every started ``per`` period (``"day"`` or ``"hour"``) after the due date and the grace
+    period costs ``deduct``, in ``unit``: ``"percent"`` of the assignment's full marks (Canvas's late
+    policy) or ``"points"``; ``cap`` bounds the total in the same unit (percent: at most 100, the
+    default). ``grace_minutes`` moves the deadline: a hand-in that much after ``due`` is on time, and
+    lateness is counted from the end of the grace period."""
+
+    deduct: float
+    per: Literal["day", "hour"] = "day"
+    unit: Literal["percent", "points"] = "percent"
+    cap: float | None = None
+    grace_minutes: float = 0.0
+
+    @property
+    def period_seconds(self) -> int:
+        return 86_400 if self.per == "day" else 3_600
+
+
+@dataclass(frozen=True)
 class AssignmentConfig:
     id: str
     title: str
@@ -89,6 +112,13 @@ class AssignmentConfig:
         parts = [self.title] if self.title != self.id else []
         parts += [p.strip() for p in re.split(r"([\u3400-\u9fff\uf900-\ufaff]+)", self.title) if p.strip()]
         return tuple(dict.fromkeys(p for p in (*parts, *self.aliases) if p and p != self.id))
+    due: dt.datetime | None = None  # always with its UTC offset once loaded; None: no due date
+    # Students' own due dates (an extension), by the grader's student key (results/KEY/).
+    extensions: Mapping[str, dt.datetime] = dataclasses.field(default_factory=dict)
+
+    def due_for(self, student: str) -> dt.datetime | None:
+        """When ``student``'s notebook is due: their extension, else the assignment's due date."""
+        return self.extensions.get(student, self.due)
 
 
 @dataclass(frozen=True)
@@ -104,6 +134,8 @@ class CourseConfig:
     show_hidden_inputs: bool = False
     kernel_packages: tuple[str, ...] = ()  # [kernel] packages: pip requirements installed beside the grader
     roster: Path | None = None  # [roster] file: the course roster CSV (grader.intake.roster), absolute
+    late: LatePolicy | None = None  # [late]; None: lateness is shown, nothing is deducted
+    timezone: dt.tzinfo | None = None  # [course] timezone: the clock of due dates written without an offset
 
     def offered_packages(self) -> tuple[str, ...]:
         """The distributions a student's notebook may import: the grader's own, then the course's."""
@@ -208,6 +240,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         except ValueError:
             raise ConfigError(f"{SEED_ENV}={environ[SEED_ENV]!r} is not an integer") from None
     show_hidden_inputs = course.get("show_hidden_inputs", bool, False)
+    timezone = _read_timezone(course)
     course.done()
 
     config = CourseConfig(
@@ -218,10 +251,12 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         limits=_read_limits(top.sub("limits", required=False)),
         tolerance=_read_tolerance(top.sub("tolerance", required=False)),
         faces=_read_faces(top.sub("faces"), path.parent),
-        assignments=_read_assignments(top.sub("assignments")),
+        assignments=_read_assignments(top.sub("assignments"), timezone),
         show_hidden_inputs=show_hidden_inputs,
         kernel_packages=_read_kernel(top.sub("kernel", required=False)),
         roster=_read_roster(top.sub("roster", required=False), path.parent),
+        late=_read_late(top.sub("late", required=False)) if "late" in raw else None,
+        timezone=timezone,
     )
     top.done()
     return config
@@ -319,7 +354,93 @@ def _read_aliases(entry: _Reader) -> tuple[str, ...]:
     return tuple(a.strip() for a in aliases)
 
 
-def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _read_timezone(course: _Reader) -> dt.tzinfo | None:
+    """``[course] timezone``: a UTC offset (``"+08:00"``) or an IANA zone (``"Asia/Shanghai"``, whose
+    summer time is then followed), the clock of due dates written without an offset. Left out, every
+    due date must carry its own offset: a grader on a machine in another zone never guesses."""
+    name = course.get("timezone", str, None)
+    if name is None:
+        return None
+    if match := _OFFSET.match(name):
+        sign, hours, minutes = match.groups()
+        if int(hours) <= 23 and int(minutes) <= 59:
+            delta = dt.timedelta(hours=int(hours), minutes=int(minutes))
+            return dt.timezone(-delta if sign == "-" else delta)
+    else:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise course.fail("timezone", f'must be a UTC offset like "+08:00" or a time zone like "Asia/Shanghai", '
+                                  f"received {name!r}")
+
+
+_DUE_EXAMPLE = "2026-10-01T23:59:00+08:00"
+
+
+def _read_due(entry: _Reader, timezone: dt.tzinfo | None, name: str = "due") -> dt.datetime | None:
+    """An assignment's ``due`` (or one student's extension): a TOML date-time (unquoted), with its
+    offset or in ``[course] timezone``. A bare date is refused: which minute of the day is due is the
+    instructor's to say."""
+    entry.seen.add(name)
+    due = entry.table.get(name)
+    if due is None:
+        return None
+    if not isinstance(due, dt.datetime):
+        raise entry.fail(name, f"must be a TOML date and time with its UTC offset, unquoted, like {_DUE_EXAMPLE}; "
+                               f"received {due!r}")
+    if due.tzinfo is None:
+        if timezone is None:
+            raise entry.fail(name, f"has no UTC offset ({due.isoformat()}): write it ({_DUE_EXAMPLE}) "
+                                   'or set [course] timezone = "+08:00"')
+        due = due.replace(tzinfo=timezone)
+    return due
+
+
+def _read_extensions(entry: _Reader, timezone: dt.tzinfo | None, due: dt.datetime | None) -> dict[str, dt.datetime]:
+    """``extensions = { alice = 2026-10-03T23:59:00+08:00 }``: students' own due dates, by the key
+    the grader names them with. Only beside a ``due``: an extension of nothing is a typo."""
+    table = entry.sub("extensions", required=False)
+    extensions = {student: _read_due(table, timezone, student) for student in table.table}
+    if extensions and due is None:
+        raise entry.fail("extensions", "extends a due date, but this assignment has no due")
+    table.done()
+    return {student: when for student, when in extensions.items() if when is not None}
+
+
+def _read_late(table: _Reader) -> LatePolicy:
+    """``[late]``, checked so that no rule can take off less than nothing or more than everything."""
+    d = LatePolicy(deduct=0.0)
+    per = table.get("per", str, d.per)
+    if per not in ("day", "hour"):
+        raise table.fail("per", f'must be "day" or "hour", received {per!r}')
+    unit = table.get("unit", str, d.unit)
+    if unit not in ("percent", "points"):
+        raise table.fail("unit", f'must be "percent" (of the full marks) or "points", received {unit!r}')
+    policy = LatePolicy(
+        deduct=table.get("deduct", float),
+        per=per,
+        unit=unit,
+        cap=table.get("cap", float, None),
+        grace_minutes=table.get("grace_minutes", float, d.grace_minutes),
+    )
+    for name in ("deduct", "cap", "grace_minutes"):
+        value = getattr(policy, name)
+        if value is not None and not 0 <= value < float("inf"):
+            raise table.fail(name, f"must be a number >= 0, received {value!r}")
+    for name in ("deduct", "cap"):
+        value = getattr(policy, name)
+        if unit == "percent" and value is not None and value > 100:
+            raise table.fail(name, f"is a percentage of the full marks (unit = \"percent\"): at most 100, "
+                                   f"received {value!r}")
+    table.done()
+    return policy
+
+
+def _read_assignments(table: _Reader, timezone: dt.tzinfo | None = None) -> dict[str, AssignmentConfig]:
     assignments = {}
     for assignment_id in table.table:
         entry = table.sub(assignment_id)
@@ -329,6 +450,7 @@ def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
             if value < 0:
                 raise points_table.fail(question, f"must be >= 0, received {value!r}")
         points_table.done()
+        due = _read_due(entry, timezone)
         assignments[assignment_id] = AssignmentConfig(
             id=assignment_id,
             title=entry.get("title", str, assignment_id),
@@ -336,6 +458,8 @@ def _read_assignments(table: _Reader) -> dict[str, AssignmentConfig]:
             cell_timeout=entry.positive("cell_timeout", float, None),
             notebook_timeout=entry.positive("notebook_timeout", float, None),
             aliases=_read_aliases(entry),
+            due=due,
+            extensions=_read_extensions(entry, timezone, due),
         )
         entry.done()
     if not assignments:

@@ -990,6 +990,83 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "the grader's rights.",
     },
     "head.source": {"zh": "提交的文件", "en": "Submitted file"},
+    # --- the late policy (grader.classroom.late): notes on a result, and its words on pages and the terminal
+    "late_unreadable": {
+        "zh": "提交时间 {at!r}（来自 {source}）无法读取：没有按迟交扣分，请老师核对",
+        "en": "the hand-in time {at!r} (from {source}) cannot be read: no late penalty was applied; the "
+              "instructor should check it",
+    },
+    "late_implausible": {
+        "zh": "提交时间 {at}（来自 {source}）不可信（早于 1970 年或晚于这次评分）：没有按迟交扣分，请老师核对",
+        "en": "the hand-in time {at} (from {source}) cannot be right (before 1970 or after this grading run): no "
+              "late penalty was applied; the instructor should check it",
+    },
+    "late_naive": {
+        "zh": "提交时间 {at}（来自 {source}）没有标明时区：按截止时间所在的时区理解",
+        "en": "the hand-in time {at} (from {source}) has no UTC offset: it was read on the due date's clock",
+    },
+    "late_flag_only": {
+        "zh": "{source} 标记这份提交迟交，但没有给出时间：按迟交一个计时单位扣分（任何迟交至少扣这么多），请老师核对",
+        "en": "{source} marks this submission late without giving its time: one period's penalty was taken off "
+              "(the least any late time costs); the instructor should check it",
+    },
+    "late.source.canvas_name": {"zh": "Canvas 文件名中的迟交标记", "en": "Canvas's late mark in the file name"},
+    "late.source.moodle_worksheet": {"zh": "Moodle 评分表", "en": "Moodle's grading worksheet"},
+    "late.source.blackboard_receipt": {"zh": "Blackboard 提交回执", "en": "Blackboard's receipt"},
+    "late.source.gradescope_metadata": {"zh": "Gradescope 提交元数据", "en": "Gradescope's submission metadata"},
+    "late.source.nbgrader_timestamp": {"zh": "nbgrader 的 timestamp.txt", "en": "nbgrader's timestamp.txt"},
+    "late.source.zip_entry": {"zh": "压缩包中文件的时间", "en": "the file's time in the zip"},
+    "late.source.file_mtime": {
+        "zh": "笔记本文件的修改时间（没有 LMS 记录时的最后办法，下载或复制会改变它）",
+        "en": "the notebook file's modification time (the last resort without an LMS record; a download or "
+              "copy changes it)",
+    },
+    "late.source.unknown": {"zh": "未知", "en": "unknown"},
+    "late.title": {"zh": "截止与提交", "en": "Due date and hand-in"},
+    "late.due": {"zh": "截止时间", "en": "Due"},
+    "late.at": {"zh": "提交时间", "en": "Handed in"},
+    "late.from": {"zh": "时间来源", "en": "Time from"},
+    "late.rule": {"zh": "迟交规则", "en": "Late policy"},
+    "late.not_known": {"zh": "不知道", "en": "not known"},
+    "late.on_time": {"zh": "按时提交", "en": "on time"},
+    "late.unusable": {"zh": "无法使用（见评分说明）", "en": "not usable (see the grader notes)"},
+    "late.summary": {
+        "zh": "原始分 {raw} · 迟交 {late}，扣 {penalty} 分 · 最终 {final}",
+        "en": "Raw score {raw} · {late} late, {penalty} points off · final {final}",
+    },
+    "late.summary_flag": {
+        "zh": "原始分 {raw} · 迟交（没有时间），扣 {penalty} 分 · 最终 {final}",
+        "en": "Raw score {raw} · late (no time given), {penalty} points off · final {final}",
+    },
+    "late.final": {"zh": "最终得分", "en": "Final score"},
+    "late.day": {"zh": "{n} 天", "en": "{n} day"},
+    "late.days": {"zh": "{n} 天", "en": "{n} days"},
+    "late.hour": {"zh": "{n} 小时", "en": "{n} hour"},
+    "late.hours": {"zh": "{n} 小时", "en": "{n} hours"},
+    "late.minute": {"zh": "{n} 分钟", "en": "{n} minute"},
+    "late.minutes": {"zh": "{n} 分钟", "en": "{n} minutes"},
+    "late.second": {"zh": "{n} 秒", "en": "{n} second"},
+    "late.seconds": {"zh": "{n} 秒", "en": "{n} seconds"},
+    "late.per.day": {"zh": "天", "en": "day"},
+    "late.per.hour": {"zh": "小时", "en": "hour"},
+    "late.rule_percent": {
+        "zh": "每迟交一{per}扣满分的 {deduct}%（不足一{per}按一{per}算）",
+        "en": "{deduct}% of the full marks off per started {per} late",
+    },
+    "late.rule_points": {
+        "zh": "每迟交一{per}扣 {deduct} 分（不足一{per}按一{per}算）",
+        "en": "{deduct} points off per started {per} late",
+    },
+    "late.rule_cap_percent": {"zh": "最多扣满分的 {cap}%", "en": "at most {cap}% of the full marks"},
+    "late.rule_cap_points": {"zh": "最多扣 {cap} 分", "en": "at most {cap} points"},
+    "late.rule_grace": {"zh": "截止后 {minutes} 分钟内不算迟交", "en": "{minutes} minutes' grace after the due date"},
+    "late.rule_separator": {"zh": "，", "en": ", "},
+    "late.no_policy": {"zh": "不扣分（course.toml 没有设置 [late]）", "en": "nothing is taken off ([late] is not set)"},
+    "cli.column.late": {"zh": "迟交扣分", "en": "late penalty"},
+    "cli.column.final": {"zh": "最终得分", "en": "final"},
+    "index.late": {"zh": "迟交扣分", "en": "Late penalty"},
+    "index.late_count": {"zh": "{count} 次迟交", "en": "{count} late"},
+    "index.raw_penalty": {"zh": "原始 {raw} − 迟交 {penalty}", "en": "raw {raw} − {penalty} late"},
     "summary.all_passed": {"zh": "全部测试通过，做得好！", "en": "Every test passed. Well done!"},
     "summary.passed_with_problems": {
         "zh": "全部测试通过！不过笔记本中有单元格出了问题（见下文），请修正，让笔记本能从头到尾顺利运行。",

@@ -131,19 +131,22 @@ class Problem:
 
 @dataclass(frozen=True)
 class ScoreCell:
-    text: str
+    text: str  # the final score (after any late penalty) of the full marks
     value: float
     href: str
     json_href: str
     status: str
+    late: str = ""  # "raw 80 − 8 late" when the late policy took points off
 
 
 @dataclass(frozen=True)
 class StudentRow:
     student: str
     cells: tuple[ScoreCell | None, ...]
-    total: str
+    total: str  # of the final scores
     total_value: float
+    penalty: str = ""  # the late penalties of all assignments, and how many were late
+    penalty_value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -330,20 +333,28 @@ def _common_diagnoses(results: Sequence[SubmissionResult], lang: str, t: Transla
 
 def _student_row(student: str, graded_by_assignment: Mapping[str, SubmissionResult], assignment_ids: Sequence[str],
                  t: Translate) -> StudentRow:
-    """A student's line of the sortable table: a linked score per assignment and the total."""
+    """A student's line of the sortable table: a linked final score per assignment (the raw score and
+    the late penalty beside it when points were taken off), the late column and the total."""
     cells: list[ScoreCell | None] = []
-    total = 0.0
+    total = penalty = 0.0
+    late = 0
     for aid in assignment_ids:
         graded = graded_by_assignment.get(aid)
         if graded is None:
             cells.append(None)
             continue
-        total += graded.score
+        total += graded.final_score
+        penalty += graded.penalty
+        late += graded.late is not None
         status = "passed" if graded.score >= graded.max_score > 0 else (
             "error" if _problems(graded, t) else ("partial" if graded.score > 0 else "wrong"))
-        cells.append(ScoreCell(f"{points_text(graded.score)} / {points_text(graded.max_score)}", graded.score,
-                               page_href(student, aid), result_href(student, aid), status))
-    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total)
+        cells.append(ScoreCell(
+            f"{points_text(graded.final_score)} / {points_text(graded.max_score)}", graded.final_score,
+            page_href(student, aid), result_href(student, aid), status,
+            t("index.raw_penalty", raw=points_text(graded.score), penalty=points_text(graded.penalty))
+            if graded.penalty > 0 else ""))
+    shown = f"−{points_text(penalty)} · {t('index.late_count', count=late)}" if late else ""
+    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total, shown, penalty)
 
 
 def reason_of(exc: BaseException) -> str:

@@ -182,11 +182,25 @@ def coerce_result(result: SubmissionResult) -> SubmissionResult:
         GraderError(text_of(result.grader_error.stage, 100), text_of(result.grader_error.reason),
                     text_of(result.grader_error.traceback)) if isinstance(result.grader_error, GraderError) else None,
         _coerced_message(result.reason) if result.reason is not None else None,
-        # who and when: the exports match rows to the LMS by them (from_json has checked their fields)
-        result.identity if isinstance(result.identity, StudentRecord) else None,
-        result.submitted if isinstance(result.submitted, Submitted) else None,
-        result.late if isinstance(result.late, Late) else None,
+        identity=result.identity if isinstance(result.identity, StudentRecord) else None,
+        submitted=_coerced_submitted(result.submitted), late=_coerced_late(result.late),
     )
+
+
+def _coerced_submitted(submitted: Any) -> Submitted | None:
+    """When it was handed in, as text a page shows (the late policy's input)."""
+    if not isinstance(submitted, Submitted):
+        return None
+    return Submitted(text_of(submitted.at, 100), text_of(submitted.source, 100),
+                     submitted.late if isinstance(submitted.late, bool) else None, _count(submitted.attempt))
+
+
+def _coerced_late(late: Any) -> Late | None:
+    """The late penalty, never negative (``final_score`` bounds it by the score as well)."""
+    if not isinstance(late, Late):
+        return None
+    return Late(text_of(late.due, 100), text_of(late.at, 100), text_of(late.source, 100),
+                max(0.0, _real(late.seconds)), max(0.0, _real(late.penalty)), text_of(late.rule, 500))
 
 
 def ran_unconfined(result: SubmissionResult) -> bool:

@@ -17,6 +17,7 @@ from ...judge.audience import for_student
 from ...judge.catalog import Message
 from ...judge.results import Failure, SubmissionResult, TestResult
 from .arrays import InputView, Part, call_inputs, answer_parts
+from .lateness import LateView, late_view
 from .causes import cause_link, cell_extras, fix_first, hidden_cards, not_graded, nothing_ran, student_frames, test_hints
 from .paths import jinja_environment
 from .unit import UnitView, unit_view
@@ -139,6 +140,8 @@ class SubmissionView:
     unit: UnitView | None = None  # the unit's facts (training curves, held-out classes, layers)
     first: tuple[str, ...] = ()  # what to fix first (grader.publish.report.causes)
     numbered: bool = False  # cells numbered as Jupyter shows them (else an older grader's positions)
+    late: LateView | None = None  # due date, hand-in time and its source, the penalty (None: no due date)
+    final: str = ""  # the score after the late penalty, when one was taken off
 
 
 def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
@@ -329,12 +332,12 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
     notes = [t.words(note) for note in result.notes
              if not (note.code in _CELL_NOTES and str(note.params.get("cell")) in shown)]  # the cells section says it
     extra = sum(test.score for test in result.tests if test.extra_credit)
-    score, most = result.score, result.max_score
+    score, most = result.final_score, result.max_score  # the meter shows what counts: after the penalty
     return SubmissionView(
         student=clip(result.student, 200, t),
         assignment=result.assignment,
         title=own.title if own is not None else result.assignment,
-        score=points_text(score),
+        score=points_text(result.score),
         max_score=points_text(most),
         extra=t("head.extra", points=points_text(extra)) if extra > 0 else "",
         percent=max(0.0, min(100.0, 100 * score / most)) if most > 0 else 0.0,
@@ -357,6 +360,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
         unit=unit_view(result.extras, t),
         first=() if result.error else fix_first(result, t),
         numbered=any(cell.number is not None for cell in cells),
+        late=late_view(result, config, lang),
+        final=points_text(result.final_score) if result.penalty > 0 else "",
     )
 
 
