@@ -124,6 +124,20 @@ def test_the_roster_gives_keys_names_and_who_submitted_nothing(tmp_path: Path) -
         assert plan.missing[1].name == "孙梅" and plan.roster_problems == ()
 
 
+def test_a_plain_folder_takes_the_rosters_canvas_id(tmp_path: Path) -> None:
+    """No LMS download, only STUDENT/ASSIGNMENT.ipynb folders: the Canvas export still needs the
+    student's Canvas id, and the roster is where it comes from."""
+    config = course(tmp_path / "course", roster="roster.csv")
+    layouts.roster_csv(tmp_path / "course")
+    layouts.copy_notebook(layouts.CORRECT, tmp_path / "class" / "wang_fang" / f"{ASSIGNMENT}.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, tmp_path / "class" / "nobody" / f"{ASSIGNMENT}.ipynb")
+    with plan_class(tmp_path / "class", config) as plan:
+        records = {s.student: s.identity for s in plan.gradable}
+    wang = records["wang_fang"]
+    assert (wang.lms, wang.lms_id, wang.sis_id, wang.name) == ("canvas", "12345", "S12345", "王芳")
+    assert getattr(records["nobody"], "lms_id", "") == ""  # not on the roster: nothing invented
+
+
 def test_downloads_unpacked_side_by_side_are_each_a_download(names, tmp_path: Path) -> None:
     """Two LMS downloads in one folder, as unpacked: neither folder is taken for a student."""
     layouts.canvas_download(tmp_path / "class")

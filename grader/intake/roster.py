@@ -77,7 +77,13 @@ class RosterEntry:
     line: int = 0
 
     def record(self, lms: str = "", lms_id: str = "", email: str = "") -> StudentRecord:
-        """This student as a :class:`StudentRecord`, keeping what the LMS's download said of them."""
+        """This student as a :class:`StudentRecord`, keeping what the LMS's download said of them. A
+        submission that came without an LMS's record (a plain folder) takes the roster's Canvas id, else
+        its Moodle id, so that the exports can still match the row (the issue: "the student's Canvas ID,
+        from the download names or the roster")."""
+        if not lms_id and lms in ("", "roster"):
+            lms, lms_id = ("canvas", self.canvas_id) if self.canvas_id else ("moodle", self.moodle_id) \
+                if self.moodle_id else (lms, lms_id)
         return StudentRecord(key=self.student, name=self.name, email=self.email or email, lms=lms or "roster",
                              lms_id=lms_id, sis_id=self.sis_id, login=self.login)
 
