@@ -3,6 +3,8 @@ without it: test_fail_closed.py)."""
 
 from __future__ import annotations
 
+import json
+
 import logging
 import os
 import signal
@@ -148,5 +150,7 @@ def test_a_kernel_that_cannot_start_is_a_clear_error_not_a_grade(
     status = main(["--course", str(course), "grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the grading kernel did not start (bwrap sandbox)" in capsys.readouterr().err
-    assert not list((tmp_path / "out").rglob("*.json"))  # no zero was recorded for any student
+    assert not list((tmp_path / "out" / "results").rglob("*.json"))  # no zero was recorded for any student
+    changes = json.loads((tmp_path / "out" / "changes.json").read_text(encoding="utf-8"))
+    assert changes["finished"] is False and changes["changes"] == []  # the stopped run is marked, changes nothing
     assert tried == ["li_hua"], "the machine cannot grade: the queued submissions are not tried one by one"
