@@ -114,6 +114,23 @@ def test_a_canvas_late_mark_without_a_time_costs_one_period() -> None:
     assert assess(DUE, Submitted(source="canvas_name", late=False), TEN_A_DAY, 80, 100, NOW) == (None, ())
 
 
+def test_canvas_s_mark_outranks_the_zip_entry_time_beside_it() -> None:
+    """Canvas's names carry no time; intake puts the zip entry's time beside the mark, which is when
+    the instructor downloaded, after the due date for everyone. Unmarked is on time, marked is the
+    least a late time costs, whatever the download time says."""
+    downloaded = at(days=2)  # two days after the due date
+    on_time = Submitted(at=downloaded, source="canvas_name+zip_entry", late=False)
+    assert assess(DUE, on_time, TEN_A_DAY, 80, 100, NOW) == (None, ())
+    marked = Submitted(at=downloaded, source="canvas_name+file_mtime", late=True)
+    late, notes = assess(DUE, marked, TEN_A_DAY, 80, 100, NOW)
+    assert late is not None and (late.penalty, late.seconds, late.at) == (10, 0, "")
+    assert [n.code for n in notes] == ["late_flag_only"]
+    # a time of the LMS's own (a Blackboard receipt) is used as it is, flag or not
+    receipt = Submitted(at=downloaded, source="blackboard_receipt", late=False)
+    late, _ = assess(DUE, receipt, TEN_A_DAY, 80, 100, NOW)
+    assert late is not None and late.penalty == 20
+
+
 # --- hostile times from the LMS's data ----------------------------------------------------------
 
 HOSTILE = [

@@ -19,6 +19,10 @@ Decisions (README, "Late policy"):
   at most ``cap`` and at most the raw score: the final score is never below 0.
 - A Canvas late mark without a time proves the notebook came after Canvas's due date but not by how
   much: it costs one period, the least that any late time would, and a note says so.
+- The LMS's own late mark outranks a time that is not the LMS's own: Canvas's names carry the mark
+  but no time, and the zip entry's time beside it (``canvas_name+zip_entry``) is when the instructor
+  downloaded, after the due date for everyone. A notebook Canvas did not mark late is on time; one
+  it marked is the "late mark without a time" above.
 - A time the grader cannot trust (unreadable, ``NaN``, before 1970, later than this run) costs
   nothing and gets a note; a time without a UTC offset is read on the due date's clock, with a note.
 - A ``grader_error`` result has no score to take points from: it gets no Late record.
@@ -39,6 +43,7 @@ from ..judge.results import Late, SubmissionResult, Submitted
 __all__ = ["LATE_NOTES", "apply_late", "assess", "hand_in_time", "penalty_points", "rule_text"]
 
 FILE_MTIME = "file_mtime"
+STAND_IN_TIMES = frozenset((FILE_MTIME, "zip_entry"))  # the file's time, not the LMS's record of the hand-in
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 CLOCK_SKEW = dt.timedelta(days=1)  # a hand-in time this far after the run is a broken clock, not a hand-in
 # The notes this module adds; taken off a result before it is assessed again, so none is ever stale.
@@ -109,6 +114,11 @@ def _parse(at: str, due: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | N
     return when, note
 
 
+def _time_is_a_stand_in(submitted: Submitted) -> bool:
+    """Is the time only the file's (``…+zip_entry``, ``…+file_mtime``) beside the LMS's late mark?"""
+    return submitted.late is not None and str(submitted.source).rsplit("+", 1)[-1] in STAND_IN_TIMES
+
+
 def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | None, score: float,
            max_score: float, now: dt.datetime) -> tuple[Late | None, tuple[Message, ...]]:
     """The Late record of one graded submission due at ``due`` (None: on time, or its time unknown)
@@ -119,7 +129,7 @@ def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | N
     rule = rule_text(policy)
     grace = dt.timedelta(minutes=policy.grace_minutes if policy is not None else 0)
     due_text = due.isoformat(timespec="seconds")
-    if not submitted.at:
+    if not submitted.at or _time_is_a_stand_in(submitted):
         if submitted.late is not True:
             return None, ()
         period = policy.period_seconds if policy is not None else 0
