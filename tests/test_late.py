@@ -25,7 +25,7 @@ from grader.classroom.runner import local_runner
 from grader.course.config import ConfigError, LatePolicy, load_config
 from grader.intake.submissions import Submission
 from grader.judge.catalog import Message
-from grader.judge.results import GraderError, Late, SubmissionResult, Submitted
+from grader.judge.results import GraderError, Late, StudentRecord, SubmissionResult, Submitted
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 from grader.publish.report.index import render_index
 from grader.publish.report.student import render_submission
@@ -523,3 +523,26 @@ def test_the_csv_export_keeps_the_penalty(tmp_path: Path) -> None:
     with open(path, encoding="utf-8-sig", newline="") as f:
         row = next(csv.DictReader(f))
     assert (row["01-convolution"], row["01-convolution penalty"], row["01-convolution final"]) == ("80", "8", "72")
+
+
+def test_a_canvas_download_time_is_not_shown_as_the_hand_in_time(tmp_path: Path) -> None:
+    """Beside Canvas's mark, the zip entry's time is when the instructor downloaded: the page says
+    the hand-in time is not known and names Canvas's mark as the source, marked late or not."""
+    config = _course(TEN_A_DAY)
+    for flag, summary in ((True, "no time"), (False, "")):
+        sub = _sub(tmp_path, Submitted(at=at(days=2), source="canvas_name+zip_entry", late=flag))
+        page = _text(render_submission(_applied(sub, _result(80), config), config, "en"))
+        assert "Handed in not known" in page and "Time from Canvas's late mark in the file name" in page
+        assert "the file's time in the zip" not in page
+        assert (summary in page) if summary else "points off" not in page
+
+
+def test_a_students_display_name_heads_their_page_and_their_row(tmp_path: Path) -> None:
+    """The LMS's or roster's name (王芳) is what people read; the key stays beside it, small."""
+    config = _course(None)
+    result = dataclasses.replace(_result(80, student="wang_fang"),
+                                 identity=StudentRecord("wang_fang", name="王芳", lms="canvas", lms_id="12345"))
+    page = render_submission(result, config, "zh")
+    assert re.search(r'<h1 class="student">王芳 <code[^>]*>wang_fang</code></h1>', page)
+    row = _text(render_index([result, _result(60, student="li_hua")], config, "zh"))
+    assert "王芳 wang_fang" in row and "li_hua" in row  # li_hua has no record: the key alone

@@ -40,7 +40,7 @@ from ..intake.submissions import Submission
 from ..judge.catalog import CATALOG, Message, nested
 from ..judge.results import Late, SubmissionResult, Submitted
 
-__all__ = ["LATE_NOTES", "apply_late", "assess", "hand_in_time", "penalty_points", "rule_text"]
+__all__ = ["LATE_NOTES", "apply_late", "assess", "hand_in_time", "penalty_points", "rule_text", "time_is_a_stand_in"]
 
 FILE_MTIME = "file_mtime"
 STAND_IN_TIMES = frozenset((FILE_MTIME, "zip_entry"))  # the file's time, not the LMS's record of the hand-in
@@ -114,7 +114,7 @@ def _parse(at: str, due: dt.datetime, now: dt.datetime) -> tuple[dt.datetime | N
     return when, note
 
 
-def _time_is_a_stand_in(submitted: Submitted) -> bool:
+def time_is_a_stand_in(submitted: Submitted) -> bool:
     """Is the time only the file's (``…+zip_entry``, ``…+file_mtime``) beside the LMS's late mark?"""
     return submitted.late is not None and str(submitted.source).rsplit("+", 1)[-1] in STAND_IN_TIMES
 
@@ -129,7 +129,7 @@ def assess(due: dt.datetime, submitted: Submitted | None, policy: LatePolicy | N
     rule = rule_text(policy)
     grace = dt.timedelta(minutes=policy.grace_minutes if policy is not None else 0)
     due_text = due.isoformat(timespec="seconds")
-    if not submitted.at or _time_is_a_stand_in(submitted):
+    if not submitted.at or time_is_a_stand_in(submitted):
         if submitted.late is not True:
             return None, ()
         period = policy.period_seconds if policy is not None else 0

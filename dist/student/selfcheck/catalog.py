@@ -1022,6 +1022,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "copy changes it)",
     },
     "late.source.unknown": {"zh": "未知", "en": "unknown"},
+    "late.source.moodle_name": {"zh": "Moodle 下载中的文件", "en": "the file in Moodle's download"},
+    "late.source.blackboard_name": {"zh": "Blackboard 文件名中的日期", "en": "the date in Blackboard's file name"},
+    "late.source.local_zone": {
+        "zh": "{source}（没有时区，按评分机器的时区读）", "en": "{source} (without a time zone: read on the grading machine's clock)",
+    },
+    "late.source.joiner": {"zh": "；", "en": "; "},
     "late.title": {"zh": "截止与提交", "en": "Due date and hand-in"},
     "late.due": {"zh": "截止时间", "en": "Due"},
     "late.at": {"zh": "提交时间", "en": "Handed in"},

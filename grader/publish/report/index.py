@@ -147,6 +147,7 @@ class StudentRow:
     total_value: float
     penalty: str = ""  # the late penalties of all assignments, and how many were late
     penalty_value: float = 0.0
+    name: str = ""  # the display name the LMS or roster gives, when it differs from the key
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,10 @@ def _student_row(student: str, graded_by_assignment: Mapping[str, SubmissionResu
             t("index.raw_penalty", raw=points_text(graded.score), penalty=points_text(graded.penalty))
             if graded.penalty > 0 else ""))
     shown = f"−{points_text(penalty)} · {t('index.late_count', count=late)}" if late else ""
-    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total, shown, penalty)
+    names = [r.identity.name for r in graded_by_assignment.values() if r.identity is not None and r.identity.name]
+    name = names[0] if names and names[0] != student else ""
+    return StudentRow(clip(student, 200, t), tuple(cells), points_text(total), total, shown, penalty,
+                      clip(name, 200, t))
 
 
 def reason_of(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ...classroom.late import time_is_a_stand_in
 from ...course.config import CourseConfig, LatePolicy
 from ...judge.catalog import CATALOG, text
 from ...judge.results import Late, SubmissionResult
@@ -34,10 +35,20 @@ def duration_text(seconds: float, lang: str) -> str:
     return ""  # not reached: the last unit always matches
 
 
+_LOCAL_ZONE = "_local_zone"
+
+
 def source_text(source: str, lang: str) -> str:
-    """Where a hand-in time came from, in words; a source this grader does not know, as it is."""
-    code = f"late.source.{source or 'unknown'}"
-    return text(code, lang) if code in CATALOG else source
+    """Where a hand-in time came from, in words: each part of intake's ``canvas_name+zip_entry`` in
+    turn, ``…_local_zone`` (a time without its zone, read on this machine's clock) said too; a part
+    this grader does not know, as it is."""
+    words = []
+    for part in (source or "unknown").split("+"):
+        local = part.endswith(_LOCAL_ZONE)
+        code = f"late.source.{part.removesuffix(_LOCAL_ZONE) if local else part}"
+        word = text(code, lang) if code in CATALOG else part
+        words.append(text("late.source.local_zone", lang, source=word) if local else word)
+    return text("late.source.joiner", lang).join(words)
 
 
 def rule_words(policy: LatePolicy | None, lang: str) -> str:
@@ -122,8 +133,13 @@ def late_view(result: SubmissionResult, config: CourseConfig, lang: str) -> Late
     clock = _clock(due)
     unusable = any(note.code in _UNUSABLE for note in result.notes)
     submitted = result.submitted
-    at = result.late.at if result.late is not None and result.late.at else (submitted.at if submitted else "")
+    # beside the LMS's late mark, the file's time is the download's, not the hand-in's: not shown as one
+    stand_in = submitted is not None and time_is_a_stand_in(submitted)
+    at = result.late.at if result.late is not None and result.late.at else (
+        submitted.at if submitted is not None and not stand_in else "")
     source = result.late.source if result.late is not None else (submitted.source if submitted else "")
+    if stand_in:
+        source = source.rsplit("+", 1)[0]
     return LateView(
         due=moment_text(due, clock),
         at=moment_text(at, clock)[:100] if at else text("late.not_known", lang),

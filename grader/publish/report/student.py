@@ -142,6 +142,12 @@ class SubmissionView:
     numbered: bool = False  # cells numbered as Jupyter shows them (else an older grader's positions)
     late: LateView | None = None  # due date, hand-in time and its source, the penalty (None: no due date)
     final: str = ""  # the score after the late penalty, when one was taken off
+    key: str = ""  # the grader's name of the student, shown under a display name that differs
+
+
+def _display(result: SubmissionResult) -> str:
+    """The student's name as the LMS or roster gives it (``李华``), else the grader's key."""
+    return result.identity.display if result.identity is not None else result.student
 
 
 def _cell_problem_links(result: SubmissionResult, t: Translate) -> tuple[tuple[str, str], ...]:
@@ -334,7 +340,8 @@ def _submission_view(result: SubmissionResult, config: CourseConfig, lang: str, 
     extra = sum(test.score for test in result.tests if test.extra_credit)
     score, most = result.final_score, result.max_score  # the meter shows what counts: after the penalty
     return SubmissionView(
-        student=clip(result.student, 200, t),
+        student=clip(_display(result), 200, t),
+        key=clip(result.student, 200, t) if _display(result) != result.student else "",
         assignment=result.assignment,
         title=own.title if own is not None else result.assignment,
         score=points_text(result.score),
