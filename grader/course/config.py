@@ -411,6 +411,9 @@ def _read_extensions(entry: _Reader, timezone: dt.tzinfo | None, due: dt.datetim
     return {student: when for student, when in extensions.items() if when is not None}
 
 
+_MAX_GRACE_MINUTES = 366 * 24 * 60
+
+
 def _read_late(table: _Reader) -> LatePolicy:
     """``[late]``, checked so that no rule can take off less than nothing or more than everything."""
     d = LatePolicy(deduct=0.0)
@@ -431,6 +434,9 @@ def _read_late(table: _Reader) -> LatePolicy:
         value = getattr(policy, name)
         if value is not None and not 0 <= value < float("inf"):
             raise table.fail(name, f"must be a number >= 0, received {value!r}")
+    if policy.grace_minutes > _MAX_GRACE_MINUTES:  # a typo (1e12): no time would be late, and no date could hold it
+        raise table.fail("grace_minutes", f"must be at most {_MAX_GRACE_MINUTES} (a year), "
+                                          f"received {policy.grace_minutes!r}")
     for name in ("deduct", "cap"):
         value = getattr(policy, name)
         if unit == "percent" and value is not None and value > 100:

@@ -318,7 +318,10 @@ def _gradescope_time(value: Any) -> str:
     from datetime import datetime
 
     if isinstance(value, datetime):
-        return iso(value if value.tzinfo is not None else value.astimezone())
+        try:
+            return iso(value if value.tzinfo is not None else value.astimezone())
+        except (ValueError, OverflowError):  # 9999-12-31 23:59 without a zone, in a zone east of UTC
+            return ""
     parsed = parse_time(value) if isinstance(value, str) else None
     return iso(parsed.at) if parsed is not None else ""
 

@@ -1,0 +1,107 @@
+"""The red-team pass over issue 15: values from an LMS download, a roster, course.toml or a
+student's kernel built to break the grader, and what the grader must do with each (list it, bound
+it, refuse it) instead of stopping the class's run or mixing up two students."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.classroom.plan import assignment_names
+from grader.course.config import ConfigError, CourseConfig, load_config
+from grader.intake.roster import Roster
+from grader.intake.submissions import Submission, Unrecognised, find_submissions
+from grader.intake.times import parse_time
+
+import lms_layouts as layouts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def course(folder: Path, extra: str = "") -> CourseConfig:
+    """The repository's course.toml in ``folder`` with ``extra`` appended."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    text = text.replace('train_dir = "data/', f'train_dir = "{ROOT}/data/', 1)
+    text = text.replace('heldout_dir = "data/', f'heldout_dir = "{ROOT}/data/', 1)
+    (folder / "course.toml").write_text(text + extra, encoding="utf-8")
+    return load_config(folder / "course.toml", environ={})
+
+
+@pytest.fixture(scope="module")
+def names(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, ...]]:
+    return assignment_names(course(tmp_path_factory.mktemp("course")))
+
+
+@pytest.fixture
+def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's zone is east of UTC, where 9999-12-31 23:59 local is past the calendar's end."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def find(root: Path, names: dict[str, tuple[str, ...]], tmp_path: Path,
+         roster: Roster | None = None) -> tuple[dict[str, Submission], list[Unrecognised]]:
+    found, unrecognised = find_submissions(root, names, extract_to=tmp_path / "unzipped", roster=roster)
+    return {sub.student: sub for sub in found}, unrecognised
+
+
+# --- times no calendar holds --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", [
+    "2026-10-01 14:22:05 +99:99",  # an offset of four days
+    "2026-10-01 14:22:05 -24:00",
+    "0000-01-01 00:00:00",
+    "9999-12-31 23:59:59",  # local, in a zone east of UTC: after 9999
+])
+def test_a_time_no_calendar_holds_is_no_time(written: str, shanghai: None) -> None:
+    assert parse_time(written) is None
+
+
+def test_an_impossible_timestamp_does_not_stop_the_others(names, tmp_path: Path) -> None:
+    """One student's timestamp.txt with an offset of 99 hours raised ValueError out of the walk, and
+    no notebook of the class was graded."""
+    course_folder = layouts.nbgrader_exchange(tmp_path)
+    stamp = next(course_folder.glob("submitted/alice/*/timestamp.txt"))
+    stamp.write_text("2026-10-01 14:22:05 +99:99", encoding="utf-8")
+    subs, _ = find(course_folder, names, tmp_path)
+    assert sorted(subs) == ["alice", "bob"]
+    assert subs["alice"].submitted is None  # no time from nbgrader: the late policy falls back to the file's
+    assert subs["bob"].submitted.source == "nbgrader_timestamp"
+
+
+def test_a_receipt_with_an_impossible_offset_does_not_stop_the_others(names, tmp_path: Path) -> None:
+    folder = layouts.blackboard_download(tmp_path)
+    receipt = sorted(folder.rglob("*.txt"))[0]
+    text = receipt.read_text(encoding="utf-8")
+    lines = [f"Date Submitted: Thursday, December 12, 2024 1:22:26 PM +48:00" if line.startswith("Date Submitted")
+             else line for line in text.splitlines()]
+    receipt.write_text("\n".join(lines), encoding="utf-8")
+    subs, _ = find(folder, names, tmp_path)
+    assert subs  # the walk finished
+
+
+def test_gradescope_times_past_the_calendar_do_not_stop_the_export(names, tmp_path: Path, shanghai: None) -> None:
+    """A naive ``:created_at:`` of 9999-12-31 23:59:59 is after year 9999 once read in +08:00."""
+    metadata = layouts.gradescope_metadata().replace(layouts.GRADESCOPE_SUN[3], "9999-12-31 23:59:59", 1)
+    assert "9999-12-31 23:59:59" in metadata
+    subs, _ = find(layouts.gradescope_export(tmp_path, metadata=metadata), names, tmp_path)
+    sun = [s for s in subs.values() if s.identity.name == layouts.GRADESCOPE_SUN[0]]
+    assert len(sun) == 1 and sun[0].submitted.source == "file_mtime" and len(subs) == 3
+
+
+# --- course.toml ---------------------------------------------------------------------------------
+
+
+def test_a_grace_period_no_date_can_hold_is_a_config_error(tmp_path: Path) -> None:
+    """grace_minutes = 1e12 was accepted, then timedelta() raised OverflowError on every late result,
+    stopping the run."""
+    with pytest.raises(ConfigError, match=r"\[late\.grace_minutes\] must be at most"):
+        course(tmp_path, "\n[late]\ndeduct = 10\ngrace_minutes = 1e12\n")
