@@ -105,3 +105,61 @@ def test_a_grace_period_no_date_can_hold_is_a_config_error(tmp_path: Path) -> No
     stopping the run."""
     with pytest.raises(ConfigError, match=r"\[late\.grace_minutes\] must be at most"):
         course(tmp_path, "\n[late]\ndeduct = 10\ngrace_minutes = 1e12\n")
+
+
+# --- two students on one key --------------------------------------------------------------------
+
+
+def test_two_canvas_users_the_roster_gives_one_key_are_not_a_resubmission(names, tmp_path: Path) -> None:
+    """Two Canvas users called Wang Fang and a roster with one Wang Fang (no canvas_id): both matched
+    her by name, and the second was dropped as a 'duplicate' of the first — one student's notebook
+    graded as another's, silently."""
+    from grader.intake.roster import load_roster
+
+    folder = tmp_path / "canvas"
+    layouts.copy_notebook(layouts.CORRECT, folder / "wangfang_11111_678901_02-pooling.ipynb", mtime=1_790_000_000)
+    layouts.copy_notebook(layouts.WRONG, folder / "wangfang_22222_678902_02-pooling.ipynb", mtime=1_790_000_100)
+    (tmp_path / "roster.csv").write_text("student,name\nwang_fang,Wang Fang\n", encoding="utf-8")
+    subs, unrecognised = find(folder, names, tmp_path, roster=load_roster(tmp_path / "roster.csv"))
+    assert "wang_fang" not in subs
+    codes = sorted(u.message.code for u in unrecognised)
+    assert codes == ["intake.two_accounts_one_key"] * 2
+    assert "11111" in unrecognised[0].reason and "22222" in unrecognised[0].reason
+
+
+def test_two_gradescope_submitters_with_one_sid_are_not_a_resubmission(names, tmp_path: Path) -> None:
+    """A Gradescope SID is typed by the student: one who types a classmate's had the later of the
+    two notebooks graded as the classmate's, and the classmate's own listed as a 'duplicate'."""
+    metadata = layouts.gradescope_metadata().replace("'3032'", "'3031'")
+    subs, unrecognised = find(layouts.gradescope_export(tmp_path, metadata=metadata), names, tmp_path)
+    assert "3031" not in subs and "3033" in subs
+    assert sorted(u.message.code for u in unrecognised) == ["intake.two_accounts_one_key"] * 2
+
+
+def test_a_canvas_resubmission_is_still_one_student(names, tmp_path: Path) -> None:
+    folder = tmp_path / "canvas"
+    layouts.copy_notebook(layouts.WRONG, folder / "wangfang_11111_678901_02-pooling.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "wangfang_11111_678902_02-pooling-1.ipynb")
+    subs, unrecognised = find(folder, names, tmp_path)
+    assert list(subs) == ["wangfang_11111"] and [u.message.code for u in unrecognised] == ["intake.duplicate"]
+
+
+# --- the instructor's terminal ------------------------------------------------------------------
+
+
+def test_grader_history_never_sends_a_students_escape_sequence_to_the_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder named ``\\x1b]2;…\\x07mallory`` is a student key; ``grader history`` with a name
+    that matches nobody (or two students) listed the keys raw in its error line, so the student's
+    escape sequence ran in the instructor's terminal."""
+    from grader.classroom.gradebook import Gradebook
+    from grader.cli import main
+    from test_regrade import result, run
+
+    hostile = "\x1b]2;owned\x07\x1b[2Jmallory"
+    with Gradebook(tmp_path) as book:
+        run(book, [(result(hostile, name="Twin"), False), (result("bob", sha="b" * 64, name="Twin"), False)])
+    for query in ("nobody", "twin"):
+        assert main(["history", query, "--dir", str(tmp_path), "--lang", "en"]) == 2
+        err = capsys.readouterr().err
+        assert "mallory" in err and "\x1b" not in err and "\x07" not in err

@@ -586,6 +586,11 @@ class _Finder:
             groups.setdefault((candidate.student, candidate.assignment), []).append(candidate)
         submissions = []
         for (student, aid), candidates in groups.items():
+            if len(accounts := _accounts(candidates)) > 1:
+                for candidate in candidates:
+                    self.skip(candidate.source, "two_accounts_one_key", student=student, assignment=aid,
+                              accounts=", ".join(accounts))
+                continue
             ranked = sorted(candidates, key=_Candidate.order, reverse=True)
             keep, *others = ranked
             for other in others:
@@ -609,6 +614,18 @@ class _Finder:
         self.unrecognised.sort(key=lambda u: (u.path, u.reason))
         log.info("found %d submissions, %d unrecognised", len(submissions), len(self.unrecognised))
         return submissions, self.unrecognised
+
+
+def _accounts(candidates: Sequence[_Candidate]) -> list[str]:
+    """The LMS accounts (``canvas 11111``) the notebooks of one (student, assignment) came from. Two
+    accounts of one LMS are two people that a roster's name, or an id the student typed (Gradescope's
+    SID), made one key: not a resubmission to keep the latest of."""
+    seen = {(c.who.identity.lms, c.who.identity.lms_id) for c in candidates
+            if c.who is not None and c.who.identity.lms and c.who.identity.lms_id}
+    by_lms: dict[str, set[str]] = {}
+    for lms, lms_id in seen:
+        by_lms.setdefault(lms, set()).add(lms_id)
+    return [f"{lms} {lms_id}" for lms, ids in sorted(by_lms.items()) if len(ids) > 1 for lms_id in sorted(ids)]
 
 
 def _attached(keep: _Candidate, count: int) -> tuple[StudentRecord | None, Submitted | None]:
