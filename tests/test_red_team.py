@@ -163,3 +163,27 @@ def test_grader_history_never_sends_a_students_escape_sequence_to_the_terminal(
         assert main(["history", query, "--dir", str(tmp_path), "--lang", "en"]) == 2
         err = capsys.readouterr().err
         assert "mallory" in err and "\x1b" not in err and "\x07" not in err
+
+
+# --- file names in the exports --------------------------------------------------------------------
+
+
+def test_a_name_of_four_byte_letters_still_makes_a_moodle_folder_a_disk_can_hold(tmp_path: Path) -> None:
+    """60 characters of a four-byte script (CJK extension B, emoji) made a 266-byte folder name, which
+    no Linux, macOS or Windows file system holds: Moodle's importer unpacks the zip and fails."""
+    import zipfile
+    from datetime import datetime, timezone
+
+    from course_facts import CONFIG
+    from grader.classroom.gradebook import write_result
+    from grader.publish.export import write_export
+    from lms_files import moodle_zip_entry
+    from test_lms_export import graded, moodle
+
+    name = "\U00020000" * 100
+    write_result(tmp_path, graded("k", "01-convolution", 10, moodle("k", name, "1234567890")))
+    write_export(tmp_path, "moodle", CONFIG, now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+    (entry,) = zipfile.ZipFile(tmp_path / "export/moodle/01-convolution/feedback_files.zip").namelist()
+    folder = entry.split("/")[0]
+    assert len(folder.encode("utf-8")) <= 255 and folder.startswith("\U00020000" * 10)
+    assert moodle_zip_entry(entry, {"1234567890"}) == ("1234567890", "/01-convolution.html")
