@@ -187,3 +187,100 @@ def test_a_name_of_four_byte_letters_still_makes_a_moodle_folder_a_disk_can_hold
     folder = entry.split("/")[0]
     assert len(folder.encode("utf-8")) <= 255 and folder.startswith("\U00020000" * 10)
     assert moodle_zip_entry(entry, {"1234567890"}) == ("1234567890", "/01-convolution.html")
+
+
+# --- the "user" isolation: nothing of the student's outlives their kernel ------------------------
+
+
+def _kernel_user_uid() -> int | None:
+    import os
+    import pwd
+
+    from grader.run import sandbox
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(sandbox.KERNEL_USER).pw_uid
+    except KeyError:
+        return None
+
+
+def _pids_of(uid: int) -> set[int]:
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid and "zombie" not in (entry / "status").read_text():
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.skipif(_kernel_user_uid() is None, reason="needs root and the account cnn-grader-student")
+def test_a_process_the_kernel_left_running_as_its_user_is_ended_with_it(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradescope's container (Docker) gives no cgroup: under the "user" isolation a cell that
+    double-forks into its own session (``setsid``) left a process of the kernel's account running
+    after the kernel and the grading were done, free to use the CPU or the files that account can
+    reach while the results are written. Ending the confinement ends every process of that account."""
+    import os
+    import subprocess
+    import tempfile
+
+    from grader.run import sandbox
+
+    uid = _kernel_user_uid()
+    assert uid is not None
+    if _pids_of(uid):  # another grader's kernel runs as this account now: ending it is not this test's to do
+        pytest.skip("the kernel's account is in use by another run")
+    monkeypatch.setattr(sandbox.Cgroup, "create", staticmethod(lambda *a, **k: None))  # as in Docker
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # pytest's own folders are closed to others
+        folder = Path(tmp)
+        folder.chmod(0o711)
+        (folder / "sockets").mkdir()
+        confinement = sandbox.Confinement(folder, {}, isolation="user", user=sandbox.KERNEL_USER)
+        try:
+            with sandbox.confined(confinement, folder / "sockets") as (prefix, cgroup):
+                assert cgroup is None
+                subprocess.run([*prefix, "sh", "-c", "setsid sleep 300 </dev/null >/dev/null 2>&1 &"],
+                               check=True, timeout=30)
+                assert _pids_of(uid), "the student's process runs on after the launcher exited"
+            assert not _pids_of(uid)
+        finally:
+            for pid in _pids_of(uid):
+                os.kill(pid, 9)
+
+
+@pytest.mark.skipif(_kernel_user_uid() is None, reason="needs root and the accounts of the user isolation")
+def test_a_process_the_model_inspector_left_running_is_ended_with_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inspector loads the student's model (its layers' code runs) as its own account; a process
+    it double-forked outlived it, as a kernel's did."""
+    import os
+    import pwd
+    import tempfile
+
+    from grader.run import sandbox
+    from grader.run.inspect_model import Inspector
+
+    uid = pwd.getpwnam(sandbox.INSPECTOR_USER).pw_uid
+    if _pids_of(uid):
+        pytest.skip("the inspector's account is in use by another run")
+    monkeypatch.setattr(sandbox.Cgroup, "create", staticmethod(lambda *a, **k: None))  # as in Docker
+    monkeypatch.setattr(Inspector, "_command",
+                        lambda self: ["sh", "-c", "setsid sleep 300 </dev/null >/dev/null 2>&1 & exit 0"])
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        Path(tmp).chmod(0o711)
+        inspector = Inspector(Path(tmp) / "inspector", heldout=Path(tmp), memory_mb=512, cpu_time=10, processes=64,
+                              timeout=10, isolation="user")
+        try:
+            inspector._start()
+            inspector._process.popen.wait(timeout=30)
+            assert _pids_of(uid), "the model's process runs on after the inspector exited"
+            inspector._stop()
+            assert not _pids_of(uid)
+        finally:
+            for pid in _pids_of(uid):
+                os.kill(pid, 9)

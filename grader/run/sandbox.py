@@ -324,6 +324,23 @@ def launcher(c: Confinement, cgroup: Cgroup | None, own: Iterable[Path] = ()) ->
     return [*prefix, "--"]
 
 
+_KILL_ALL = "i=0; while [ $i -lt 100 ] && kill -s KILL -- -1 2>/dev/null; do i=$((i+1)); done"
+
+
+def end_processes_of(user: str) -> None:
+    """SIGKILL every process of ``user``, again until none is left (one forking refills): what a
+    cgroup's kill does, for the "user" isolation where no cgroup can be made (Gradescope's container).
+    A kernel's double fork into its own session leaves its process group and the launcher's, but not
+    its account, which is the kernel's alone and, there, one submission's (the "user" isolation grades
+    one notebook at a time). Done by a shell running as ``user`` (``kill -1``: every process it may
+    signal, itself excepted), so no process of anyone else can be hit."""
+    try:
+        subprocess.run(["sh", "-c", _KILL_ALL], user=user, group=user, extra_groups=[], timeout=30,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError, KeyError, ValueError):
+        log.exception("could not end the processes of %s", user)
+
+
 @contextmanager
 def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup | None]]:
     """The command prefix that launches a kernel confined as ``c``, and its cgroup (if any), whose
@@ -346,6 +363,8 @@ def confined(c: Confinement, sockets: Path) -> Iterator[tuple[list[str], Cgroup 
     finally:
         if cgroup is not None:
             cgroup.remove()
+        if c.user is not None:
+            end_processes_of(c.user)
         if sockets_tmpfs:
             scratch.unmount(sockets)
 
