@@ -284,3 +284,40 @@ def test_a_process_the_model_inspector_left_running_is_ended_with_it(tmp_path: P
         finally:
             for pid in _pids_of(uid):
                 os.kill(pid, 9)
+
+
+# --- a file name built to be another student's ---------------------------------------------------
+
+
+def test_a_moodle_upload_named_like_a_classmates_file_stays_the_uploaders(names, tmp_path: Path) -> None:
+    """Moodle names a file FULLNAME_ID_assignsubmission_file_ORIGINAL, and ORIGINAL is the student's
+    own file name. Zhao Lei uploads one named like Wang Fang's download: the greedy name took
+    everything up to the last ``_ID_assignsubmission_``, so the upload was Wang Fang's (participant
+    id and, with the worksheet, name and key) and, modified later, replaced her notebook."""
+    folder = layouts.moodle_download(tmp_path)
+    wang, wang_id, _, _ = layouts.MOODLE_WANG
+    zhao, zhao_id, _, _ = layouts.MOODLE_ZHAO
+    forged = f"{zhao}_{zhao_id}_assignsubmission_file_{wang}_{wang_id}_assignsubmission_file_02-pooling.ipynb"
+    layouts.copy_notebook(layouts.WRONG, folder / forged, mtime=layouts.MOODLE_MTIME + 3600)
+    subs, unrecognised = find(folder, names, tmp_path)
+    assert subs[wang].source.endswith(f"{wang}_{wang_id}_assignsubmission_file_02-pooling.ipynb")
+    assert subs[zhao].source.endswith(forged) and subs[zhao].identity.lms_id == zhao_id
+    assert not any(u.path.endswith(f"{wang}_{wang_id}_assignsubmission_file_02-pooling.ipynb") for u in unrecognised)
+
+
+def test_a_blackboard_upload_named_like_a_classmates_attempt_stays_the_uploaders(names, tmp_path: Path) -> None:
+    """Blackboard names a file ASSIGNMENT_USER_attempt_DATE_ORIGINAL: an ORIGINAL of
+    ``Pooling_s1234567_attempt_2026-12-01-00-00-00_02-pooling.ipynb`` made the greedy assignment
+    swallow the uploader's own user and date, so the upload was Chen Jie's latest attempt, dated by
+    the uploader, and graded instead of his."""
+    folder = layouts.blackboard_download(tmp_path)
+    chen, stamp = layouts.BLACKBOARD_CHEN_AGAIN[0], layouts.BLACKBOARD_CHEN_AGAIN[3]
+    original = f"Pooling_{chen}_attempt_2026-12-01-00-00-00_02-pooling.ipynb"
+    own = "Pooling_mallory_attempt_2026-10-01-20-00-00"
+    layouts.copy_notebook(layouts.WRONG, folder / f"{own}_{original}")
+    (folder / f"{own}.txt").write_text(layouts.blackboard_receipt(
+        "mallory", "Mal Lory", "Thursday, October 1, 2026 8:00:00 PM EDT", "2026-10-01-20-00-00", original),
+        encoding="utf-8")
+    subs, _ = find(folder, names, tmp_path)
+    assert subs[chen].source.endswith(f"Pooling_{chen}_attempt_{stamp}_02-pooling.ipynb")
+    assert subs["mallory"].identity.name == "Mal Lory"
