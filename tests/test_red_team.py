@@ -321,3 +321,16 @@ def test_a_blackboard_upload_named_like_a_classmates_attempt_stays_the_uploaders
     subs, _ = find(folder, names, tmp_path)
     assert subs[chen].source.endswith(f"Pooling_{chen}_attempt_{stamp}_02-pooling.ipynb")
     assert subs["mallory"].identity.name == "Mal Lory"
+
+
+def test_a_gradescope_submission_naming_nobody_is_listed_not_dropped(names, tmp_path: Path) -> None:
+    """Submitters with an empty name, SID and email (or only control characters, which are cut) gave
+    no key, and the submission's folder was neither graded nor listed."""
+    metadata = layouts.gradescope_metadata().replace(
+        f":name: {layouts.GRADESCOPE_SUN[0]}\n    :sid: '{layouts.GRADESCOPE_SUN[1]}'\n    :email: {layouts.GRADESCOPE_SUN[2]}",
+        ':name: "\\e\\a"\n    :sid: ""\n    :email: ""')
+    assert layouts.GRADESCOPE_SUN[2] not in metadata
+    subs, unrecognised = find(layouts.gradescope_export(tmp_path, metadata=metadata), names, tmp_path)
+    assert sorted(subs) == ["3032", "3033"]
+    assert [u.path for u in unrecognised] == ["assignment_999_export/submission_111"]
+    assert unrecognised[0].message.code == "intake.no_submitter"

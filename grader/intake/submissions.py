@@ -331,7 +331,10 @@ class _Finder:
     def _class_subfolder(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> None:
         name = path.name
         if beside.gradescope is not None and name in beside.gradescope:
-            for who in self._gradescope(beside.gradescope[name]):
+            whos = self._gradescope(beside.gradescope[name])
+            if not whos:  # submitters with no name, SID or email left: nobody to grade it for
+                self.skip(place.source(path), "no_submitter")
+            for who in whos:
                 self.student_folder(path, place, who.identity.key, hint, zips, depth=0, who=who)
         elif (lms := moodle_name(name)) is not None and not lms.original:
             who = self._who(lms, path, place, beside)
