@@ -659,6 +659,16 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "{lms} 的用户 id {id} 在这份下载里有两个名字（{names}）：没有猜是谁",
         "en": "{lms} user id {id} appears with two names in this download ({names}): not guessed",
     },
+    "intake.no_submitter": {
+        "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
+        "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
+              "whose it is cannot be told, not graded",
+    },
+    "intake.two_accounts_one_key": {
+        "zh": "{accounts} 这几个不同的账号都成了学生 {student}（{assignment}）：不是重交，是两个人；没有猜是谁。请在名单里给他们各自的 id",
+        "en": "the accounts {accounts} all became student {student} ({assignment}): two people, not a resubmission; "
+              "not guessed. Give each their own id in the roster",
+    },
     "intake.roster_ambiguous": {
         "zh": "{who} 在名单 {file} 中按{by}对上了多个学生（{students}）：没有猜是谁",
         "en": "{who} matches several students of the roster {file} by {by} ({students}): not guessed",
