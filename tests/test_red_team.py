@@ -21,10 +21,11 @@ import lms_layouts as layouts
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def course(folder: Path, extra: str = "") -> CourseConfig:
-    """The repository's course.toml in ``folder`` with ``extra`` appended."""
+def course(folder: Path, extra: str = "", due: str = "") -> CourseConfig:
+    """The repository's course.toml in ``folder`` with ``extra`` appended and ``due`` in 01-convolution."""
     folder.mkdir(parents=True, exist_ok=True)
     text = (ROOT / "course.toml").read_text(encoding="utf-8")
+    text = text.replace("[assignments.01-convolution]\n", f"[assignments.01-convolution]\n{due}\n", 1)
     text = text.replace('train_dir = "data/', f'train_dir = "{ROOT}/data/', 1)
     text = text.replace('heldout_dir = "data/', f'heldout_dir = "{ROOT}/data/', 1)
     (folder / "course.toml").write_text(text + extra, encoding="utf-8")
@@ -334,3 +335,11 @@ def test_a_gradescope_submission_naming_nobody_is_listed_not_dropped(names, tmp_
     assert sorted(subs) == ["3032", "3033"]
     assert [u.path for u in unrecognised] == ["assignment_999_export/submission_111"]
     assert unrecognised[0].message.code == "intake.no_submitter"
+
+
+def test_an_extension_before_the_due_date_is_a_config_error(tmp_path: Path) -> None:
+    """A typo'd year or month in an extension (2025 for 2026) made the student's own due date
+    earlier than the class's: the one student given more time lost points nobody else did."""
+    with pytest.raises(ConfigError, match=r"\[assignments\.01-convolution\.extensions\.alice\] is before"):
+        course(tmp_path, due='due = 2026-10-01T23:59:00+08:00\n'
+                             'extensions = { alice = 2025-10-03T23:59:00+08:00 }')

@@ -407,6 +407,10 @@ def _read_extensions(entry: _Reader, timezone: dt.tzinfo | None, due: dt.datetim
     extensions = {student: _read_due(table, timezone, student) for student in table.table}
     if extensions and due is None:
         raise entry.fail("extensions", "extends a due date, but this assignment has no due")
+    for student, when in extensions.items():  # a typo'd year would make the student's own date the earlier one
+        if when is not None and due is not None and when < due:
+            raise table.fail(student, f"is before the assignment's due ({due.isoformat()}): an extension "
+                                      f"gives more time, received {when.isoformat()}")
     table.done()
     return {student: when for student, when in extensions.items() if when is not None}
 
