@@ -343,3 +343,26 @@ def test_an_extension_before_the_due_date_is_a_config_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"\[assignments\.01-convolution\.extensions\.alice\] is before"):
         course(tmp_path, due='due = 2026-10-01T23:59:00+08:00\n'
                              'extensions = { alice = 2025-10-03T23:59:00+08:00 }')
+
+
+def test_a_students_folder_holding_a_canvas_name_is_not_a_download(names, tmp_path: Path) -> None:
+    """A folder of LMS-named files is taken for an unpacked download. In a class of students'
+    folders, Mallory's folder held ``wangfang_12345_678901_02-pooling.ipynb``: it was graded as
+    Canvas user 12345, and the Canvas export then put Mallory's score on Wang Fang's row (Canvas
+    imports by that id). Download-looking folders beside students' folders are listed, not guessed."""
+    folder = tmp_path / "class"
+    layouts.copy_notebook(layouts.CORRECT, folder / "alice" / "02-pooling.ipynb")
+    layouts.copy_notebook(layouts.CORRECT, folder / "wang_fang" / "02-pooling.ipynb")
+    layouts.copy_notebook(layouts.WRONG, folder / "mallory" / "wangfang_12345_678901_02-pooling.ipynb")
+    subs, unrecognised = find(folder, names, tmp_path)
+    assert sorted(subs) == ["alice", "wang_fang"]
+    assert not any(s.identity is not None and s.identity.lms_id == "12345" for s in subs.values())
+    [listed] = unrecognised
+    assert listed.path == "mallory" and listed.message.code == "intake.download_among_students"
+
+
+def test_downloads_side_by_side_are_still_downloads(names, tmp_path: Path) -> None:
+    layouts.canvas_download(tmp_path / "class")
+    layouts.moodle_download(tmp_path / "class")
+    subs, _ = find(tmp_path / "class", names, tmp_path)
+    assert {s.identity.lms for s in subs.values()} == {"canvas", "moodle"}

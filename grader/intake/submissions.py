@@ -297,38 +297,68 @@ class _Finder:
         return self.keys.split_flat(stem) is not None or _lms_name(entry.name) is not None
 
     def class_folder(self, folder: Path, place: _Place, hint: str | None, zips: int) -> None:
-        """Student folders, student zips, flat notebooks, assignment folders and LMS layouts."""
+        """Student folders, student zips, flat notebooks, assignment folders and LMS layouts.
+
+        A folder or zip holding LMS-named files is taken for an unpacked download, unless students'
+        own folders or zips sit beside it: then it may as well be a student's who named a file like a
+        classmate's download (``wangfang_12345_…``, to be graded as Canvas user 12345), so what was
+        found in it is listed, not graded (:meth:`_downloads_among_students`)."""
         items = list(self.entries(folder, place))
         beside = self._beside(items, place)
+        kinds: list[tuple[str, str, int, int]] = []  # (kind, source, first and past-last candidate)
         for path, is_dir in items:
             name = path.name
             suffix = name[name.rfind("."):].lower() if "." in name else ""
+            start = len(self.found)
             if is_dir:
-                self._class_subfolder(path, place, hint, zips, beside)
+                kind = self._class_subfolder(path, place, hint, zips, beside)
+                kinds.append((kind, place.source(path), start, len(self.found)))
+            elif suffix == ZIP_SUFFIX:
+                kind = self._class_zip(path, place, hint, zips, beside)
+                kinds.append((kind, place.source(path), start, len(self.found)))
             elif suffix == NOTEBOOK_SUFFIX:
                 if (lms := _lms_name(name)) is not None:
                     self._lms_file(path, place, hint, lms, beside)
                 else:
                     self._flat(path, place, hint)
-            elif suffix == ZIP_SUFFIX and (opened := self.open_zip(path, place, zips)) is not None:
-                inner, inner_place = opened
-                stem = name[: -len(ZIP_SUFFIX)]
-                if (lms := _lms_name(stem)) is not None:
-                    who = self._who(lms, path, inner_place, beside)
-                    self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
-                elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
-                    self.class_folder(self.unwrap(inner), inner_place, aid, zips + 1)
-                elif _holds_download(self.unwrap(inner)):
-                    self.class_folder(self.unwrap(inner), inner_place, hint, zips + 1)
-                else:
-                    student, own = self._container(stem)
-                    self.student_folder(inner, inner_place, student, own or hint, zips + 1, depth=0)
             elif _is_lms_extra(name, suffix):
                 continue  # receipts, worksheets, metadata: read by _beside
             elif suffix in _NEAR_MISS_SUFFIXES and (parsed := self.keys.split_flat(name[: -len(suffix)])):
                 self._near_miss(parsed[0], parsed[1], path, place)
+        self._downloads_among_students(kinds)
 
-    def _class_subfolder(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> None:
+    def _downloads_among_students(self, kinds: list[tuple[str, str, int, int]]) -> None:
+        """Beside a student's own folder or zip, a folder taken for a download is listed, and the
+        candidates found in it dropped: whose folder it is cannot be told."""
+        if not any(kind == _STUDENT for kind, *_ in kinds):
+            return
+        for kind, source, start, end in reversed(kinds):
+            if kind == _DOWNLOAD:
+                del self.found[start:end]
+                self.skip(source, "download_among_students")
+
+    def _class_zip(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> str:
+        """A zip in a class folder, and what it was taken for (:data:`_STUDENT`, :data:`_DOWNLOAD`, "")."""
+        if (opened := self.open_zip(path, place, zips)) is None:
+            return ""
+        inner, inner_place = opened
+        stem = path.name[: -len(ZIP_SUFFIX)]
+        if (lms := _lms_name(stem)) is not None:
+            who = self._who(lms, path, inner_place, beside)
+            self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
+        elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
+            self.class_folder(self.unwrap(inner), inner_place, aid, zips + 1)
+        elif _holds_download(self.unwrap(inner)):
+            self.class_folder(self.unwrap(inner), inner_place, hint, zips + 1)
+            return _DOWNLOAD
+        else:
+            student, own = self._container(stem)
+            self.student_folder(inner, inner_place, student, own or hint, zips + 1, depth=0)
+            return _STUDENT
+        return ""
+
+    def _class_subfolder(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> str:
+        """A folder in a class folder, and what it was taken for (:data:`_STUDENT`, :data:`_DOWNLOAD`, "")."""
         name = path.name
         if beside.gradescope is not None and name in beside.gradescope:
             whos = self._gradescope(beside.gradescope[name])
@@ -346,11 +376,16 @@ class _Finder:
                                 depth=0, who=who)
         elif (aid := self.keys.folder_assignment(name)) is not None and hint in (None, aid):
             self.class_folder(path, place, aid, zips)
-        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or _holds_download(path):
-            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an LMS download
+        elif name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: the exchange
+        elif _holds_download(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: an LMS download
+            return _DOWNLOAD
         else:
             student, own = self._container(name)
             self.student_folder(path, place, student, own or hint, zips, depth=0)
+            return _STUDENT
+        return ""
 
     def _beside(self, items: list[tuple[Path, bool]], place: _Place) -> _Beside:
         """Read the worksheets, receipts and metadata of a folder before its notebooks."""
@@ -656,6 +691,7 @@ def _why(keep: _Candidate, other: _Candidate) -> str:
     return "name_order"
 
 
+_STUDENT, _DOWNLOAD = "student", "download"  # what a class folder's subfolder or zip was taken for
 _NAMED_LMS = ("canvas", "moodle")  # the LMSs whose names carry both an id and a name
 _NBGRADER_FOLDERS = ("submitted", "inbound")
 _LMS_LAYOUTS = {

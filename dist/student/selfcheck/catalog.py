@@ -659,6 +659,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "{lms} 的用户 id {id} 在这份下载里有两个名字（{names}）：没有猜是谁",
         "en": "{lms} user id {id} appears with two names in this download ({names}): not guessed",
     },
+    "intake.download_among_students": {
+        "zh": "这个文件夹里的文件名像 LMS 下载的（名字里带着别人的 id），却和学生自己的文件夹放在一起：分不清是下载还是某个学生的，没有评分。LMS 的下载请单独评分",
+        "en": "this folder holds LMS-named files (names carrying someone's id) but sits among students' own folders: "
+              "a download or one student's cannot be told, not graded. Grade an LMS download on its own",
+    },
     "intake.no_submitter": {
         "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
         "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
