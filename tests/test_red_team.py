@@ -366,3 +366,21 @@ def test_downloads_side_by_side_are_still_downloads(names, tmp_path: Path) -> No
     layouts.moodle_download(tmp_path / "class")
     subs, _ = find(tmp_path / "class", names, tmp_path)
     assert {s.identity.lms for s in subs.values()} == {"canvas", "moodle"}
+
+
+def test_a_canvas_file_named_like_a_blackboard_attempt_is_listed_not_read_as_blackboard(names,
+                                                                                       tmp_path: Path) -> None:
+    """Blackboard's pattern is tried first and matches ``_USER_attempt_DATE_`` anywhere in a name, so a
+    Canvas upload whose own name was ``Pooling_mallory_attempt_2026-09-01-00-00-00_02-pooling.ipynb``
+    lost Canvas's late flag and took the date the student wrote as its hand-in time (no penalty);
+    with a user part of a classmate's login and a roster, it was that classmate's. A name that reads
+    as two LMSs' is an ambiguity."""
+    folder = layouts.canvas_download(tmp_path)
+    forged = "mallory_late_55555_66666_Pooling_mallory_attempt_2026-09-01-00-00-00_02-pooling.ipynb"
+    layouts.copy_notebook(layouts.CORRECT, folder / forged)
+    subs, unrecognised = find(folder, names, tmp_path)
+    assert not any("mallory" in s.student for s in subs.values())
+    [listed] = [u for u in unrecognised if u.path.endswith(forged)]
+    assert listed.message.code == "intake.lms_name_ambiguous" and "Canvas" in listed.reason
+    assert "Blackboard" in listed.reason
+    assert subs["lihua_23456"].submitted.late is True  # the real late flags are still read

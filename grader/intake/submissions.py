@@ -317,7 +317,9 @@ class _Finder:
                 kind = self._class_zip(path, place, hint, zips, beside)
                 kinds.append((kind, place.source(path), start, len(self.found)))
             elif suffix == NOTEBOOK_SUFFIX:
-                if (lms := _lms_name(name)) is not None:
+                if both := _two_lms(name):
+                    self.skip(place.source(path), "lms_name_ambiguous", systems=both)
+                elif (lms := _lms_name(name)) is not None:
                     self._lms_file(path, place, hint, lms, beside)
                 else:
                     self._flat(path, place, hint)
@@ -343,7 +345,9 @@ class _Finder:
             return ""
         inner, inner_place = opened
         stem = path.name[: -len(ZIP_SUFFIX)]
-        if (lms := _lms_name(stem)) is not None:
+        if both := _two_lms(stem):
+            self.skip(place.source(path), "lms_name_ambiguous", systems=both)
+        elif (lms := _lms_name(stem)) is not None:
             who = self._who(lms, path, inner_place, beside)
             self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
         elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
@@ -691,6 +695,7 @@ def _why(keep: _Candidate, other: _Candidate) -> str:
     return "name_order"
 
 
+_LMS_TITLES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard"}
 _STUDENT, _DOWNLOAD = "student", "download"  # what a class folder's subfolder or zip was taken for
 _NAMED_LMS = ("canvas", "moodle")  # the LMSs whose names carry both an id and a name
 _NBGRADER_FOLDERS = ("submitted", "inbound")
@@ -711,12 +716,24 @@ def _with_receipt(lms: LmsName, receipt: Receipt) -> LmsName:
     return dataclasses.replace(lms, lms_id=user, name=user, assignment=receipt.assignment or lms.assignment)
 
 
+def _lms_names(name: str) -> list[LmsName]:
+    """Every reading of ``name`` as Blackboard's, Moodle's or Canvas's name for a file."""
+    return [found for parse in (blackboard_name, moodle_name, canvas_name)
+            if (found := parse(name)) is not None and found.original]
+
+
 def _lms_name(name: str) -> LmsName | None:
     """Blackboard's, Moodle's or Canvas's name for a file (the most specific pattern first)."""
-    for parse in (blackboard_name, moodle_name, canvas_name):
-        if (found := parse(name)) is not None and found.original:
-            return found
-    return None
+    found = _lms_names(name)
+    return found[0] if found else None
+
+
+def _two_lms(name: str) -> str:
+    """The LMSs ``name`` reads as, when more than one (else ""): the student's own part of one LMS's
+    name can be made to look like another's (a Canvas upload called ``Pooling_x_attempt_DATE_…``
+    would be read as a Blackboard attempt, without Canvas's late flag and dated by the student)."""
+    systems = sorted({found.lms for found in _lms_names(name)})
+    return ", ".join(_LMS_TITLES[lms] for lms in systems) if len(systems) > 1 else ""
 
 
 def _is_lms_extra(name: str, suffix: str) -> bool:
