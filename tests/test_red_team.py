@@ -368,19 +368,36 @@ def test_downloads_side_by_side_are_still_downloads(names, tmp_path: Path) -> No
     assert {s.identity.lms for s in subs.values()} == {"canvas", "moodle"}
 
 
-def test_a_canvas_file_named_like_a_blackboard_attempt_is_listed_not_read_as_blackboard(names,
-                                                                                       tmp_path: Path) -> None:
-    """Blackboard's pattern is tried first and matches ``_USER_attempt_DATE_`` anywhere in a name, so a
-    Canvas upload whose own name was ``Pooling_mallory_attempt_2026-09-01-00-00-00_02-pooling.ipynb``
+def test_a_canvas_file_named_like_a_blackboard_attempt_stays_a_canvas_file(names, tmp_path: Path) -> None:
+    """Blackboard's pattern was tried first and matches ``_USER_attempt_DATE_`` anywhere in a name, so
+    a Canvas upload whose own name was ``Pooling_mallory_attempt_2026-09-01-00-00-00_02-pooling.ipynb``
     lost Canvas's late flag and took the date the student wrote as its hand-in time (no penalty);
-    with a user part of a classmate's login and a roster, it was that classmate's. A name that reads
-    as two LMSs' is an ambiguity."""
+    with a user part of a classmate's login and a roster, it was that classmate's."""
     folder = layouts.canvas_download(tmp_path)
     forged = "mallory_late_55555_66666_Pooling_mallory_attempt_2026-09-01-00-00-00_02-pooling.ipynb"
     layouts.copy_notebook(layouts.CORRECT, folder / forged)
-    subs, unrecognised = find(folder, names, tmp_path)
-    assert not any("mallory" in s.student for s in subs.values())
-    [listed] = [u for u in unrecognised if u.path.endswith(forged)]
-    assert listed.message.code == "intake.lms_name_ambiguous" and "Canvas" in listed.reason
-    assert "Blackboard" in listed.reason
-    assert subs["lihua_23456"].submitted.late is True  # the real late flags are still read
+    subs, _ = find(folder, names, tmp_path)
+    mallory = subs["mallory_55555"]
+    assert (mallory.identity.lms, mallory.submitted.late) == ("canvas", True)
+    assert mallory.submitted.source == "canvas_name+file_mtime"
+
+
+def test_an_own_file_name_with_numbers_stays_moodles_and_a_receipted_blackboard_name_blackboards(
+        names, tmp_path: Path) -> None:
+    """The other way round: a Moodle student's own ``hw_2024_1015_pooling.ipynb`` reads as a Canvas
+    name too (``…_2024_1015_…``), and a Blackboard assignment called ``Lab_2024_123`` does; the
+    Moodle part is the shorter, and the Blackboard attempt has its receipt."""
+    wang, wang_id, _, _ = layouts.MOODLE_WANG
+    folder = tmp_path / "moodle"
+    layouts.copy_notebook(layouts.CORRECT, folder / f"{wang}_{wang_id}_assignsubmission_file_hw_2024_1015_pooling.ipynb")
+    subs, _ = find(folder, names, tmp_path)
+    assert subs[wang].identity.lms == "moodle"
+    folder = tmp_path / "blackboard"
+    prefix = "Lab_2024_123_s7654321_attempt_2026-10-01-23-59-59"
+    layouts.copy_notebook(layouts.CORRECT, folder / f"{prefix}_02-pooling.ipynb")
+    (folder / f"{prefix}.txt").write_text(layouts.blackboard_receipt(
+        "s7654321", "周迅", "Thursday, October 1, 2026 11:59:59 PM EDT", "2026-10-01-23-59-59", "02-pooling.ipynb")
+        .replace("Pooling_s7654321", "Lab_2024_123_s7654321").replace("Assignment: Pooling", "Assignment: Pooling 2024"),
+        encoding="utf-8")
+    subs, _ = find(folder, names, tmp_path)
+    assert subs["s7654321"].identity.lms == "blackboard" and subs["s7654321"].identity.name == "周迅"

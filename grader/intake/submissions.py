@@ -317,9 +317,7 @@ class _Finder:
                 kind = self._class_zip(path, place, hint, zips, beside)
                 kinds.append((kind, place.source(path), start, len(self.found)))
             elif suffix == NOTEBOOK_SUFFIX:
-                if both := _two_lms(name):
-                    self.skip(place.source(path), "lms_name_ambiguous", systems=both)
-                elif (lms := _lms_name(name)) is not None:
+                if (lms := _lms_name(name, beside.receipts)) is not None:
                     self._lms_file(path, place, hint, lms, beside)
                 else:
                     self._flat(path, place, hint)
@@ -345,9 +343,7 @@ class _Finder:
             return ""
         inner, inner_place = opened
         stem = path.name[: -len(ZIP_SUFFIX)]
-        if both := _two_lms(stem):
-            self.skip(place.source(path), "lms_name_ambiguous", systems=both)
-        elif (lms := _lms_name(stem)) is not None:
+        if (lms := _lms_name(stem, beside.receipts)) is not None:
             who = self._who(lms, path, inner_place, beside)
             self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
         elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
@@ -695,7 +691,6 @@ def _why(keep: _Candidate, other: _Candidate) -> str:
     return "name_order"
 
 
-_LMS_TITLES = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard"}
 _STUDENT, _DOWNLOAD = "student", "download"  # what a class folder's subfolder or zip was taken for
 _NAMED_LMS = ("canvas", "moodle")  # the LMSs whose names carry both an id and a name
 _NBGRADER_FOLDERS = ("submitted", "inbound")
@@ -716,24 +711,19 @@ def _with_receipt(lms: LmsName, receipt: Receipt) -> LmsName:
     return dataclasses.replace(lms, lms_id=user, name=user, assignment=receipt.assignment or lms.assignment)
 
 
-def _lms_names(name: str) -> list[LmsName]:
-    """Every reading of ``name`` as Blackboard's, Moodle's or Canvas's name for a file."""
-    return [found for parse in (blackboard_name, moodle_name, canvas_name)
-            if (found := parse(name)) is not None and found.original]
-
-
-def _lms_name(name: str) -> LmsName | None:
-    """Blackboard's, Moodle's or Canvas's name for a file (the most specific pattern first)."""
-    found = _lms_names(name)
-    return found[0] if found else None
-
-
-def _two_lms(name: str) -> str:
-    """The LMSs ``name`` reads as, when more than one (else ""): the student's own part of one LMS's
-    name can be made to look like another's (a Canvas upload called ``Pooling_x_attempt_DATE_…``
-    would be read as a Blackboard attempt, without Canvas's late flag and dated by the student)."""
-    systems = sorted({found.lms for found in _lms_names(name)})
-    return ", ".join(_LMS_TITLES[lms] for lms in systems) if len(systems) > 1 else ""
+def _lms_name(name: str, receipts: Mapping[str, Receipt] | None = None) -> LmsName | None:
+    """Blackboard's, Moodle's or Canvas's name for a file. The LMS writes its part first and the
+    student's own file name after it, which a student can make look like another LMS's name (a
+    Canvas upload called ``Pooling_x_attempt_DATE_…`` reads as a Blackboard attempt, without
+    Canvas's late flag and dated by the student): of several readings, a Blackboard one whose
+    receipt is beside it (the student cannot make Blackboard write one), else the one whose LMS
+    part is the shortest — the others swallow it into their own name or assignment."""
+    found = [lms for parse in (blackboard_name, moodle_name, canvas_name)
+             if (lms := parse(name)) is not None and lms.original]
+    for lms in found:
+        if lms.lms == "blackboard" and receipts and lms.prefix in receipts:
+            return lms
+    return max(found, key=lambda lms: len(lms.original), default=None)
 
 
 def _is_lms_extra(name: str, suffix: str) -> bool:

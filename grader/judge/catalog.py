@@ -664,11 +664,6 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "this folder holds LMS-named files (names carrying someone's id) but sits among students' own folders: "
               "a download or one student's cannot be told, not graded. Grade an LMS download on its own",
     },
-    "intake.lms_name_ambiguous": {
-        "zh": "这个文件名同时像 {systems} 的下载文件名：分不清是谁交的、何时交的，没有评分（学生自己的文件名可以做成另一个 LMS 的样子）",
-        "en": "this name reads as a download name of {systems} at once: who handed it in and when cannot be told, "
-              "not graded (a student's own file name can be made to look like another LMS's)",
-    },
     "intake.no_submitter": {
         "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
         "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
