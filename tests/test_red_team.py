@@ -401,3 +401,24 @@ def test_an_own_file_name_with_numbers_stays_moodles_and_a_receipted_blackboard_
         encoding="utf-8")
     subs, _ = find(folder, names, tmp_path)
     assert subs["s7654321"].identity.lms == "blackboard" and subs["s7654321"].identity.name == "周迅"
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="needs root to give a folder to another account")
+def test_an_inbound_folder_another_account_made_for_a_student_is_listed(names, tmp_path: Path) -> None:
+    """nbgrader's ``inbound/`` is writable by every student (it has to be, for ``nbgrader submit``),
+    and the folder name says whose submission it is: the account ``nobody`` made
+    ``bob+02-pooling+2099-…``, with a later time than Bob's own, and it was graded as Bob's."""
+    import os
+    import pwd
+
+    course_folder = layouts.nbgrader_exchange(tmp_path)
+    forged = course_folder / "inbound" / "bob+02-pooling+2026-10-03 09:30:00.000000 UTC+zzzz"
+    layouts.copy_notebook(layouts.WRONG, forged / "02-pooling.ipynb")
+    (forged / "timestamp.txt").write_text("2026-10-03 09:30:00.000000 UTC", encoding="utf-8")
+    nobody = pwd.getpwnam("nobody")
+    for path in (forged, forged / "02-pooling.ipynb", forged / "timestamp.txt"):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    subs, unrecognised = find(course_folder, names, tmp_path)
+    assert "x9Yz" in subs["bob"].source  # Bob's own latest
+    [listed] = [u for u in unrecognised if "zzzz" in u.path]
+    assert listed.message.code == "intake.inbound_not_theirs" and "nobody" in listed.reason

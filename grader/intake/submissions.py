@@ -369,7 +369,9 @@ class _Finder:
         elif (lms := moodle_name(name)) is not None and not lms.original:
             who = self._who(lms, path, place, beside)
             self.student_folder(path, place, who.identity.key, hint, zips, depth=0, who=who)
-        elif (inbound := nbgrader_inbound(name)) is not None:
+        elif (inbound := nbgrader_inbound(name)) is not None and (owner := _other_owner(path, inbound[0])):
+            self.skip(place.source(path), "inbound_not_theirs", student=inbound[0], owner=owner)
+        elif inbound is not None:
             student, assignment, stamp = inbound
             who = _nbgrader_who(student, path, stamp)
             self.student_folder(path, place, student, self.keys.folder_assignment(assignment) or hint, zips,
@@ -768,6 +770,23 @@ def _holds_nbgrader(folder: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def _other_owner(folder: Path, student: str) -> str:
+    """The account that made an exchange ``inbound/STUDENT+…`` folder when it is another student's
+    (``inbound/`` is writable by all, and ``nbgrader submit`` runs as the student, so the folder's
+    owner is who handed it in), else "". A folder of the grader's own account or root's (a copy)
+    or of an account this machine does not know proves nothing."""
+    import pwd
+
+    try:
+        uid = folder.lstat().st_uid
+        if uid in (0, os.geteuid()):
+            return ""
+        owner = pwd.getpwuid(uid).pw_name
+    except (OSError, KeyError):
+        return ""
+    return "" if owner == student else owner
 
 
 def _nbgrader_who(student: str, folder: Path, stamp: ParsedTime | None) -> _Who:

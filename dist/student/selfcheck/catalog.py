@@ -664,6 +664,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "this folder holds LMS-named files (names carrying someone's id) but sits among students' own folders: "
               "a download or one student's cannot be told, not graded. Grade an LMS download on its own",
     },
+    "intake.inbound_not_theirs": {
+        "zh": "nbgrader 的 inbound 文件夹写着是 {student} 的，却是账号 {owner} 建的（inbound 人人可写）：没有评分。"
+              "用 nbgrader collect 收集，或用 cp -r 复制一份再评",
+        "en": "this nbgrader inbound folder says it is {student}'s but the account {owner} made it (inbound is "
+              "writable by all): not graded. Collect with nbgrader collect, or grade a copy made with cp -r",
+    },
     "intake.no_submitter": {
         "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
         "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
