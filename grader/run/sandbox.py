@@ -334,9 +334,12 @@ def end_processes_of(user: str) -> None:
     its account, which is the kernel's alone and, there, one submission's (the "user" isolation grades
     one notebook at a time). Done by a shell running as ``user`` (``kill -1``: every process it may
     signal, itself excepted), so no process of anyone else can be hit."""
+    import pwd
+
     try:
-        subprocess.run(["sh", "-c", _KILL_ALL], user=user, group=user, extra_groups=[], timeout=30,
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        account = pwd.getpwnam(user)
+        subprocess.run(["sh", "-c", _KILL_ALL], user=account.pw_uid, group=account.pw_gid, extra_groups=[],
+                       timeout=30, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError, KeyError, ValueError):
         log.exception("could not end the processes of %s", user)
 
