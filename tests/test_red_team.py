@@ -422,3 +422,17 @@ def test_an_inbound_folder_another_account_made_for_a_student_is_listed(names, t
     assert "x9Yz" in subs["bob"].source  # Bob's own latest
     [listed] = [u for u in unrecognised if "zzzz" in u.path]
     assert listed.message.code == "intake.inbound_not_theirs" and "nobody" in listed.reason
+
+
+def test_an_extension_for_a_key_no_submission_has_is_said(tmp_path: Path) -> None:
+    """``extensions = { "Wang Fang" = … }`` where the grader's key is ``wang_fang`` was silently
+    unused, and the student given more time paid the late penalty."""
+    from grader.classroom.plan import plan_class
+
+    config = course(tmp_path / "course", due='due = 2026-10-01T23:59:00+08:00\n'
+                                             'extensions = { "Wang Fang" = 2026-10-05T23:59:00+08:00 }')
+    layouts.copy_notebook(layouts.CORRECT, tmp_path / "class" / "wang_fang" / "01-convolution.ipynb")
+    with plan_class(tmp_path / "class", config) as plan:
+        assert [s.student for s in plan.gradable] == ["wang_fang"]
+        [said] = [u for u in plan.unrecognised if u.message is not None and u.message.code == "intake.extension_unused"]
+    assert said.path == "course.toml" and "Wang Fang" in said.reason and "01-convolution" in said.reason

@@ -670,6 +670,12 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "this nbgrader inbound folder says it is {student}'s but the account {owner} made it (inbound is "
               "writable by all): not graded. Collect with nbgrader collect, or grade a copy made with cp -r",
     },
+    "intake.extension_unused": {
+        "zh": "[assignments.{assignment}] 的 extensions 给了 {student} 延期，但这次没有哪份提交属于这个学生：延期没有用上。"
+              "请写评分器给学生的名字（见 results/ 下的文件夹）",
+        "en": "[assignments.{assignment}] extensions gives {student} more time, but no submission of this run is that "
+              "student's: the extension is not used. Write the name the grader gives the student (results/ folders)",
+    },
     "intake.no_submitter": {
         "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
         "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
