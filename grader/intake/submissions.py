@@ -21,7 +21,10 @@ the file's time, ``source`` saying which). The student's key is the LMS's stable
 email; nbgrader: the student id), or the roster's key when a roster matches
 (:mod:`grader.intake.roster`). Nothing ambiguous is guessed: a name containing two assignments'
 names, a Canvas or Moodle id seen with two names, a record matching two roster rows, a Blackboard
-file named for one assignment but handed in to another are listed with the reason.
+file named for one assignment but handed in to another, two LMS accounts that became one key, a
+folder of LMS-named files among students' own folders, an nbgrader ``inbound/`` folder another
+account made are listed with the reason. A student's own file name never decides whose it is: of
+an LMS name's readings, the one whose LMS part comes first wins (:func:`_lms_name`).
 
 Assignments are recognised from names by :func:`recognise_assignment` (:mod:`grader.intake.names`).
 Zips are unpacked into ``extract_to`` with limits (:class:`ZipLimits`, :mod:`grader.intake.archives`);

@@ -660,7 +660,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "{lms} user id {id} appears with two names in this download ({names}): not guessed",
     },
     "intake.download_among_students": {
-        "zh": "这个文件夹里的文件名像 LMS 下载的（名字里带着别人的 id），却和学生自己的文件夹放在一起：分不清是下载还是某个学生的，没有评分。LMS 的下载请单独评分",
+        "zh": "这个文件夹里的文件名像 LMS 下载的（名字里带着别人的 id），却和学生自己的文件夹放在一起："
+              "分不清是下载还是某个学生的，没有评分。LMS 的下载请单独评分",
         "en": "this folder holds LMS-named files (names carrying someone's id) but sits among students' own folders: "
               "a download or one student's cannot be told, not graded. Grade an LMS download on its own",
     },
@@ -682,7 +683,8 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
               "whose it is cannot be told, not graded",
     },
     "intake.two_accounts_one_key": {
-        "zh": "{accounts} 这几个不同的账号都成了学生 {student}（{assignment}）：不是重交，是两个人；没有猜是谁。请在名单里给他们各自的 id",
+        "zh": "{accounts} 这几个不同的账号都成了学生 {student}（{assignment}）：不是重交，是两个人；没有猜是谁。"
+              "请在名单里给他们各自的 id",
         "en": "the accounts {accounts} all became student {student} ({assignment}): two people, not a resubmission; "
               "not guessed. Give each their own id in the roster",
     },
