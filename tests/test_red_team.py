@@ -208,14 +208,18 @@ def _kernel_user_uid() -> int | None:
 
 
 def _pids_of(uid: int) -> set[int]:
+    """The live processes whose real user is ``uid``."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid and "zombie" not in (entry / "status").read_text():
-                    pids.add(int(entry.name))
+                lines = (entry / "status").read_text().splitlines()
             except OSError:
                 continue
+            status = dict(line.split(":", 1) for line in lines if ":" in line)
+            alive = status.get("State", "").strip()[:1] not in ("Z", "X")
+            if status.get("Uid", "").split()[:1] == [str(uid)] and alive:
+                pids.add(int(entry.name))
     return pids
 
 
