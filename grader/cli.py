@@ -624,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, KernelStartError,
             FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_no_control(f"error: {exc}"), file=sys.stderr)  # it may quote a student's key or file name
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: the results written so far are kept; run the same command again to finish",

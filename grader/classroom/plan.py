@@ -10,7 +10,7 @@ preparing their cases (:func:`ready`).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +55,27 @@ def plan_class(submissions: Path, config: CourseConfig, *, assignment: str | Non
         found, unrecognised = find_submissions(submissions, assignment_names(config), force_assignment=assignment,
                                                extract_to=Path(unzip), roster=roster)
         gradable = tuple(sub for sub in found if sub.assignment in declared)
+        unrecognised = [*unrecognised, *_unused_extensions(config, found)]
         yield Plan(gradable=gradable, unrecognised=tuple(unrecognised),
                    not_graded=tuple((sub, NOT_AVAILABLE) for sub in found if sub.assignment not in declared),
                    assignments={sub.assignment: declared[sub.assignment] for sub in gradable},
                    columns={aid: tuple(q.id for q in declared[aid].questions) for aid in ids if aid in declared},
                    missing=roster.missing(sub.student for sub in found) if roster is not None else (),
                    roster_problems=roster.problems if roster is not None else ())
+
+
+def _unused_extensions(config: CourseConfig, found: Sequence[Submission]) -> list[Unrecognised]:
+    """course.toml's extensions for a key no submission of this run has (``"Wang Fang"`` where the
+    grader says ``wang_fang``): said, since an extension silently unused is a late penalty the
+    student was promised they would not pay."""
+    students = {sub.student for sub in found}
+    unused = []
+    for aid, own in config.assignments.items():
+        for student in own.extensions:
+            if student not in students:
+                message = Message("intake.extension_unused", {"student": student, "assignment": aid})
+                unused.append(Unrecognised(config.path.name, message.text("en"), message))
+    return unused
 
 
 def assignment_names(config: CourseConfig) -> dict[str, tuple[str, ...]]:

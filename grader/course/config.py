@@ -407,8 +407,15 @@ def _read_extensions(entry: _Reader, timezone: dt.tzinfo | None, due: dt.datetim
     extensions = {student: _read_due(table, timezone, student) for student in table.table}
     if extensions and due is None:
         raise entry.fail("extensions", "extends a due date, but this assignment has no due")
+    for student, when in extensions.items():  # a typo'd year would make the student's own date the earlier one
+        if when is not None and due is not None and when < due:
+            raise table.fail(student, f"is before the assignment's due ({due.isoformat()}): an extension "
+                                      f"gives more time, received {when.isoformat()}")
     table.done()
     return {student: when for student, when in extensions.items() if when is not None}
+
+
+_MAX_GRACE_MINUTES = 366 * 24 * 60
 
 
 def _read_late(table: _Reader) -> LatePolicy:
@@ -431,6 +438,9 @@ def _read_late(table: _Reader) -> LatePolicy:
         value = getattr(policy, name)
         if value is not None and not 0 <= value < float("inf"):
             raise table.fail(name, f"must be a number >= 0, received {value!r}")
+    if policy.grace_minutes > _MAX_GRACE_MINUTES:  # a typo (1e12): no time would be late, and no date could hold it
+        raise table.fail("grace_minutes", f"must be at most {_MAX_GRACE_MINUTES} (a year), "
+                                          f"received {policy.grace_minutes!r}")
     for name in ("deduct", "cap"):
         value = getattr(policy, name)
         if unit == "percent" and value is not None and value > 100:

@@ -84,8 +84,10 @@ _MAX_TEXT = 300  # a name, an email, an id
 
 _CANVAS = re.compile(r"^(?:(?P<name>.+?)_)??(?:(?P<late>late)_)?(?P<uid>\d{3,}|anon_[A-Za-z0-9]+)_(?P<fid>\d{3,})_"
                      r"(?P<original>.+)$", re.IGNORECASE)
-_MOODLE = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
-_BLACKBOARD = re.compile(r"^(?P<prefix>(?P<assignment>.+)_(?P<user>[^_]+)_attempt_"
+# The LMS's part is the first match: what follows it is the student's own file name, which may be
+# made to look like a classmate's whole download name (Moodle writes the full name without "_").
+_MOODLE = re.compile(r"^(?P<name>[^_]+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<original>.*)$")
+_BLACKBOARD = re.compile(r"^(?P<prefix>(?P<assignment>.+?)_(?P<user>[^_]+)_attempt_"
                          r"(?P<date>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}))(?:_(?P<original>.+))?$")
 _ATTEMPT = re.compile(r"^(?P<stem>.+?)-(?P<n>[1-7]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
                       r"(?P<suffix>(?:\.[A-Za-z][A-Za-z0-9]*)*\.[A-Za-z0-9]*)$")
@@ -318,7 +320,10 @@ def _gradescope_time(value: Any) -> str:
     from datetime import datetime
 
     if isinstance(value, datetime):
-        return iso(value if value.tzinfo is not None else value.astimezone())
+        try:
+            return iso(value if value.tzinfo is not None else value.astimezone())
+        except (ValueError, OverflowError):  # 9999-12-31 23:59 without a zone, in a zone east of UTC
+            return ""
     parsed = parse_time(value) if isinstance(value, str) else None
     return iso(parsed.at) if parsed is not None else ""
 

@@ -21,7 +21,10 @@ the file's time, ``source`` saying which). The student's key is the LMS's stable
 email; nbgrader: the student id), or the roster's key when a roster matches
 (:mod:`grader.intake.roster`). Nothing ambiguous is guessed: a name containing two assignments'
 names, a Canvas or Moodle id seen with two names, a record matching two roster rows, a Blackboard
-file named for one assignment but handed in to another are listed with the reason.
+file named for one assignment but handed in to another, two LMS accounts that became one key, a
+folder of LMS-named files among students' own folders, an nbgrader ``inbound/`` folder another
+account made are listed with the reason. A student's own file name never decides whose it is: of
+an LMS name's readings, the one whose LMS part comes first wins (:func:`_lms_name`).
 
 Assignments are recognised from names by :func:`recognise_assignment` (:mod:`grader.intake.names`).
 Zips are unpacked into ``extract_to`` with limits (:class:`ZipLimits`, :mod:`grader.intake.archives`);
@@ -297,57 +300,97 @@ class _Finder:
         return self.keys.split_flat(stem) is not None or _lms_name(entry.name) is not None
 
     def class_folder(self, folder: Path, place: _Place, hint: str | None, zips: int) -> None:
-        """Student folders, student zips, flat notebooks, assignment folders and LMS layouts."""
+        """Student folders, student zips, flat notebooks, assignment folders and LMS layouts.
+
+        A folder or zip holding LMS-named files is taken for an unpacked download, unless students'
+        own folders or zips sit beside it: then it may as well be a student's who named a file like a
+        classmate's download (``wangfang_12345_…``, to be graded as Canvas user 12345), so what was
+        found in it is listed, not graded (:meth:`_downloads_among_students`)."""
         items = list(self.entries(folder, place))
         beside = self._beside(items, place)
+        kinds: list[tuple[str, str, int, int]] = []  # (kind, source, first and past-last candidate)
         for path, is_dir in items:
             name = path.name
             suffix = name[name.rfind("."):].lower() if "." in name else ""
+            start = len(self.found)
             if is_dir:
-                self._class_subfolder(path, place, hint, zips, beside)
+                kind = self._class_subfolder(path, place, hint, zips, beside)
+                kinds.append((kind, place.source(path), start, len(self.found)))
+            elif suffix == ZIP_SUFFIX:
+                kind = self._class_zip(path, place, hint, zips, beside)
+                kinds.append((kind, place.source(path), start, len(self.found)))
             elif suffix == NOTEBOOK_SUFFIX:
-                if (lms := _lms_name(name)) is not None:
+                if (lms := _lms_name(name, beside.receipts)) is not None:
                     self._lms_file(path, place, hint, lms, beside)
                 else:
                     self._flat(path, place, hint)
-            elif suffix == ZIP_SUFFIX and (opened := self.open_zip(path, place, zips)) is not None:
-                inner, inner_place = opened
-                stem = name[: -len(ZIP_SUFFIX)]
-                if (lms := _lms_name(stem)) is not None:
-                    who = self._who(lms, path, inner_place, beside)
-                    self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
-                elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
-                    self.class_folder(self.unwrap(inner), inner_place, aid, zips + 1)
-                elif _holds_download(self.unwrap(inner)):
-                    self.class_folder(self.unwrap(inner), inner_place, hint, zips + 1)
-                else:
-                    student, own = self._container(stem)
-                    self.student_folder(inner, inner_place, student, own or hint, zips + 1, depth=0)
             elif _is_lms_extra(name, suffix):
                 continue  # receipts, worksheets, metadata: read by _beside
             elif suffix in _NEAR_MISS_SUFFIXES and (parsed := self.keys.split_flat(name[: -len(suffix)])):
                 self._near_miss(parsed[0], parsed[1], path, place)
+        self._downloads_among_students(kinds)
 
-    def _class_subfolder(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> None:
+    def _downloads_among_students(self, kinds: list[tuple[str, str, int, int]]) -> None:
+        """Beside a student's own folder or zip, a folder taken for a download is listed, and the
+        candidates found in it dropped: whose folder it is cannot be told."""
+        if not any(kind == _STUDENT for kind, *_ in kinds):
+            return
+        for kind, source, start, end in reversed(kinds):
+            if kind == _DOWNLOAD:
+                del self.found[start:end]
+                self.skip(source, "download_among_students")
+
+    def _class_zip(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> str:
+        """A zip in a class folder, and what it was taken for (:data:`_STUDENT`, :data:`_DOWNLOAD`, "")."""
+        if (opened := self.open_zip(path, place, zips)) is None:
+            return ""
+        inner, inner_place = opened
+        stem = path.name[: -len(ZIP_SUFFIX)]
+        if (lms := _lms_name(stem, beside.receipts)) is not None:
+            who = self._who(lms, path, inner_place, beside)
+            self.student_folder(inner, inner_place, who.identity.key, hint, zips + 1, depth=0, who=who)
+        elif hint is None and (aid := self.keys.folder_assignment(stem)) is not None:
+            self.class_folder(self.unwrap(inner), inner_place, aid, zips + 1)
+        elif _holds_download(self.unwrap(inner)):
+            self.class_folder(self.unwrap(inner), inner_place, hint, zips + 1)
+            return _DOWNLOAD
+        else:
+            student, own = self._container(stem)
+            self.student_folder(inner, inner_place, student, own or hint, zips + 1, depth=0)
+            return _STUDENT
+        return ""
+
+    def _class_subfolder(self, path: Path, place: _Place, hint: str | None, zips: int, beside: _Beside) -> str:
+        """A folder in a class folder, and what it was taken for (:data:`_STUDENT`, :data:`_DOWNLOAD`, "")."""
         name = path.name
         if beside.gradescope is not None and name in beside.gradescope:
-            for who in self._gradescope(beside.gradescope[name]):
+            whos = self._gradescope(beside.gradescope[name])
+            if not whos:  # submitters with no name, SID or email left: nobody to grade it for
+                self.skip(place.source(path), "no_submitter")
+            for who in whos:
                 self.student_folder(path, place, who.identity.key, hint, zips, depth=0, who=who)
         elif (lms := moodle_name(name)) is not None and not lms.original:
             who = self._who(lms, path, place, beside)
             self.student_folder(path, place, who.identity.key, hint, zips, depth=0, who=who)
-        elif (inbound := nbgrader_inbound(name)) is not None:
+        elif (inbound := nbgrader_inbound(name)) is not None and (owner := _other_owner(path, inbound[0])):
+            self.skip(place.source(path), "inbound_not_theirs", student=inbound[0], owner=owner)
+        elif inbound is not None:
             student, assignment, stamp = inbound
             who = _nbgrader_who(student, path, stamp)
             self.student_folder(path, place, student, self.keys.folder_assignment(assignment) or hint, zips,
                                 depth=0, who=who)
         elif (aid := self.keys.folder_assignment(name)) is not None and hint in (None, aid):
             self.class_folder(path, place, aid, zips)
-        elif (name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path)) or _holds_download(path):
-            self.class_folder(path, place, hint, zips)  # not a student's: the exchange, or an LMS download
+        elif name.lower() in _NBGRADER_FOLDERS and _holds_nbgrader(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: the exchange
+        elif _holds_download(path):
+            self.class_folder(path, place, hint, zips)  # not a student's: an LMS download
+            return _DOWNLOAD
         else:
             student, own = self._container(name)
             self.student_folder(path, place, student, own or hint, zips, depth=0)
+            return _STUDENT
+        return ""
 
     def _beside(self, items: list[tuple[Path, bool]], place: _Place) -> _Beside:
         """Read the worksheets, receipts and metadata of a folder before its notebooks."""
@@ -586,6 +629,11 @@ class _Finder:
             groups.setdefault((candidate.student, candidate.assignment), []).append(candidate)
         submissions = []
         for (student, aid), candidates in groups.items():
+            if len(accounts := _accounts(candidates)) > 1:
+                for candidate in candidates:
+                    self.skip(candidate.source, "two_accounts_one_key", student=student, assignment=aid,
+                              accounts=", ".join(accounts))
+                continue
             ranked = sorted(candidates, key=_Candidate.order, reverse=True)
             keep, *others = ranked
             for other in others:
@@ -609,6 +657,18 @@ class _Finder:
         self.unrecognised.sort(key=lambda u: (u.path, u.reason))
         log.info("found %d submissions, %d unrecognised", len(submissions), len(self.unrecognised))
         return submissions, self.unrecognised
+
+
+def _accounts(candidates: Sequence[_Candidate]) -> list[str]:
+    """The LMS accounts (``canvas 11111``) the notebooks of one (student, assignment) came from. Two
+    accounts of one LMS are two people that a roster's name, or an id the student typed (Gradescope's
+    SID), made one key: not a resubmission to keep the latest of."""
+    seen = {(c.who.identity.lms, c.who.identity.lms_id) for c in candidates
+            if c.who is not None and c.who.identity.lms and c.who.identity.lms_id}
+    by_lms: dict[str, set[str]] = {}
+    for lms, lms_id in seen:
+        by_lms.setdefault(lms, set()).add(lms_id)
+    return [f"{lms} {lms_id}" for lms, ids in sorted(by_lms.items()) if len(ids) > 1 for lms_id in sorted(ids)]
 
 
 def _attached(keep: _Candidate, count: int) -> tuple[StudentRecord | None, Submitted | None]:
@@ -636,6 +696,7 @@ def _why(keep: _Candidate, other: _Candidate) -> str:
     return "name_order"
 
 
+_STUDENT, _DOWNLOAD = "student", "download"  # what a class folder's subfolder or zip was taken for
 _NAMED_LMS = ("canvas", "moodle")  # the LMSs whose names carry both an id and a name
 _NBGRADER_FOLDERS = ("submitted", "inbound")
 _LMS_LAYOUTS = {
@@ -655,12 +716,19 @@ def _with_receipt(lms: LmsName, receipt: Receipt) -> LmsName:
     return dataclasses.replace(lms, lms_id=user, name=user, assignment=receipt.assignment or lms.assignment)
 
 
-def _lms_name(name: str) -> LmsName | None:
-    """Blackboard's, Moodle's or Canvas's name for a file (the most specific pattern first)."""
-    for parse in (blackboard_name, moodle_name, canvas_name):
-        if (found := parse(name)) is not None and found.original:
-            return found
-    return None
+def _lms_name(name: str, receipts: Mapping[str, Receipt] | None = None) -> LmsName | None:
+    """Blackboard's, Moodle's or Canvas's name for a file. The LMS writes its part first and the
+    student's own file name after it, which a student can make look like another LMS's name (a
+    Canvas upload called ``Pooling_x_attempt_DATE_…`` reads as a Blackboard attempt, without
+    Canvas's late flag and dated by the student): of several readings, a Blackboard one whose
+    receipt is beside it (the student cannot make Blackboard write one), else the one whose LMS
+    part is the shortest — the others swallow it into their own name or assignment."""
+    found = [lms for parse in (blackboard_name, moodle_name, canvas_name)
+             if (lms := parse(name)) is not None and lms.original]
+    for lms in found:
+        if lms.lms == "blackboard" and receipts and lms.prefix in receipts:
+            return lms
+    return max(found, key=lambda lms: len(lms.original), default=None)
 
 
 def _is_lms_extra(name: str, suffix: str) -> bool:
@@ -705,6 +773,23 @@ def _holds_nbgrader(folder: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def _other_owner(folder: Path, student: str) -> str:
+    """The account that made an exchange ``inbound/STUDENT+…`` folder when it is another student's
+    (``inbound/`` is writable by all, and ``nbgrader submit`` runs as the student, so the folder's
+    owner is who handed it in), else "". A folder of the grader's own account or root's (a copy)
+    or of an account this machine does not know proves nothing."""
+    import pwd
+
+    try:
+        uid = folder.lstat().st_uid
+        if uid in (0, os.geteuid()):
+            return ""
+        owner = pwd.getpwuid(uid).pw_name
+    except (OSError, KeyError):
+        return ""
+    return "" if owner == student else owner
 
 
 def _nbgrader_who(student: str, folder: Path, stamp: ParsedTime | None) -> _Who:

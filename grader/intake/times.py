@@ -77,9 +77,9 @@ def parse_time(text: str) -> ParsedTime | None:
         rest = rest[clock.end():]
     try:
         naive = datetime(year, month, day, hour, minute, second, micro)
-    except ValueError:
+        return _zoned(naive, rest)
+    except (ValueError, OverflowError):  # an offset of 24 hours or more; a year the zone moves past 1 or 9999
         return None
-    return _zoned(naive, rest)
 
 
 def _date(text: str) -> tuple[tuple[int, int, int], str] | None:
@@ -95,6 +95,8 @@ def _date(text: str) -> tuple[tuple[int, int, int], str] | None:
 
 
 def _zoned(naive: datetime, rest: str) -> ParsedTime:
+    """``naive`` in the zone ``rest`` names (see the module docstring); ValueError or OverflowError
+    when no such time exists (``+99:99``, 9999-12-31 23:59 in a zone east of UTC)."""
     if match := _OFFSET.search(rest):
         minutes = int(match["oh"]) * 60 + int(match["om"] or 0)
         sign = -1 if match["sign"] == "-" else 1

@@ -659,6 +659,35 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "{lms} 的用户 id {id} 在这份下载里有两个名字（{names}）：没有猜是谁",
         "en": "{lms} user id {id} appears with two names in this download ({names}): not guessed",
     },
+    "intake.download_among_students": {
+        "zh": "这个文件夹里的文件名像 LMS 下载的（名字里带着别人的 id），却和学生自己的文件夹放在一起："
+              "分不清是下载还是某个学生的，没有评分。LMS 的下载请单独评分",
+        "en": "this folder holds LMS-named files (names carrying someone's id) but sits among students' own folders: "
+              "a download or one student's cannot be told, not graded. Grade an LMS download on its own",
+    },
+    "intake.inbound_not_theirs": {
+        "zh": "nbgrader 的 inbound 文件夹写着是 {student} 的，却是账号 {owner} 建的（inbound 人人可写）：没有评分。"
+              "用 nbgrader collect 收集，或用 cp -r 复制一份再评",
+        "en": "this nbgrader inbound folder says it is {student}'s but the account {owner} made it (inbound is "
+              "writable by all): not graded. Collect with nbgrader collect, or grade a copy made with cp -r",
+    },
+    "intake.extension_unused": {
+        "zh": "[assignments.{assignment}] 的 extensions 给了 {student} 延期，但这次没有哪份提交属于这个学生：延期没有用上。"
+              "请写评分器给学生的名字（见 results/ 下的文件夹）",
+        "en": "[assignments.{assignment}] extensions gives {student} more time, but no submission of this run is that "
+              "student's: the extension is not used. Write the name the grader gives the student (results/ folders)",
+    },
+    "intake.no_submitter": {
+        "zh": "submission_metadata.yml 给这份提交列出的提交者没有名字、SID 或邮箱：不知道是谁的，没有评分",
+        "en": "submission_metadata.yml lists submitters for this submission with no name, SID or email: "
+              "whose it is cannot be told, not graded",
+    },
+    "intake.two_accounts_one_key": {
+        "zh": "{accounts} 这几个不同的账号都成了学生 {student}（{assignment}）：不是重交，是两个人；没有猜是谁。"
+              "请在名单里给他们各自的 id",
+        "en": "the accounts {accounts} all became student {student} ({assignment}): two people, not a resubmission; "
+              "not guessed. Give each their own id in the roster",
+    },
     "intake.roster_ambiguous": {
         "zh": "{who} 在名单 {file} 中按{by}对上了多个学生（{students}）：没有猜是谁",
         "en": "{who} matches several students of the roster {file} by {by} ({students}): not guessed",

@@ -69,6 +69,7 @@ _IDENTIFIER = "Participant "  # mod/assign's 'hiddenuser' string, the number fol
 _PLUGIN = "assignsubmission_file"  # the download's folder names the file submission plugin
 _SUBMITTED = "Submitted for grading"  # mod/assign's 'submissionstatus_submitted'; the importer ignores it
 _NAME_CHARS = 60  # of the name in a folder name: a file name has at most 255 bytes
+_NAME_BYTES = 180  # and of its UTF-8, so that with the number and the plugin it fits those 255
 _NOT_IN_FILE_NAMES = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")  # what clean_filename (PARAM_FILE) drops
 
 
@@ -89,7 +90,8 @@ def feedback_folder(result: SubmissionResult) -> str:
     (its name without ``_`` and what ``clean_filename`` drops), as its feedback-zip importer reads it."""
     name = unicodedata.normalize("NFC", _full_name(result)).replace("_", " ")
     name = "".join(c for c in _NOT_IN_FILE_NAMES.sub("", name) if unicodedata.category(c)[0] != "C")
-    return f"{name[:_NAME_CHARS].strip(' .') or 'Participant'}_{participant(result)}_{_PLUGIN}_"
+    name = name[:_NAME_CHARS].encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")  # 60 four-byte letters: 240
+    return f"{name.strip(' .') or 'Participant'}_{participant(result)}_{_PLUGIN}_"
 
 
 def write_moodle(folder: Path, results: Sequence[SubmissionResult], config: CourseConfig, lang: str,

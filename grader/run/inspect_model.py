@@ -402,6 +402,10 @@ class Inspector:
         process, self._process = self._process, None
         if process is not None:
             process.finish()
+            if self.user is not None:  # a model's code may have forked away from its process group
+                from .sandbox import end_processes_of
+
+                end_processes_of(self.user)
 
     def kill(self) -> None:
         """Kill the running process, from any thread (the class run is stopping): a request
