@@ -83,7 +83,7 @@ def test_a_receipt_with_an_impossible_offset_does_not_stop_the_others(names, tmp
     folder = layouts.blackboard_download(tmp_path)
     receipt = sorted(folder.rglob("*.txt"))[0]
     text = receipt.read_text(encoding="utf-8")
-    lines = [f"Date Submitted: Thursday, December 12, 2024 1:22:26 PM +48:00" if line.startswith("Date Submitted")
+    lines = ["Date Submitted: Thursday, December 12, 2024 1:22:26 PM +48:00" if line.startswith("Date Submitted")
              else line for line in text.splitlines()]
     receipt.write_text("\n".join(lines), encoding="utf-8")
     subs, _ = find(folder, names, tmp_path)
