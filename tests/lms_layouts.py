@@ -21,6 +21,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from grader.intake.roster import Roster
+from grader.intake.submissions import Submission, Unrecognised, find_submissions
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
 CORRECT = EXAMPLES / "li_hua" / "02-pooling.ipynb"  # every pooling test passes
 WRONG = EXAMPLES / "wang_fang" / "02-pooling.ipynb"  # average pooling where max pooling is asked
@@ -192,3 +195,10 @@ def nbgrader_exchange(root: Path) -> Path:
         copy_notebook(notebook, target / "02-pooling.ipynb")
         (target / "timestamp.txt").write_text(stamp, encoding="utf-8")
     return course
+
+
+def find(root: Path, names: dict[str, tuple[str, ...]], tmp_path: Path,
+         roster: Roster | None = None) -> tuple[dict[str, Submission], list[Unrecognised]]:
+    """The submissions found under ``root``, by student, and what was not graded."""
+    found, unrecognised = find_submissions(root, names, extract_to=tmp_path / "unzipped", roster=roster)
+    return {sub.student: sub for sub in found}, unrecognised

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +14,11 @@ import pytest
 from grader.classroom.plan import assignment_names, plan_class
 from grader.course.config import ConfigError, CourseConfig, load_config
 from grader.intake import lms
-from grader.intake.roster import Roster, load_roster
-from grader.intake.submissions import Submission, Unrecognised, find_submissions
+from grader.intake.roster import load_roster
+from grader.intake.submissions import Unrecognised, find_submissions
 
 import lms_layouts as layouts
+from lms_layouts import find
 from lms_layouts import ASSIGNMENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,22 +39,6 @@ def course(folder: Path, *, roster: str | None = None, pooling_aliases: str = ""
 @pytest.fixture(scope="module")
 def names(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, ...]]:
     return assignment_names(course(tmp_path_factory.mktemp("course")))
-
-
-@pytest.fixture
-def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This machine's zone is China's (+08:00): where a time without a zone is read."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def find(root: Path, names: dict[str, tuple[str, ...]], tmp_path: Path,
-         roster: Roster | None = None) -> tuple[dict[str, Submission], list[Unrecognised]]:
-    found, unrecognised = find_submissions(root, names, extract_to=tmp_path / "unzipped", roster=roster)
-    return {sub.student: sub for sub in found}, unrecognised
 
 
 def reasons(unrecognised: list[Unrecognised]) -> dict[str, str]:

@@ -5,19 +5,16 @@ it, refuse it) instead of stopping the class's run or mixing up two students."""
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grader.classroom.plan import assignment_names
 from grader.course.config import ConfigError, CourseConfig, load_config
-from grader.intake.roster import Roster
-from grader.intake.submissions import Submission, Unrecognised, find_submissions
 from grader.intake.times import parse_time
 
 import lms_layouts as layouts
+from lms_layouts import find
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,22 +33,6 @@ def course(folder: Path, extra: str = "", due: str = "") -> CourseConfig:
 @pytest.fixture(scope="module")
 def names(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, ...]]:
     return assignment_names(course(tmp_path_factory.mktemp("course")))
-
-
-@pytest.fixture
-def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This machine's zone is east of UTC, where 9999-12-31 23:59 local is past the calendar's end."""
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def find(root: Path, names: dict[str, tuple[str, ...]], tmp_path: Path,
-         roster: Roster | None = None) -> tuple[dict[str, Submission], list[Unrecognised]]:
-    found, unrecognised = find_submissions(root, names, extract_to=tmp_path / "unzipped", roster=roster)
-    return {sub.student: sub for sub in found}, unrecognised
 
 
 # --- times no calendar holds --------------------------------------------------------------------
