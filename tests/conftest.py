@@ -19,3 +19,11 @@ def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium's path (tests/browser.py): a skip without it, a failure in CI."""
+    from browser import chromium_path
+
+    return chromium_path()

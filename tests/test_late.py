@@ -10,8 +10,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from html import unescape
 from pathlib import Path
 
@@ -35,6 +33,8 @@ CST = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, the course's cl
 DUE = dt.datetime(2026, 10, 1, 23, 59, tzinfo=CST)
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)  # the grading run: after every hand-in below
 TEN_A_DAY = LatePolicy(deduct=10)  # 10 % of the full marks per started day, no cap, no grace
+
+from browser import run_chromium
 
 
 def at(**after: float) -> str:
@@ -491,21 +491,12 @@ def test_the_grade_summary_table_shows_raw_penalty_and_final(tmp_path: Path) -> 
     assert re.search(r"80 / 100 .*-8 \(1 天 2 小时\) .*72", line), line
 
 
-def test_the_late_page_in_a_browser(tmp_path: Path) -> None:
+def test_the_late_page_in_a_browser(chromium: str, tmp_path: Path) -> None:
     """Chromium renders the student page: the late line is on it, in the header, readable."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not on PATH, and CI is set")
-        pytest.skip("chromium is not on PATH")
     result, config = _late_result(tmp_path)
     page = tmp_path / "page.html"
     page.write_text(render_submission(result, config, "zh"), encoding="utf-8")
-    with tempfile.TemporaryDirectory(prefix="cnn-grader-chromium-") as profile:
-        done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                               f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-                              capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_chromium(chromium, page.as_uri(), "--dump-dom")
     late_line = re.search(r'<p class="late-line" id="late">(.*?)</p>', done.stdout, re.S)
     assert late_line is not None and _text(late_line.group(1)) == "原始分 80 · 迟交 1 天 2 小时，扣 8 分 · 最终 72"
     assert done.stdout.index('id="late"') < done.stdout.index('id="questions"'), "in the header, above the questions"

@@ -12,10 +12,7 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -37,6 +34,8 @@ from grader.judge.results import Failure, GraderError, Late, StudentRecord, Subm
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 from grader.publish.report import render_reports
 from test_i18n import english
+
+from browser import run_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "01-convolution"
@@ -385,29 +384,15 @@ def test_a_folder_without_changes_json_has_no_section_and_a_bad_one_is_left_out(
     assert 'id="changes"' not in html
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not on PATH, and CI is set")
-        pytest.skip("chromium is not on PATH (apt-get install chromium)")
-    return path
-
-
 def test_the_changes_section_renders_in_chromium(chromium: str, tmp_path: Path) -> None:
     out, latest = page_folder(tmp_path)
     config = load_config(ROOT / "course.toml", environ={})
     shots = Path(os.environ.get("REPORT_SHOTS_DIR", tmp_path))
     for lang, heading in (("zh", "自上次运行以来的变化"), ("en", "Changes since the last run")):
         index = render_reports(out, latest, config, lang)[-1]
-        with tempfile.TemporaryDirectory(prefix="cnn-grader-chromium-") as profile:
-            flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}"]
-            png = shots / f"changes-{lang}.png"
-            subprocess.run([chromium, *flags, "--window-size=1200,1400", f"--screenshot={png}", index.as_uri()],
-                           capture_output=True, timeout=90, check=True)
-            dom = subprocess.run([chromium, *flags, "--dump-dom", index.as_uri()], capture_output=True, text=True,
-                                 timeout=90, check=True).stdout
+        png = shots / f"changes-{lang}.png"
+        run_chromium(chromium, index.as_uri(), "--window-size=1200,1400", f"--screenshot={png}")
+        dom = run_chromium(chromium, index.as_uri(), "--dump-dom").stdout
         assert heading in dom and 'id="changes-table"' in dom
         assert png.is_file() and png.stat().st_size > 10_000, "a screenshot with something on it"
 

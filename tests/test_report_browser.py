@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
@@ -27,29 +25,9 @@ from grader.judge.catalog import Message
 from grader.judge.results import Diagnosis, Failure, SubmissionResult, call_of
 from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 
+from browser import run_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--hide-scrollbars")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not on PATH, and CI is set: install Debian's chromium (see .ci/run)")
-        pytest.skip("chromium is not on PATH (apt-get install chromium); CI runs this test")
-    return path
-
-
-def run_chromium(chromium: str, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory(prefix="cnn-grader-chromium-") as profile:
-        done = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *args, url],
-                              capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
 # --- the demo class (SPEC: examples/submissions), as stored results ----------------------------------
 
 
