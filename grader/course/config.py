@@ -29,6 +29,7 @@ __all__ = [
     "KERNEL_PACKAGES",
     "LatePolicy",
     "Limits",
+    "SimilarityPolicy",
     "Tolerance",
     "find_config",
     "load_config",
@@ -98,6 +99,22 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class SimilarityPolicy:
+    """``[similarity]``: when the class-wide similarity pass (:mod:`grader.classroom.similarity`)
+    flags a pair of submissions of one assignment for a person to look at. It never changes a score.
+    ``code`` is the code score (shared winnowing fingerprints of the students' own code, the
+    released template's subtracted) and ``shared_wrong`` the behaviour score (identical wrong answers
+    on the same hidden cases, no declared mistake explaining them) at or above which a pair is
+    flagged, each in [0, 1]; ``min_tokens`` is how long (in tokens) both students' own code must be
+    before a code score alone may flag them: the course's idiomatic answers are short, and short
+    answers written apart agree by necessity."""
+
+    code: float = 0.8
+    shared_wrong: float = 0.6
+    min_tokens: int = 40
+
+
+@dataclass(frozen=True)
 class AssignmentConfig:
     id: str
     title: str
@@ -136,6 +153,7 @@ class CourseConfig:
     roster: Path | None = None  # [roster] file: the course roster CSV (grader.intake.roster), absolute
     late: LatePolicy | None = None  # [late]; None: lateness is shown, nothing is deducted
     timezone: dt.tzinfo | None = None  # [course] timezone: the clock of due dates written without an offset
+    similarity: SimilarityPolicy = SimilarityPolicy()  # [similarity]: when a pair is flagged for a look
 
     def offered_packages(self) -> tuple[str, ...]:
         """The distributions a student's notebook may import: the grader's own, then the course's."""

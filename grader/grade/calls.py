@@ -20,6 +20,7 @@ from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
 from ..judge.catalog import Message, nested
 from ..judge.compare import compare
+from ..judge.digest import answer_digest
 from ..judge.diagnose import Evidence, Failing, diagnose_question
 from ..judge.results import Failure, TestResult, call_of, excerpt
 from ..run.decode import Answer, KerasFile, keep_model, read_answer
@@ -311,15 +312,18 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
     failing: list[Failing] = []
     passing: list[Failing] = []
     first: Failure | None = None
+    wrong: list[str] = []  # "CASE:DIGEST" of the wrong answers, for the similarity pass
     seen: list[str] = []  # watched functions that answered wrongly inside a failing case
     called: set[str] = set()  # watched functions called inside a failing case
-    for (case, expected), (answer, outcome) in zip(pg.cases, answers):
+    for index, ((case, expected), (answer, outcome)) in enumerate(zip(pg.cases, answers)):
         failure = _case_failure(question.id, case, expected, answer, outcome, config, limits)
         if failure is None:
             passing.append(Failing(case, expected, answer.value))
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
+            if (digest := answer_digest(answer.value)) is not None:
+                wrong.append(f"{index}:{digest}")
         seen += [name for name in _wrong_inside(case, answer, watch, config) if name not in seen]
         called |= {call.function for call in answer.inner}
         first = first or failure
@@ -331,6 +335,7 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
         # right every time: then the mistake is this function's own, and they are not named.
         inherited_from=tuple(n for n in watch if n in seen or n not in called) if first is not None else (),
         inherited_seen=tuple(n for n in watch if n in seen) if first is not None else (),
+        wrong=tuple(wrong),
     )
     return result, (failing, passing)
 

@@ -260,6 +260,10 @@ class TestResult:
     # The group's title in Chinese (its declaration's ``zh``); ``group`` stays its identity. Empty in a
     # result an older grader stored: a Chinese page then shows the English name.
     group_zh: str = ""
+    # The digests (grader.judge.digest) of this group's wrong answers, one per failing case that
+    # returned a value with a signal, as "CASE:DIGEST" (CASE its index in the group): the class-wide
+    # similarity pass compares them; nothing on any page shows them.
+    wrong: tuple[str, ...] = ()
 
     __test__ = False  # not a pytest test class, whatever its name
 
@@ -645,7 +649,7 @@ def _hidden_words(kind: Any, message: Any, outline: Any) -> tuple[str, dict[str,
     return "text", {"text": message if isinstance(message, str) else ""}  # timeout, crash, missing: fixed words
 
 
-_NAMES = ("inherited_from", "inherited_seen")  # a result's lists of question names
+_NAMES = ("inherited_from", "inherited_seen", "wrong")  # a result's lists of names
 
 
 def _test_from_record(record: Mapping[str, Any]) -> TestResult:
@@ -654,7 +658,8 @@ def _test_from_record(record: Mapping[str, Any]) -> TestResult:
     fields = {k: v for k, v in record.items() if k not in ("failure", "diagnosis", "detail", *_NAMES)}
     for key in _NAMES:
         names = record.get(key)
-        fields[key] = tuple(str(q) for q in names) if isinstance(names, (list, tuple)) else ()
+        fields[key] = tuple(q for q in names if isinstance(q, str) and len(q) <= 200)[:1000] \
+            if isinstance(names, (list, tuple)) else ()
     if failure is not None:
         failure = _failure_from_record(failure, record.get("public") is True)
     detail = record.get("detail")  # a message, or an older grader's English words (or nothing)

@@ -159,7 +159,9 @@ def student_view(test: TestResult, show_hidden_inputs: bool = False) -> TestResu
     with the instructor's paths shortened. A hidden group shows its question, group, shapes, the
     kind of difference and the diagnosis, never its inputs or expected values: a page that showed
     ``output_size(227, 11, 0, 4)`` and ``expected 55`` became a lookup table in nine resubmissions.
-    ``show_hidden_inputs`` (``course.toml``) shows the hidden inputs, never the expected values."""
+    ``show_hidden_inputs`` (``course.toml``) shows the hidden inputs, never the expected values.
+    The wrong answers' digests are the similarity pass's, the instructor's alone: never a student's."""
+    test = replace(test, wrong=()) if test.wrong else test
     failure = test.failure
     if failure is None:
         return test
