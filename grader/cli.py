@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .classroom.gradebook import GradebookError
 from .course.config import ConfigError, CourseConfig, find_config, load_config
 from .judge.catalog import CATALOG, LANGUAGES, Message, text
 from .run.execute import KernelStartError
@@ -376,18 +377,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     """A student's runs (by key or display name): when, which notebook and configuration (short
     hashes), the score, and what changed since the previous run and why. Nothing is executed."""
-    from .classroom.gradebook import GRADEBOOK_FILE, Gradebook, GradebookError
+    from .classroom.gradebook import GRADEBOOK_FILE, Gradebook
     from .classroom.regrade import find_student, student_history
 
     out = Path(args.dir)
     if not (out / GRADEBOOK_FILE).is_file():
         raise ConfigError(f"{out}: no {GRADEBOOK_FILE} here (run `grader grade ... --out {out}` first)")
     lang = args.lang or _course_language(args)
-    try:
-        book = Gradebook(out)
-    except GradebookError as exc:  # a newer grader's file, or not a database: one line naming it
-        raise ConfigError(str(exc)) from None
-    with book:
+    with Gradebook(out) as book:
         key, name = find_student(book, args.student)
         lines = student_history(book, key, args.assignment)
     if not lines:
@@ -623,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except (ConfigError, ReleaseError, SpecError, ReportError, SandboxUnavailable, KernelStartError,
-            FileNotFoundError, ValueError) as exc:
+            GradebookError, FileNotFoundError, ValueError) as exc:  # a newer grader's gradebook, a broken one
         print(_no_control(f"error: {exc}"), file=sys.stderr)  # it may quote a student's key or file name
         return EXIT_USAGE
     except KeyboardInterrupt:

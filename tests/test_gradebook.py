@@ -285,3 +285,15 @@ def test_load_results_skips_hand_edited_files_of_any_shape(tmp_path: Path) -> No
         (tmp_path / "results" / name).mkdir(parents=True)
         (tmp_path / "results" / name / "01-convolution.json").write_text(json.dumps(data), encoding="utf-8")
     assert [r.student for r in load_results(tmp_path)] == ["bob"]
+
+
+def test_grade_names_an_unusable_gradebook_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from grader.cli import main
+
+    out, empty = tmp_path / "out", tmp_path / "none"
+    out.mkdir()
+    empty.mkdir()
+    (out / "gradebook.sqlite").write_bytes(b"this is not sqlite" * 100)
+    assert main(["grade", str(empty), "--out", str(out), "--sandbox", "off"]) == 2
+    err = capsys.readouterr().err
+    assert "gradebook.sqlite: not a usable gradebook" in err and "Traceback" not in err
