@@ -10,7 +10,9 @@ Per assignment, two signals:
   :data:`K` = 7 tokens, hashed, and winnowed with windows of :data:`W` = 4 k-grams, so any run of
   10 alike tokens is seen. The template's k-grams are subtracted (MOSS's base file: the stubs, the
   given helpers), and so is any fingerprint more than ``max(COMMON_COUNT, COMMON_SHARE × class)``
-  submissions hold (MOSS's ``-m``): the idiom everyone writes. Pairs come from an inverted index
+  submissions hold (MOSS's ``-m``, 4 or 1 %: 10 of 1,000): the idiom everyone writes. Code that many
+  wrote alike is no evidence that two of them copied it, so a copy of such code is not found by
+  code (a shared bug in it still is). Pairs come from an inverted index
   fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice coefficient of
   the two fingerprint sets (:func:`_dice`).
 - *Behaviour*: identical wrong answers on the same hidden cases (:func:`entry_of`,
@@ -217,7 +219,7 @@ def _fuller(entry: Entry, other: Entry) -> bool:
 K = 7  # tokens per k-gram: a match shorter than this (`N = N . N ( N`, one trivial statement) is noise
 W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a line) shares a fingerprint
 COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
-COMMON_SHARE = 0.05  # … this share of the class is idiom, dropped (MOSS's -m)
+COMMON_SHARE = 0.01  # … this share of the class is idiom, dropped (MOSS's -m, whose default is 10)
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
 _REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
 _RECENT = 8  # regions an anchor may continue: the latest few (see _extend)
@@ -471,8 +473,10 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     halfway to a threshold (a code score of at least half ``policy.code``, or a behaviour score of
     half ``policy.shared_wrong``), the most alike first, at most one per submission (and at least
     50): enough to see how close the class comes, never the half-million rows of every pair of a
-    thousand. A pair is flagged on code when its score reaches ``policy.code`` and both students'
-    own code (less the template's) is ``policy.min_tokens`` long; on behaviour when its score
+    thousand. A pair is flagged on code when its score reaches ``policy.code``, both students' own
+    code (less the template's) is ``policy.min_tokens`` long, and so is the code they share (the
+    tokens its distinctive fingerprints cover, on each side): a score made of two or three shared
+    fingerprints (all else idiom) is no evidence, however high; on behaviour when its score
     reaches ``policy.shared_wrong`` with :data:`MIN_SHARED_WRONG` identical wrong answers or more:
     one identical wrong value can be two different bugs meeting on one input, a shared bug shows
     on several hidden cases."""
@@ -489,7 +493,8 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
         code_score = _dice(code_shared[i, j], prints[i], prints[j])
         wrong_score = _containment(wrong_shared[i, j], wrongs[i], wrongs[j])
         long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens
-        flagged = ((long_enough and code_score >= policy.code)
+        flagged = ((long_enough and code_score >= policy.code
+                    and _shared_length(codes[i], codes[j], prints[i] & prints[j]) >= policy.min_tokens)
                    or (wrong_shared[i, j] >= MIN_SHARED_WRONG and wrong_score >= policy.shared_wrong))
         if flagged or code_score >= policy.code / 2 or wrong_score >= policy.shared_wrong / 2:
             found.append(_pair(assignment, entries[i], entries[j], codes[i], codes[j], prints[i] & prints[j],
@@ -497,6 +502,19 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     flagged_pairs = [p for p in found if p.flagged]
     others = sorted((p for p in found if not p.flagged), key=_pair_order)[:max(n, 50)]
     return flagged_pairs + others
+
+
+def _shared_length(a: _Code, b: _Code, shared: set[int]) -> int:
+    """How many tokens the shared fingerprints cover, on the side where they cover fewer."""
+    return min(_covered(a, shared), _covered(b, shared))
+
+
+def _covered(code: _Code, shared: set[int]) -> int:
+    covered, end = 0, -1
+    for p in sorted(p for h in shared for p in code.prints[h]):
+        covered += min(K, p + K - max(p, end))  # the k-gram's tokens past the last one counted
+        end = max(end, p + K)
+    return covered
 
 
 def _dice(shared: int, a: set[Any], b: set[Any]) -> float:
