@@ -158,6 +158,12 @@ def test_a_shared_distinctive_bug_is_flagged_though_the_code_differs() -> None:
     assert result.flagged() == (found,)
 
 
+def test_wrong_cases_are_read_whatever_the_items() -> None:
+    odd = frozenset({"q/g/²:ab", "q/a/b/7:cd", "no slash", "q/g/" + "9" * 5000 + ":ef"})
+    result = compare_class([Entry("a", "A", "", odd), Entry("b", "A", "", odd)], {}, POLICY)
+    assert set(pair(result, "a", "b").wrong_cases) == {"q · g", "q · a/b #8", "no slash"}
+
+
 def test_one_shared_wrong_answer_is_not_enough() -> None:
     """One identical wrong value can be two different bugs meeting on one input; a shared bug shows
     on several hidden cases."""

@@ -599,10 +599,13 @@ def _extend(regions: list[list[int]], end: int, pa: int, pb: int) -> bool:
 
 def _wrong_case(item: str) -> str:
     """``conv2d/same mode/3:DIGEST`` as ``conv2d · same mode #4`` (cases counted from 1)."""
-    question, _, rest = item.partition("/")
+    question, slash, rest = item.partition("/")
+    if not slash:
+        return item
     group, _, case = rest.rpartition("/")
     index = case.partition(":")[0]
-    return f"{question} · {group} #{int(index) + 1}" if index.isdigit() else f"{question} · {group}"
+    plain = index.isascii() and index.isdigit() and len(index) <= 9  # not '²', not 10,000 digits
+    return f"{question} · {group} #{int(index) + 1}" if plain else f"{question} · {group}"
 
 
 # -- the stored record (DIR/similarity.json) -------------------------------------------------------
