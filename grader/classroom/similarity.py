@@ -234,7 +234,8 @@ _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER,
             tokenize.ENCODING}
 # The ids of the words most tokens normalise to, worked out once (an id is the word's CRC-32).
 _WORD_IDS = {w: zlib.crc32(w.encode()) for w in (*_BUILTINS, *tokenize.EXACT_TOKEN_TYPES, "N", "0", "S", "<", ">")}
-_DEDENT = _WORD_IDS["<"]
+_NAME_IDS = {w: _WORD_IDS[w] for w in _BUILTINS}  # a name that is a keyword or a builtin stays itself
+_NAME = _WORD_IDS["N"]  # every other name
 
 
 def _code_cells(notebook: Any) -> list[str]:
@@ -331,42 +332,44 @@ def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
     """Append the id, first and last line of each token of ``raw`` that counts: the tokenizer's lines
     moved by ``offset``, within the text's ``lines``."""
     depth = 0  # inside an f-string (Python 3.12 tokenises its parts)
+    add_id, add_first, add_last = ids.append, first.append, last.append  # once per token: kept at hand
     for i, token in enumerate(raw):
         kind = token.type
         if depth or kind in _FSTRING:
             if kind == _FSTRING_START:
                 depth += 1
                 if depth == 1:
-                    ids.append(_word_id("S"))
-                    first.append(offset + token.start[0])
-                    last.append(offset + token.end[0])
+                    add_id(_WORD_IDS["S"])
+                    add_first(offset + token.start[0])
+                    add_last(offset + token.end[0])
             elif kind == _FSTRING_END:
                 depth -= 1
                 last[-1] = offset + token.end[0]
             continue
-        if kind in _DROPPED:
-            continue
-        line = offset + token.start[0]
         if kind == tokenize.NAME:
-            word = token.string if token.string in _BUILTINS else "N"
+            add_id(_NAME_IDS.get(token.string, _NAME))
+        elif kind == tokenize.OP:
+            add_id(_word_id(token.string))
+        elif kind in _DROPPED:
+            continue
         elif kind == tokenize.NUMBER:
-            word = "0"
+            add_id(_WORD_IDS["0"])
         elif kind == tokenize.STRING:
             if _alone(raw, i):
                 continue
-            word = "S"
+            add_id(_WORD_IDS["S"])
         elif kind == tokenize.INDENT:
-            word = ">"
+            add_id(_WORD_IDS[">"])
         elif kind == tokenize.DEDENT:  # a region it starts begins on the next line; one it ends, on the block's last
-            ids.append(_DEDENT)
-            first.append(min(line, lines))  # the DEDENTs at the end of the text stand on the line past it
-            last.append(last[-1] if last else min(line, lines))
+            line = min(offset + token.start[0], lines)  # the DEDENTs at the end of the text stand past it
+            add_id(_WORD_IDS["<"])
+            add_first(line)
+            add_last(last[-1] if last else line)
             continue
         else:
-            word = token.string
-        ids.append(_word_id(word))
-        first.append(line)
-        last.append(offset + token.end[0])
+            add_id(_word_id(token.string))
+        add_first(offset + token.start[0])
+        add_last(offset + token.end[0])
 
 
 def _word_id(word: str) -> int:
