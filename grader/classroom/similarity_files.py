@@ -79,12 +79,13 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
         templates = {aid: own_code(nb, None) for aid in sorted({e.assignment for e in entries})
                      if (nb := _template(config, aid)) is not None}
         similarity = compare_class(entries, templates, config.similarity)
+        remove_pair_pages(out_dir)  # the earlier record's; the pages of this one are made with the others
         write_similarity(out_dir, similarity)
         return SimilarityOutcome(similarity, "", left_out)
     except Exception as exc:
         log.exception("%s: the similarity pass failed; the grades are kept", out_dir)
         clear_similarity(out_dir)
-        return SimilarityOutcome(None, f"{type(exc).__name__}: {exc}"[:500])
+        return SimilarityOutcome(None, f"{type(exc).__name__}: {exc}"[:500] if str(exc) else type(exc).__name__)
 
 
 def _entries(results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
