@@ -94,7 +94,7 @@ def test_demo_class_end_to_end(tmp_path: Path) -> None:
     for path in (tmp_path / "results").glob("*/*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         results[(data["grader"]["student"], data["grader"]["assignment"])] = data
-    assert len(results) == 14
+    assert len(results) == 15
 
     def diagnosed(key: tuple[str, str]) -> set[str]:
         return {d["id"] for d in results[key]["grader"]["diagnoses"]}
