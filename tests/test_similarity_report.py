@@ -359,10 +359,8 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch, seen: list) -> None:
     """The engine's functions replaced by ones that record what the pass gave them and flag ann/ben."""
     from grader.classroom.similarity import Entry
 
-    monkeypatch.setattr(similarity_files, "own_code", lambda nb, template: "\n".join(
-        c.source for c in nb.cells if c.cell_type == "code"))
     monkeypatch.setattr(similarity_files, "entry_of", lambda r, nb, template: Entry(
-        r.student, r.assignment, similarity_files.own_code(nb, template)))
+        r.student, r.assignment, "\n".join(c.source for c in nb.cells if c.cell_type == "code")))
 
     def compare(entries, templates, policy):  # type: ignore[no-untyped-def]
         seen.append((sorted(e.student for e in entries), dict(templates), policy))

@@ -37,7 +37,7 @@ from ..course.config import CourseConfig
 from ..grade.notebook import NotebookUnreadable, read_notebook
 from ..judge.results import SubmissionResult
 from .gradebook import csv_text, write_atomic, write_json
-from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, own_code
+from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code
 
 __all__ = [
     "CSV_COLUMNS",
@@ -76,7 +76,7 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
     outcome's ``failure``."""
     try:
         entries, left_out = _entries(results, notebooks, config)
-        templates = {aid: own_code(nb, None) for aid in sorted({e.assignment for e in entries})
+        templates = {aid: template_code(nb) for aid in sorted({e.assignment for e in entries})
                      if (nb := _template(config, aid)) is not None}
         similarity = compare_class(entries, templates, config.similarity)
         remove_pair_pages(out_dir)  # the earlier record's; the pages of this one are made with the others

@@ -943,7 +943,7 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "similar.title": {"zh": "相似，值得一看：{a} · {b}", "en": "Similar, worth a look: {a} · {b}"},
     "similar.code_score": {"zh": "代码相似度", "en": "Code score"},
     "similar.shared_wrong": {"zh": "相同的错误答案", "en": "Shared wrong answers"},
-    "similar.own_code": {"zh": "自己的代码（已去掉模板的代码）", "en": "own code (the template's left out)"},
+    "similar.own_code": {"zh": "两人自己的代码（已去掉发布模板的代码）", "en": "Their own code (the released template's left out)"},
     "similar.regions": {
         "zh": "{count} 处相同的代码片段，两栏中编号和颜色一一对应；点编号可跳到另一栏的对应位置。",
         "en": "{count} matching region(s), numbered and coloured alike in both columns; a number links to its "

@@ -41,7 +41,8 @@ def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: C
     ``out_dir/similarity/``, the instructor's, made anew; without it that folder is removed).
 
     ``lang`` is ``"zh"`` or ``"en"`` (default: ``course.toml``'s ``language``). Returns the paths
-    written, the index last. Each file is written atomically.
+    written under ``report/``, the index last (the private side-by-side pages are not among them).
+    Each file is written atomically.
     """
     lang = lang or config.language
     translator(lang)  # a bad language fails before anything is written
