@@ -218,6 +218,13 @@ def test_the_pair_page_shows_both_codes_with_paired_regions(out: Path) -> None:
     assert '<a href="../../report/index.html">' in page
 
 
+def test_a_last_line_end_starts_no_line_and_needs_no_note(out: Path) -> None:
+    write_similarity(out, Similarity((pair(),), {POOLING: {"ann": A_CODE + "\n", "ben": B_CODE}}, {POOLING: 2}))
+    render_reports(out, results_of(out), CONFIG, "en")
+    page = pair_page(out).read_text(encoding="utf-8")
+    assert len(rows_of(page, "a")) == len(A_CODE.split("\n")) and "not shown" not in page
+
+
 def test_hostile_code_and_names_are_shown_as_text(out: Path) -> None:
     evil_name = '<img src=x onerror="alert(1)">'
     evil_code = 'x = "</pre></td></tr></table><script>alert(document.cookie)</script>"\n<!-- -->\n{{ 7*7 }}'

@@ -7,7 +7,9 @@ pages are outside ``report/`` on purpose: ``report/STUDENT/`` is what students a
 pages show two students' code side by side. They are written private (0600, their folders 0700),
 like the results. Every name and every line of code is a student's and is escaped by the template;
 each student's code is cut at :data:`CODE_CHARS` characters and :data:`CODE_LINES` lines (a line at
-:data:`LINE_CHARS`), with a note saying so, so a page stays small whatever a notebook held.
+:data:`LINE_CHARS`, ending in "…"), with a note saying so, and at most :data:`MAX_REGIONS` regions and
+:data:`MAX_CASES` cases are shown, so a page stays small whatever a notebook (or a hand-edited
+record) held.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ CODE_LINES = 2_000
 LINE_CHARS = 400  # one line; longer ones end in "…"
 NAME_CHARS = 120
 MAX_CASES = 60  # shared wrong cases listed on a pair page
+MAX_REGIONS = 500  # matching regions marked on a pair page (a hand-edited record may hold any number)
 REGION_COLOURS = 8  # the highlight colours, used in turn (region 9 looks like region 1, its number differs)
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'"
 
@@ -166,16 +169,19 @@ def _column(side: str, code: str | None, spans: Sequence[tuple[int, int]], who: 
     other = "b" if side == "a" else "a"
     if code is None:
         return CodeColumn(side, other, who, (), t("similar.no_code"))
-    shown = code[:CODE_CHARS].split("\n")[:CODE_LINES]
-    hidden = len(code) - sum(len(line) + 1 for line in shown) + 1
-    lines = []
-    for number, line in enumerate(shown, start=1):
-        regions = [k for k, (first, last) in enumerate(spans, start=1) if first <= number <= last]
-        starts = tuple(k for k, (first, _) in enumerate(spans, start=1) if first == number)
-        text = line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…"
-        lines.append(CodeLine(number, text, regions[0] if regions else 0, starts))
+    whole = code.removesuffix("\n")  # a last line end starts no line
+    shown = whole[:CODE_CHARS].split("\n")[:CODE_LINES]
+    hidden = len(whole) - (sum(len(line) + 1 for line in shown) - 1)
+    region = [0] * (len(shown) + 1)  # by line number: the first region the line is in
+    starts: dict[int, list[int]] = {}
+    for k, (first, last) in enumerate(spans[:MAX_REGIONS], start=1):
+        for number in range(max(first, 1), min(last, len(shown)) + 1):
+            region[number] = region[number] or k
+        starts.setdefault(first, []).append(k)
+    lines = tuple(CodeLine(number, line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…", region[number],
+                           tuple(starts.get(number, ()))) for number, line in enumerate(shown, start=1))
     note = t("similar.cut", count=f"{hidden:,}", limit=f"{CODE_CHARS:,}", lines=f"{CODE_LINES:,}") if hidden > 0 else ""
-    return CodeColumn(side, other, who, tuple(lines), note)
+    return CodeColumn(side, other, who, lines, note)
 
 
 def render_pair_page(pair: SimilarPair, similarity: Similarity, config: CourseConfig, names: Mapping[str, str],
