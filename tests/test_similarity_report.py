@@ -161,7 +161,11 @@ def test_the_class_page_lists_the_flagged_pairs_with_links(out: Path, lang: str,
     assert "安 Ann" in words and "ann" in words and "ben" in words and "0.92" in words and "0.50" in words
     assert "cat" not in words, "an unflagged pair is in the CSV, not on the page"
     assert "3" in visible(section[section.index('id="similar-thresholds"'):][:400])
-    assert "0.8" in words and "0.6" in words and "40" in words, "the thresholds of course.toml"
+    policy = CONFIG.similarity  # the thresholds of course.toml
+    code, wrong, tokens = {"en": ("code score ≥ {}", "shared wrong answers ≥ {}", "at least {} tokens"),
+                           "zh": ("代码相似度 ≥ {}", "相同错误答案 ≥ {}", "至少 {} 个词元")}[lang]
+    assert code.format(f"{policy.code:g}") in words and wrong.format(f"{policy.shared_wrong:g}") in words
+    assert tokens.format(policy.min_tokens) in words
     hrefs = re.findall(r'class="pair-link" href="([^"]+)"', section)
     assert hrefs == [f"../similarity/{POOLING}/ann--ben.html"]
     assert (out / "report" / hrefs[0]).resolve() == pair_page(out).resolve() and pair_page(out).is_file()
