@@ -178,6 +178,17 @@ def test_nothing_flagged_is_one_line_and_no_pages(out: Path) -> None:
     assert 'class="pair-link"' not in index(out) and not (out / "similarity").exists()
 
 
+def test_a_long_list_is_cut_on_the_class_page(out: Path) -> None:
+    from grader.publish.report.similar import MAX_LISTED
+
+    many = tuple(pair(f"s{i:04d}", f"t{i:04d}") for i in range(MAX_LISTED + 5))
+    write_similarity(out, Similarity(many, {POOLING: {}}, {POOLING: 2 * len(many)}))
+    render_reports(out, results_of(out), CONFIG, "en")
+    assert index(out).count('class="pair-link"') == MAX_LISTED
+    assert "5 more pair(s) not listed here: similarity.csv has them all" in visible(index(out))
+    assert len(list((out / "similarity" / POOLING).iterdir())) == len(many)
+
+
 def test_no_record_no_section(out: Path) -> None:
     render_reports(out, results_of(out), CONFIG, "en")
     assert 'id="similar"' not in index(out) and "worth a look" not in index(out)

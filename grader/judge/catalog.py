@@ -935,6 +935,10 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "en": "The side-by-side pages are in the output folder's similarity/, for you alone like similarity.json "
               "and similarity.csv: never publish them.",
     },
+    "index.similar_more": {
+        "zh": "另有 {count} 对没有列在这里：全部见 similarity.csv（每对也都有并排对比页面）。",
+        "en": "{count} more pair(s) not listed here: similarity.csv has them all (and each has its side-by-side page).",
+    },
     "index.similar_students": {"zh": "学生", "en": "Students"},
     "index.similar_code": {"zh": "代码相似度", "en": "Code score"},
     "index.similar_wrong": {"zh": "相同的错误答案", "en": "Shared wrong answers"},

@@ -41,6 +41,7 @@ CODE_CHARS = 60_000  # of one student's own code on a pair page; the rest is lef
 CODE_LINES = 2_000
 LINE_CHARS = 400  # one line; longer ones end in "…"
 NAME_CHARS = 120
+MAX_LISTED = 200  # flagged pairs of one assignment listed on the class page; the CSV has them all
 MAX_CASES = 60  # shared wrong cases listed on a pair page
 MAX_REGIONS = 500  # matching regions marked on a pair page (a hand-edited record may hold any number)
 REGION_COLOURS = 8  # the highlight colours, used in turn (region 9 looks like region 1, its number differs)
@@ -108,6 +109,7 @@ class AssignmentPairs:
     id: str
     heading: str
     rows: tuple[PairRow, ...]
+    more: str  # the pairs past MAX_LISTED, said; '' for none
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,9 @@ def similarity_view(similarity: Similarity, config: CourseConfig, names: Mapping
     titles = {aid: a.title for aid, a in config.assignments.items()}
     assignments = tuple(AssignmentPairs(
         aid, t("index.similar_assignment", title=clip(titles.get(aid, aid), NAME_CHARS, t),
-               compared=similarity.compared.get(aid, 0), count=len(by_assignment[aid])), tuple(by_assignment[aid]))
+               compared=similarity.compared.get(aid, 0), count=len(by_assignment[aid])),
+        tuple(by_assignment[aid][:MAX_LISTED]),
+        t("index.similar_more", count=len(by_assignment[aid]) - MAX_LISTED) if len(by_assignment[aid]) > MAX_LISTED else "")
         for aid in order)
     return SimilarityView(
         t("index.similar_thresholds", compared=compared, code=f"{policy.code:g}", tokens=policy.min_tokens,
