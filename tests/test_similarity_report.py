@@ -484,3 +484,17 @@ def test_two_real_copied_notebooks_are_graded_and_flagged(tmp_path: Path) -> Non
     assert [(r["student_a"], r["student_b"], r["flagged"]) for r in rows] == [("li_hua", "liu_yang", "true")]
     page = pair_page(out, "li_hua", "liu_yang").read_text(encoding="utf-8")
     assert 'class="r1"' in page and "max_pool2d" in page
+
+
+def test_a_browser_shows_the_hostile_pair_page_as_text(out: Path, chromium: str) -> None:
+    from browser import run_chromium
+
+    evil = '</td></tr></table><script>document.title = "PWNED"; document.body.innerHTML = "";</script>'
+    write_result(out, result("mal", '<b onmouseover="x()">Mal</b>'))
+    write_similarity(out, Similarity((pair("ann", "mal"),), {POOLING: {"ann": A_CODE, "mal": evil + "\n" + B_CODE}},
+                                     {POOLING: 4}))
+    render_reports(out, results_of(out), CONFIG, "en")
+    dom = run_chromium(chromium, pair_page(out, "ann", "mal").as_uri(), "--dump-dom").stdout
+    assert "PWNED" not in dom.split("</title>")[0], "the student's script never ran"
+    assert dom.count('<tr class="r1">') == 6 and "MARKER_OF_ANN_ONLY" in dom
+    assert "&lt;script&gt;document.title" in dom and "&lt;b onmouseover" in dom
