@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .classroom.batch import ClassRun
     from .classroom.regrade import HistoryLine, RunChanges
     from .classroom.runner import Runner
+    from .classroom.similarity_files import SimilarityOutcome
     from .judge.summary import CheckCell
 
 __all__ = ["main"]
@@ -246,7 +247,7 @@ def _grade_with_progress(args: argparse.Namespace, config: CourseConfig, out: Pa
                 submission=f"{sub.student}/{sub.assignment}")))
 
         return grade_class(Path(args.submissions), out, config, runner=runner, assignment=args.assignment,
-                           on_start=start, on_done=done)
+                           on_start=start, on_done=done, similarity=not args.no_similarity)
 
 
 def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> None:
@@ -269,6 +270,8 @@ def _print_run(run: ClassRun, out: Path, console: Console, lang: str = "en") -> 
         console.print(_plain(text("cli.cached", lang, count=run.cached)))
     if run.changes is not None:
         _print_changes(run.changes, console, lang)
+    if run.similarity is not None:
+        _print_similarity(run.similarity, run.results, out, console, lang)
     not_graded = _plain(text("cli.not_graded", lang))
     for item in run.unrecognised:
         console.print(f"[yellow]{not_graded}[/]: {_plain(item.path)}: {_plain(item.text(lang))}")
@@ -308,6 +311,32 @@ def _print_changes(changes: RunChanges, console: Console, lang: str) -> None:
             why=text("regrade.why", lang, why=reason_words(change.reasons, lang)))))
         for flip in change.flips:
             console.print("      " + _plain(flip_words(flip, lang)))
+
+
+def _print_similarity(outcome: SimilarityOutcome, results: Sequence[SubmissionResult], out: Path, console: Console,
+                      lang: str) -> None:
+    """The pairs the similarity pass flagged, for a person to look at, and where their pages are;
+    or that it failed (the grades are written all the same)."""
+    from .classroom.similarity_files import PAIRS_DIR
+
+    if outcome.left_out:
+        console.print(_plain(text("cli.similar_left_out", lang,
+                                  submissions=text("cli.separator", lang).join(outcome.left_out))))
+    if outcome.similarity is None:
+        console.print(f"[yellow]{_plain(text('cli.similar_failed', lang, reason=outcome.failure))}[/]")
+        return
+    flagged = outcome.similarity.flagged()
+    if not flagged:
+        console.print(_plain(text("cli.similar_none", lang, compared=sum(outcome.similarity.compared.values()))))
+        return
+    names = {r.student: r.identity.name for r in results if r.identity is not None}
+    console.print(f"[bold]{_plain(text('cli.similar', lang, count=len(flagged)))}[/]")
+    for pair in flagged:
+        console.print("  " + _plain(text(
+            "cli.similar_pair", lang, assignment=pair.assignment, a=_who(pair.student_a, names.get(pair.student_a, "")),
+            b=_who(pair.student_b, names.get(pair.student_b, "")), code=f"{pair.code_score:.2f}",
+            wrong=f"{pair.shared_wrong:.2f}")))
+    console.print("  " + _plain(text("cli.similar_pages", lang, folder=out / PAIRS_DIR)))
 
 
 def _who(key: str, name: str) -> str:
@@ -573,6 +602,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade on this Dask scheduler's workers, e.g. tcp://host:8786 (needs cnn-grader[dask]); "
                             "how many run at once is the workers' threads, so --jobs is refused with it")
     grade.add_argument("--lang", choices=LANGUAGES, help="report language (default: course.toml)")
+    grade.add_argument("--no-similarity", action="store_true",
+                       help="skip the similarity pass (similar pairs, worth a look; it never changes a score) "
+                            "and remove an earlier run's similarity files and pages")
     _sandbox_option(grade)
     grade.set_defaults(run=cmd_grade)
 

@@ -94,7 +94,7 @@ def test_demo_class_end_to_end(tmp_path: Path) -> None:
     for path in (tmp_path / "results").glob("*/*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         results[(data["grader"]["student"], data["grader"]["assignment"])] = data
-    assert len(results) == 14
+    assert len(results) == 15
 
     def diagnosed(key: tuple[str, str]) -> set[str]:
         return {d["id"] for d in results[key]["grader"]["diagnoses"]}
@@ -125,6 +125,9 @@ def test_demo_class_end_to_end(tmp_path: Path) -> None:
     assert any("was stopped" in n for n in results[("sun_mei", "01-convolution")]["grader"]["notes"])
     assert any(c["ename"] == "SyntaxError" for c in results[("zhang_wei", "03-parameter-counting")]["grader"]["cells"])
     assert results[("zhang_wei", "02-pooling")]["score"] == 0
+    similar = (tmp_path / "similarity.csv").read_text(encoding="utf-8-sig").splitlines()
+    copied = [row for row in similar if row.startswith("02-pooling,li_hua,liu_yang,")]  # the examples' copied pair
+    assert len(copied) == 1 and copied[0].endswith(",true"), similar
 
     # The real demo pages in a real browser: the rendered DOM carries the scores.
     chromium = shutil.which("chromium")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course.config import ConfigError, find_config, load_config
+from grader.course.config import ConfigError, SimilarityPolicy, find_config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = """
@@ -67,6 +67,12 @@ def test_cpus_and_scratch_limits_are_read(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, small), environ={}).limits.scratch_mb == 500
 
 
+def test_similarity_thresholds_are_read(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL), environ={}).similarity == SimilarityPolicy()
+    text = MINIMAL.replace("[faces]", "[similarity]\ncode = 0.7\nshared_wrong = 1\nmin_tokens = 25\n\n[faces]")
+    assert load_config(write(tmp_path, text), environ={}).similarity == SimilarityPolicy(0.7, 1.0, 25)
+
+
 def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
     text = MINIMAL + "cell_timeout = 600\n"
     config = load_config(write(tmp_path, text), environ={})
@@ -92,6 +98,14 @@ def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
          r"\[limits.scratch_mb\] must be below memory_mb \(1024\).*received 2048"),
         (("[faces]", "[faces]\naccuracy_zero = 0.9\naccuracy_full = 0.5"), r"accuracy_zero < accuracy_full"),
         (("[faces]", "[course2]\n[faces]"), r"\[course2\] unknown key"),
+        (("[faces]", "[similarity]\ncode = 1.5\n\n[faces]"), r"\[similarity.code\] .*between 0 and 1, received 1.5"),
+        (("[faces]", "[similarity]\nshared_wrong = -0.1\n\n[faces]"),
+         r"\[similarity.shared_wrong\] .*between 0 and 1, received -0.1"),
+        (("[faces]", "[similarity]\nshared_wrong = nan\n\n[faces]"), r"\[similarity.shared_wrong\] .*received nan"),
+        (("[faces]", "[similarity]\ncode = \"0.8\"\n\n[faces]"), r"\[similarity.code\] must be float, received '0.8'"),
+        (("[faces]", "[similarity]\nmin_tokens = 0\n\n[faces]"), r"\[similarity.min_tokens\] must be > 0, received 0"),
+        (("[faces]", "[similarity]\nmin_tokens = 4.5\n\n[faces]"), r"\[similarity.min_tokens\] must be int, received 4.5"),
+        (("[faces]", "[similarity]\ncod = 0.5\n\n[faces]"), r"\[similarity.cod\] unknown key"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:

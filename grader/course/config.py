@@ -275,6 +275,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         roster=_read_roster(top.sub("roster", required=False), path.parent),
         late=_read_late(top.sub("late", required=False)) if "late" in raw else None,
         timezone=timezone,
+        similarity=_read_similarity(top.sub("similarity", required=False)),
     )
     top.done()
     return config
@@ -464,6 +465,22 @@ def _read_late(table: _Reader) -> LatePolicy:
         if unit == "percent" and value is not None and value > 100:
             raise table.fail(name, f"is a percentage of the full marks (unit = \"percent\"): at most 100, "
                                    f"received {value!r}")
+    table.done()
+    return policy
+
+
+def _read_similarity(table: _Reader) -> SimilarityPolicy:
+    """``[similarity]``: two thresholds in [0, 1] and a positive token count; left out, the defaults."""
+    d = SimilarityPolicy()
+    policy = SimilarityPolicy(
+        code=table.get("code", float, d.code),
+        shared_wrong=table.get("shared_wrong", float, d.shared_wrong),
+        min_tokens=table.positive("min_tokens", int, d.min_tokens),
+    )
+    for name in ("code", "shared_wrong"):
+        value = getattr(policy, name)
+        if not 0 <= value <= 1:
+            raise table.fail(name, f"is a score threshold: between 0 and 1, received {value!r}")
     table.done()
     return policy
 

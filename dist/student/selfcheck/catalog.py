@@ -880,6 +880,94 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "history.stopped": {"zh": "（这次运行被中途停止）", "en": "(this run was stopped before its end)"},
     "history.imported": {"zh": "（从第 1 版成绩册导入）", "en": "(imported from a version-1 gradebook)"},
     "history.none": {"zh": "{student}：还没有任何一次运行评过这名学生", "en": "{student}: no run has graded this student yet"},
+    # The similarity pass (grader.classroom.similarity): the instructor's alone, worded as a signal
+    # for a person to look at ("similar, worth a look"), never as a finding about a student.
+    "similar.heading": {"zh": "相似，值得一看", "en": "Similar, worth a look"},
+    "similar.not_verdict": {
+        "zh": "这是供人查看的线索，不是结论：相似可能有正当的原因（允许的合作、同一本教材、本来就很短的惯用写法）。"
+              "相似度检查从不改变任何分数，学生的页面也从不显示它。",
+        "en": "A signal for a person to look at, not a verdict: code can be alike for good reasons (allowed "
+              "collaboration, the same textbook, short idiomatic answers). The similarity pass never changes a "
+              "score, and no student's page shows it.",
+    },
+    "cli.similar": {
+        "zh": "相似，值得一看：{count} 对（供人查看的线索，不改变任何分数）：",
+        "en": "similar, worth a look: {count} pair(s) (a signal for a person to look at; no score is changed):",
+    },
+    "cli.similar_pair": {
+        "zh": "{assignment}：{a} · {b}：代码相似度 {code}，相同的错误答案 {wrong}",
+        "en": "{assignment}: {a} · {b}: code {code}, shared wrong answers {wrong}",
+    },
+    "cli.similar_none": {
+        "zh": "相似，值得一看：比较了 {compared} 份提交，没有需要查看的。",
+        "en": "similar, worth a look: none among the {compared} submission(s) compared",
+    },
+    "cli.similar_pages": {
+        "zh": "并排对比页面：{folder}（仅供教师查看，切勿公开）",
+        "en": "side-by-side pages: {folder} (yours alone: never publish it)",
+    },
+    "cli.similar_failed": {
+        "zh": "相似度检查失败（{reason}）；成绩不受影响，已照常写出",
+        "en": "the similarity pass failed ({reason}); the grades are unaffected and written",
+    },
+    "cli.similar_left_out": {
+        "zh": "未参加相似度检查（笔记本无法读取）：{submissions}",
+        "en": "left out of the similarity pass (notebook unreadable): {submissions}",
+    },
+    "index.similar_intro": {
+        "zh": "同一作业中，学生自己的代码（已去掉发布模板的代码）非常相像，或在相同的隐藏测试上给出相同错误答案的提交对。",
+        "en": "Pairs of submissions of one assignment whose own code (the released template's left out) is much "
+              "alike, or that give the same wrong answers to the same hidden cases.",
+    },
+    "index.similar_thresholds": {
+        "zh": "比较了 {compared} 份提交。阈值（course.toml 的 [similarity]）：代码相似度 ≥ {code}"
+              "（双方代码都至少 {tokens} 个词元），或相同错误答案 ≥ {wrong}。",
+        "en": "{compared} submission(s) compared. Thresholds (course.toml's [similarity]): code score ≥ {code} "
+              "(both students' code at least {tokens} tokens long), or shared wrong answers ≥ {wrong}.",
+    },
+    "index.similar_none": {
+        "zh": "比较了 {compared} 份提交，没有相似到值得一看的提交对。",
+        "en": "No pair of the {compared} submission(s) compared is similar enough to look at.",
+    },
+    "index.similar_assignment": {"zh": "{title}：比较了 {compared} 份，{count} 对值得一看", "en": "{title}: {compared} compared, {count} pair(s) to look at"},
+    "index.similar_private": {
+        "zh": "并排对比页面在输出目录的 similarity/ 中，与 similarity.json、similarity.csv 一样仅供教师查看：切勿公开。",
+        "en": "The side-by-side pages are in the output folder's similarity/, for you alone like similarity.json "
+              "and similarity.csv: never publish them.",
+    },
+    "index.similar_more": {
+        "zh": "另有 {count} 对没有列在这里：全部见 similarity.csv（每对也都有并排对比页面）。",
+        "en": "{count} more pair(s) not listed here: similarity.csv has them all (and each has its side-by-side page).",
+    },
+    "index.similar_students": {"zh": "学生", "en": "Students"},
+    "index.similar_code": {"zh": "代码相似度", "en": "Code score"},
+    "index.similar_wrong": {"zh": "相同的错误答案", "en": "Shared wrong answers"},
+    "index.similar_open": {"zh": "并排对比", "en": "side by side"},
+    "similar.cases": {"zh": "{count} 个测试用例", "en": "{count} case(s)"},
+    "similar.title": {"zh": "相似，值得一看：{a} · {b}", "en": "Similar, worth a look: {a} · {b}"},
+    "similar.code_score": {"zh": "代码相似度", "en": "Code score"},
+    "similar.shared_wrong": {"zh": "相同的错误答案", "en": "Shared wrong answers"},
+    "similar.own_code": {"zh": "两人自己的代码（已去掉发布模板的代码）", "en": "Their own code (the released template's left out)"},
+    "similar.regions": {
+        "zh": "{count} 处相同的代码片段，两栏中编号和颜色一一对应；点编号可跳到另一栏的对应位置。",
+        "en": "{count} matching region(s), numbered and coloured alike in both columns; a number links to its "
+              "match in the other column.",
+    },
+    "similar.no_regions": {"zh": "没有相同的代码片段。", "en": "No matching regions of code."},
+    "similar.no_code": {"zh": "没有保存这名学生的代码。", "en": "This student's code was not kept."},
+    "similar.cut": {
+        "zh": "到此截断：还有 {count} 个字符没有显示（每名学生的代码最多显示 {limit} 个字符、{lines} 行；笔记本中有全部代码）。",
+        "en": "Cut here: {count} more character(s) not shown (a page shows at most {limit} characters and {lines} lines "
+              "of each student's code; the notebook has all of it).",
+    },
+    "similar.wrong_cases": {"zh": "给出相同错误答案的隐藏测试用例", "en": "Hidden cases answered with the same wrong value"},
+    "similar.no_wrong_cases": {"zh": "没有相同的错误答案。", "en": "No shared wrong answers."},
+    "similar.more": {"zh": "另有 {count} 个", "en": "{count} more"},
+    "similar.back": {"zh": "返回班级页面", "en": "Back to the class page"},
+    "similar.private": {
+        "zh": "本页仅供教师查看：它显示两名学生的代码，切勿公开或发给学生。",
+        "en": "This page is for the instructor alone: it shows two students' code. Never publish it or hand it out.",
+    },
     "index.changes": {"zh": "自上次运行以来的变化", "en": "Changes since the last run"},
     "index.changes_run": {
         "zh": "运行 #{run}（开始于 {started}）找到 {reached} 份提交：重新评分 {graded} 份，{cached} 份没有变化、直接取自成绩册。"

@@ -18,9 +18,11 @@ from jinja2 import Environment
 from ... import __version__
 from ...course.config import CourseConfig
 from ...classroom.regrade import RunChanges
+from ...classroom.similarity import Similarity
 from ...intake.roster import load_roster
 from ...judge.results import SubmissionResult
 from .changes import ChangesView, changes_view
+from .similar import similarity_view, student_names
 from .paths import jinja_environment, result_href, page_href
 from .stored import coerce_result, course_questions, optional_questions, ran_unconfined, text_of
 from .text import Translate, TOP_DIAGNOSES, clip, points_text, translator
@@ -382,11 +384,13 @@ def _missing(results: Sequence[SubmissionResult], config: CourseConfig, t: Trans
 
 def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang: str | None = None,
                  *, environment: Environment | None = None, unrendered: Sequence[PageFailure] = (),
-                 changes: RunChanges | None = None) -> str:
+                 changes: RunChanges | None = None, similarity: Similarity | None = None) -> str:
     """The class summary page, ``report/index.html``.
 
     ``unrendered`` names the pages :func:`render_reports` could not write; ``changes`` is the last
-    run's regrade diff (``DIR/changes.json``), shown as "changes since the last run". A submission that
+    run's regrade diff (``DIR/changes.json``), shown as "changes since the last run"; ``similarity``
+    the last run's similarity pass (``DIR/similarity.json``), shown as "similar, worth a look" (no
+    section when it is None: the pass was skipped or never ran). A submission that
     cannot be summarised either is left out of the summary and listed there too, so one odd result
     file never costs the class its page."""
     lang = lang or config.language
@@ -410,6 +414,7 @@ def render_index(results: Sequence[SubmissionResult], config: CourseConfig, lang
     digest = base64.b64encode(hashlib.sha256(_SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
         page=view, lang=lang, t=t, version=__version__, shared_min=SHARED_MIN,
+        page_similar=similarity_view(similarity, config, student_names(usable), t) if similarity is not None else None,
         script=_SORT_SCRIPT,
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'",
     )

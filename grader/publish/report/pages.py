@@ -13,8 +13,10 @@ from pathlib import Path
 from ...course.config import CourseConfig
 from ...classroom.gradebook import write_atomic
 from ...classroom.regrade import read_changes
+from ...classroom.similarity_files import read_similarity
 from ...judge.results import SubmissionResult
 from .index import PageFailure, reason_of, render_index
+from .similar import student_names, write_pair_pages
 from .paths import INDEX_FILE, REPORT_DIR, jinja_environment, report_path
 from .stored import text_of
 from .student import render_submission
@@ -34,10 +36,13 @@ _UNRENDERED_PAGE = """<!doctype html>
 def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: CourseConfig,
                    lang: str | None = None) -> list[Path]:
     """Write ``out_dir/report/STUDENT/ASSIGNMENT.html`` for every result and ``out_dir/report/index.html``
-    (with the last run's regrade diff when the run left ``out_dir/changes.json``).
+    (with the last run's regrade diff when the run left ``out_dir/changes.json``, and its similar
+    pairs when it left ``out_dir/similarity.json``: then also the side-by-side pages of
+    ``out_dir/similarity/``, the instructor's, made anew; without it that folder is removed).
 
     ``lang`` is ``"zh"`` or ``"en"`` (default: ``course.toml``'s ``language``). Returns the paths
-    written, the index last. Each file is written atomically.
+    written under ``report/``, the index last (the private side-by-side pages are not among them).
+    Each file is written atomically.
     """
     lang = lang or config.language
     translator(lang)  # a bad language fails before anything is written
@@ -62,9 +67,14 @@ def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: C
                                            text=escape(t("index.unrendered_page")))
         write_atomic(path, html.encode("utf-8"))  # never leave an earlier run's page standing for this one
         written.append(path)
+    similarity = read_similarity(Path(out_dir))
+    try:  # outside report/: never a student's
+        write_pair_pages(Path(out_dir), similarity, config, student_names(results), t, env)
+    except Exception:  # the class page is still written
+        log.exception("%s: the side-by-side pages of similar pairs could not be written", out_dir)
     index = Path(out_dir) / REPORT_DIR / INDEX_FILE
     write_atomic(index, render_index(results, config, lang, environment=env, unrendered=unrendered,
-                                     changes=read_changes(Path(out_dir))).encode("utf-8"))
+                                     changes=read_changes(Path(out_dir)), similarity=similarity).encode("utf-8"))
     written.append(index)
     log.info("wrote %d report page(s) and %s", len(written) - 1, index)
     return written

@@ -1,0 +1,193 @@
+"""The similarity pass of a class run and its files: ``DIR/similarity.json`` and ``DIR/similarity.csv``.
+
+After a run's results are kept (cached ones too), :func:`similarity_pass` reads each kept
+submission's notebook and its assignment's released template (``assignments/ASSIGNMENT.ipynb``),
+hands them to the engine (:mod:`grader.classroom.similarity`) and writes what it found. The pass
+only reads: it never changes a score, and nothing it does can stop the run or cost it its grades — a
+notebook that cannot be read is left out of the pass (logged, its result kept), and a pass that fails
+is logged, its earlier files removed, and said in the summary (:attr:`SimilarityOutcome.failure`).
+
+The files are the instructor's alone and written private (0600), like ``results/``: they hold
+students' code and name pairs of students. ``similarity.json`` is :meth:`Similarity.to_json`, from
+which ``grader report`` renders the class page's section and the side-by-side pages of
+``DIR/similarity/`` (:data:`PAIRS_DIR`, :mod:`grader.publish.report.similar`); ``similarity.csv``
+has a row per reported pair, columns :data:`CSV_COLUMNS`, scores to three decimals, ``flagged`` as
+``true``/``false``, UTF-8 with a BOM like ``grades.csv``.
+
+Whenever a run does not make them anew (``--no-similarity``, a failed pass, a stopped run), the files
+and pages of an earlier run are removed (:func:`clear_similarity`): a page must never show an earlier
+class's pairs as if they were this run's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import shutil
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..course.config import CourseConfig
+from ..grade.notebook import NotebookUnreadable, read_notebook
+from ..judge.results import SubmissionResult
+from .gradebook import csv_text, write_atomic, write_json
+from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code
+
+__all__ = [
+    "CSV_COLUMNS",
+    "PAIRS_DIR",
+    "SIMILARITY_CSV",
+    "SIMILARITY_JSON",
+    "SimilarityOutcome",
+    "clear_similarity",
+    "read_similarity",
+    "similarity_pass",
+    "write_similarity",
+]
+
+log = logging.getLogger(__name__)
+
+SIMILARITY_JSON = "similarity.json"
+SIMILARITY_CSV = "similarity.csv"
+PAIRS_DIR = "similarity"  # DIR/similarity/ASSIGNMENT/A--B.html: never under report/, whose pages go to students
+CSV_COLUMNS = ("assignment", "student_a", "student_b", "code_score", "shared_wrong", "flagged")
+
+
+@dataclass(frozen=True)
+class SimilarityOutcome:
+    """What the pass gave the run: its result (None when it failed), why it failed (``"TypeError:
+    …"``, for the summary), and the submissions left out because their notebook could not be read."""
+
+    similarity: Similarity | None
+    failure: str = ""
+    left_out: tuple[str, ...] = ()  # "student/assignment"
+
+
+def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
+                    config: CourseConfig) -> SimilarityOutcome:
+    """Compare the kept ``results`` (their notebooks: ``notebooks[(student, assignment)]``) and write
+    the files; any exception is the pass's alone: logged, the stale files removed, returned as the
+    outcome's ``failure``."""
+    try:
+        entries, left_out = _entries(results, notebooks, config)
+        templates = {aid: template_code(nb) for aid in sorted({e.assignment for e in entries})
+                     if (nb := _template(config, aid)) is not None}
+        similarity = compare_class(entries, templates, config.similarity)
+        remove_pair_pages(out_dir)  # the earlier record's; the pages of this one are made with the others
+        write_similarity(out_dir, similarity)
+        return SimilarityOutcome(similarity, "", left_out)
+    except Exception as exc:
+        log.exception("%s: the similarity pass failed; the grades are kept", out_dir)
+        clear_similarity(out_dir)
+        return SimilarityOutcome(None, f"{type(exc).__name__}: {exc}"[:500] if str(exc) else type(exc).__name__)
+
+
+def _entries(results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
+             config: CourseConfig) -> tuple[list[Entry], tuple[str, ...]]:
+    """The pass's entries of the results whose notebook can be read; the others, by name."""
+    entries, left_out = [], []
+    templates: dict[str, Mapping[str, Any] | None] = {}
+    for result in results:
+        path = notebooks.get((result.student, result.assignment))
+        notebook = _notebook(path) if path is not None else None
+        if notebook is None:
+            left_out.append(f"{result.student}/{result.assignment}")
+            continue
+        if result.assignment not in templates:
+            templates[result.assignment] = _template(config, result.assignment)
+        entries.append(entry_of(result, notebook, templates[result.assignment]))
+    return entries, tuple(left_out)
+
+
+def _notebook(path: Path) -> Mapping[str, Any] | None:
+    """A submitted notebook, or None (logged) when it cannot be read: it was graded from these bytes,
+    so its result already says why, and the pass leaves it out."""
+    try:
+        return read_notebook(path)
+    except (NotebookUnreadable, OSError) as exc:
+        log.warning("%s: left out of the similarity pass (%s)", path, exc)
+        return None
+
+
+def _template(config: CourseConfig, assignment: str) -> Mapping[str, Any] | None:
+    """The released template of ``assignment`` (``assignments/ASSIGNMENT.ipynb``), or None when
+    there is none to read: then nothing is subtracted from the students' code."""
+    path = config.root / "assignments" / f"{assignment}.ipynb"
+    try:
+        return read_notebook(path)
+    except FileNotFoundError:
+        return None
+    except (NotebookUnreadable, OSError) as exc:
+        log.warning("%s: the released template cannot be read (%s); nothing is subtracted", path, exc)
+        return None
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+
+def write_similarity(out_dir: Path, similarity: Similarity) -> tuple[Path, Path]:
+    """``DIR/similarity.json`` and ``DIR/similarity.csv``, both private; returns their paths."""
+    out_dir = Path(out_dir)
+    data, table = out_dir / SIMILARITY_JSON, out_dir / SIMILARITY_CSV
+    write_json(data, similarity.to_json(), private=True)
+    write_atomic(table, csv_table(similarity.pairs).encode("utf-8-sig"), private=True)
+    return data, table
+
+
+def csv_table(pairs: Iterable[SimilarPair]) -> str:
+    """The CSV's text: a row per pair, by assignment, flagged ones first, then the most alike."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for p in sorted(pairs, key=lambda p: (p.assignment, not p.flagged, -max(p.code_score, p.shared_wrong),
+                                          p.student_a, p.student_b)):
+        writer.writerow([csv_text(p.assignment), csv_text(p.student_a), csv_text(p.student_b),
+                         f"{p.code_score:.3f}", f"{p.shared_wrong:.3f}", "true" if p.flagged else "false"])
+    return buffer.getvalue()
+
+
+def read_similarity(out_dir: Path) -> Similarity | None:
+    """The last run's similarity, or None when there is no (readable) ``similarity.json``: then the
+    class page has no section, as when the pass was skipped."""
+    path = Path(out_dir) / SIMILARITY_JSON
+    try:
+        return Similarity.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        log.warning("%s: not a readable similarity record (%s: %s); the pages leave it out",
+                    path, type(exc).__name__, exc)
+        return None
+
+
+def clear_similarity(out_dir: Path) -> None:
+    """Remove an earlier run's similarity files and side-by-side pages (``DIR/similarity/``). Never
+    raises: a file that cannot be removed is logged, the run goes on."""
+    out_dir = Path(out_dir)
+    try:
+        for name in (SIMILARITY_JSON, SIMILARITY_CSV):
+            (out_dir / name).unlink(missing_ok=True)
+        remove_pair_pages(out_dir)
+    except OSError:
+        log.exception("%s: could not remove the earlier similarity files", out_dir)
+
+
+def remove_pair_pages(out_dir: Path) -> None:
+    """Remove ``DIR/similarity/`` and what is in it. A symbolic link there is removed itself, never
+    followed: nothing outside the output folder is touched."""
+    folder = Path(out_dir) / PAIRS_DIR
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(folder)  # rmtree never follows the links inside
+    else:
+        folder.unlink()
+
