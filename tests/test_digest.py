@@ -1,11 +1,11 @@
-"""The digests of wrong answers that the similarity pass compares (grader.judge.digest)."""
+"""The digests of wrong answers that the similarity pass compares (grader.grade.digest)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grader.judge.digest import answer_digest
+from grader.grade.digest import answer_digest
 from grader.judge.results import SubmissionResult, TestResult
 
 

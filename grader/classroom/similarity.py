@@ -16,7 +16,7 @@ Per assignment, two signals:
   fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice coefficient of
   the two fingerprint sets (:func:`_dice`).
 - *Behaviour*: identical wrong answers on the same hidden cases (:func:`entry_of`,
-  :mod:`grader.judge.digest`), from the same kind of index; the score is the share of the smaller
+  :mod:`grader.grade.digest`), from the same kind of index; the score is the share of the smaller
   set the two hold in common (:func:`_containment`), and at least :data:`MIN_SHARED_WRONG` are needed.
 
 The `copydetect` package (0.5.0) was evaluated first and is not used: it compares every file with

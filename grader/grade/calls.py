@@ -20,7 +20,6 @@ from ..course.config import CourseConfig, Limits
 from ..course.spec import AssessContext, Case, Var, Verdict
 from ..judge.catalog import Message, nested
 from ..judge.compare import compare
-from ..judge.digest import answer_digest
 from ..judge.diagnose import Evidence, Failing, diagnose_question
 from ..judge.results import Failure, TestResult, call_of, excerpt
 from ..run.decode import Answer, KerasFile, keep_model, read_answer
@@ -28,6 +27,7 @@ from ..run.execute import CellRun, Kernel, recover
 from ..run.harness import HARNESS_SOURCE, VALUE, ExchangeTampered, call_source, discard, write_call
 from ..run.inspect_model import Inspector
 from ..run.sandbox import is_out_of_space
+from .digest import answer_digest
 from .guard import stage
 from .prepare import PreparedGroup, PreparedQuestion
 

@@ -260,7 +260,7 @@ class TestResult:
     # The group's title in Chinese (its declaration's ``zh``); ``group`` stays its identity. Empty in a
     # result an older grader stored: a Chinese page then shows the English name.
     group_zh: str = ""
-    # The digests (grader.judge.digest) of this group's wrong answers, one per failing case that
+    # The digests (grader.grade.digest) of this group's wrong answers, one per failing case that
     # returned a value with a signal, as "CASE:DIGEST" (CASE its index in the group): the class-wide
     # similarity pass compares them; nothing on any page shows them.
     wrong: tuple[str, ...] = ()
