@@ -415,6 +415,25 @@ def test_cached_results_are_compared_too(subs: Path, tmp_path: Path, monkeypatch
     assert again.cached == 3 and seen[1][0] == ["ann", "ben"]
 
 
+def test_one_late_student_graded_alone_is_compared_with_the_class_graded_before(
+        subs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list = []
+    fake_engine(monkeypatch, seen)
+    grade_class(subs, tmp_path / "out", CONFIG, runner=InstantRunner())
+    late = tmp_path / "late"
+    write_notebook(late / "dan" / f"{POOLING}.ipynb", A_CODE)
+    grade_class(late, tmp_path / "out", CONFIG, runner=InstantRunner())
+    assert seen[1][0] == ["ann", "ben", "dan"], "the folder's class, not only this run's one notebook"
+    kept = tmp_path / "out" / "code" / "ann" / f"{POOLING}.json"
+    assert mode(kept) == 0o600 and mode(kept.parent.parent) == 0o700, "students' code: the instructor's alone"
+    write_notebook(subs / "ann" / f"{POOLING}.ipynb", B_CODE + "\n# changed")  # ann hands in anew, graded
+    grade_class(subs / "ann", tmp_path / "out", CONFIG, runner=InstantRunner())
+    assert seen[2][0] == ["ann", "ben", "dan"]
+    kept.write_text('{"submission_sha256": "another notebook", "code": "x", "wrong": []}', encoding="utf-8")
+    grade_class(late, tmp_path / "out", CONFIG, runner=InstantRunner())
+    assert seen[3][0] == ["ben", "dan"], "an entry of another notebook than the graded one is never compared"
+
+
 def test_a_failing_pass_costs_the_run_nothing(subs: Path, stale: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     def broken(*args: object) -> Similarity:

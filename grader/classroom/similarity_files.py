@@ -2,7 +2,11 @@
 
 After a run's results are kept (cached ones too), :func:`similarity_pass` reads each kept
 submission's notebook and its assignment's released template (``assignments/ASSIGNMENT.ipynb``),
-hands them to the engine (:mod:`grader.classroom.similarity`) and writes what it found. The pass
+hands them to the engine (:mod:`grader.classroom.similarity`) and writes what it found. The class
+is every result in ``DIR``, not only this run's: each submission's :class:`Entry` (its own code and
+wrong answers) is kept in ``DIR/code/STUDENT/ASSIGNMENT.json`` (:data:`CODE_DIR`) with the hash of
+the notebook it came from, so that grading one late student into the folder compares them with
+everyone graded before, whose notebooks may no longer be at hand. The pass
 only reads: it never changes a score, and nothing it does can stop the run or cost it its grades — a
 notebook that cannot be read is left out of the pass (logged, its result kept), and a pass that fails
 is logged, its earlier files removed, and said in the summary (:attr:`SimilarityOutcome.failure`).
@@ -36,10 +40,11 @@ from typing import Any
 from ..course.config import CourseConfig
 from ..grade.notebook import NotebookUnreadable, read_notebook
 from ..judge.results import SubmissionResult
-from .gradebook import csv_text, write_atomic, write_json
+from .gradebook import csv_text, load_results, safe_filename, write_atomic, write_json
 from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code
 
 __all__ = [
+    "CODE_DIR",
     "CSV_COLUMNS",
     "PAIRS_DIR",
     "SIMILARITY_CSV",
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SIMILARITY_JSON = "similarity.json"
 SIMILARITY_CSV = "similarity.csv"
+CODE_DIR = "code"  # DIR/code/STUDENT/ASSIGNMENT.json: each submission's Entry, for the runs after it
 PAIRS_DIR = "similarity"  # DIR/similarity/ASSIGNMENT/A--B.html: never under report/, whose pages go to students
 CSV_COLUMNS = ("assignment", "student_a", "student_b", "code_score", "shared_wrong", "flagged")
 
@@ -75,7 +81,9 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
     the files; any exception is the pass's alone: logged, the stale files removed, returned as the
     outcome's ``failure``."""
     try:
-        entries, left_out = _entries(results, notebooks, config)
+        results = list(results)
+        entries, left_out = _entries(out_dir, results, notebooks, config)
+        entries += _earlier_entries(out_dir, {(r.student, r.assignment) for r in results})
         templates = {aid: template_code(nb) for aid in sorted({e.assignment for e in entries})
                      if (nb := _template(config, aid)) is not None}
         similarity = compare_class(entries, templates, config.similarity)
@@ -88,9 +96,10 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
         return SimilarityOutcome(None, f"{type(exc).__name__}: {exc}"[:500] if str(exc) else type(exc).__name__)
 
 
-def _entries(results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
+def _entries(out_dir: Path, results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
              config: CourseConfig) -> tuple[list[Entry], tuple[str, ...]]:
-    """The pass's entries of the results whose notebook can be read; the others, by name."""
+    """The pass's entries of the results whose notebook can be read, each kept for later runs; the
+    others, by name."""
     entries, left_out = [], []
     templates: dict[str, Mapping[str, Any] | None] = {}
     for result in results:
@@ -101,8 +110,44 @@ def _entries(results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, 
             continue
         if result.assignment not in templates:
             templates[result.assignment] = _template(config, result.assignment)
-        entries.append(entry_of(result, notebook, templates[result.assignment]))
+        entries.append(entry := entry_of(result, notebook, templates[result.assignment]))
+        _keep_entry(out_dir, result, entry)
     return entries, tuple(left_out)
+
+
+def code_path(out_dir: Path, student: str, assignment: str) -> Path:
+    return Path(out_dir) / CODE_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
+
+
+def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
+    """``entry`` for the runs after this one, with the hash of the notebook it was read from. It is
+    students' code: private, like ``results/``."""
+    (Path(out_dir) / CODE_DIR).mkdir(mode=0o700, exist_ok=True)
+    write_json(code_path(out_dir, result.student, result.assignment),
+               {"student": entry.student, "assignment": entry.assignment, "submission_sha256": result.submission_sha256,
+                "code": entry.code, "wrong": sorted(entry.wrong)}, private=True)
+
+
+def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> list[Entry]:
+    """The kept entries of the folder's other results (graded by earlier runs): each one whose
+    notebook hash is its result's, so an entry never outlives the grade it belongs to."""
+    entries = []
+    for result in load_results(out_dir):
+        if (result.student, result.assignment) in this_run:
+            continue
+        path = code_path(out_dir, result.student, result.assignment)
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue  # graded before the pass kept entries, or left out then: nothing to compare
+        except (OSError, ValueError) as exc:
+            log.warning("%s: not a readable entry (%s); left out of the similarity pass", path, exc)
+            continue
+        if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
+                and isinstance(kept.get("code"), str) and isinstance(kept.get("wrong"), list)):
+            entries.append(Entry(result.student, result.assignment, kept["code"],
+                                 frozenset(w for w in kept["wrong"] if isinstance(w, str))))
+    return entries
 
 
 def _notebook(path: Path) -> Mapping[str, Any] | None:
