@@ -142,11 +142,21 @@ def test_a_disguised_copy_is_flagged_among_independent_work(disguised: Mapping[s
     class_ = independent_pooling() + [entry("original", POOLING, ORIGINAL), entry("copier", POOLING, disguised)]
     result = compare(class_)
     found = pair(result, "original", "copier")
-    assert found.flagged and found.code_score >= POLICY.code + 0.1
+    assert found.flagged and found.code_score >= POLICY.code + 0.08
     assert [(p.student_a, p.student_b) for p in result.flagged()] == [("copier", "original")]
     assert found.matches, "a flagged pair shows where the code matches"
     assert set(result.code[POOLING]) == {"copier", "original"}
     assert result.code[POOLING]["copier"] == class_[-1].code
+
+
+def test_a_solution_passed_around_a_group_is_found_in_every_pair_of_the_group() -> None:
+    """Six students holding one solution (four disguised): their code is in six submissions of the
+    class, more than idiom-dropping at four would allow, and every pair of them is flagged."""
+    group = [ORIGINAL, RENAMED, REORDERED, SPACED, EDITED, ORIGINAL]
+    class_ = independent_pooling() + [entry(f"group{k}", POOLING, answers) for k, answers in enumerate(group)]
+    result = compare(class_)
+    pairs = {(p.student_a, p.student_b) for p in result.flagged()}
+    assert pairs == {(f"group{a}", f"group{b}") for a in range(6) for b in range(a + 1, 6)}
 
 
 def test_a_shared_distinctive_bug_is_flagged_though_the_code_differs() -> None:
@@ -196,7 +206,7 @@ def test_no_pair_of_independent_correct_solutions_is_flagged(make: Any) -> None:
     result = compare(class_)
     assert result.flagged() == ()
     highest = max((p.code_score for p in result.pairs), default=0.0)
-    assert highest < POLICY.code - 0.15, f"highest code score {highest} of independent solutions is near the threshold"
+    assert highest < POLICY.code - 0.08, f"highest code score {highest} of independent solutions is near the threshold"
     assert result.compared == {class_[0].assignment: len(MAX_POOL2D if make is independent_pooling else CONV2D)}
 
 

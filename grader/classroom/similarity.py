@@ -10,11 +10,12 @@ Per assignment, two signals:
   :data:`K` = 7 tokens, hashed, and winnowed with windows of :data:`W` = 4 k-grams, so any run of
   10 alike tokens is seen. The template's k-grams are subtracted (MOSS's base file: the stubs, the
   given helpers), and so is any fingerprint more than ``max(COMMON_COUNT, COMMON_SHARE × class)``
-  submissions hold (MOSS's ``-m``, 4 or 1 %: 10 of 1,000): the idiom everyone writes. Code that many
-  wrote alike is no evidence that two of them copied it, so a copy of such code is not found by
-  code (a shared bug in it still is). Pairs come from an inverted index
-  fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice coefficient of
-  the two fingerprint sets (:func:`_dice`).
+  submissions hold (MOSS's ``-m``, 10 or 1 %): the idiom everyone writes. Code that many wrote
+  alike is no evidence that two of them copied it, so a copy of such code is not found by code (a
+  shared bug in it still is); a group of up to ten holding one solution still is. Pairs come from an
+  inverted index fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice
+  coefficient of the two fingerprint sets, each fingerprint weighted by its rarity in the class
+  (:func:`_dice`, :func:`_rarity`), so that independent answers meeting in idiom score low.
 - *Behaviour*: identical wrong answers on the same hidden cases (:func:`entry_of`,
   :mod:`grader.grade.digest`), from the same kind of index; the score is the share of the smaller
   set the two hold in common (:func:`_containment`), and at least :data:`MIN_SHARED_WRONG` are needed.
@@ -220,8 +221,9 @@ def _fuller(entry: Entry, other: Entry) -> bool:
 
 K = 7  # tokens per k-gram: a match shorter than this (`N = N . N ( N`, one trivial statement) is noise
 W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a line) shares a fingerprint
-COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
+COMMON_COUNT = 10  # a fingerprint in more submissions than this and than …
 COMMON_SHARE = 0.01  # … this share of the class is idiom, dropped (MOSS's -m, whose default is 10)
+WRONG_COUNT = 4  # a wrong value in more submissions than this (and COMMON_SHARE) is a common mistake
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
 _REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
 _RECENT = 8  # regions an anchor may continue: the latest few (see _extend)
@@ -445,31 +447,48 @@ def _fingerprint(text: str, template: frozenset[int]) -> _Code:
 # -- a class: the inverted index, scores, matches ---------------------------------------------------
 
 
-def _common_limit(n: int) -> int:
-    """In more submissions than this, a fingerprint or a wrong value is idiom, not a signal."""
-    return max(COMMON_COUNT, math.ceil(COMMON_SHARE * n))
+def _common_limit(n: int, count: int = COMMON_COUNT) -> int:
+    """In more submissions than this, a fingerprint (or, with :data:`WRONG_COUNT`, a wrong value) is
+    idiom, not a signal. It cannot be much lower: a solution passed around a group of students is
+    held by all of them, and below the group's size their copies would no longer be found."""
+    return max(count, math.ceil(COMMON_SHARE * n))
 
 
-def _distinctive(sets: Sequence[Sequence[Any]], n: int) -> tuple[list[set[Any]], dict[Any, list[int]]]:
-    """Each submission's items less those of more than :func:`_common_limit` submissions, and the
-    inverted index item -> submissions (indices ascending) of the items two or more share."""
+def _distinctive(sets: Sequence[Sequence[Any]], limit: int) -> tuple[list[set[Any]], dict[Any, list[int]]]:
+    """Each submission's items less those of more than ``limit`` submissions, and the inverted
+    index item -> submissions (indices ascending) of every item kept (held once included)."""
     index: dict[Any, list[int]] = {}
     for i, items in enumerate(sets):
         for item in items:
             index.setdefault(item, []).append(i)
-    limit = _common_limit(n)
     common = {item for item, holders in index.items() if len(holders) > limit}
     kept = [set(items) - common for items in sets]
-    return kept, {item: holders for item, holders in index.items() if 2 <= len(holders) <= limit}
+    return kept, {item: holders for item, holders in index.items() if len(holders) <= limit}
 
 
-def _shared_counts(index: Mapping[Any, list[int]]) -> Counter[tuple[int, int]]:
-    """How many items each pair of submissions shares, from the index alone: the cost is the sum
-    of the squared posting lengths, each at most the common limit, never the N² pairs."""
+def _shared_counts(index: Mapping[Any, list[int]],
+                   weight: Mapping[Any, float] | None = None) -> Counter[tuple[int, int]]:
+    """How many items each pair of submissions shares (or their total ``weight``), from the index
+    alone: the cost is the sum of the squared posting lengths, each at most the common limit, never
+    the N² pairs."""
     counts: Counter[tuple[int, int]] = Counter()
-    for holders in index.values():
-        counts.update(itertools.combinations(holders, 2))
+    for item, holders in index.items():
+        if len(holders) < 2:
+            continue
+        if weight is None:
+            counts.update(itertools.combinations(holders, 2))
+        else:
+            for pair in itertools.combinations(holders, 2):
+                counts[pair] += weight[item]
     return counts
+
+
+def _rarity(index: Mapping[Any, list[int]], n: int) -> dict[Any, float]:
+    """Each fingerprint's weight, ``log((n + 1) / holders)`` (inverse document frequency): code
+    two students alone share weighs most, code that several wrote alike (idiom just below the
+    common limit) least. Identical code still scores 1, whatever its weight: a group sharing one
+    solution is found, while independent answers, which meet in idiom, score lower."""
+    return {item: math.log((n + 1) / len(holders)) for item, holders in index.items()}
 
 
 def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str,
@@ -489,13 +508,15 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     given = frozenset(_kgrams(_tokens(template).ids))
     done: dict[str, _Code] = {}  # identical code (a copy, a resubmission) is fingerprinted once
     codes = [done.get(e.code) or done.setdefault(e.code, _fingerprint(e.code, given)) for e in entries]
-    prints, print_index = _distinctive([tuple(c.prints) for c in codes], n)
-    wrongs, wrong_index = _distinctive([tuple(sorted(e.wrong)) for e in entries], n)
-    code_shared = _shared_counts(print_index)
+    prints, print_index = _distinctive([tuple(c.prints) for c in codes], _common_limit(n))
+    wrongs, wrong_index = _distinctive([tuple(sorted(e.wrong)) for e in entries], _common_limit(n, WRONG_COUNT))
+    weight = _rarity(print_index, n)
+    code_shared = _shared_counts(print_index, weight)
     wrong_shared = _shared_counts(wrong_index)
+    totals = [math.fsum(weight[h] for h in kept) for kept in prints]
     found: list[SimilarPair] = []
     for i, j in sorted(set(code_shared) | set(wrong_shared)):
-        code_score = _dice(code_shared[i, j], prints[i], prints[j])
+        code_score = _dice(code_shared[i, j], totals[i], totals[j])
         wrong_score = _containment(wrong_shared[i, j], wrongs[i], wrongs[j])
         long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens
         flagged = ((long_enough and code_score >= policy.code
@@ -522,13 +543,15 @@ def _covered(code: _Code, shared: set[int]) -> int:
     return covered
 
 
-def _dice(shared: int, a: set[Any], b: set[Any]) -> float:
-    """The code score: shared fingerprints over the two sets' mean size (Sørensen–Dice), rounded to 4
-    places (the flag compares the score shown). Over the smaller set instead, a short answer whose
-    few idioms all recur in a longer one scores high (0.44 among the tests' independent solutions,
-    against 0.28); over the larger, a copy with code added scores low; the mean is between."""
-    total = len(a) + len(b)
-    return round(min(1.0, 2 * shared / total), 4) if total else 0.0
+def _dice(shared: float, a: float, b: float) -> float:
+    """The code score: the shared fingerprints' weight over the mean of the two sets' weights
+    (Sørensen–Dice, weighted by :func:`_rarity`), rounded to 4 places (the flag compares the score
+    shown). Over the smaller set instead, a short answer whose few idioms all recur in a longer one
+    scores high (0.44 among the tests' independent solutions, against 0.28); over the larger, a copy
+    with code added scores low; the mean is between. Unweighted, the independent solutions reached
+    0.55 and a group of six holding one solution was found only by dropping its code as idiom."""
+    total = a + b
+    return round(min(1.0, 2 * shared / total), 4) if total > 0 else 0.0
 
 
 def _containment(shared: int, a: set[Any], b: set[Any]) -> float:

@@ -109,7 +109,7 @@ class SimilarityPolicy:
     before a code score alone may flag them: the course's idiomatic answers are short, and short
     answers written apart agree by necessity."""
 
-    code: float = 0.5
+    code: float = 0.47
     shared_wrong: float = 0.5
     min_tokens: int = 40
 
