@@ -7,6 +7,14 @@ bodies are filled in by the engine's branch.
 
 from __future__ import annotations
 
+import builtins
+import itertools
+import json
+import keyword
+import math
+import tokenize
+import zlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +22,8 @@ from typing import Any
 from ..course.config import SimilarityPolicy
 from ..judge.results import SubmissionResult
 
-__all__ = ["Entry", "Match", "SimilarPair", "Similarity", "Span", "compare_class", "entry_of", "own_code"]
+__all__ = ["Entry", "Match", "SimilarPair", "Similarity", "Span", "compare_class", "entry_of", "own_code",
+           "template_code"]
 
 
 @dataclass(frozen=True)
@@ -76,25 +85,459 @@ class Similarity:
         return tuple(p for p in self.pairs if p.flagged)
 
     def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Plain JSON (``DIR/similarity.json``): ``pairs`` (each with ``matches`` as ``{"a": [first,
+        last], "b": [first, last]}``), ``code`` and ``compared``."""
+        return {
+            "pairs": [_pair_json(p) for p in self.pairs],
+            "code": {a: dict(students) for a, students in self.code.items()},
+            "compared": dict(self.compared),
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Similarity:
-        raise NotImplementedError
+        """The record :meth:`to_json` wrote, from parsed JSON or its text. The file may have been
+        edited by hand or cut short: whatever is not of the expected type is left out (a pair without
+        its names, a match that is not two line ranges, a count that is not a number), scores are
+        clamped to [0, 1], and text that does not parse is an empty result; never an exception.
+        Pairs come back flagged first, in the pass's order."""
+        if isinstance(data, (str, bytes, bytearray)):
+            try:
+                data = json.loads(data)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                return cls()
+        if not isinstance(data, Mapping):
+            return cls()
+        pairs = [p for p in map(_pair_from_json, _items(data.get("pairs"))) if p is not None]
+        code = {a: {s: c for s, c in students.items() if _is_name(s) and isinstance(c, str)}
+                for a, students in _mapping(data.get("code")).items() if _is_name(a) and isinstance(students, Mapping)}
+        compared = {a: int(n) for a, n in _mapping(data.get("compared")).items()
+                    if _is_name(a) and _is_count(n)}
+        return cls(tuple(sorted(pairs, key=_pair_order)), code, compared)
 
 
 def own_code(notebook: Mapping[str, Any], template: Mapping[str, Any] | None) -> str:
-    """A submitted notebook's own code: see :class:`Entry`."""
-    raise NotImplementedError
+    """A submitted notebook's own code: see :class:`Entry`.
+
+    Every code cell's source (a string or a list of strings; a cell that is not a mapping, or has no
+    usable source, is skipped), without the cells whose whitespace-stripped text is one of the
+    released template's code cells, blank lines around each cell trimmed, cells apart by one blank
+    line. Line ends are made ``\\n`` (whatever ``str.splitlines`` splits on), so that line numbers
+    (:class:`Span`) count the same whichever way a reader splits the text. The cells' metadata
+    (``grader.role``) is not read: a student can edit it, and an answer marked "given" must not hide.
+    ``own_code(template, None)`` is the template's own code (``compare_class``'s ``templates``)."""
+    released = {text.strip() for text in _code_cells(template)}
+    return "\n\n".join(text for text in _code_cells(notebook) if text.strip() and text.strip() not in released)
+
+
+def template_code(template: Mapping[str, Any] | None) -> str:
+    """The released template's code, every code cell of it: what :func:`compare_class` subtracts."""
+    return own_code(template or {}, None)
 
 
 def entry_of(result: SubmissionResult, notebook: Mapping[str, Any], template: Mapping[str, Any] | None) -> Entry:
-    """The pass's view of one graded submission."""
-    raise NotImplementedError
+    """The pass's view of one graded submission.
+
+    Its wrong answers are those of the tests no declared mistake explains (``diagnosis is None``): a
+    declared mistake is one the course knows many students make on their own (that is why it was
+    declared), so two students sharing its wrong values is expected and carries no signal."""
+    wrong = frozenset(f"{t.question}/{t.group}/{item}" for t in result.tests if t.diagnosis is None
+                      for item in (t.wrong if isinstance(t.wrong, (tuple, list)) else ()) if isinstance(item, str))
+    return Entry(result.student, result.assignment, own_code(notebook, template), wrong)
 
 
 def compare_class(entries: Sequence[Entry], templates: Mapping[str, str], policy: SimilarityPolicy) -> Similarity:
     """Compare every assignment's submissions with each other. ``templates`` is each assignment's
     released template code (its fingerprints are subtracted from everyone's). Grows with the number
-    of fingerprints (an inverted index), never with the number of pairs."""
-    raise NotImplementedError
+    of fingerprints (an inverted index), never with the number of pairs.
+
+    Deterministic: the same entries in any order give the same result. A student with two entries of
+    one assignment is compared once, with the entry holding more code (the fuller resubmission; ties
+    broken by content, not by the order they came in)."""
+    by_assignment: dict[str, dict[str, Entry]] = {}
+    for entry in entries:
+        kept = by_assignment.setdefault(entry.assignment, {})
+        other = kept.get(entry.student)
+        if other is None or _fuller(entry, other):
+            kept[entry.student] = entry
+    pairs: list[SimilarPair] = []
+    code: dict[str, dict[str, str]] = {}
+    for assignment in sorted(by_assignment):
+        students = by_assignment[assignment]
+        found = _compare_assignment(assignment, [students[s] for s in sorted(students)],
+                                    templates.get(assignment, ""), policy)
+        pairs += found
+        flagged = sorted({s for p in found if p.flagged for s in (p.student_a, p.student_b)})
+        if flagged:
+            code[assignment] = {s: students[s].code for s in flagged}
+    compared = {a: len(students) for a, students in sorted(by_assignment.items())}
+    return Similarity(tuple(sorted(pairs, key=_pair_order)), code, compared)
+
+
+def _fuller(entry: Entry, other: Entry) -> bool:
+    return (len(entry.code), entry.code, sorted(entry.wrong)) > (len(other.code), other.code, sorted(other.wrong))
+
+
+# -- code: tokens, k-grams, winnowing ---------------------------------------------------------------
+
+
+K = 6  # tokens per k-gram
+W = 4  # k-grams per winnowing window: any run of W + K - 1 = 9 alike tokens shares a fingerprint
+COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
+COMMON_SHARE = 0.05  # … this share of the class is idiom, dropped (MOSS's -m)
+MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
+_LINE_GAP = 2  # matching regions this few lines apart on both sides are shown as one
+MAX_CHARS = 200_000  # own code past this is a pasted blob, not written code: not compared
+_BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+_FSTRING = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
+_DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.ERRORTOKEN,
+            tokenize.ENCODING}
+
+
+def _code_cells(notebook: Any) -> list[str]:
+    """The text of every code cell, blank lines around it trimmed, line ends ``\\n``."""
+    cells = notebook.get("cells") if isinstance(notebook, Mapping) else None
+    if not isinstance(cells, list):
+        return []
+    texts = []
+    for cell in cells:
+        if isinstance(cell, Mapping) and cell.get("cell_type") == "code":
+            source = cell.get("source")
+            if isinstance(source, (list, tuple)):
+                source = "".join(line for line in source if isinstance(line, str))
+            if isinstance(source, str):
+                lines = source.splitlines()
+                while lines and not lines[-1].strip():
+                    lines.pop()
+                while lines and not lines[0].strip():
+                    lines.pop(0)
+                texts.append("\n".join(line.rstrip() for line in lines))
+    return texts
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """A text's normalised tokens (as ints) and the first and last source line of each."""
+
+    ids: tuple[int, ...]
+    first: tuple[int, ...]
+    last: tuple[int, ...]
+
+
+def _tokens(text: str) -> _Tokens:
+    """Tokenise with :mod:`tokenize` (the code is never compiled nor run) and normalise: a name that
+    is not a keyword or a builtin is ``N``, any number ``0``, any string (an f-string whole) ``S``; a
+    string standing alone as a statement (a docstring) is dropped like a comment, and so are line
+    ends and blank lines. INDENT and DEDENT are kept: they are where a block starts and ends, the
+    shape of the code that renaming and reformatting leave alone, and without them a loop's body
+    and the statement after the loop read alike. A tokenize error keeps the tokens before it and
+    starts again on the next line, so one broken cell does not hide the rest."""
+    lines = text[:MAX_CHARS].split("\n")
+    words: list[str] = []
+    first: list[int] = []
+    last: list[int] = []
+    start = 0  # the 0-based line the tokenizer starts on
+    while start < len(lines):
+        raw: list[tokenize.TokenInfo] = []
+        reader = iter(line + "\n" for line in lines[start:])
+        try:
+            for token in tokenize.generate_tokens(lambda: next(reader, "")):
+                raw.append(token)
+            stop = len(lines)
+        except (tokenize.TokenError, SyntaxError) as error:  # IndentationError is a SyntaxError
+            where = error.args[1] if isinstance(error, tokenize.TokenError) else (error.lineno or 0,)
+            bad = start + int(where[0] if isinstance(where, tuple) and where else 0)  # 1-based in the text
+            seen = start + raw[-1].end[0] if raw else start
+            stop = max(bad, seen + 1, start + 1) - 1
+        for word, a, b in _normalise(raw):
+            words.append(word)
+            first.append(start + a)
+            last.append(start + b)
+        start = stop
+    return _Tokens(tuple(zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words), tuple(first), tuple(last))
+
+
+def _normalise(raw: list[tokenize.TokenInfo]) -> list[tuple[str, int, int]]:
+    """``(word, first line, last line)`` of each token that counts (lines as the tokenizer numbers them)."""
+    out: list[tuple[str, int, int]] = []
+    depth = 0  # inside an f-string (Python 3.12 tokenises its parts)
+    for i, token in enumerate(raw):
+        kind = token.type
+        if kind in _FSTRING or depth:
+            if kind == getattr(tokenize, "FSTRING_START", None):
+                depth += 1
+                if depth == 1:
+                    out.append(("S", token.start[0], token.end[0]))
+            elif kind == getattr(tokenize, "FSTRING_END", None):
+                depth -= 1
+                if depth == 0:
+                    out[-1] = ("S", out[-1][1], token.end[0])
+            continue
+        if kind in _DROPPED or (kind == tokenize.STRING and _alone(raw, i)):
+            continue
+        if kind == tokenize.NAME:
+            word = token.string if token.string in _BUILTINS else "N"
+        elif kind == tokenize.NUMBER:
+            word = "0"
+        elif kind == tokenize.STRING:
+            word = "S"
+        elif kind == tokenize.INDENT:
+            word = ">"
+        elif kind == tokenize.DEDENT:
+            word = "<"
+        else:
+            word = token.string
+        out.append((word, token.start[0], token.end[0]))
+    return out
+
+
+def _alone(raw: list[tokenize.TokenInfo], i: int) -> bool:
+    """The string at ``raw[i]`` is a statement of its own (a docstring, a string used as a comment)."""
+    quiet = (tokenize.COMMENT, tokenize.NL)
+    before = next((t.type for t in reversed(raw[:i]) if t.type not in quiet), tokenize.NEWLINE)
+    after = next((t.type for t in raw[i + 1:] if t.type not in quiet), tokenize.NEWLINE)
+    return before in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) and after in (tokenize.NEWLINE, tokenize.ENDMARKER)
+
+
+def _kgrams(ids: Sequence[int]) -> list[int]:
+    """The hash of every run of :data:`K` tokens (a tuple of ints hashes the same in every process)."""
+    return [hash(tuple(ids[i:i + K])) for i in range(len(ids) - K + 1)]
+
+
+def _winnow(hashes: Sequence[int]) -> list[int]:
+    """The positions robust winnowing selects: in every window of :data:`W` hashes the smallest,
+    the one already selected on a tie, else the rightmost (Schleimer, Wilkerson, Aiken 2003). A
+    text shorter than one window gives its smallest hash."""
+    if len(hashes) <= W:
+        return [min(range(len(hashes)), key=lambda i: (hashes[i], -i))] if hashes else []
+    chosen: list[int] = []
+    best = -1
+    for end in range(len(hashes)):
+        if best <= end - W:  # the selected hash left the window: the rightmost minimum of the new one
+            best = end
+            for i in range(end - 1, max(end - W, -1), -1):
+                if hashes[i] < hashes[best]:
+                    best = i
+        elif hashes[end] < hashes[best]:
+            best = end
+        if end >= W - 1 and (not chosen or chosen[-1] != best):
+            chosen.append(best)
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Code:
+    """One submission's fingerprints (hash -> token positions, template's left out) and how many of
+    its tokens are its own (not inside a k-gram of the template)."""
+
+    tokens: _Tokens
+    prints: Mapping[int, tuple[int, ...]]
+    own_tokens: int
+
+
+def _fingerprint(text: str, template: frozenset[int]) -> _Code:
+    tokens = _tokens(text)
+    hashes = _kgrams(tokens.ids)
+    given = [False] * len(tokens.ids)
+    for i, h in enumerate(hashes):
+        if h in template:
+            given[i:i + K] = [True] * K
+    prints: dict[int, list[int]] = {}
+    for i in _winnow(hashes):
+        if hashes[i] not in template:
+            prints.setdefault(hashes[i], []).append(i)
+    return _Code(tokens, {h: tuple(p) for h, p in prints.items()}, given.count(False))
+
+
+# -- a class: the inverted index, scores, matches ---------------------------------------------------
+
+
+def _common_limit(n: int) -> int:
+    """In more submissions than this, a fingerprint or a wrong value is idiom, not a signal."""
+    return max(COMMON_COUNT, math.ceil(COMMON_SHARE * n))
+
+
+def _distinctive(sets: Sequence[Sequence[Any]], n: int) -> tuple[list[set[Any]], dict[Any, list[int]]]:
+    """Each submission's items less those of more than :func:`_common_limit` submissions, and the
+    inverted index item -> submissions (indices ascending) of the items two or more share."""
+    index: dict[Any, list[int]] = {}
+    for i, items in enumerate(sets):
+        for item in items:
+            index.setdefault(item, []).append(i)
+    limit = _common_limit(n)
+    common = {item for item, holders in index.items() if len(holders) > limit}
+    kept = [set(items) - common for items in sets]
+    return kept, {item: holders for item, holders in index.items() if 2 <= len(holders) <= limit}
+
+
+def _shared_counts(index: Mapping[Any, list[int]]) -> Counter[tuple[int, int]]:
+    """How many items each pair of submissions shares, from the index alone: the cost is the sum
+    of the squared posting lengths, each at most the common limit, never the N² pairs."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for holders in index.values():
+        counts.update(itertools.combinations(holders, 2))
+    return counts
+
+
+def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str,
+                        policy: SimilarityPolicy) -> list[SimilarPair]:
+    n = len(entries)
+    given = frozenset(_kgrams(_tokens(template).ids))
+    codes = [_fingerprint(e.code, given) for e in entries]
+    prints, print_index = _distinctive([tuple(c.prints) for c in codes], n)
+    wrongs, wrong_index = _distinctive([tuple(sorted(e.wrong)) for e in entries], n)
+    code_shared = _shared_counts(print_index)
+    wrong_shared = _shared_counts(wrong_index)
+    found: list[SimilarPair] = []
+    for i, j in sorted(set(code_shared) | set(wrong_shared)):
+        code_score = _ratio(code_shared[i, j], prints[i], prints[j])
+        wrong_score = _ratio(wrong_shared[i, j], wrongs[i], wrongs[j])
+        long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens
+        flagged = ((long_enough and code_score >= policy.code)
+                   or (wrong_shared[i, j] >= MIN_SHARED_WRONG and wrong_score >= policy.shared_wrong))
+        if flagged or code_score >= policy.code / 2 or wrong_score >= policy.shared_wrong / 2:
+            found.append(_pair(assignment, entries[i], entries[j], codes[i], codes[j], prints[i] & prints[j],
+                               sorted(wrongs[i] & wrongs[j]), code_score, wrong_score, flagged))
+    flagged_pairs = [p for p in found if p.flagged]
+    others = sorted((p for p in found if not p.flagged), key=_pair_order)[:max(n, 50)]
+    return flagged_pairs + others
+
+
+def _ratio(shared: int, a: set[Any], b: set[Any]) -> float:
+    """``shared`` over the smaller set, rounded to 4 places (the flag compares the score shown)."""
+    smaller = min(len(a), len(b))
+    return round(min(1.0, shared / smaller), 4) if smaller else 0.0
+
+
+def _pair(assignment: str, a: Entry, b: Entry, code_a: _Code, code_b: _Code, shared: set[int],
+          wrong: list[str], code_score: float, wrong_score: float, flagged: bool) -> SimilarPair:
+    matches = _matches(code_a, code_b, shared)
+    if a.student > b.student:
+        a, b = b, a
+        matches = [Match(m.b, m.a) for m in matches]
+    return SimilarPair(assignment, a.student, b.student, code_score, wrong_score, flagged,
+                       tuple(sorted(matches, key=lambda m: (m.a.first, m.b.first, m.a.last, m.b.last))),
+                       tuple(_wrong_case(w) for w in wrong))
+
+
+def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
+    """The shared fingerprints as regions of both students' code. Anchors (a position in A, one in
+    B) of the fingerprints each holds once make the regions, joined while both sides advance
+    together (within one winnowing guarantee, :data:`W` + :data:`K`); a fingerprint either holds more
+    than once (a line written twice) only extends a region it fits, so it does not tie unrelated
+    places together. Each region is then the lines it covers on each side, and regions whose lines
+    overlap or nearly touch (:data:`_LINE_GAP`) on both sides are one. Code moved around (functions reordered) gives one region per block."""
+    once = sorted((a.prints[h][0], b.prints[h][0]) for h in shared if len(a.prints[h]) == len(b.prints[h]) == 1)
+    again = sorted((pa, pb) for h in shared if len(a.prints[h]) > 1 or len(b.prints[h]) > 1
+                   for pa in a.prints[h][:4] for pb in b.prints[h][:4])
+    regions: list[list[int]] = []  # [A's first token, A's last, B's first, B's last]
+    for pa, pb in once or again[:1]:
+        if not _extend(regions, pa, pb):
+            regions.append([pa, pa + K - 1, pb, pb + K - 1])
+    for pa, pb in again:
+        _extend(regions, pa, pb)
+    spans = [(a.tokens.first[r[0]], a.tokens.last[r[1]], b.tokens.first[r[2]], b.tokens.last[r[3]]) for r in regions]
+    merged: list[list[int]] = []
+    for span in sorted(spans):
+        for m in merged:
+            if span[0] <= m[1] + _LINE_GAP and m[0] <= span[1] and span[2] <= m[3] + _LINE_GAP and m[2] <= span[3] + _LINE_GAP:
+                m[:] = [min(m[0], span[0]), max(m[1], span[1]), min(m[2], span[2]), max(m[3], span[3])]
+                break
+        else:
+            merged.append(list(span))
+    return [Match(Span(m[0], m[1]), Span(m[2], m[3])) for m in merged]
+
+
+def _extend(regions: list[list[int]], pa: int, pb: int) -> bool:
+    """Add the anchor to the latest region it continues on both sides; False if none."""
+    reach = W + K
+    for region in reversed(regions):
+        if region[0] - reach <= pa <= region[1] + reach and region[2] - reach <= pb <= region[3] + reach:
+            region[:] = [min(region[0], pa), max(region[1], pa + K - 1), min(region[2], pb), max(region[3], pb + K - 1)]
+            return True
+    return False
+
+
+def _wrong_case(item: str) -> str:
+    """``conv2d/same mode/3:DIGEST`` as ``conv2d · same mode #4`` (cases counted from 1)."""
+    question, _, rest = item.partition("/")
+    group, _, case = rest.rpartition("/")
+    index = case.partition(":")[0]
+    return f"{question} · {group} #{int(index) + 1}" if index.isdigit() else f"{question} · {group}"
+
+
+# -- the stored record (DIR/similarity.json) -------------------------------------------------------
+
+
+def _pair_order(p: SimilarPair) -> tuple[Any, ...]:
+    """Flagged first, then the more alike, then by name: one order whatever the input's."""
+    return (not p.flagged, -max(p.code_score, p.shared_wrong), -p.code_score, -p.shared_wrong,
+            p.assignment, p.student_a, p.student_b)
+
+
+def _pair_json(p: SimilarPair) -> dict[str, Any]:
+    return {
+        "assignment": p.assignment, "student_a": p.student_a, "student_b": p.student_b,
+        "code_score": p.code_score, "shared_wrong": p.shared_wrong, "flagged": p.flagged,
+        "matches": [{"a": [m.a.first, m.a.last], "b": [m.b.first, m.b.last]} for m in p.matches],
+        "wrong_cases": list(p.wrong_cases),
+    }
+
+
+def _pair_from_json(data: Any) -> SimilarPair | None:
+    if not isinstance(data, Mapping):
+        return None
+    assignment, a, b = data.get("assignment"), data.get("student_a"), data.get("student_b")
+    if not (_is_name(assignment) and _is_name(a) and _is_name(b)) or a == b:
+        return None
+    matches = [m for m in map(_match_from_json, _items(data.get("matches"))) if m is not None]
+    if a > b:  # the record says student_a < student_b; a hand edit that swapped them is turned back
+        a, b = b, a
+        matches = [Match(m.b, m.a) for m in matches]
+    return SimilarPair(
+        assignment, a, b, _score(data.get("code_score")), _score(data.get("shared_wrong")),
+        data.get("flagged") is True, tuple(matches),
+        tuple(c for c in _items(data.get("wrong_cases")) if isinstance(c, str)))
+
+
+def _match_from_json(data: Any) -> Match | None:
+    if not isinstance(data, Mapping):
+        return None
+    a, b = _span_from_json(data.get("a")), _span_from_json(data.get("b"))
+    return Match(a, b) if a is not None and b is not None else None
+
+
+def _span_from_json(data: Any) -> Span | None:
+    if not isinstance(data, (list, tuple)) or len(data) != 2:
+        return None
+    first, last = data
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (first, last)) or not 1 <= first <= last:
+        return None
+    return Span(first, last)
+
+
+def _score(value: Any) -> float:
+    """A stored score as a float in [0, 1]; anything else (text, NaN, a list) is 0."""
+    if not _is_number(value) or (isinstance(value, float) and math.isnan(value)):
+        return 0.0
+    return float(min(1.0, max(0.0, value)))  # compared before converting: an int too large for a float
+
+
+def _is_count(value: Any) -> bool:
+    return _is_number(value) and (not isinstance(value, float) or math.isfinite(value)) and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_name(value: Any) -> bool:
+    """A student's or an assignment's name: non-empty text."""
+    return isinstance(value, str) and value != ""
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _mapping(value: Any) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {}
