@@ -30,6 +30,7 @@ import io
 import json
 import keyword
 import random
+import re
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,44 @@ _NAMES = ("a", "b", "t", "tmp", "val", "arr", "res", "acc", "cur", "idx", "row_"
           "m", "q", "z", "data", "item", "part", "piece", "hh", "ww", "kk", "mat", "vec", "cnt", "p_",
           "first", "second", "left_", "right_", "top_", "stuff", "thing", "xx", "yy", "ii", "jj")
 _RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins))
+
+
+# A student's habits: rewrites that keep the program and change its tokens (names, comments and
+# layout the pass normalises away; these it sees). Each student has some of them, in every cell.
+_HABITS: tuple[tuple[Any, ...], ...] = (  # (pattern, replacement[, how many])
+    (re.compile(r"np\.asarray\("), "np.array("),
+    (re.compile(r"range\(([^(),]+)\)"), r"range(0, \1)"),
+    (re.compile(r"^(\s*)(\w+) \+= (.+)$", re.M), r"\1\2 = \2 + \3"),
+    (re.compile(r"dtype=float\b"), "dtype=np.float64"),
+    (re.compile(r"\.reshape\(-1\)"), ".ravel()"),
+    (re.compile(r"\b(\w+)\.shape\[0\]"), r"len(\1)"),
+    (re.compile(r"^(\s+)return (\w+)$", re.M), r"\1result = \2\n\1return result"),
+    (re.compile(r"if (\w+)\.ndim == 2:"), r"if len(\1.shape) == 2:"),
+    (re.compile(r" is None\b"), " == None"),
+    (re.compile(r"\b(\w+) // (\w+) \+ 1\b"), r"int(\1 / \2) + 1"),
+    (re.compile(r"\b(\w+)\.max\(axis="), r"np.max(\1, axis="),
+    (re.compile(r"^(\s+)(\w+) = np\.zeros\((.+)\)$", re.M), r"\1\2 = np.zeros(\3)\n\1print(\2.shape)", 1),
+    (re.compile(r"^(\s+)for (\w+) in ", re.M), r"\1count = 0\n\1for \2 in ", 1),
+    (re.compile(r"np\.zeros\(\("), "np.zeros(shape=("),
+    (re.compile(r"np\.asarray\((\w+), dtype=float\)"), r"np.asarray(\1).astype(float)"),
+)
+
+
+def _habits(rng: random.Random) -> tuple[int, ...]:
+    return tuple(i for i in range(len(_HABITS)) if rng.random() < 0.35)
+
+
+def _with_habits(cell: str, habits: Sequence[int]) -> str:
+    """``cell`` written with these habits (a rewrite that would break the cell is skipped)."""
+    for i in habits:
+        pattern, new, *count = _HABITS[i]
+        changed = pattern.sub(new, cell, *count)
+        try:
+            ast.parse(changed)
+        except SyntaxError:
+            continue
+        cell = changed
+    return cell
 
 
 @dataclass(frozen=True)
@@ -218,12 +257,13 @@ def _student_cells(assignment: str, rng: random.Random) -> tuple[list[str], set[
     cells, wrong = [], set()
     keep = frozenset(POOL[assignment])
     style_rename = rng.random() < 0.3
+    habits = _habits(rng)
     for question, answers in POOL[assignment].items():
         if rng.random() < 0.06:
             continue  # left unanswered: the template's cell, unchanged, is not own code
         weights = [0.12 if a.bug else 1.0 for a in answers]
         answer = rng.choices(answers, weights)[0]
-        cell = _answer(assignment, question, answer, keep_doc=rng.random() < 0.85)
+        cell = _with_habits(_answer(assignment, question, answer, keep_doc=rng.random() < 0.85), habits)
         if style_rename:
             cell = disguise(cell, rng, keep, rename=0.5)
         cells.append(_decorate(cell, rng, comments=0.08, blanks=0.04))
