@@ -38,9 +38,9 @@ def base(small: GeneratedClass) -> Similarity:
     return compare_class(small.entries, small.templates, POLICY)
 
 
-def others(result: Similarity, student: str) -> tuple[SimilarPair, ...]:
-    """The pairs ``student`` is not part of."""
-    return tuple(p for p in result.pairs if student not in (p.student_a, p.student_b))
+def others(result: Similarity, *students: str) -> tuple[SimilarPair, ...]:
+    """The pairs none of ``students`` is part of."""
+    return tuple(p for p in result.pairs if not {p.student_a, p.student_b} & set(students))
 
 
 def flagged(result: Similarity) -> set[tuple[str, str, str]]:
@@ -222,7 +222,7 @@ def test_a_submission_equal_to_the_template_is_never_flagged(small):
     entries = [*small.entries, Entry("zz_template_1", CONV, template), Entry("zz_template_2", CONV, template)]
     result = compare_class(entries, small.templates, POLICY)
     assert not any({"zz_template_1", "zz_template_2"} & {p.student_a, p.student_b} for p in result.flagged())
-    assert others(others(result, "zz_template_1"), "zz_template_2") == \
+    assert others(result, "zz_template_1", "zz_template_2") == \
         compare_class(small.entries, small.templates, POLICY).pairs
 
 
@@ -258,7 +258,7 @@ def test_an_odd_wrong_answer_shared_by_two_neither_raises_nor_changes_another_pa
     odd = frozenset({item, item + "2", item + "3"})
     entries = [*small.entries, Entry("zz_a", CONV, "", odd), Entry("zz_b", CONV, "", odd)]
     result = compare_class(entries, small.templates, POLICY)
-    assert others(others(result, "zz_a"), "zz_b") == base.pairs
+    assert others(result, "zz_a", "zz_b") == base.pairs
     pair = _pair_of(result, "zz_a", "zz_b")
     assert pair is not None and pair.shared_wrong == 1.0 and len(pair.wrong_cases) == 3
     assert all(isinstance(w, str) for w in pair.wrong_cases)
