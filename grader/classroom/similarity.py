@@ -180,13 +180,14 @@ def _fuller(entry: Entry, other: Entry) -> bool:
 # -- code: tokens, k-grams, winnowing ---------------------------------------------------------------
 
 
-K = 6  # tokens per k-gram
-W = 4  # k-grams per winnowing window: any run of W + K - 1 = 9 alike tokens shares a fingerprint
+K = 7  # tokens per k-gram: a match shorter than this (`N = N . N ( N`, one trivial statement) is noise
+W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a line) shares a fingerprint
 COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
 COMMON_SHARE = 0.05  # … this share of the class is idiom, dropped (MOSS's -m)
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
 _LINE_GAP = 2  # matching regions this few lines apart on both sides are shown as one
 MAX_CHARS = 200_000  # own code past this is a pasted blob, not written code: not compared
+_RETRIES = 4  # a text so broken that recovering from its errors means reading it more often keeps what was read
 _BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _FSTRING = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.ERRORTOKEN,
@@ -229,31 +230,60 @@ def _tokens(text: str) -> _Tokens:
     string standing alone as a statement (a docstring) is dropped like a comment, and so are line
     ends and blank lines. INDENT and DEDENT are kept: they are where a block starts and ends, the
     shape of the code that renaming and reformatting leave alone, and without them a loop's body
-    and the statement after the loop read alike. A tokenize error keeps the tokens before it and
-    starts again on the next line, so one broken cell does not hide the rest."""
+    and the statement after the loop read alike (the independent solutions of the tests score
+    higher without them). A tokenize error keeps the tokens before it and starts again after it
+    (:func:`_tokenize_from`), so one broken cell does not hide the rest."""
     lines = text[:MAX_CHARS].split("\n")
     words: list[str] = []
     first: list[int] = []
     last: list[int] = []
-    start = 0  # the 0-based line the tokenizer starts on
-    while start < len(lines):
-        raw: list[tokenize.TokenInfo] = []
-        reader = iter(line + "\n" for line in lines[start:])
-        try:
-            for token in tokenize.generate_tokens(lambda: next(reader, "")):
-                raw.append(token)
-            stop = len(lines)
-        except (tokenize.TokenError, SyntaxError) as error:  # IndentationError is a SyntaxError
-            where = error.args[1] if isinstance(error, tokenize.TokenError) else (error.lineno or 0,)
-            bad = start + int(where[0] if isinstance(where, tuple) and where else 0)  # 1-based in the text
-            seen = start + raw[-1].end[0] if raw else start
-            stop = max(bad, seen + 1, start + 1) - 1
+    start, budget = 0, _RETRIES * len(lines) + 100  # lines the tokenizer may read, restarts included
+    while start < len(lines) and budget > 0:
+        raw, resume, read = _tokenize_from(lines, start)
         for word, a, b in _normalise(raw):
             words.append(word)
-            first.append(start + a)
-            last.append(start + b)
-        start = stop
+            first.append(min(start + a, len(lines)))  # a DEDENT at the end stands on the line past it
+            last.append(min(start + b, len(lines)))
+        start, budget = resume, budget - read
     return _Tokens(tuple(zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words), tuple(first), tuple(last))
+
+
+def _tokenize_from(lines: Sequence[str], start: int) -> tuple[list[tokenize.TokenInfo], int, int]:
+    """The tokens from line ``start`` (0-based) on, up to the first error, the line to go on from
+    and how many lines were read. At the end of the text inside a bracket, the tokens from the
+    unclosed bracket on are left out (all that followed was read as its continuation) and the
+    tokenizer starts again on the line after it; inside a triple-quoted string, on the line after
+    the string began; after a bad dedent, on the line of the dedent."""
+    raw: list[tokenize.TokenInfo] = []
+    read = 0
+
+    def readline() -> str:
+        nonlocal read
+        read += 1
+        return lines[start + read - 1] + "\n" if start + read - 1 < len(lines) else ""
+
+    try:
+        raw.extend(tokenize.generate_tokens(readline))
+        return raw, len(lines), read
+    except (tokenize.TokenError, SyntaxError) as error:  # IndentationError is a SyntaxError
+        opened = _unclosed(raw)
+        if opened is not None:
+            return raw[:opened], start + raw[opened].start[0], read
+        if isinstance(error, tokenize.TokenError):
+            where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], tuple) else (1,)
+            return raw, start + max(int(where[0]), 1), read
+        return raw, start + max((error.lineno or 1) - 1, 1), read
+
+
+def _unclosed(raw: Sequence[tokenize.TokenInfo]) -> int | None:
+    """The index of the outermost bracket still open at the end of ``raw``, if any."""
+    stack: list[int] = []
+    for i, token in enumerate(raw):
+        if token.type == tokenize.OP and token.string in "([{":
+            stack.append(i)
+        elif token.type == tokenize.OP and token.string in ")]}" and stack:
+            stack.pop()
+    return stack[0] if stack else None
 
 
 def _normalise(raw: list[tokenize.TokenInfo]) -> list[tuple[str, int, int]]:
@@ -282,8 +312,9 @@ def _normalise(raw: list[tokenize.TokenInfo]) -> list[tuple[str, int, int]]:
             word = "S"
         elif kind == tokenize.INDENT:
             word = ">"
-        elif kind == tokenize.DEDENT:
-            word = "<"
+        elif kind == tokenize.DEDENT:  # a region it starts begins on the next line; one it ends, on the block's last
+            out.append(("<", token.start[0], out[-1][2] if out else token.start[0]))
+            continue
         else:
             word = token.string
         out.append((word, token.start[0], token.end[0]))
@@ -389,8 +420,8 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     wrong_shared = _shared_counts(wrong_index)
     found: list[SimilarPair] = []
     for i, j in sorted(set(code_shared) | set(wrong_shared)):
-        code_score = _ratio(code_shared[i, j], prints[i], prints[j])
-        wrong_score = _ratio(wrong_shared[i, j], wrongs[i], wrongs[j])
+        code_score = _dice(code_shared[i, j], prints[i], prints[j])
+        wrong_score = _containment(wrong_shared[i, j], wrongs[i], wrongs[j])
         long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens
         flagged = ((long_enough and code_score >= policy.code)
                    or (wrong_shared[i, j] >= MIN_SHARED_WRONG and wrong_score >= policy.shared_wrong))
@@ -402,8 +433,19 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     return flagged_pairs + others
 
 
-def _ratio(shared: int, a: set[Any], b: set[Any]) -> float:
-    """``shared`` over the smaller set, rounded to 4 places (the flag compares the score shown)."""
+def _dice(shared: int, a: set[Any], b: set[Any]) -> float:
+    """The code score: shared fingerprints over the two sets' mean size (Sørensen–Dice), rounded to 4
+    places (the flag compares the score shown). Over the smaller set instead, a short answer whose
+    few idioms all recur in a longer one scores high (0.44 among the tests' independent solutions,
+    against 0.28); over the larger, a copy with code added scores low; the mean is between."""
+    total = len(a) + len(b)
+    return round(min(1.0, 2 * shared / total), 4) if total else 0.0
+
+
+def _containment(shared: int, a: set[Any], b: set[Any]) -> float:
+    """The behaviour score: shared wrong answers over the smaller set of the two. One bug shared is
+    the signal, whatever else either student got wrong on their own, so the other's extra mistakes
+    do not dilute it."""
     smaller = min(len(a), len(b))
     return round(min(1.0, shared / smaller), 4) if smaller else 0.0
 
@@ -435,7 +477,7 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
             regions.append([pa, pa + K - 1, pb, pb + K - 1])
     for pa, pb in again:
         _extend(regions, pa, pb)
-    spans = [(a.tokens.first[r[0]], a.tokens.last[r[1]], b.tokens.first[r[2]], b.tokens.last[r[3]]) for r in regions]
+    spans = [_lines(a.tokens, r[0], r[1]) + _lines(b.tokens, r[2], r[3]) for r in regions]
     merged: list[list[int]] = []
     for span in sorted(spans):
         for m in merged:
@@ -445,6 +487,11 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
         else:
             merged.append(list(span))
     return [Match(Span(m[0], m[1]), Span(m[2], m[3])) for m in merged]
+
+
+def _lines(tokens: _Tokens, first: int, last: int) -> tuple[int, int]:
+    """The lines of tokens ``first``..``last``; a region of nothing but block ends is on its last line."""
+    return min(tokens.first[first], tokens.last[last]), tokens.last[last]
 
 
 def _extend(regions: list[list[int]], pa: int, pb: int) -> bool:

@@ -109,8 +109,8 @@ class SimilarityPolicy:
     before a code score alone may flag them: the course's idiomatic answers are short, and short
     answers written apart agree by necessity."""
 
-    code: float = 0.8
-    shared_wrong: float = 0.6
+    code: float = 0.5
+    shared_wrong: float = 0.5
     min_tokens: int = 40
 
 
