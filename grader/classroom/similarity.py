@@ -1,12 +1,34 @@
-"""Similar submissions across a class, flagged for a person to look at (issue 16).
+"""Similar submissions across a class, flagged for a person to look at (issue 16). Nothing here
+changes a score, and nothing here runs, compiles or evaluates a student's code: it is only tokenised.
 
-INTERFACE STUB (being built on branch c-engine): the records and signatures below are the contract
-between the engine (this module) and its readers (grader.classroom.batch, grader.publish). The
-bodies are filled in by the engine's branch.
+Per assignment, two signals:
+
+- *Code*, the MOSS method (Schleimer, Wilkerson, Aiken 2003). Each student's own code
+  (:func:`own_code`: the released template's unchanged cells left out) is tokenised with
+  :mod:`tokenize` and normalised (names that are not keywords or builtins, numbers and strings each
+  become one placeholder; comments, docstrings and line ends dropped), cut into k-grams of
+  :data:`K` = 7 tokens, hashed, and winnowed with windows of :data:`W` = 4 k-grams, so any run of
+  10 alike tokens is seen. The template's k-grams are subtracted (MOSS's base file: the stubs, the
+  given helpers), and so is any fingerprint more than ``max(COMMON_COUNT, COMMON_SHARE × class)``
+  submissions hold (MOSS's ``-m``): the idiom everyone writes. Pairs come from an inverted index
+  fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice coefficient of
+  the two fingerprint sets (:func:`_dice`).
+- *Behaviour*: identical wrong answers on the same hidden cases (:func:`entry_of`,
+  :mod:`grader.judge.digest`), from the same kind of index; the score is the share of the smaller
+  set the two hold in common (:func:`_containment`), and at least :data:`MIN_SHARED_WRONG` are needed.
+
+The `copydetect` package (0.5.0) was evaluated first and is not used. It compares every test file
+with every reference file (300 files took 18.4 s here, so 1,000 would take minutes, not the 10 s
+wanted); it hashes k-grams of characters with Python's ``hash()`` of text, which is salted per
+process, so the winnowed fingerprints of one file changed between runs (302 and 316) and a score
+can too; it tokenises with Pygments rather than :mod:`tokenize`, has no class-frequency filter, and
+reads files by path (with matplotlib, jinja2 and tqdm behind it). Its boilerplate subtraction and
+robust winnowing are what this module does too.
 """
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import itertools
 import json
@@ -152,9 +174,11 @@ def compare_class(entries: Sequence[Entry], templates: Mapping[str, str], policy
 
     Deterministic: the same entries in any order give the same result. A student with two entries of
     one assignment is compared once, with the entry holding more code (the fuller resubmission; ties
-    broken by content, not by the order they came in)."""
+    broken by content, not by the order they came in), so a pair is never a student and themself. An
+    entry without a student's or an assignment's name (text) is left out; code that is not text is
+    empty, a wrong answer that is not text is dropped."""
     by_assignment: dict[str, dict[str, Entry]] = {}
-    for entry in entries:
+    for entry in filter(None, map(_usable, entries)):
         kept = by_assignment.setdefault(entry.assignment, {})
         other = kept.get(entry.student)
         if other is None or _fuller(entry, other):
@@ -163,14 +187,24 @@ def compare_class(entries: Sequence[Entry], templates: Mapping[str, str], policy
     code: dict[str, dict[str, str]] = {}
     for assignment in sorted(by_assignment):
         students = by_assignment[assignment]
+        template = templates.get(assignment, "") if isinstance(templates, Mapping) else ""
         found = _compare_assignment(assignment, [students[s] for s in sorted(students)],
-                                    templates.get(assignment, ""), policy)
+                                    template if isinstance(template, str) else "", policy)
         pairs += found
         flagged = sorted({s for p in found if p.flagged for s in (p.student_a, p.student_b)})
         if flagged:
             code[assignment] = {s: students[s].code for s in flagged}
     compared = {a: len(students) for a, students in sorted(by_assignment.items())}
     return Similarity(tuple(sorted(pairs, key=_pair_order)), code, compared)
+
+
+def _usable(entry: Any) -> Entry | None:
+    if not isinstance(entry, Entry) or not (_is_name(entry.student) and _is_name(entry.assignment)):
+        return None
+    code = entry.code if isinstance(entry.code, str) else ""
+    items = entry.wrong if isinstance(entry.wrong, (set, frozenset, tuple, list)) else ()
+    wrong = frozenset(w for w in items if isinstance(w, str))
+    return entry if code is entry.code and wrong == entry.wrong else Entry(entry.student, entry.assignment, code, wrong)
 
 
 def _fuller(entry: Entry, other: Entry) -> bool:
@@ -185,13 +219,20 @@ W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a
 COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
 COMMON_SHARE = 0.05  # … this share of the class is idiom, dropped (MOSS's -m)
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
+_REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
+_RECENT = 8  # regions an anchor may continue: the latest few (see _extend)
 _LINE_GAP = 2  # matching regions this few lines apart on both sides are shown as one
 MAX_CHARS = 200_000  # own code past this is a pasted blob, not written code: not compared
 _RETRIES = 4  # a text so broken that recovering from its errors means reading it more often keeps what was read
 _BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _FSTRING = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
+_FSTRING_START, _FSTRING_END = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
+_QUIET = (tokenize.COMMENT, tokenize.NL)
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.ERRORTOKEN,
             tokenize.ENCODING}
+# The ids of the words most tokens normalise to, worked out once (an id is the word's CRC-32).
+_WORD_IDS = {w: zlib.crc32(w.encode()) for w in (*_BUILTINS, *tokenize.EXACT_TOKEN_TYPES, "N", "0", "S", "<", ">")}
+_DEDENT = _WORD_IDS["<"]
 
 
 def _code_cells(notebook: Any) -> list[str]:
@@ -234,18 +275,15 @@ def _tokens(text: str) -> _Tokens:
     higher without them). A tokenize error keeps the tokens before it and starts again after it
     (:func:`_tokenize_from`), so one broken cell does not hide the rest."""
     lines = text[:MAX_CHARS].split("\n")
-    words: list[str] = []
+    ids: list[int] = []
     first: list[int] = []
     last: list[int] = []
     start, budget = 0, _RETRIES * len(lines) + 100  # lines the tokenizer may read, restarts included
     while start < len(lines) and budget > 0:
         raw, resume, read = _tokenize_from(lines, start)
-        for word, a, b in _normalise(raw):
-            words.append(word)
-            first.append(min(start + a, len(lines)))  # a DEDENT at the end stands on the line past it
-            last.append(min(start + b, len(lines)))
+        _normalise(raw, start, len(lines), ids, first, last)
         start, budget = resume, budget - read
-    return _Tokens(tuple(zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words), tuple(first), tuple(last))
+    return _Tokens(tuple(ids), tuple(first), tuple(last))
 
 
 def _tokenize_from(lines: Sequence[str], start: int) -> tuple[list[tokenize.TokenInfo], int, int]:
@@ -265,7 +303,7 @@ def _tokenize_from(lines: Sequence[str], start: int) -> tuple[list[tokenize.Toke
     try:
         raw.extend(tokenize.generate_tokens(readline))
         return raw, len(lines), read
-    except (tokenize.TokenError, SyntaxError) as error:  # IndentationError is a SyntaxError
+    except (tokenize.TokenError, SyntaxError, ValueError) as error:  # IndentationError is a SyntaxError
         opened = _unclosed(raw)
         if opened is not None:
             return raw[:opened], start + raw[opened].start[0], read
@@ -286,47 +324,65 @@ def _unclosed(raw: Sequence[tokenize.TokenInfo]) -> int | None:
     return stack[0] if stack else None
 
 
-def _normalise(raw: list[tokenize.TokenInfo]) -> list[tuple[str, int, int]]:
-    """``(word, first line, last line)`` of each token that counts (lines as the tokenizer numbers them)."""
-    out: list[tuple[str, int, int]] = []
+def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
+               ids: list[int], first: list[int], last: list[int]) -> None:
+    """Append the id, first and last line of each token of ``raw`` that counts: the tokenizer's lines
+    moved by ``offset``, within the text's ``lines``."""
     depth = 0  # inside an f-string (Python 3.12 tokenises its parts)
     for i, token in enumerate(raw):
         kind = token.type
-        if kind in _FSTRING or depth:
-            if kind == getattr(tokenize, "FSTRING_START", None):
+        if depth or kind in _FSTRING:
+            if kind == _FSTRING_START:
                 depth += 1
                 if depth == 1:
-                    out.append(("S", token.start[0], token.end[0]))
-            elif kind == getattr(tokenize, "FSTRING_END", None):
+                    ids.append(_word_id("S"))
+                    first.append(offset + token.start[0])
+                    last.append(offset + token.end[0])
+            elif kind == _FSTRING_END:
                 depth -= 1
-                if depth == 0:
-                    out[-1] = ("S", out[-1][1], token.end[0])
+                last[-1] = offset + token.end[0]
             continue
-        if kind in _DROPPED or (kind == tokenize.STRING and _alone(raw, i)):
+        if kind in _DROPPED:
             continue
+        line = offset + token.start[0]
         if kind == tokenize.NAME:
             word = token.string if token.string in _BUILTINS else "N"
         elif kind == tokenize.NUMBER:
             word = "0"
         elif kind == tokenize.STRING:
+            if _alone(raw, i):
+                continue
             word = "S"
         elif kind == tokenize.INDENT:
             word = ">"
         elif kind == tokenize.DEDENT:  # a region it starts begins on the next line; one it ends, on the block's last
-            out.append(("<", token.start[0], out[-1][2] if out else token.start[0]))
+            ids.append(_DEDENT)
+            first.append(min(line, lines))  # the DEDENTs at the end of the text stand on the line past it
+            last.append(last[-1] if last else min(line, lines))
             continue
         else:
             word = token.string
-        out.append((word, token.start[0], token.end[0]))
-    return out
+        ids.append(_word_id(word))
+        first.append(line)
+        last.append(offset + token.end[0])
+
+
+def _word_id(word: str) -> int:
+    """A normalised token as an int, the same in every process (``hash`` of text is salted)."""
+    known = _WORD_IDS.get(word)
+    return known if known is not None else zlib.crc32(word.encode("utf-8", "surrogatepass"))
 
 
 def _alone(raw: list[tokenize.TokenInfo], i: int) -> bool:
     """The string at ``raw[i]`` is a statement of its own (a docstring, a string used as a comment)."""
-    quiet = (tokenize.COMMENT, tokenize.NL)
-    before = next((t.type for t in reversed(raw[:i]) if t.type not in quiet), tokenize.NEWLINE)
-    after = next((t.type for t in raw[i + 1:] if t.type not in quiet), tokenize.NEWLINE)
-    return before in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) and after in (tokenize.NEWLINE, tokenize.ENDMARKER)
+    before = i - 1
+    while before >= 0 and raw[before].type in _QUIET:
+        before -= 1
+    after = i + 1
+    while after < len(raw) and raw[after].type in _QUIET:
+        after += 1
+    return ((before < 0 or raw[before].type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT))
+            and (after == len(raw) or raw[after].type in (tokenize.NEWLINE, tokenize.ENDMARKER)))
 
 
 def _kgrams(ids: Sequence[int]) -> list[int]:
@@ -411,9 +467,19 @@ def _shared_counts(index: Mapping[Any, list[int]]) -> Counter[tuple[int, int]]:
 
 def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str,
                         policy: SimilarityPolicy) -> list[SimilarPair]:
+    """The pairs of one assignment worth reporting: every flagged pair, and of the others those
+    halfway to a threshold (a code score of at least half ``policy.code``, or a behaviour score of
+    half ``policy.shared_wrong``), the most alike first, at most one per submission (and at least
+    50): enough to see how close the class comes, never the half-million rows of every pair of a
+    thousand. A pair is flagged on code when its score reaches ``policy.code`` and both students'
+    own code (less the template's) is ``policy.min_tokens`` long; on behaviour when its score
+    reaches ``policy.shared_wrong`` with :data:`MIN_SHARED_WRONG` identical wrong answers or more:
+    one identical wrong value can be two different bugs meeting on one input, a shared bug shows
+    on several hidden cases."""
     n = len(entries)
     given = frozenset(_kgrams(_tokens(template).ids))
-    codes = [_fingerprint(e.code, given) for e in entries]
+    done: dict[str, _Code] = {}  # identical code (a copy, a resubmission) is fingerprinted once
+    codes = [done.get(e.code) or done.setdefault(e.code, _fingerprint(e.code, given)) for e in entries]
     prints, print_index = _distinctive([tuple(c.prints) for c in codes], n)
     wrongs, wrong_index = _distinctive([tuple(sorted(e.wrong)) for e in entries], n)
     code_shared = _shared_counts(print_index)
@@ -452,7 +518,7 @@ def _containment(shared: int, a: set[Any], b: set[Any]) -> float:
 
 def _pair(assignment: str, a: Entry, b: Entry, code_a: _Code, code_b: _Code, shared: set[int],
           wrong: list[str], code_score: float, wrong_score: float, flagged: bool) -> SimilarPair:
-    matches = _matches(code_a, code_b, shared)
+    matches = _matches(code_a, code_b, shared) if flagged else []  # only a flagged pair's page shows them
     if a.student > b.student:
         a, b = b, a
         matches = [Match(m.b, m.a) for m in matches]
@@ -467,21 +533,23 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
     together (within one winnowing guarantee, :data:`W` + :data:`K`); a fingerprint either holds more
     than once (a line written twice) only extends a region it fits, so it does not tie unrelated
     places together. Each region is then the lines it covers on each side, and regions whose lines
-    overlap or nearly touch (:data:`_LINE_GAP`) on both sides are one. Code moved around (functions reordered) gives one region per block."""
+    overlap or nearly touch (:data:`_LINE_GAP`) on both sides are one. Code moved around
+    (functions reordered) gives one region per block."""
     once = sorted((a.prints[h][0], b.prints[h][0]) for h in shared if len(a.prints[h]) == len(b.prints[h]) == 1)
     again = sorted((pa, pb) for h in shared if len(a.prints[h]) > 1 or len(b.prints[h]) > 1
-                   for pa in a.prints[h][:4] for pb in b.prints[h][:4])
-    regions: list[list[int]] = []  # [A's first token, A's last, B's first, B's last]
+                   for pa in a.prints[h][:_REPEATS] for pb in b.prints[h][:_REPEATS])
+    regions: list[list[int]] = []  # [A's first token, A's last, B's first, B's last], by A's first
     for pa, pb in once or again[:1]:
-        if not _extend(regions, pa, pb):
+        if not _extend(regions, len(regions), pa, pb):
             regions.append([pa, pa + K - 1, pb, pb + K - 1])
+    starts = [r[0] for r in regions]
     for pa, pb in again:
-        _extend(regions, pa, pb)
+        _extend(regions, bisect.bisect_right(starts, pa + W + K), pa, pb)
     spans = [_lines(a.tokens, r[0], r[1]) + _lines(b.tokens, r[2], r[3]) for r in regions]
     merged: list[list[int]] = []
     for span in sorted(spans):
         for m in merged:
-            if span[0] <= m[1] + _LINE_GAP and m[0] <= span[1] and span[2] <= m[3] + _LINE_GAP and m[2] <= span[3] + _LINE_GAP:
+            if _near(span[0], span[1], m[0], m[1]) and _near(span[2], span[3], m[2], m[3]):
                 m[:] = [min(m[0], span[0]), max(m[1], span[1]), min(m[2], span[2]), max(m[3], span[3])]
                 break
         else:
@@ -489,15 +557,22 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
     return [Match(Span(m[0], m[1]), Span(m[2], m[3])) for m in merged]
 
 
+def _near(first: int, last: int, other_first: int, other_last: int) -> bool:
+    """Two line ranges overlap, or have at most :data:`_LINE_GAP` - 1 lines between them."""
+    return first <= other_last + _LINE_GAP and other_first <= last + _LINE_GAP
+
+
 def _lines(tokens: _Tokens, first: int, last: int) -> tuple[int, int]:
     """The lines of tokens ``first``..``last``; a region of nothing but block ends is on its last line."""
     return min(tokens.first[first], tokens.last[last]), tokens.last[last]
 
 
-def _extend(regions: list[list[int]], pa: int, pb: int) -> bool:
-    """Add the anchor to the latest region it continues on both sides; False if none."""
+def _extend(regions: list[list[int]], end: int, pa: int, pb: int) -> bool:
+    """Add the anchor to the latest region before ``end`` it continues on both sides; False if none.
+    Only the few regions starting last are looked at: the anchors come by A's position, so a region
+    they continue is one of the latest."""
     reach = W + K
-    for region in reversed(regions):
+    for region in reversed(regions[max(0, end - _RECENT):end]):
         if region[0] - reach <= pa <= region[1] + reach and region[2] - reach <= pb <= region[3] + reach:
             region[:] = [min(region[0], pa), max(region[1], pa + K - 1), min(region[2], pb), max(region[3], pb + K - 1)]
             return True
