@@ -284,7 +284,7 @@ def _copy_cells(cells: Sequence[str], rng: random.Random, assignment: str, stren
     joined = "\n\n".join(cells)
     names = _renamable(joined, keep)
     mapping = {n: f"{rng.choice(_NAMES)}{i}" for i, n in enumerate(sorted(names))}
-    out = [_rename(c, {k: v for k, v in mapping.items()}) for c in cells]
+    out = [_rename(c, mapping) for c in cells]
     if strength >= 2:
         rng.shuffle(out)
         out = [_decorate(c, rng, comments=0.25, blanks=0.2) for c in out]
