@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,6 +159,12 @@ def test_a_shared_distinctive_bug_is_flagged_though_the_code_differs() -> None:
     assert found.code_score < POLICY.code  # code written apart: the behaviour alone flags them
     assert found.wrong_cases == ("max_pool2d · hidden 3-D #2", "max_pool2d · stride #1", "max_pool2d · stride #3")
     assert result.flagged() == (found,)
+
+
+def test_wrong_cases_are_read_whatever_the_items() -> None:
+    odd = frozenset({"q/g/²:ab", "q/a/b/7:cd", "no slash", "q/g/" + "9" * 5000 + ":ef"})
+    result = compare_class([Entry("a", "A", "", odd), Entry("b", "A", "", odd)], {}, POLICY)
+    assert set(pair(result, "a", "b").wrong_cases) == {"q · g", "q · a/b #8", "no slash"}
 
 
 def test_one_shared_wrong_answer_is_not_enough() -> None:
@@ -324,6 +333,21 @@ def test_the_result_does_not_depend_on_the_order_of_the_entries() -> None:
         shuffled = class_[:]
         random.Random(seed).shuffle(shuffled)
         assert compare(shuffled) == first
+
+
+def test_the_result_is_the_same_in_every_process() -> None:
+    """Python salts the hash of text per process; the pass's fingerprints must not depend on it."""
+    script = (
+        "import json, sys; sys.path[:0] = sys.argv[1:]\n"
+        "import test_similarity as t\n"
+        "from similarity_corpus import EDITED, ORIGINAL\n"
+        "w = frozenset({'max_pool2d/a/0:11', 'max_pool2d/a/1:22'})\n"
+        "r = t.compare(t.independent_pooling() + [t.entry('o', t.POOLING, ORIGINAL, w), t.entry('c', t.POOLING, EDITED, w)])\n"
+        "print(json.dumps(r.to_json()))\n")
+    outputs = {subprocess.run([sys.executable, "-c", script, str(ROOT), str(ROOT / "tests")], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1
+    assert Similarity.from_json(outputs.pop()).flagged()
 
 
 def test_min_tokens_keeps_short_answers_from_being_flagged_on_code() -> None:

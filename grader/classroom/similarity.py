@@ -10,7 +10,9 @@ Per assignment, two signals:
   :data:`K` = 7 tokens, hashed, and winnowed with windows of :data:`W` = 4 k-grams, so any run of
   10 alike tokens is seen. The template's k-grams are subtracted (MOSS's base file: the stubs, the
   given helpers), and so is any fingerprint more than ``max(COMMON_COUNT, COMMON_SHARE × class)``
-  submissions hold (MOSS's ``-m``): the idiom everyone writes. Pairs come from an inverted index
+  submissions hold (MOSS's ``-m``, 4 or 1 %: 10 of 1,000): the idiom everyone writes. Code that many
+  wrote alike is no evidence that two of them copied it, so a copy of such code is not found by
+  code (a shared bug in it still is). Pairs come from an inverted index
   fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice coefficient of
   the two fingerprint sets (:func:`_dice`).
 - *Behaviour*: identical wrong answers on the same hidden cases (:func:`entry_of`,
@@ -217,7 +219,7 @@ def _fuller(entry: Entry, other: Entry) -> bool:
 K = 7  # tokens per k-gram: a match shorter than this (`N = N . N ( N`, one trivial statement) is noise
 W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a line) shares a fingerprint
 COMMON_COUNT = 4  # a fingerprint (or wrong value) in more submissions than this and than …
-COMMON_SHARE = 0.05  # … this share of the class is idiom, dropped (MOSS's -m)
+COMMON_SHARE = 0.01  # … this share of the class is idiom, dropped (MOSS's -m, whose default is 10)
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
 _REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
 _RECENT = 8  # regions an anchor may continue: the latest few (see _extend)
@@ -232,7 +234,8 @@ _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER,
             tokenize.ENCODING}
 # The ids of the words most tokens normalise to, worked out once (an id is the word's CRC-32).
 _WORD_IDS = {w: zlib.crc32(w.encode()) for w in (*_BUILTINS, *tokenize.EXACT_TOKEN_TYPES, "N", "0", "S", "<", ">")}
-_DEDENT = _WORD_IDS["<"]
+_NAME_IDS = {w: _WORD_IDS[w] for w in _BUILTINS}  # a name that is a keyword or a builtin stays itself
+_NAME = _WORD_IDS["N"]  # every other name
 
 
 def _code_cells(notebook: Any) -> list[str]:
@@ -329,42 +332,44 @@ def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
     """Append the id, first and last line of each token of ``raw`` that counts: the tokenizer's lines
     moved by ``offset``, within the text's ``lines``."""
     depth = 0  # inside an f-string (Python 3.12 tokenises its parts)
+    add_id, add_first, add_last = ids.append, first.append, last.append  # once per token: kept at hand
     for i, token in enumerate(raw):
         kind = token.type
         if depth or kind in _FSTRING:
             if kind == _FSTRING_START:
                 depth += 1
                 if depth == 1:
-                    ids.append(_word_id("S"))
-                    first.append(offset + token.start[0])
-                    last.append(offset + token.end[0])
+                    add_id(_WORD_IDS["S"])
+                    add_first(offset + token.start[0])
+                    add_last(offset + token.end[0])
             elif kind == _FSTRING_END:
                 depth -= 1
                 last[-1] = offset + token.end[0]
             continue
-        if kind in _DROPPED:
-            continue
-        line = offset + token.start[0]
         if kind == tokenize.NAME:
-            word = token.string if token.string in _BUILTINS else "N"
+            add_id(_NAME_IDS.get(token.string, _NAME))
+        elif kind == tokenize.OP:
+            add_id(_word_id(token.string))
+        elif kind in _DROPPED:
+            continue
         elif kind == tokenize.NUMBER:
-            word = "0"
+            add_id(_WORD_IDS["0"])
         elif kind == tokenize.STRING:
             if _alone(raw, i):
                 continue
-            word = "S"
+            add_id(_WORD_IDS["S"])
         elif kind == tokenize.INDENT:
-            word = ">"
+            add_id(_WORD_IDS[">"])
         elif kind == tokenize.DEDENT:  # a region it starts begins on the next line; one it ends, on the block's last
-            ids.append(_DEDENT)
-            first.append(min(line, lines))  # the DEDENTs at the end of the text stand on the line past it
-            last.append(last[-1] if last else min(line, lines))
+            line = min(offset + token.start[0], lines)  # the DEDENTs at the end of the text stand past it
+            add_id(_WORD_IDS["<"])
+            add_first(line)
+            add_last(last[-1] if last else line)
             continue
         else:
-            word = token.string
-        ids.append(_word_id(word))
-        first.append(line)
-        last.append(offset + token.end[0])
+            add_id(_word_id(token.string))
+        add_first(offset + token.start[0])
+        add_last(offset + token.end[0])
 
 
 def _word_id(word: str) -> int:
@@ -471,8 +476,10 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     halfway to a threshold (a code score of at least half ``policy.code``, or a behaviour score of
     half ``policy.shared_wrong``), the most alike first, at most one per submission (and at least
     50): enough to see how close the class comes, never the half-million rows of every pair of a
-    thousand. A pair is flagged on code when its score reaches ``policy.code`` and both students'
-    own code (less the template's) is ``policy.min_tokens`` long; on behaviour when its score
+    thousand. A pair is flagged on code when its score reaches ``policy.code``, both students' own
+    code (less the template's) is ``policy.min_tokens`` long, and so is the code they share (the
+    tokens its distinctive fingerprints cover, on each side): a score made of two or three shared
+    fingerprints (all else idiom) is no evidence, however high; on behaviour when its score
     reaches ``policy.shared_wrong`` with :data:`MIN_SHARED_WRONG` identical wrong answers or more:
     one identical wrong value can be two different bugs meeting on one input, a shared bug shows
     on several hidden cases."""
@@ -489,7 +496,8 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
         code_score = _dice(code_shared[i, j], prints[i], prints[j])
         wrong_score = _containment(wrong_shared[i, j], wrongs[i], wrongs[j])
         long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens
-        flagged = ((long_enough and code_score >= policy.code)
+        flagged = ((long_enough and code_score >= policy.code
+                    and _shared_length(codes[i], codes[j], prints[i] & prints[j]) >= policy.min_tokens)
                    or (wrong_shared[i, j] >= MIN_SHARED_WRONG and wrong_score >= policy.shared_wrong))
         if flagged or code_score >= policy.code / 2 or wrong_score >= policy.shared_wrong / 2:
             found.append(_pair(assignment, entries[i], entries[j], codes[i], codes[j], prints[i] & prints[j],
@@ -497,6 +505,19 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     flagged_pairs = [p for p in found if p.flagged]
     others = sorted((p for p in found if not p.flagged), key=_pair_order)[:max(n, 50)]
     return flagged_pairs + others
+
+
+def _shared_length(a: _Code, b: _Code, shared: set[int]) -> int:
+    """How many tokens the shared fingerprints cover, on the side where they cover fewer."""
+    return min(_covered(a, shared), _covered(b, shared))
+
+
+def _covered(code: _Code, shared: set[int]) -> int:
+    covered, end = 0, -1
+    for p in sorted(p for h in shared for p in code.prints[h]):
+        covered += min(K, p + K - max(p, end))  # the k-gram's tokens past the last one counted
+        end = max(end, p + K)
+    return covered
 
 
 def _dice(shared: int, a: set[Any], b: set[Any]) -> float:
@@ -581,10 +602,13 @@ def _extend(regions: list[list[int]], end: int, pa: int, pb: int) -> bool:
 
 def _wrong_case(item: str) -> str:
     """``conv2d/same mode/3:DIGEST`` as ``conv2d · same mode #4`` (cases counted from 1)."""
-    question, _, rest = item.partition("/")
+    question, slash, rest = item.partition("/")
+    if not slash:
+        return item
     group, _, case = rest.rpartition("/")
     index = case.partition(":")[0]
-    return f"{question} · {group} #{int(index) + 1}" if index.isdigit() else f"{question} · {group}"
+    plain = index.isascii() and index.isdigit() and len(index) <= 9  # not '²', not 10,000 digits
+    return f"{question} · {group} #{int(index) + 1}" if plain else f"{question} · {group}"
 
 
 # -- the stored record (DIR/similarity.json) -------------------------------------------------------
