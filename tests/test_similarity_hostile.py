@@ -327,9 +327,9 @@ def test_a_class_of_a_thousand_empty_submissions(work):
 
 @pytest.mark.slow
 def test_the_work_grows_with_the_class_not_with_its_pairs(work):
-    """Twice the class, about twice the pairs drawn, not four times: what more students share is
-    idiom. Fails while "common" is a share of the class: an item held by 4 % of the students is kept
-    in a class of any size, so the pairs drawn from it grow with the square of the class."""
+    """Twice the class, about twice the pairs drawn from the index, not four times: what more
+    students share is idiom and is dropped. (Classes this size are at the common limit's floor;
+    above it the limit is a share of the class and the pairs drawn grow faster, see the bench.)"""
     compare_class(generate_class(150, seed=3).entries, {CONV: template_code(CONV)}, POLICY)
     small_work = sum(work)
     work.clear()
@@ -341,10 +341,9 @@ def test_the_work_grows_with_the_class_not_with_its_pairs(work):
 
 def test_two_idiomatic_answers_sharing_one_short_helper_are_not_flagged():
     """Thirty students hand in the same idiomatic conv2d; two of them also add the same two-line
-    helper. Nothing but that helper sets the two apart from the class: not worth a look. (The
-    bench's 1,000 generated submissions flag thousands of such pairs: the code score is computed
-    over what is left once the idiom is dropped, so a pair whose only uncommon code is one short
-    shared passage scores high, and ``min_tokens`` counts the idiom as their own code.)"""
+    helper. Nothing but that helper sets the two apart from the class: not worth a look. The code
+    score is computed over what is left once the idiom is dropped, so such a pair scores high; what
+    must keep it unflagged is that the code they share is short."""
     idiom = "def conv2d(x, k, mode='valid'):\n" + POOL[CONV]["conv2d"][0].body
     helper = "\ndef relu(z):\n    return np.maximum(z, 0.0) * (z > 0)\n"
     entries = [Entry(f"s{i:02d}", CONV, idiom) for i in range(30)]
@@ -354,7 +353,8 @@ def test_two_idiomatic_answers_sharing_one_short_helper_are_not_flagged():
 
 def test_a_wrong_answer_fifteen_students_share_is_a_common_bug_not_a_pair_signal():
     """Fifteen of 400 students return the same wrong values on three hidden cases, no declared
-    mistake explaining it: a bug many make on their own, not 105 pairs worth a look."""
+    mistake explaining it: a bug many make on their own, not 105 pairs worth a look (as it was
+    while "common" meant more than 5 % of the class)."""
     bug = frozenset(f"conv2d/hidden/{i}:{i:032x}" for i in range(3))
     entries = [Entry(f"s{i:03d}", CONV, "", bug if i < 15 else frozenset({f"conv2d/hidden/0:{i:032x}"}))
                for i in range(400)]
