@@ -457,3 +457,23 @@ def test_scores_of_a_pair_do_not_depend_on_which_student_is_a_or_b(entries, seed
                 (p.code_score, p.shared_wrong, p.flagged, len(p.matches)) for p in result.pairs}
 
     assert scores(compare_class(renamed, {}, POLICY)) == scores(compare_class(entries, {}, POLICY))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+cells = st.lists(st.fixed_dictionaries({"cell_type": st.sampled_from(["code", "markdown", "raw"]) | json_values,
+                                        "source": st.text(max_size=60) | st.lists(st.text(max_size=20), max_size=4)
+                                        | json_values}) | json_values, max_size=8)
+notebooks = st.fixed_dictionaries({"cells": cells}) | json_values
+
+
+@FUZZ
+@given(notebooks, notebooks)
+def test_own_code_of_any_json_is_text_and_a_notebook_handed_in_as_released_has_none(notebook, template):
+    code = own_code(notebook, template)
+    assert isinstance(code, str)
+    assert own_code(notebook, notebook) == ""
+    result = compare_class([Entry("a", CONV, code), Entry("b", CONV, code)], {CONV: own_code(template, None)}, POLICY)
+    assert result.compared == {CONV: 2}
