@@ -180,8 +180,9 @@ def similarity_pass(size: int, assignments: tuple[str, ...], runs: int, work: Pa
         for e in generated.entries]}), encoding="utf-8")
     run = python(SIMILARITY, str(path), str(runs))
     flagged = {(a, x, y) for a, x, y, _, _, f in run.pop("pairs") if f}
-    run.update(submissions=size, assignments=list(assignments), flagged=len(flagged), copies=len(generated.copies), shared_bugs=len(generated.shared_bugs),
-               copies_flagged=len(generated.copies & flagged), shared_bugs_flagged=len(generated.shared_bugs & flagged),
+    run.update(submissions=size, assignments=list(assignments), flagged=len(flagged),
+               copies=len(generated.copies), copies_flagged=len(generated.copies & flagged),
+               shared_bugs=len(generated.shared_bugs), shared_bugs_flagged=len(generated.shared_bugs & flagged),
                other_flagged=len(flagged - generated.planted()))
     return run
 
@@ -197,13 +198,16 @@ def similarity(runs: int = 3) -> dict:
     for label, m in measured.items():
         bound = "<" if m["rss_bound_only"] else " "
         print(f"{label:26} {m['seconds']:8.2f} {m['traced_peak_mb']:10.1f} {bound}{m['rss_growth_mb']:7.1f} "
-              f"{m['reported']:9} {m['flagged']:8} {m['copies_flagged']:>6} of {m['copies']:<4} {m['shared_bugs_flagged']:>5} of "
-              f"{m['shared_bugs']:<4} {m['other_flagged']:6}")
+              f"{m['reported']:9} {m['flagged']:8} {m['copies_flagged']:>6} of {m['copies']:<4} "
+              f"{m['shared_bugs_flagged']:>5} of {m['shared_bugs']:<4} {m['other_flagged']:6}")
         if m["counts"]:
             print(f"{'':26} counted: " + ", ".join(f"{k} {v:,}" for k, v in m["counts"].items()))
-    one, two = (measured[label]["seconds"] for label, _, _ in SIMILARITY_CLASSES[:2])
-    print(f"2,000 / 1,000 submissions: {two / one:.2f}x the time (linear 2, quadratic 4)")
-    return {"classes": measured, "ratio_2000_1000": two / one}
+    one, two = (measured[label] for label, _, _ in SIMILARITY_CLASSES[:2])
+    ratios = {"seconds": two["seconds"] / one["seconds"],
+              **{k: two["counts"][k] / max(v, 1) for k, v in one["counts"].items()}}
+    print("2,000 / 1,000 submissions (linear 2, quadratic 4): "
+          + ", ".join(f"{k.replace('_', ' ')} {r:.2f}x" for k, r in ratios.items()))
+    return {"classes": measured, "ratio_2000_1000": ratios}
 
 
 def python(code: str, *args: str) -> dict:

@@ -6,9 +6,10 @@ the independently written answers of :mod:`similarity_pool` (correct, or with a 
 the released template's answer cell (its docstring kept by most, dropped by some), written with
 habits of their own that change the tokens the pass sees (``np.array`` for ``np.asarray``,
 ``range(0, n)``, ``len(x)`` for ``x.shape[0]``, a debug print...), their own variable names now and
-then, comments, blank lines, an unanswered question or two, and helpers or scratch cells. An undeclared common bug fails the same hidden cases with the same wrong
-values for everyone who makes it (those students never saw each other's code); a declared one is
-explained by the course and carries no digest; now and then a student has a bug of their own.
+then, comments, blank lines, an unanswered question or two, and helpers or scratch cells. An
+undeclared common bug fails the same hidden cases with the same wrong values for everyone who makes
+it (those students never saw each other's code); a declared one is explained by the course and
+carries no digest; now and then a student has a bug of their own.
 
 Planted on top:
 

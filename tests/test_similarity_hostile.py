@@ -4,7 +4,8 @@ neither raise nor stall, nor change the result of any pair it is not part of; th
 fuzz of the pass's invariants.
 
 "Must stay fast" is asserted by counting the pass's work (the pairs it draws from its inverted
-index, counted at its private ``_shared_counts``: the pass exposes no count), never by a clock. The classes come from bench/similarity_class.py, the bench's generator.
+index, counted at its private ``_shared_counts``: the pass exposes no count), never by a clock.
+The classes come from bench/similarity_class.py, the bench's generator.
 """
 
 from __future__ import annotations
