@@ -21,6 +21,7 @@ import pytest
 from course_facts import ROOT
 from similarity_corpus import CONV2D, EDITED, MAX_POOL2D, ORIGINAL, RENAMED, REORDERED, SPACED
 
+from grader.classroom import similarity
 from grader.classroom.similarity import (
     Entry,
     Match,
@@ -333,6 +334,20 @@ def test_the_result_does_not_depend_on_the_order_of_the_entries() -> None:
         shuffled = class_[:]
         random.Random(seed).shuffle(shuffled)
         assert compare(shuffled) == first
+
+
+def test_winnowing_keeps_the_smallest_hash_of_every_window() -> None:
+    """Schleimer, Wilkerson and Aiken's guarantee: every window of W k-grams has a selected one, its
+    minimum, so any W + K - 1 alike tokens in two texts give both a fingerprint in common."""
+    rng = random.Random(16)
+    for _ in range(300):
+        hashes = [rng.randrange(6) for _ in range(rng.randrange(1, 40))]  # few values: many ties
+        chosen = similarity._winnow(hashes)
+        assert chosen == sorted(set(chosen))
+        for start in range(max(1, len(hashes) - similarity.W + 1)):
+            window = range(start, min(start + similarity.W, len(hashes)))
+            picked = [i for i in chosen if i in window]
+            assert picked and min(hashes[i] for i in picked) == min(hashes[i] for i in window)
 
 
 def test_the_result_is_the_same_in_every_process() -> None:

@@ -19,13 +19,15 @@ Per assignment, two signals:
   :mod:`grader.judge.digest`), from the same kind of index; the score is the share of the smaller
   set the two hold in common (:func:`_containment`), and at least :data:`MIN_SHARED_WRONG` are needed.
 
-The `copydetect` package (0.5.0) was evaluated first and is not used. It compares every test file
-with every reference file (300 files took 18.4 s here, so 1,000 would take minutes, not the 10 s
-wanted); it hashes k-grams of characters with Python's ``hash()`` of text, which is salted per
-process, so the winnowed fingerprints of one file changed between runs (302 and 316) and a score
-can too; it tokenises with Pygments rather than :mod:`tokenize`, has no class-frequency filter, and
-reads files by path (with matplotlib, jinja2 and tqdm behind it). Its boilerplate subtraction and
-robust winnowing are what this module does too.
+The `copydetect` package (0.5.0) was evaluated first and is not used: it compares every file with
+every other (300 files took 18.4 s here; 1,000 would take minutes); it hashes k-grams of characters
+with Python's per-process salted ``hash()`` of text, so one file's winnowed fingerprints changed
+between runs (302, then 316) and so can a score; it tokenises with Pygments, not :mod:`tokenize`,
+has no class-frequency filter, and reads files by path. Its boilerplate subtraction and robust
+winnowing are what this module does too.
+
+Cost: tokenising dominates; the index's pair counting is at most the common limit times the number
+of fingerprints. 1,000 submissions (2.8 MB of own code) take 3.5 to 5 s on this 2-core machine.
 """
 
 from __future__ import annotations
