@@ -11,6 +11,12 @@ measures in one run on this machine:
 Prints a table with ratios to the floor and writes it as JSON (``--json``). It is a script, not a
 test: timings are reported, never asserted. ``--scale 1000`` instead grades 1,000 quick submissions
 (the 02-pooling template) with ``--jobs 2`` and reports the grader's peak RSS.
+
+The same run measures the class-wide similarity pass (issue 16) on generated classes
+(bench/similarity_class.py): 1,000 and 2,000 submissions of one assignment and 1,000 spread over the
+four, each compared in its own process: the median time of three passes, the pass's peak of traced
+allocations and the process's RSS growth, the work counted, and how many of the planted copies and
+shared bugs come out flagged. ``--similarity-only`` runs only that part.
 """
 
 from __future__ import annotations
@@ -102,6 +108,108 @@ def scale(size: int, course: str) -> None:
           f"grader peak RSS {run['rss_mb']:.0f} MB, TensorFlow in the grader process: {run['tensorflow']}")
 
 
+SIMILARITY = """
+import json, resource, statistics, sys, time, tracemalloc
+from grader.classroom.similarity import Entry, compare_class
+from grader.course.config import SimilarityPolicy
+
+def rss_mb():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:  # no /proc: the peak so far stands in for the current size
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+data = json.loads(open(sys.argv[1], encoding="utf-8").read())
+entries = [Entry(e["student"], e["assignment"], e["code"], frozenset(e["wrong"])) for e in data["entries"]]
+templates, policy = data["templates"], SimilarityPolicy()
+del data
+before, peak_before = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+times = []
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    result = compare_class(entries, templates, policy)
+    times.append(time.perf_counter() - started)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+del result
+
+# The traced pass also counts the work, through the engine's private steps (no public count):
+# fingerprints selected per submission and candidate pairs drawn from the inverted index.
+from grader.classroom import similarity
+counts = {"fingerprints": 0, "candidate_pairs": 0}
+def counting(name, key, size):
+    step = getattr(similarity, name, None)
+    if step is None:
+        return
+    def counted(*args):
+        found = step(*args)
+        counts[key] += size(found)
+        return found
+    setattr(similarity, name, counted)
+counting("_fingerprint", "fingerprints", lambda code: len(code.prints))
+counting("_shared_counts", "candidate_pairs", len)
+tracemalloc.start()
+result = compare_class(entries, templates, policy)
+traced = tracemalloc.get_traced_memory()[1] / 2**20
+tracemalloc.stop()
+print(json.dumps({"seconds": statistics.median(times), "runs": times, "rss_before_mb": before,
+                  "rss_growth_mb": max(peak - before, 0.0), "rss_bound_only": peak <= peak_before,
+                  "traced_peak_mb": traced, "compared": dict(result.compared), "reported": len(result.pairs),
+                  "counts": counts,
+                  "pairs": [[p.assignment, p.student_a, p.student_b, p.code_score, p.shared_wrong, p.flagged]
+                            for p in result.pairs]}))
+"""
+
+# The generated classes the similarity pass is measured on: (label, submissions, assignments).
+SIMILARITY_CLASSES = (
+    ("1,000 x 01-convolution", 1000, ("01-convolution",)),
+    ("2,000 x 01-convolution", 2000, ("01-convolution",)),
+    ("1,000 over 4 assignments", 1000, ("01-convolution", "02-pooling", "03-parameter-counting", "04-gender-cnn")),
+)
+
+
+def similarity_pass(size: int, assignments: tuple[str, ...], runs: int, work: Path) -> dict:
+    """The similarity pass over a generated class of ``size`` submissions, in a process of its own
+    that only loads the entries (the generator's own memory is not counted)."""
+    from similarity_class import generate_class  # beside this script (sys.path[0])
+
+    generated = generate_class(size, assignments, seed=size)
+    path = work / f"class-{size}-{len(assignments)}.json"
+    path.write_text(json.dumps({"templates": generated.templates, "entries": [
+        {"student": e.student, "assignment": e.assignment, "code": e.code, "wrong": sorted(e.wrong)}
+        for e in generated.entries]}), encoding="utf-8")
+    run = python(SIMILARITY, str(path), str(runs))
+    flagged = {(a, x, y) for a, x, y, _, _, f in run.pop("pairs") if f}
+    run.update(submissions=size, assignments=list(assignments), flagged=len(flagged),
+               copies=len(generated.copies), copies_flagged=len(generated.copies & flagged),
+               shared_bugs=len(generated.shared_bugs), shared_bugs_flagged=len(generated.shared_bugs & flagged),
+               other_flagged=len(flagged - generated.planted()))
+    return run
+
+
+def similarity(runs: int = 3) -> dict:
+    """Issue 16's figures: the similarity pass over the generated classes, printed as a table."""
+    with tempfile.TemporaryDirectory(prefix="cnn-grader-similarity-") as tmp:
+        measured = {label: similarity_pass(size, assignments, runs, Path(tmp))
+                    for label, size, assignments in SIMILARITY_CLASSES}
+    print(f"similarity pass over generated classes (median of {runs} passes, each class in its own process)")
+    print(f"{'class':26} {'seconds':>8} {'traced MB':>10} {'RSS +MB':>8} {'reported':>9} {'flagged':>8} "
+          f"{'copies found':>13} {'shared bugs':>12} {'other':>6}")
+    for label, m in measured.items():
+        bound = "<" if m["rss_bound_only"] else " "
+        print(f"{label:26} {m['seconds']:8.2f} {m['traced_peak_mb']:10.1f} {bound}{m['rss_growth_mb']:7.1f} "
+              f"{m['reported']:9} {m['flagged']:8} {m['copies_flagged']:>6} of {m['copies']:<4} "
+              f"{m['shared_bugs_flagged']:>5} of {m['shared_bugs']:<4} {m['other_flagged']:6}")
+        if m["counts"]:
+            print(f"{'':26} counted: " + ", ".join(f"{k} {v:,}" for k, v in m["counts"].items()))
+    one, two = (measured[label] for label, _, _ in SIMILARITY_CLASSES[:2])
+    ratios = {"seconds": two["seconds"] / one["seconds"],
+              **{k: two["counts"][k] / max(v, 1) for k, v in one["counts"].items()}}
+    print("2,000 / 1,000 submissions (linear 2, quadratic 4): "
+          + ", ".join(f"{k.replace('_', ' ')} {r:.2f}x" for k, r in ratios.items()))
+    return {"classes": measured, "ratio_2000_1000": ratios}
+
+
 def python(code: str, *args: str) -> dict:
     # The bare notebooks find the training faces as the grader's kernels do (the grader sets it itself).
     env = {**os.environ, "FACES_DIR": str(ROOT / "data" / "faces" / "train")}
@@ -119,10 +227,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--scale", type=int, metavar="N",
                         help="instead: the grader's peak RSS over N quick submissions (e.g. 1000)")
+    parser.add_argument("--similarity-only", action="store_true",
+                        help="only the similarity pass over generated classes of 1,000 and 2,000 submissions")
     args = parser.parse_args()
     course = str(ROOT / "course.toml")
     if args.scale:
         return scale(args.scale, course)
+    if args.similarity_only:
+        args.json.write_text(json.dumps({"similarity": similarity()}, indent=2), encoding="utf-8")
+        return print(f"written to {args.json}")
     with tempfile.TemporaryDirectory(prefix="cnn-grader-bench-") as tmp:
         work = Path(tmp)
         notebooks = build_class(work / "class", args.n, args.kind)
@@ -172,6 +285,8 @@ def main() -> None:
     print(f"cached regrade: {report['cached_per_submission'] * 1000:.1f} ms per submission "
           f"({cached['cached']} of {args.n} from the gradebook)")
     print(f"grader peak RSS (jobs 1): {one['rss_mb']:.0f} MB; TensorFlow in the grader process: {one['tensorflow']}")
+    print()
+    report["similarity"] = similarity()
     args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"written to {args.json}")
 
