@@ -133,21 +133,6 @@ for _ in range(int(sys.argv[2])):
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 del result
 
-# The traced pass also counts the work, through the engine's private steps (no public count):
-# fingerprints selected per submission and candidate pairs drawn from the inverted index.
-from grader.classroom import similarity
-counts = {"fingerprints": 0, "candidate_pairs": 0}
-def counting(name, key, size):
-    step = getattr(similarity, name, None)
-    if step is None:
-        return
-    def counted(*args):
-        found = step(*args)
-        counts[key] += size(found)
-        return found
-    setattr(similarity, name, counted)
-counting("_fingerprint", "fingerprints", lambda code: len(code.prints))
-counting("_shared_counts", "candidate_pairs", len)
 tracemalloc.start()
 result = compare_class(entries, templates, policy)
 traced = tracemalloc.get_traced_memory()[1] / 2**20
@@ -155,7 +140,7 @@ tracemalloc.stop()
 print(json.dumps({"seconds": statistics.median(times), "runs": times, "rss_before_mb": before,
                   "rss_growth_mb": max(peak - before, 0.0), "rss_bound_only": peak <= peak_before,
                   "traced_peak_mb": traced, "compared": dict(result.compared), "reported": len(result.pairs),
-                  "counts": counts,
+                  "counts": dict(result.work),
                   "pairs": [[p.assignment, p.student_a, p.student_b, p.code_score, p.shared_wrong, p.flagged]
                             for p in result.pairs]}))
 """

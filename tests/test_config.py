@@ -69,8 +69,8 @@ def test_cpus_and_scratch_limits_are_read(tmp_path: Path) -> None:
 
 def test_similarity_thresholds_are_read(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, MINIMAL), environ={}).similarity == SimilarityPolicy()
-    text = MINIMAL.replace("[faces]", "[similarity]\ncode = 0.7\nshared_wrong = 1\nmin_tokens = 25\n\n[faces]")
-    assert load_config(write(tmp_path, text), environ={}).similarity == SimilarityPolicy(0.7, 1.0, 25)
+    text = MINIMAL.replace("[faces]", "[similarity]\ncode = 0.7\nshared_wrong = 1\nmin_tokens = 25\ncommon = 4\n\n[faces]")
+    assert load_config(write(tmp_path, text), environ={}).similarity == SimilarityPolicy(0.7, 1.0, 25, 4)
 
 
 def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
@@ -106,6 +106,9 @@ def test_assignment_timeouts_override_course_limits(tmp_path: Path) -> None:
         (("[faces]", "[similarity]\nmin_tokens = 0\n\n[faces]"), r"\[similarity.min_tokens\] must be > 0, received 0"),
         (("[faces]", "[similarity]\nmin_tokens = 4.5\n\n[faces]"), r"\[similarity.min_tokens\] must be int, received 4.5"),
         (("[faces]", "[similarity]\ncod = 0.5\n\n[faces]"), r"\[similarity.cod\] unknown key"),
+        (("[faces]", "[similarity]\ncommon = 1\n\n[faces]"), r"\[similarity.common\] .*between 2 and 100, received 1"),
+        (("[faces]", "[similarity]\ncommon = 100000\n\n[faces]"), r"\[similarity.common\] .*received 100000"),
+        (("[faces]", "[similarity]\ncommon = 2.5\n\n[faces]"), r"\[similarity.common\] must be int, received 2.5"),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -127,3 +130,4 @@ def test_find_config_walks_up(tmp_path: Path) -> None:
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
     assert find_config(deep) == path.resolve()
+

@@ -150,13 +150,15 @@ def test_a_disguised_copy_is_flagged_among_independent_work(disguised: Mapping[s
 
 
 def test_a_solution_passed_around_a_group_is_found_in_every_pair_of_the_group() -> None:
-    """Six students holding one solution (four disguised): their code is in six submissions of the
-    class, more than idiom-dropping at four would allow, and every pair of them is flagged."""
-    group = [ORIGINAL, RENAMED, REORDERED, SPACED, EDITED, ORIGINAL]
+    """Six students holding one solution (disguised three ways): their code is in six submissions
+    of the class, more than idiom-dropping at four would allow, and every pair of them is flagged."""
+    group = [ORIGINAL, RENAMED, REORDERED, SPACED, ORIGINAL, REORDERED]
     class_ = independent_pooling() + [entry(f"group{k}", POOLING, answers) for k, answers in enumerate(group)]
     result = compare(class_)
     pairs = {(p.student_a, p.student_b) for p in result.flagged()}
     assert pairs == {(f"group{a}", f"group{b}") for a in range(6) for b in range(a + 1, 6)}
+    smaller = compare(class_, SimilarityPolicy(common=5))
+    assert smaller.flagged() == (), "a group larger than [similarity] common holds the class's idiom"
 
 
 def test_a_shared_distinctive_bug_is_flagged_though_the_code_differs() -> None:

@@ -4,7 +4,7 @@ neither raise nor stall, nor change the result of any pair it is not part of; th
 fuzz of the pass's invariants.
 
 "Must stay fast" is asserted by counting the pass's work (the pairs it draws from its inverted
-index, counted at its private ``_shared_counts``: the pass exposes no count), never by a clock.
+index: the pass's ``Similarity.work``), never by a clock.
 The classes come from bench/similarity_class.py, the bench's generator.
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.classroom import similarity
 from grader.classroom.similarity import Entry, Similarity, SimilarPair, compare_class, own_code
 from grader.course.config import SimilarityPolicy
 from similarity_class import GeneratedClass, generate_class, notebook_of, template_code, template_notebook
@@ -296,46 +295,30 @@ def test_two_entries_of_one_student_are_one_student_never_paired_with_themself(s
 
 # -- whole classes that agree ------------------------------------------------------------------------
 
-@pytest.fixture
-def work(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """The pairs the pass draws from its inverted index, per assignment compared: its work."""
-    drawn: list[int] = []
-    counts = similarity._shared_counts
-
-    def counted(index):
-        found = counts(index)
-        drawn.append(len(found))
-        return found
-
-    monkeypatch.setattr(similarity, "_shared_counts", counted)
-    yield drawn
-
-
-def test_a_class_of_a_thousand_identical_submissions_is_compared_without_pairing_everyone(small, work):
+def test_a_class_of_a_thousand_identical_submissions_is_compared_without_pairing_everyone(small):
     """Everyone shares everything: it is the class's idiom, not a signal between two of them, and
     the pass must not draw the 499,500 pairs to find that out."""
     one = next(c for c in small.cells[(CONV, small.entries[0].student)] if "def conv2d(" in c)
     entries = [Entry(f"s{i:04d}", CONV, one, small.entries[0].wrong) for i in range(1000)]
     result = compare_class(entries, small.templates, POLICY)
     assert result.flagged() == () and result.compared == {CONV: 1000}
-    assert sum(work) < 1000
+    assert result.work["candidate_pairs"] < 1000
 
 
-def test_a_class_of_a_thousand_empty_submissions(work):
+def test_a_class_of_a_thousand_empty_submissions():
     result = compare_class([Entry(f"s{i:04d}", CONV, "") for i in range(1000)], {CONV: template_code(CONV)}, POLICY)
-    assert result.pairs == () and result.compared == {CONV: 1000} and sum(work) == 0
+    assert result.pairs == () and result.compared == {CONV: 1000} and result.work["candidate_pairs"] == 0
 
 
 @pytest.mark.slow
-def test_the_work_grows_with_the_class_not_with_its_pairs(work):
+def test_the_work_grows_with_the_class_not_with_its_pairs():
     """Twice the class, about twice the pairs drawn from the index, not four times: what more
     students share is idiom and is dropped. (Classes this size are at the common limit's floor;
     above it the limit is a share of the class and the pairs drawn grow faster, see the bench.)"""
-    compare_class(generate_class(150, seed=3).entries, {CONV: template_code(CONV)}, POLICY)
-    small_work = sum(work)
-    work.clear()
-    compare_class(generate_class(300, seed=3).entries, {CONV: template_code(CONV)}, POLICY)
-    assert sum(work) < 3 * max(small_work, 100)
+    small = compare_class(generate_class(150, seed=3).entries, {CONV: template_code(CONV)}, POLICY)
+    large = compare_class(generate_class(300, seed=3).entries, {CONV: template_code(CONV)}, POLICY)
+    assert large.work["candidate_pairs"] < 3 * max(small.work["candidate_pairs"], 100)
+    assert large.work["fingerprints"] < 3 * small.work["fingerprints"]
 
 
 # -- what the bench's classes showed (bench/bench.py --similarity-only) ----------------------------

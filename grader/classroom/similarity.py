@@ -9,10 +9,11 @@ Per assignment, two signals:
   become one placeholder; comments, docstrings and line ends dropped), cut into k-grams of
   :data:`K` = 7 tokens, hashed, and winnowed with windows of :data:`W` = 4 k-grams, so any run of
   10 alike tokens is seen. The template's k-grams are subtracted (MOSS's base file: the stubs, the
-  given helpers), and so is any fingerprint more than ``max(COMMON_COUNT, COMMON_SHARE × class)``
-  submissions hold (MOSS's ``-m``, 10 or 1 %): the idiom everyone writes. Code that many wrote
-  alike is no evidence that two of them copied it, so a copy of such code is not found by code (a
-  shared bug in it still is); a group of up to ten holding one solution still is. Pairs come from an
+  given helpers), and so is any fingerprint more than ``max(policy.common, COMMON_SHARE × class)``
+  submissions hold (MOSS's ``-m``; by default 10, or 1 % of a larger class): the idiom everyone
+  writes. Code that many wrote alike is no evidence that two of them copied it, so a copy of such
+  code is not found by code (a shared bug in it still is); a group of up to ten holding one
+  solution still is. Pairs come from an
   inverted index fingerprint -> submissions, never from the N² pairs; the score is the Sørensen–Dice
   coefficient of the two fingerprint sets, each fingerprint weighted by its rarity in the class
   (:func:`_dice`, :func:`_rarity`), so that independent answers meeting in idiom score low.
@@ -101,12 +102,15 @@ class Entry:
 @dataclass(frozen=True)
 class Similarity:
     """The pass's result for a class: every reported pair, flagged ones first; the own code of every
-    student of a flagged pair (``code[assignment][student]``), for the side-by-side pages; and how
-    many submissions of each assignment were compared."""
+    student of a flagged pair (``code[assignment][student]``), for the side-by-side pages; how
+    many submissions of each assignment were compared; and the pass's ``work``, over all
+    assignments: ``fingerprints`` indexed and ``candidate_pairs`` drawn from the index (what its
+    cost grows with, for the bench and the tests, which never time it)."""
 
     pairs: tuple[SimilarPair, ...] = ()
     code: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     compared: Mapping[str, int] = field(default_factory=dict)
+    work: Mapping[str, int] = field(default_factory=dict)
 
     def flagged(self) -> tuple[SimilarPair, ...]:
         return tuple(p for p in self.pairs if p.flagged)
@@ -118,6 +122,7 @@ class Similarity:
             "pairs": [_pair_json(p) for p in self.pairs],
             "code": {a: dict(students) for a, students in self.code.items()},
             "compared": dict(self.compared),
+            "work": dict(self.work),
         }
 
     @classmethod
@@ -139,7 +144,8 @@ class Similarity:
                 for a, students in _mapping(data.get("code")).items() if _is_name(a) and isinstance(students, Mapping)}
         compared = {a: int(n) for a, n in _mapping(data.get("compared")).items()
                     if _is_name(a) and _is_count(n)}
-        return cls(tuple(sorted(pairs, key=_pair_order)), code, compared)
+        work = {k: int(n) for k, n in _mapping(data.get("work")).items() if _is_name(k) and _is_count(n)}
+        return cls(tuple(sorted(pairs, key=_pair_order)), code, compared, work)
 
 
 def own_code(notebook: Mapping[str, Any], template: Mapping[str, Any] | None) -> str:
@@ -190,17 +196,18 @@ def compare_class(entries: Sequence[Entry], templates: Mapping[str, str], policy
             kept[entry.student] = entry
     pairs: list[SimilarPair] = []
     code: dict[str, dict[str, str]] = {}
+    work: Counter[str] = Counter(fingerprints=0, candidate_pairs=0)
     for assignment in sorted(by_assignment):
         students = by_assignment[assignment]
         template = templates.get(assignment, "") if isinstance(templates, Mapping) else ""
         found = _compare_assignment(assignment, [students[s] for s in sorted(students)],
-                                    template if isinstance(template, str) else "", policy)
+                                    template if isinstance(template, str) else "", policy, work)
         pairs += found
         flagged = sorted({s for p in found if p.flagged for s in (p.student_a, p.student_b)})
         if flagged:
             code[assignment] = {s: students[s].code for s in flagged}
     compared = {a: len(students) for a, students in sorted(by_assignment.items())}
-    return Similarity(tuple(sorted(pairs, key=_pair_order)), code, compared)
+    return Similarity(tuple(sorted(pairs, key=_pair_order)), code, compared, dict(work))
 
 
 def _usable(entry: Any) -> Entry | None:
@@ -221,8 +228,7 @@ def _fuller(entry: Entry, other: Entry) -> bool:
 
 K = 7  # tokens per k-gram: a match shorter than this (`N = N . N ( N`, one trivial statement) is noise
 W = 4  # k-grams per winnowing window: any run of W + K - 1 = 10 alike tokens (a line) shares a fingerprint
-COMMON_COUNT = 10  # a fingerprint in more submissions than this and than …
-COMMON_SHARE = 0.01  # … this share of the class is idiom, dropped (MOSS's -m, whose default is 10)
+COMMON_SHARE = 0.01  # a fingerprint in more than this share of the class (and policy.common) is idiom, dropped
 WRONG_COUNT = 4  # a wrong value in more submissions than this (and COMMON_SHARE) is a common mistake
 MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour score may flag a pair
 _REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
@@ -447,10 +453,12 @@ def _fingerprint(text: str, template: frozenset[int]) -> _Code:
 # -- a class: the inverted index, scores, matches ---------------------------------------------------
 
 
-def _common_limit(n: int, count: int = COMMON_COUNT) -> int:
-    """In more submissions than this, a fingerprint (or, with :data:`WRONG_COUNT`, a wrong value) is
-    idiom, not a signal. It cannot be much lower: a solution passed around a group of students is
-    held by all of them, and below the group's size their copies would no longer be found."""
+def _common_limit(n: int, count: int) -> int:
+    """In more submissions than this, a fingerprint (``policy.common``) or a wrong value
+    (:data:`WRONG_COUNT`) is idiom, not a signal. It cannot be much lower for code: a solution
+    passed around a group of students is held by all of them, and below the group's size their
+    copies would no longer be found. Wrong values have a lower limit: a common bug repeats byte for
+    byte for everyone who makes it on their own, as independent code seldom does."""
     return max(count, math.ceil(COMMON_SHARE * n))
 
 
@@ -483,16 +491,18 @@ def _shared_counts(index: Mapping[Any, list[int]],
     return counts
 
 
-def _rarity(index: Mapping[Any, list[int]], n: int) -> dict[Any, float]:
-    """Each fingerprint's weight, ``log((n + 1) / holders)`` (inverse document frequency): code
-    two students alone share weighs most, code that several wrote alike (idiom just below the
-    common limit) least. Identical code still scores 1, whatever its weight: a group sharing one
-    solution is found, while independent answers, which meet in idiom, score lower."""
-    return {item: math.log((n + 1) / len(holders)) for item, holders in index.items()}
+def _rarity(index: Mapping[Any, list[int]], limit: int) -> dict[Any, float]:
+    """Each fingerprint's weight, ``log((limit + 2) / holders)`` (an inverse document frequency
+    measured against the common limit rather than the class size, so that a student who shares
+    nothing with anyone changes no other pair's score): code two students alone share weighs most,
+    code that several wrote alike (idiom just below the limit) least. Identical code still scores
+    1, whatever its weight: a group sharing one solution is found, while independent answers, which
+    meet in idiom, score lower."""
+    return {item: math.log((limit + 2) / len(holders)) for item, holders in index.items()}
 
 
 def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str,
-                        policy: SimilarityPolicy) -> list[SimilarPair]:
+                        policy: SimilarityPolicy, work: Counter[str]) -> list[SimilarPair]:
     """The pairs of one assignment worth reporting: every flagged pair, and of the others those
     halfway to a threshold (a code score of at least half ``policy.code``, or a behaviour score of
     half ``policy.shared_wrong``), the most alike first, at most one per submission (and at least
@@ -508,14 +518,17 @@ def _compare_assignment(assignment: str, entries: Sequence[Entry], template: str
     given = frozenset(_kgrams(_tokens(template).ids))
     done: dict[str, _Code] = {}  # identical code (a copy, a resubmission) is fingerprinted once
     codes = [done.get(e.code) or done.setdefault(e.code, _fingerprint(e.code, given)) for e in entries]
-    prints, print_index = _distinctive([tuple(c.prints) for c in codes], _common_limit(n))
+    limit = _common_limit(n, policy.common)
+    prints, print_index = _distinctive([tuple(c.prints) for c in codes], limit)
     wrongs, wrong_index = _distinctive([tuple(sorted(e.wrong)) for e in entries], _common_limit(n, WRONG_COUNT))
-    weight = _rarity(print_index, n)
+    weight = _rarity(print_index, limit)
     code_shared = _shared_counts(print_index, weight)
     wrong_shared = _shared_counts(wrong_index)
     totals = [math.fsum(weight[h] for h in kept) for kept in prints]
+    candidates = sorted(set(code_shared) | set(wrong_shared))
+    work.update(fingerprints=sum(len(c.prints) for c in codes), candidate_pairs=len(candidates))
     found: list[SimilarPair] = []
-    for i, j in sorted(set(code_shared) | set(wrong_shared)):
+    for i, j in candidates:
         code_score = _dice(code_shared[i, j], totals[i], totals[j])
         wrong_score = _containment(wrong_shared[i, j], wrongs[i], wrongs[j])
         long_enough = min(codes[i].own_tokens, codes[j].own_tokens) >= policy.min_tokens

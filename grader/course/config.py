@@ -107,11 +107,16 @@ class SimilarityPolicy:
     on the same hidden cases, no declared mistake explaining them) at or above which a pair is
     flagged, each in [0, 1]; ``min_tokens`` is how long (in tokens) both students' own code must be
     before a code score alone may flag them: the course's idiomatic answers are short, and short
-    answers written apart agree by necessity."""
+    answers written apart agree by necessity. ``common`` is how many submissions may hold a passage
+    before it counts as the class's idiom rather than a signal (MOSS's ``-m``; 1 % of a class larger
+    than a thousand): a group larger than this sharing one solution is not found by its code, and a
+    class whose students write more alike than this raises false alarms (at most 100: the pass's
+    cost grows with its square)."""
 
-    code: float = 0.47
+    code: float = 0.45
     shared_wrong: float = 0.5
     min_tokens: int = 40
+    common: int = 10
 
 
 @dataclass(frozen=True)
@@ -470,13 +475,17 @@ def _read_late(table: _Reader) -> LatePolicy:
 
 
 def _read_similarity(table: _Reader) -> SimilarityPolicy:
-    """``[similarity]``: two thresholds in [0, 1] and a positive token count; left out, the defaults."""
+    """``[similarity]``: two thresholds in [0, 1], a positive token count and the idiom limit; left
+    out, the defaults."""
     d = SimilarityPolicy()
     policy = SimilarityPolicy(
         code=table.get("code", float, d.code),
         shared_wrong=table.get("shared_wrong", float, d.shared_wrong),
         min_tokens=table.positive("min_tokens", int, d.min_tokens),
+        common=table.get("common", int, d.common),
     )
+    if not 2 <= policy.common <= 100:
+        raise table.fail("common", f"is a number of submissions: between 2 and 100, received {policy.common!r}")
     for name in ("code", "shared_wrong"):
         value = getattr(policy, name)
         if not 0 <= value <= 1:
