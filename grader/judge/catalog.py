@@ -949,9 +949,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
     "similar.shared_wrong": {"zh": "相同的错误答案", "en": "Shared wrong answers"},
     "similar.own_code": {"zh": "两人自己的代码（已去掉发布模板的代码）", "en": "Their own code (the released template's left out)"},
     "similar.regions": {
-        "zh": "{count} 处相同的代码片段，两栏中编号和颜色一一对应；点编号可跳到另一栏的对应位置。",
+        "zh": "{count} 处相同的代码片段，两栏中编号和颜色一一对应；点编号可跳到另一栏的对应位置。"
+              "只标出算进相似度的代码：发布模板里也有的写法、全班很多人都这样写的写法，既不计分也不标出。",
         "en": "{count} matching region(s), numbered and coloured alike in both columns; a number links to its "
-              "match in the other column.",
+              "match in the other column. Only the code the score counts is marked: what the released template "
+              "also holds, and what much of the class writes alike, is neither counted nor marked.",
     },
     "similar.no_regions": {"zh": "没有相同的代码片段。", "en": "No matching regions of code."},
     "similar.no_code": {"zh": "没有保存这名学生的代码。", "en": "This student's code was not kept."},
