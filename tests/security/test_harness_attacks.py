@@ -79,7 +79,7 @@ FAKE_SCORE = hostile_cells("fake-score-printer", (
     "    return np.zeros((1, 1))"))
 FAKE_RESULTS = hostile_cells("fake-results-writer", (
     "import glob, json, os\n"
-    "FAKE = {'score': 100, 'max_score': 100, 'output': 'FORGED', 'tests': []}\n"
+    "FAKE = {'score': 100, 'max_score': 100, 'output': 'FOR' + 'GED', 'tests': []}\n"  # not in its code as it is
     "for name in ('results.json', '../results.json', '../../results.json', 'gradebook.sqlite'):\n"
     "    try:\n        json.dump(FAKE, open(name, 'w'))\n    except OSError:\n        pass\n"
     "def conv2d(x, k, mode='valid'):\n"

@@ -48,6 +48,11 @@ def conv2d(x, k, mode="valid"):
 HONEST = sum(example_scores("01-convolution").values())  # the baseline's (a correct example's) score
 
 
+# The secret as a probe spells it: never in a student's code as it is, since the output folder keeps
+# students' own code (DIR/code/, the similarity pages) and must hold no secret the grader leaked.
+SPELLED = f"({SECRET[:9]!r} + {SECRET[9:]!r})"
+
+
 def probing(student: str, probes: dict[str, str]) -> str:
     """Register a student whose conv2d reports ``attempt(lambda: EXPR)`` for each probe."""
     def build(folder: ClassFolder) -> None:
@@ -85,12 +90,12 @@ READER = probing("reads-instructor-files", {
 PROC = probing("reads-through-proc", {
     "roots": "[p for p in glob.glob('/proc/*/root{course}/course.toml') if open(p).read()]",
     "cwds": "[p for p in glob.glob('/proc/*/cwd/../../../course') if os.listdir(p)]",
-    "environs": "[p for p in glob.glob('/proc/*/environ') if b'{secret}' in open(p, 'rb').read()]"
-                .replace("{secret}", SECRET),
+    "environs": "[p for p in glob.glob('/proc/*/environ') if {secret}.encode() in open(p, 'rb').read()]"
+                .replace("{secret}", SPELLED),
     "pids": "sorted(int(p) for p in os.listdir('/proc') if p.isdigit())",
 })
 ENVIRON = probing("reads-environment", {
-    "tokens": "[k for k, v in os.environ.items() if '{secret}' in v or k == 'GRADER_SEED']".replace("{secret}", SECRET),
+    "tokens": "[k for k, v in os.environ.items() if {secret} in v or k == 'GRADER_SEED']".replace("{secret}", SPELLED),
     "names": "sorted(os.environ)",
 })
 NETWORK = probing("opens-network", {
