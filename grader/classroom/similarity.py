@@ -281,8 +281,8 @@ class _Tokens:
 def _tokens(text: str) -> _Tokens:
     """Tokenise with :mod:`tokenize` (the code is never compiled nor run) and normalise: a name that
     is not a keyword or a builtin is ``N``, any number ``0``, any string (an f-string whole) ``S``; a
-    string standing alone as a statement (a docstring) is dropped like a comment, and so are line
-    ends and blank lines. INDENT and DEDENT are kept: they are where a block starts and ends, the
+    statement that does nothing (a docstring, ``pass``, a lone name: :func:`_no_op`) is dropped like
+    a comment, and so are line ends, ``;`` and blank lines. INDENT and DEDENT are kept: they are where a block starts and ends, the
     shape of the code that renaming and reformatting leave alone, and without them a loop's body
     and the statement after the loop read alike (the independent solutions of the tests score
     higher without them). A tokenize error keeps the tokens before it and starts again after it
@@ -356,6 +356,8 @@ def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
                 depth -= 1
                 last[-1] = offset + token.end[0]
             continue
+        if _no_op(raw, i):
+            continue
         if kind == tokenize.NAME:
             add_id(_NAME_IDS.get(token.string, _NAME))
         elif kind == tokenize.OP:
@@ -365,8 +367,6 @@ def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
         elif kind == tokenize.NUMBER:
             add_id(_WORD_IDS["0"])
         elif kind == tokenize.STRING:
-            if _alone(raw, i):
-                continue
             add_id(_WORD_IDS["S"])
         elif kind == tokenize.INDENT:
             add_id(_WORD_IDS[">"])
@@ -388,16 +388,34 @@ def _word_id(word: str) -> int:
     return known if known is not None else zlib.crc32(word.encode("utf-8", "surrogatepass"))
 
 
+def _no_op(raw: list[tokenize.TokenInfo], i: int) -> bool:
+    """The token at ``raw[i]`` does nothing: ``pass``, the ``;`` between two statements (a line end,
+    which is dropped too), or a statement of one value alone (a docstring, a string used as a
+    comment, ``...``, a lone name or number). A copy with such a statement after every line would
+    otherwise have every k-gram cut in two (its score fell from 1 to 0.25)."""
+    token = raw[i]
+    if token.type == tokenize.NAME and token.string == "pass" or token.type == tokenize.OP and token.string == ";":
+        return True
+    lone = (token.type in (tokenize.STRING, tokenize.NUMBER) or token.type == tokenize.OP and token.string == "..."
+            or token.type == tokenize.NAME and token.string not in _STATEMENTS)
+    return lone and _alone(raw, i)
+
+
+_STATEMENTS = frozenset(keyword.kwlist) - {"None", "True", "False"}  # `break`, `return`: alone, they do something
+
+
 def _alone(raw: list[tokenize.TokenInfo], i: int) -> bool:
-    """The string at ``raw[i]`` is a statement of its own (a docstring, a string used as a comment)."""
+    """The token at ``raw[i]`` is a statement of its own."""
     before = i - 1
     while before >= 0 and raw[before].type in _QUIET:
         before -= 1
     after = i + 1
     while after < len(raw) and raw[after].type in _QUIET:
         after += 1
-    return ((before < 0 or raw[before].type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT))
-            and (after == len(raw) or raw[after].type in (tokenize.NEWLINE, tokenize.ENDMARKER)))
+    return ((before < 0 or raw[before].type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+             or raw[before].string == ";")
+            and (after == len(raw) or raw[after].type in (tokenize.NEWLINE, tokenize.ENDMARKER)
+                 or raw[after].string == ";"))
 
 
 def _kgrams(ids: Sequence[int]) -> list[int]:
