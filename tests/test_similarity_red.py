@@ -5,10 +5,19 @@ and stays as the proof that it no longer works. What still evades it is in the R
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
+from pathlib import Path
 
+from course_facts import CONFIG
 from similarity_corpus import ORIGINAL
 from test_similarity import POOLING, compare, entry, independent_pooling, pair
+
+from grader.classroom.similarity import SimilarPair, Similarity
+from grader.publish.report.paths import jinja_environment
+from grader.publish.report.similar import pair_files, write_pair_pages
+from grader.publish.report.text import Translate
 
 
 def _after_every_line(code: str, statement: str, joined: bool = False) -> str:
@@ -36,3 +45,31 @@ def test_no_op_statements_after_every_line_do_not_hide_a_copy() -> None:
             found = pair(compare([*independent_pooling(), entry("orig", POOLING, ORIGINAL),
                                   entry("copy", POOLING, copied)]), "orig", "copy")
             assert found.flagged and found.code_score > 0.9, (statement, joined, found.code_score)
+
+
+def _flagged(assignment: str, a: str, b: str) -> SimilarPair:
+    return SimilarPair(assignment, a, b, 0.9, 0.0, True)
+
+
+def test_a_student_named_like_another_pair_s_hashed_page_never_takes_its_page() -> None:
+    """``a--b`` with ``c`` meets ``a`` with ``b--c`` and gets a hash; a student named ``c~HASH`` must
+    not then get that same page, so the class page would link one pair to another pair's code."""
+    digest = hashlib.sha256("\0".join((POOLING, "a--b", "c")).encode()).hexdigest()[:8]
+    pairs = [_flagged(POOLING, "a", "b--c"), _flagged(POOLING, "a--b", "c"), _flagged(POOLING, "a--b", f"c~{digest}")]
+    for order in itertools.permutations(pairs):
+        files = pair_files(list(order))
+        assert len({name.lower() for name in files.values()}) == 3, files
+
+
+def test_long_names_still_get_a_page_of_a_name_the_disk_takes(tmp_path: Path) -> None:
+    """Two keys of 150 characters (an e-mail address, a name spelt out in full) made a file name of
+    over 255 bytes: the page could not be written, and the class page linked to nothing."""
+    long_a, long_b = "a" * 150 + "@example.edu", "李" * 60
+    pairs = [_flagged(POOLING, long_a, long_b), _flagged(POOLING, long_a, long_b + "x")]
+    files = pair_files(pairs)
+    assert len(set(files.values())) == 2
+    for name in files.values():
+        assert all(len(part.encode()) <= 230 for part in name.split("/")), name
+    record = Similarity(tuple(pairs), {POOLING: {long_a: "x = 1\n", long_b: "y = 2\n", long_b + "x": "z\n"}}, {POOLING: 3})
+    written = write_pair_pages(tmp_path, record, CONFIG, {}, Translate("en"), jinja_environment())
+    assert len(written) == 2 and all(path.is_file() for path in written)
