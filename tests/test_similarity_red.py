@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
+import stat
 from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 
 from course_facts import CONFIG
 from similarity_corpus import ORIGINAL
 from test_similarity import POOLING, compare, entry, independent_pooling, pair
+from test_similarity_report import result as report_result
 
 from grader.classroom.similarity import SimilarPair, Similarity
+from grader.classroom.similarity_files import CODE_DIR, similarity_pass
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
 from grader.publish.report.text import Translate
@@ -73,3 +80,25 @@ def test_long_names_still_get_a_page_of_a_name_the_disk_takes(tmp_path: Path) ->
     record = Similarity(tuple(pairs), {POOLING: {long_a: "x = 1\n", long_b: "y = 2\n", long_b + "x": "z\n"}}, {POOLING: 3})
     written = write_pair_pages(tmp_path, record, CONFIG, {}, Translate("en"), jinja_environment())
     assert len(written) == 2 and all(path.is_file() for path in written)
+
+
+def _notebook(folder: Path, student: str, code: str) -> Path:
+    path = folder / f"{student}.ipynb"
+    path.write_text(nbformat.writes(new_notebook(cells=[new_code_cell(code)])), encoding="utf-8")
+    return path
+
+
+def test_the_kept_code_is_private_though_its_folder_was_made_open_before(tmp_path: Path) -> None:
+    """``DIR/code/`` made 0755 by an earlier copy of the folder (``cp -r``, an archive unpacked): the
+    pass must make it and each student's folder in it 0700 again, as README says."""
+    out, subs = tmp_path / "out", tmp_path / "subs"
+    subs.mkdir()
+    (out / CODE_DIR / "ann").mkdir(parents=True, mode=0o755)
+    os.chmod(out / CODE_DIR, 0o755)
+    os.chmod(out / CODE_DIR / "ann", 0o755)
+    results = [report_result("ann"), report_result("ben")]
+    notebooks = {(r.student, r.assignment): _notebook(subs, r.student, "x = 1\n") for r in results}
+    assert similarity_pass(out, results, notebooks, CONFIG).similarity is not None
+    for folder in (out / CODE_DIR, out / CODE_DIR / "ann", out / CODE_DIR / "ben"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (out / CODE_DIR).glob("*/*.json"))

@@ -121,11 +121,19 @@ def code_path(out_dir: Path, student: str, assignment: str) -> Path:
 
 def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
     """``entry`` for the runs after this one, with the hash of the notebook it was read from. It is
-    students' code: private, like ``results/``."""
-    (Path(out_dir) / CODE_DIR).mkdir(mode=0o700, exist_ok=True)
-    write_json(code_path(out_dir, result.student, result.assignment),
-               {"student": entry.student, "assignment": entry.assignment, "submission_sha256": result.submission_sha256,
-                "code": entry.code, "wrong": sorted(entry.wrong)}, private=True)
+    students' code: private, like ``results/``, its folders 0700 even when an earlier copy of ``DIR``
+    (``cp -r``, an unpacked archive) left them open."""
+    path = code_path(out_dir, result.student, result.assignment)
+    _private_folder(path.parent.parent)
+    _private_folder(path.parent)
+    write_json(path, {"student": entry.student, "assignment": entry.assignment,
+                      "submission_sha256": result.submission_sha256, "code": entry.code, "wrong": sorted(entry.wrong)},
+               private=True)
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
 
 
 def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> list[Entry]:
