@@ -102,3 +102,22 @@ def test_the_kept_code_is_private_though_its_folder_was_made_open_before(tmp_pat
     for folder in (out / CODE_DIR, out / CODE_DIR / "ann", out / CODE_DIR / "ben"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (out / CODE_DIR).glob("*/*.json"))
+
+
+BLOBS = {  # pasted data a notebook may start with: 200 kB, the old cut, hid everything after it
+    "comment lines": "\n".join("# " + "x" * 70 for _ in range(3_000)),
+    "one long string": "DATA = '" + "QUJD" * 60_000 + "'",
+    "a triple-quoted string": 'DATA = """\n' + "\n".join("y" * 70 for _ in range(3_000)) + '\n"""',
+}
+
+
+def test_a_blob_pasted_before_a_copy_does_not_hide_it() -> None:
+    """The code read was cut at 200,000 characters of text, so a comment, a docstring or a base64
+    string of that size ahead of a copy left the copy unread. The tokenizer reads comments and
+    strings cheaply: the cut is on the tokens it makes (what costs), and the text read is longer."""
+    for name, blob in BLOBS.items():
+        copied = {question: (blob + "\n" + code if question == "max_pool2d" else code)
+                  for question, code in ORIGINAL.items()}
+        found = pair(compare([*independent_pooling(), entry("orig", POOLING, ORIGINAL),
+                              entry("copy", POOLING, copied)]), "orig", "copy")
+        assert found.flagged, name

@@ -29,7 +29,9 @@ has no class-frequency filter, and reads files by path. Its boilerplate subtract
 winnowing are what this module does too.
 
 Cost: tokenising dominates; the index's pair counting is at most the common limit times the number
-of fingerprints. 1,000 submissions (2.8 MB of own code) take 3.5 to 5 s on this 2-core machine.
+of fingerprints. 1,000 submissions (2.8 MB of own code) take 3.5 to 5 s on this 2-core machine. One
+submission is read up to :data:`MAX_TOKENS` tokens and :data:`MAX_CHARS` characters: under a second
+whatever it holds.
 """
 
 from __future__ import annotations
@@ -234,7 +236,8 @@ MIN_SHARED_WRONG = 2  # identical wrong answers needed before the behaviour scor
 _REPEATS = 3  # of a fingerprint either student holds more than once, the first few places on each side
 _RECENT = 8  # regions an anchor may continue: the latest few (see _extend)
 _LINE_GAP = 2  # matching regions this few lines apart on both sides are shown as one
-MAX_CHARS = 200_000  # own code past this is a pasted blob, not written code: not compared
+MAX_TOKENS = 100_000  # tokens the tokenizer may make of one text, restarts included: what its time grows with
+MAX_CHARS = 2_000_000  # own code past this is not read, even as comments and strings (which tokenise cheaply)
 _RETRIES = 4  # a text so broken that recovering from its errors means reading it more often keeps what was read
 _BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _FSTRING = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
@@ -286,22 +289,27 @@ def _tokens(text: str) -> _Tokens:
     shape of the code that renaming and reformatting leave alone, and without them a loop's body
     and the statement after the loop read alike (the independent solutions of the tests score
     higher without them). A tokenize error keeps the tokens before it and starts again after it
-    (:func:`_tokenize_from`), so one broken cell does not hide the rest."""
+    (:func:`_tokenize_from`), so one broken cell does not hide the rest.
+
+    What is read is cut at :data:`MAX_TOKENS` tokens made (code past it is a pasted blob, not
+    written code), and at :data:`MAX_CHARS` characters. The cut is on tokens, not on characters,
+    so that a comment, a docstring or a base64 string of 200 kB pasted ahead of a copy (one token,
+    or two a line) does not leave the copy unread, as a cut at 200,000 characters did."""
     lines = text[:MAX_CHARS].split("\n")
     ids: list[int] = []
     first: list[int] = []
     last: list[int] = []
-    start, budget = 0, _RETRIES * len(lines) + 100  # lines the tokenizer may read, restarts included
-    while start < len(lines) and budget > 0:
-        raw, resume, read = _tokenize_from(lines, start)
+    start, budget, tokens = 0, _RETRIES * len(lines) + 100, MAX_TOKENS  # lines and tokens, restarts included
+    while start < len(lines) and budget > 0 and tokens > 0:
+        raw, resume, read = _tokenize_from(lines, start, tokens)
         _normalise(raw, start, len(lines), ids, first, last)
-        start, budget = resume, budget - read
+        start, budget, tokens = resume, budget - read, tokens - len(raw)
     return _Tokens(tuple(ids), tuple(first), tuple(last))
 
 
-def _tokenize_from(lines: Sequence[str], start: int) -> tuple[list[tokenize.TokenInfo], int, int]:
-    """The tokens from line ``start`` (0-based) on, up to the first error, the line to go on from
-    and how many lines were read. At the end of the text inside a bracket, the tokens from the
+def _tokenize_from(lines: Sequence[str], start: int, most: int) -> tuple[list[tokenize.TokenInfo], int, int]:
+    """The tokens from line ``start`` (0-based) on, up to the first error or the ``most``-th token,
+    the line to go on from and how many lines were read. At the end of the text inside a bracket, the tokens from the
     unclosed bracket on are left out (all that followed was read as its continuation) and the
     tokenizer starts again on the line after it; inside a triple-quoted string, on the line after
     the string began; after a bad dedent, on the line of the dedent."""
@@ -314,7 +322,7 @@ def _tokenize_from(lines: Sequence[str], start: int) -> tuple[list[tokenize.Toke
         return lines[start + read - 1] + "\n" if start + read - 1 < len(lines) else ""
 
     try:
-        raw.extend(tokenize.generate_tokens(readline))
+        raw.extend(itertools.islice(tokenize.generate_tokens(readline), most))
         return raw, len(lines), read
     except (tokenize.TokenError, SyntaxError, ValueError) as error:  # IndentationError is a SyntaxError
         opened = _unclosed(raw)
