@@ -21,7 +21,8 @@ from test_similarity import POOLING, compare, entry, independent_pooling, pair
 from test_similarity_report import result as report_result
 
 from grader.classroom.similarity import SimilarPair, Similarity
-from grader.classroom.similarity_files import CODE_DIR, similarity_pass
+from grader.classroom.gradebook import write_result
+from grader.classroom.similarity_files import CODE_DIR, SimilarityOutcome, similarity_pass
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
 from grader.publish.report.text import Translate
@@ -121,3 +122,33 @@ def test_a_blob_pasted_before_a_copy_does_not_hide_it() -> None:
         found = pair(compare([*independent_pooling(), entry("orig", POOLING, ORIGINAL),
                               entry("copy", POOLING, copied)]), "orig", "copy")
         assert found.flagged, name
+
+
+def test_results_graded_without_the_pass_since_are_named_not_silently_left_out(tmp_path: Path) -> None:
+    """The class graded with the pass, then ben handed in anew and was graded with
+    ``--no-similarity`` (his kept code is of his old notebook), then one late student graded alone:
+    ben was left out of the comparison without a word, and the page counted one less."""
+    out, subs = tmp_path / "out", tmp_path / "subs"
+    subs.mkdir()
+    first = [report_result("ann"), report_result("ben")]
+    for result in first:
+        write_result(out, result)
+    notebooks = {(r.student, r.assignment): _notebook(subs, r.student, "x = 1\n") for r in first}
+    assert similarity_pass(out, first, notebooks, CONFIG).not_compared == ()
+    write_result(out, report_result("ben", sha256="b" * 64))  # regraded, the pass skipped
+    write_result(out, report_result("dan"))  # graded before the pass kept anything
+    late = report_result("cat")
+    outcome = similarity_pass(out, [late], {("cat", POOLING): _notebook(subs, "cat", "y = 2\n")}, CONFIG)
+    assert outcome.not_compared == (f"ben/{POOLING}", f"dan/{POOLING}")
+    assert outcome.similarity is not None and outcome.similarity.compared == {POOLING: 2}  # ann and cat
+
+
+def test_the_summary_names_the_submissions_not_compared(tmp_path: Path, capsys) -> None:
+    from rich.console import Console
+
+    from grader.cli import _print_similarity
+
+    outcome = SimilarityOutcome(Similarity(compared={POOLING: 1}), not_compared=tuple(f"s{i}/{POOLING}" for i in range(30)))
+    _print_similarity(outcome, [], tmp_path, Console(width=200), "en")
+    printed = capsys.readouterr().out
+    assert "not compared" in printed and "30" in printed and f"s0/{POOLING}" in printed and "s29/" not in printed
