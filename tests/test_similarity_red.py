@@ -152,3 +152,22 @@ def test_the_summary_names_the_submissions_not_compared(tmp_path: Path, capsys) 
     _print_similarity(outcome, [], tmp_path, Console(width=200), "en")
     printed = capsys.readouterr().out
     assert "not compared" in printed and "30" in printed and f"s0/{POOLING}" in printed and "s29/" not in printed
+
+
+def test_a_symbolic_link_for_the_kept_code_is_never_followed(tmp_path: Path) -> None:
+    """``DIR/code`` (or a student's folder in it) a link to a folder elsewhere: the pass wrote the
+    students' code there and made that folder 0700. It is refused (the pass fails, said in the
+    summary, the grades kept) and nothing outside ``DIR`` is written or changed."""
+    for link in ("code", "code/ann"):
+        out, subs, elsewhere = tmp_path / link.replace("/", "-") / "out", tmp_path / link.replace("/", "-") / "subs", \
+            tmp_path / link.replace("/", "-") / "elsewhere"
+        subs.mkdir(parents=True)
+        elsewhere.mkdir(mode=0o755)
+        os.chmod(elsewhere, 0o755)
+        (out / link).parent.mkdir(parents=True, exist_ok=True)
+        (out / link).symlink_to(elsewhere, target_is_directory=True)
+        results = [report_result("ann"), report_result("ben")]
+        notebooks = {(r.student, r.assignment): _notebook(subs, r.student, "x = 1\n") for r in results}
+        outcome = similarity_pass(out, results, notebooks, CONFIG)
+        assert outcome.similarity is None and "link" in outcome.failure, link
+        assert list(elsewhere.iterdir()) == [] and stat.S_IMODE(elsewhere.stat().st_mode) == 0o755, link

@@ -137,7 +137,11 @@ def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
 
 
 def _private_folder(folder: Path) -> None:
+    """``folder`` made if need be, and 0700. A symbolic link there is refused, never followed: the
+    students' code would be written (and a folder's mode changed) outside ``DIR``."""
     folder.mkdir(mode=0o700, exist_ok=True)
+    if os.path.islink(folder):
+        raise OSError(f"{folder} is a symbolic link; the students' code is never written through one")
     os.chmod(folder, 0o700)
 
 
