@@ -5,9 +5,11 @@ and stays as the proof that it no longer works. What still evades it is in the R
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import itertools
 import os
+import random
 import re
 import stat
 from pathlib import Path
@@ -20,9 +22,11 @@ from similarity_corpus import ORIGINAL
 from test_similarity import POOLING, compare, entry, independent_pooling, pair
 from test_similarity_report import result as report_result
 
-from grader.classroom.similarity import SimilarPair, Similarity
+from grader.classroom import similarity
+from grader.classroom.similarity import Entry, SimilarPair, Similarity, compare_class
 from grader.classroom.gradebook import write_result
 from grader.classroom.similarity_files import CODE_DIR, SimilarityOutcome, similarity_pass
+from grader.course.config import SimilarityPolicy
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
 from grader.publish.report.text import Translate
@@ -171,3 +175,27 @@ def test_a_symbolic_link_for_the_kept_code_is_never_followed(tmp_path: Path) -> 
         outcome = similarity_pass(out, results, notebooks, CONFIG)
         assert outcome.similarity is None and "link" in outcome.failure, link
         assert list(elsewhere.iterdir()) == [] and stat.S_IMODE(elsewhere.stat().st_mode) == 0o755, link
+
+
+def test_a_copy_of_thousands_of_small_functions_shuffled_is_matched_in_linear_work(monkeypatch) -> None:
+    """Thousands of distinct one-line functions, copied in another order: one region each, and the
+    regions were merged by comparing each with every earlier one (12 million comparisons, seconds a
+    pair, for 5,000). A region is compared only with those still within reach of it."""
+    names = sorted(n for n in dir(builtins) if n.islower() and not n.startswith("_"))[:60]
+    functions = [f"def f(x):\n    return {a}({b}(x))\n" for a, b in itertools.islice(itertools.permutations(names, 2), 3_000)]
+    shuffled = functions[:]
+    random.Random(7).shuffle(shuffled)
+    calls = 0
+    near = similarity._near
+
+    def counted(*args: int) -> bool:
+        nonlocal calls
+        calls += 1
+        return near(*args)
+
+    monkeypatch.setattr(similarity, "_near", counted)
+    found = compare_class([Entry("a", POOLING, "\n".join(functions)), Entry("b", POOLING, "\n".join(shuffled))], {},
+                          SimilarityPolicy())
+    (copied,) = found.pairs
+    assert copied.flagged and len(copied.matches) > 2_000
+    assert calls < 20 * len(copied.matches), calls

@@ -618,8 +618,10 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
     together (within one winnowing guarantee, :data:`W` + :data:`K`); a fingerprint either holds more
     than once (a line written twice) only extends a region it fits, so it does not tie unrelated
     places together. Each region is then the lines it covers on each side, and regions whose lines
-    overlap or nearly touch (:data:`_LINE_GAP`) on both sides are one. Code moved around
-    (functions reordered) gives one region per block."""
+    overlap or nearly touch (:data:`_LINE_GAP`) on both sides are one, each compared only with
+    the regions still within reach of it on A's side (thousands of small functions copied in
+    another order made millions of comparisons). Code moved around (functions reordered) gives one
+    region per block."""
     once = sorted((a.prints[h][0], b.prints[h][0]) for h in shared if len(a.prints[h]) == len(b.prints[h]) == 1)
     again = sorted((pa, pb) for h in shared if len(a.prints[h]) > 1 or len(b.prints[h]) > 1
                    for pa in a.prints[h][:_REPEATS] for pb in b.prints[h][:_REPEATS])
@@ -632,13 +634,16 @@ def _matches(a: _Code, b: _Code, shared: set[int]) -> list[Match]:
         _extend(regions, bisect.bisect_right(starts, pa + W + K), pa, pb)
     spans = [_lines(a.tokens, r[0], r[1]) + _lines(b.tokens, r[2], r[3]) for r in regions]
     merged: list[list[int]] = []
-    for span in sorted(spans):
-        for m in merged:
+    reach: list[list[int]] = []  # the merged regions a later span may still be near on A's side
+    for span in sorted(spans):  # by A's first line: a region that ends too far above it is out of reach for good
+        reach = [m for m in reach if m[1] + _LINE_GAP >= span[0]]
+        for m in reach:
             if _near(span[0], span[1], m[0], m[1]) and _near(span[2], span[3], m[2], m[3]):
                 m[:] = [min(m[0], span[0]), max(m[1], span[1]), min(m[2], span[2]), max(m[3], span[3])]
                 break
         else:
             merged.append(list(span))
+            reach.append(merged[-1])
     return [Match(Span(m[0], m[1]), Span(m[2], m[3])) for m in merged]
 
 
