@@ -12,6 +12,7 @@ import os
 import random
 import re
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -20,12 +21,15 @@ from nbformat.v4 import new_code_cell, new_notebook
 from course_facts import CONFIG
 from similarity_corpus import ORIGINAL
 from test_similarity import POOLING, compare, entry, independent_pooling, pair
+from test_similarity_report import InstantRunner, stale, subs  # noqa: F401 (fixtures)
 from test_similarity_report import result as report_result
 
-from grader.classroom import similarity
+from grader.classroom import similarity, similarity_files
+from grader.classroom.batch import grade_class
 from grader.classroom.similarity import Entry, SimilarPair, Similarity, compare_class
 from grader.classroom.gradebook import write_result
-from grader.classroom.similarity_files import CODE_DIR, SimilarityOutcome, similarity_pass
+from grader.classroom.similarity_files import (CODE_DIR, PAIRS_DIR, SIMILARITY_JSON, SimilarityOutcome,
+                                                similarity_pass)
 from grader.course.config import SimilarityPolicy
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
@@ -199,3 +203,27 @@ def test_a_copy_of_thousands_of_small_functions_shuffled_is_matched_in_linear_wo
     (copied,) = found.pairs
     assert copied.flagged and len(copied.matches) > 2_000
     assert calls < 20 * len(copied.matches), calls
+
+
+def test_an_earlier_record_is_gone_once_a_run_begins_so_a_killed_run_leaves_none(subs: Path, stale: Path,
+                                                                                  monkeypatch) -> None:
+    """Ctrl-C removes the earlier run's record, but a run killed (the machine off, `kill -9`) while
+    grading or while the pass compares left it standing beside the new grades, and the next `grader
+    report` showed the last run's pairs as if they were this one's. It is removed when the run
+    begins."""
+    present: list[tuple[str, bool]] = []
+
+    class Watching(InstantRunner):
+        @contextmanager
+        def session(self, work):  # type: ignore[no-untyped-def]
+            present.append(("grading", (stale / SIMILARITY_JSON).exists() or (stale / PAIRS_DIR).exists()))
+            with super().session(work) as session:
+                yield session
+
+    def compare(entries, templates, policy):  # type: ignore[no-untyped-def]
+        present.append(("comparing", (stale / SIMILARITY_JSON).exists() or (stale / PAIRS_DIR).exists()))
+        return Similarity(compared={POOLING: len(entries)})
+
+    monkeypatch.setattr(similarity_files, "compare_class", compare)
+    grade_class(subs, stale, CONFIG, runner=Watching())
+    assert present == [("grading", False), ("comparing", False)]
