@@ -227,3 +227,17 @@ def test_an_earlier_record_is_gone_once_a_run_begins_so_a_killed_run_leaves_none
     monkeypatch.setattr(similarity_files, "compare_class", compare)
     grade_class(subs, stale, CONFIG, runner=Watching())
     assert present == [("grading", False), ("comparing", False)]
+
+
+def test_bidirectional_controls_in_code_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """"Trojan Source": a right-to-left override or isolate in a line makes the browser show it in
+    another order than the one it has (and the pass tokenised), so the instructor comparing two
+    columns reads code that is not there. They are written out as ``\\u202e``, as the CLI does."""
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    code = f"access = 'user\u202e \u2066# admin\u2069 \u2066'\nx = 1  # {controls}\n"
+    pair = SimilarPair(POOLING, "ann", "ben", 0.9, 0.0, True)
+    record = Similarity((pair,), {POOLING: {"ann": code, "ben": code}}, {POOLING: 2})
+    (page,) = write_pair_pages(tmp_path, record, CONFIG, {}, Translate("en"), jinja_environment())
+    html = page.read_text(encoding="utf-8")
+    assert not any(c in html for c in controls)
+    assert "\\u202e" in html and "\\u2066" in html and "\\u061c" in html

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,10 +197,20 @@ def _column(side: str, code: str | None, spans: Sequence[tuple[int, int]], who: 
         for number in range(max(first, 1), min(last, len(shown)) + 1):
             region[number] = region[number] or k
         starts.setdefault(first, []).append(k)
-    lines = tuple(CodeLine(number, line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…", region[number],
-                           tuple(starts.get(number, ()))) for number, line in enumerate(shown, start=1))
+    lines = tuple(CodeLine(number, _visible(line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…"),
+                           region[number], tuple(starts.get(number, ()))) for number, line in enumerate(shown, start=1))
     note = t("similar.cut", count=f"{hidden:,}", limit=f"{CODE_CHARS:,}", lines=f"{CODE_LINES:,}") if hidden > 0 else ""
     return CodeColumn(side, other, who, lines, note)
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(line: str) -> str:
+    """``line`` with its bidirectional controls written out (``\\u202e``), not obeyed: they make a
+    browser show code in another order than the one it has ("Trojan Source"), and the instructor
+    comparing two columns would read code that is not there."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 def render_pair_page(pair: SimilarPair, similarity: Similarity, config: CourseConfig, names: Mapping[str, str],
