@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_facts import CONFIG
@@ -31,6 +32,8 @@ from grader.classroom.gradebook import write_result
 from grader.classroom.similarity_files import (CODE_DIR, PAIRS_DIR, SIMILARITY_JSON, SimilarityOutcome,
                                                 similarity_pass)
 from grader.course.config import SimilarityPolicy
+from grader.course.spec import Case
+from grader.grade.digest import answer_digest, wrong_digest
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
 from grader.publish.report.text import Translate
@@ -241,3 +244,16 @@ def test_bidirectional_controls_in_code_are_shown_not_obeyed(tmp_path: Path) -> 
     html = page.read_text(encoding="utf-8")
     assert not any(c in html for c in controls)
     assert "\\u202e" in html and "\\u2066" in html and "\\u061c" in html
+
+
+def test_an_argument_handed_back_unchanged_is_no_shared_wrong_answer() -> None:
+    """``return x``, the placeholder anyone writes before the real code (or leaves when time runs
+    out): two students who both left it return the same wrong values on every hidden case, byte for
+    byte, and were paired as if they shared a bug. A wrong answer that is one of the call's own
+    arguments carries no signal; any other wrong answer still does."""
+    x = np.arange(16.0).reshape(4, 4)
+    case = Case((x, 2), {"stride": np.array([1, 2, 3, 4])})
+    assert wrong_digest(x.copy(), case) is None
+    assert wrong_digest(np.array([1, 2, 3, 4]), case) is None
+    assert wrong_digest(x[::2, ::2], case) is not None and wrong_digest(x[::2, ::2], case) == answer_digest(x[::2, ::2])
+    assert wrong_digest(x.astype(np.float32), case) is not None  # not the argument's bytes: a choice of its own
