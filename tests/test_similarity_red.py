@@ -34,6 +34,8 @@ from grader.classroom.similarity_files import (CODE_DIR, PAIRS_DIR, SIMILARITY_J
 from grader.course.config import SimilarityPolicy
 from grader.course.spec import Case
 from grader.grade.digest import answer_digest, wrong_digest
+from grader.judge.results import SubmissionResult
+from grader.judge.results import TestResult as GroupResult  # pytest would collect a class called Test*
 from grader.publish.report.paths import jinja_environment
 from grader.publish.report.similar import pair_files, write_pair_pages
 from grader.publish.report.text import Translate
@@ -257,3 +259,19 @@ def test_an_argument_handed_back_unchanged_is_no_shared_wrong_answer() -> None:
     assert wrong_digest(np.array([1, 2, 3, 4]), case) is None
     assert wrong_digest(x[::2, ::2], case) is not None and wrong_digest(x[::2, ::2], case) == answer_digest(x[::2, ::2])
     assert wrong_digest(x.astype(np.float32), case) is not None  # not the argument's bytes: a choice of its own
+
+
+def test_no_digest_reaches_a_students_gradescope_file() -> None:
+    """A student who saw the digests of their own wrong answers could test guesses of the hidden
+    inputs offline (digest of their function on a guess, compared): held, the Gradescope file is the
+    student's view, which leaves them out, public or hidden group alike."""
+    import json
+
+    from grader.publish.export import gradescope_results
+
+    marker = "0123456789abcdef0123456789abcdef"
+    tests = tuple(GroupResult("max_pool2d", group, public, 0.0, 5.0, 3, 1, wrong=(f"0:{marker}",))
+                  for group, public in (("public", True), ("hidden", False)))
+    result = SubmissionResult("ann", POOLING, "a" * 64, "0", 1.0, tests)
+    assert marker not in json.dumps(gradescope_results(result)) and marker not in json.dumps(
+        gradescope_results(result, show_hidden_inputs=True))
