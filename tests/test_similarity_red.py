@@ -68,6 +68,18 @@ def test_no_op_statements_after_every_line_do_not_hide_a_copy() -> None:
             assert found.flagged and found.code_score > 0.9, (statement, joined, found.code_score)
 
 
+def test_redundant_parentheses_around_every_expression_do_not_hide_a_copy() -> None:
+    """``x = (np.asarray(x))``, ``return (pooled)``: parentheses that only group cut every k-gram
+    they stand in (the copy scored 0.24); they are dropped with their ")", a call's are kept."""
+    copied = {question: re.sub(r"(=|return) (.+)$", r"\1 (\2)", code, flags=re.M) for question, code in ORIGINAL.items()}
+    assert copied != ORIGINAL
+    found = pair(compare([*independent_pooling(), entry("orig", POOLING, ORIGINAL), entry("copy", POOLING, copied)]),
+                 "orig", "copy")
+    assert found.flagged and found.code_score > 0.9, found.code_score
+    calls, grouped = similarity._tokens("y = f(a + b) * c\n").ids, similarity._tokens("y = f (a + b) * c\n").ids
+    assert calls == grouped and similarity._tokens("y = (a + b) * c\n").ids != calls
+
+
 def _flagged(assignment: str, a: str, b: str) -> SimilarPair:
     return SimilarPair(assignment, a, b, 0.9, 0.0, True)
 
