@@ -371,7 +371,8 @@ def _normalise(raw: list[tokenize.TokenInfo], offset: int, lines: int,
                 depth -= 1
                 last[-1] = offset + token.end[0]
             continue
-        if _no_op(raw, i):
+        if (token.string in _NO_OP_WORDS or i == 0 or raw[i - 1].type in _STARTS or raw[i - 1].string == ";") \
+                and _no_op(raw, i):  # checked first, inline: a token after a statement's start is rare
             continue
         if kind == tokenize.NAME:
             add_id(_NAME_IDS.get(token.string, _NAME))
@@ -432,6 +433,8 @@ def _no_op(raw: list[tokenize.TokenInfo], i: int) -> bool:
 
 
 _STATEMENTS = frozenset(keyword.kwlist) - {"None", "True", "False"}  # `break`, `return`: alone, they do something
+_NO_OP_WORDS = frozenset({"pass", ";"})
+_STARTS = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, *_QUIET})  # what a statement follows
 
 
 def _alone(raw: list[tokenize.TokenInfo], i: int) -> bool:
