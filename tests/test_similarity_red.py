@@ -71,7 +71,8 @@ def test_no_op_statements_after_every_line_do_not_hide_a_copy() -> None:
 def test_redundant_parentheses_around_every_expression_do_not_hide_a_copy() -> None:
     """``x = (np.asarray(x))``, ``return (pooled)``: parentheses that only group cut every k-gram
     they stand in (the copy scored 0.24); they are dropped with their ")", a call's are kept."""
-    copied = {question: re.sub(r"(=|return) (.+)$", r"\1 (\2)", code, flags=re.M) for question, code in ORIGINAL.items()}
+    copied = {question: re.sub(r"(=|return) (.+)$", r"\1 (\2)", code, flags=re.M)
+              for question, code in ORIGINAL.items()}
     assert copied != ORIGINAL
     found = pair(compare([*independent_pooling(), entry("orig", POOLING, ORIGINAL), entry("copy", POOLING, copied)]),
                  "orig", "copy")
@@ -103,7 +104,8 @@ def test_long_names_still_get_a_page_of_a_name_the_disk_takes(tmp_path: Path) ->
     assert len(set(files.values())) == 2
     for name in files.values():
         assert all(len(part.encode()) <= 230 for part in name.split("/")), name
-    record = Similarity(tuple(pairs), {POOLING: {long_a: "x = 1\n", long_b: "y = 2\n", long_b + "x": "z\n"}}, {POOLING: 3})
+    code = {long_a: "x = 1\n", long_b: "y = 2\n", long_b + "x": "z\n"}
+    record = Similarity(tuple(pairs), {POOLING: code}, {POOLING: 3})
     written = write_pair_pages(tmp_path, record, CONFIG, {}, Translate("en"), jinja_environment())
     assert len(written) == 2 and all(path.is_file() for path in written)
 
@@ -173,7 +175,8 @@ def test_the_summary_names_the_submissions_not_compared(tmp_path: Path, capsys) 
 
     from grader.cli import _print_similarity
 
-    outcome = SimilarityOutcome(Similarity(compared={POOLING: 1}), not_compared=tuple(f"s{i}/{POOLING}" for i in range(30)))
+    outcome = SimilarityOutcome(Similarity(compared={POOLING: 1}),
+                                not_compared=tuple(f"s{i}/{POOLING}" for i in range(30)))
     _print_similarity(outcome, [], tmp_path, Console(width=200), "en")
     printed = capsys.readouterr().out
     assert "not compared" in printed and "30" in printed and f"s0/{POOLING}" in printed and "s29/" not in printed
@@ -203,7 +206,8 @@ def test_a_copy_of_thousands_of_small_functions_shuffled_is_matched_in_linear_wo
     regions were merged by comparing each with every earlier one (12 million comparisons, seconds a
     pair, for 5,000). A region is compared only with those still within reach of it."""
     names = sorted(n for n in dir(builtins) if n.islower() and not n.startswith("_"))[:60]
-    functions = [f"def f(x):\n    return {a}({b}(x))\n" for a, b in itertools.islice(itertools.permutations(names, 2), 3_000)]
+    functions = [f"def f(x):\n    return {a}({b}(x))\n"
+                 for a, b in itertools.islice(itertools.permutations(names, 2), 3_000)]
     shuffled = functions[:]
     random.Random(7).shuffle(shuffled)
     calls = 0
