@@ -313,6 +313,9 @@ def _print_changes(changes: RunChanges, console: Console, lang: str) -> None:
             console.print("      " + _plain(flip_words(flip, lang)))
 
 
+_NOT_COMPARED_SHOWN = 10
+
+
 def _print_similarity(outcome: SimilarityOutcome, results: Sequence[SubmissionResult], out: Path, console: Console,
                       lang: str) -> None:
     """The pairs the similarity pass flagged, for a person to look at, and where their pages are;
@@ -322,6 +325,11 @@ def _print_similarity(outcome: SimilarityOutcome, results: Sequence[SubmissionRe
     if outcome.left_out:
         console.print(_plain(text("cli.similar_left_out", lang,
                                   submissions=text("cli.separator", lang).join(outcome.left_out))))
+    if outcome.not_compared:  # a whole class may be in it: the first few named
+        shown = outcome.not_compared[:_NOT_COMPARED_SHOWN]
+        more = len(outcome.not_compared) - len(shown)
+        console.print(_plain(text("cli.similar_not_compared", lang, count=len(outcome.not_compared),
+                                  submissions=text("cli.separator", lang).join(shown) + (" …" if more else ""))))
     if outcome.similarity is None:
         console.print(f"[yellow]{_plain(text('cli.similar_failed', lang, reason=outcome.failure))}[/]")
         return

@@ -60,8 +60,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
     ``assignment`` forces every notebook's assignment. ``on_start`` gets the number of submissions
     to grade, ``on_done`` each one as it is kept, from this thread alone. With ``similarity`` the
     kept results are compared (:func:`~grader.classroom.similarity_files.similarity_pass`) after
-    ``grades.csv`` is written; without it, or when the run stops, an earlier run's similarity files
-    are removed, so that none is shown as this run's.
+    ``grades.csv`` is written. An earlier run's similarity files are removed as soon as the run has
+    the folder (any way it stops, killed too, none is then shown as this run's).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     with plan_class(submissions, config, assignment=assignment) as plan:
@@ -70,6 +70,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         key = cache_key(config)
         try:
             with Gradebook(out_dir) as book:
+                clear_similarity(out_dir)  # once the gradebook opens: a run killed from here on leaves no earlier pairs
                 run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
                 try:
                     cached, todo = partition(book, plan.gradable, key)

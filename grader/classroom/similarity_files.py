@@ -68,11 +68,15 @@ CSV_COLUMNS = ("assignment", "student_a", "student_b", "code_score", "shared_wro
 @dataclass(frozen=True)
 class SimilarityOutcome:
     """What the pass gave the run: its result (None when it failed), why it failed (``"TypeError:
-    …"``, for the summary), and the submissions left out because their notebook could not be read."""
+    …"``, for the summary), the submissions left out because their notebook could not be read, and
+    the folder's earlier results not compared because no code of theirs is kept (graded with
+    ``--no-similarity``, or before the pass kept any): the summary names both, so that a class
+    compared in part is never taken for the whole class."""
 
     similarity: Similarity | None
     failure: str = ""
     left_out: tuple[str, ...] = ()  # "student/assignment"
+    not_compared: tuple[str, ...] = ()  # "student/assignment"
 
 
 def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
@@ -83,13 +87,14 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
     try:
         results = list(results)
         entries, left_out = _entries(out_dir, results, notebooks, config)
-        entries += _earlier_entries(out_dir, {(r.student, r.assignment) for r in results})
+        earlier, not_compared = _earlier_entries(out_dir, {(r.student, r.assignment) for r in results})
+        entries += earlier
         templates = {aid: template_code(nb) for aid in sorted({e.assignment for e in entries})
                      if (nb := _template(config, aid)) is not None}
         similarity = compare_class(entries, templates, config.similarity)
         remove_pair_pages(out_dir)  # the earlier record's; the pages of this one are made with the others
         write_similarity(out_dir, similarity)
-        return SimilarityOutcome(similarity, "", left_out)
+        return SimilarityOutcome(similarity, "", left_out, not_compared)
     except Exception as exc:
         log.exception("%s: the similarity pass failed; the grades are kept", out_dir)
         clear_similarity(out_dir)
@@ -121,33 +126,57 @@ def code_path(out_dir: Path, student: str, assignment: str) -> Path:
 
 def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
     """``entry`` for the runs after this one, with the hash of the notebook it was read from. It is
-    students' code: private, like ``results/``."""
-    (Path(out_dir) / CODE_DIR).mkdir(mode=0o700, exist_ok=True)
-    write_json(code_path(out_dir, result.student, result.assignment),
-               {"student": entry.student, "assignment": entry.assignment, "submission_sha256": result.submission_sha256,
-                "code": entry.code, "wrong": sorted(entry.wrong)}, private=True)
+    students' code: private, like ``results/``, its folders 0700 even when an earlier copy of ``DIR``
+    (``cp -r``, an unpacked archive) left them open."""
+    path = code_path(out_dir, result.student, result.assignment)
+    _private_folder(path.parent.parent)
+    _private_folder(path.parent)
+    write_json(path, {"student": entry.student, "assignment": entry.assignment,
+                      "submission_sha256": result.submission_sha256, "code": entry.code, "wrong": sorted(entry.wrong)},
+               private=True)
 
 
-def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> list[Entry]:
+def _private_folder(folder: Path) -> None:
+    """``folder`` made if need be, and 0700. A symbolic link there is refused, never followed: the
+    students' code would be written (and a folder's mode changed) outside ``DIR``."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if os.path.islink(folder):
+        raise OSError(f"{folder} is a symbolic link; the students' code is never written through one")
+    os.chmod(folder, 0o700)
+
+
+def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> tuple[list[Entry], tuple[str, ...]]:
     """The kept entries of the folder's other results (graded by earlier runs): each one whose
-    notebook hash is its result's, so an entry never outlives the grade it belongs to."""
-    entries = []
+    notebook hash is its result's, so an entry never outlives the grade it belongs to; and the
+    results without one, by name (``student/assignment``)."""
+    entries, missing = [], []
     for result in load_results(out_dir):
         if (result.student, result.assignment) in this_run:
             continue
-        path = code_path(out_dir, result.student, result.assignment)
-        try:
-            kept = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            continue  # graded before the pass kept entries, or left out then: nothing to compare
-        except (OSError, ValueError) as exc:
-            log.warning("%s: not a readable entry (%s); left out of the similarity pass", path, exc)
-            continue
-        if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
-                and isinstance(kept.get("code"), str) and isinstance(kept.get("wrong"), list)):
-            entries.append(Entry(result.student, result.assignment, kept["code"],
-                                 frozenset(w for w in kept["wrong"] if isinstance(w, str))))
-    return entries
+        entry = _kept_entry(out_dir, result)
+        if entry is None:
+            missing.append(f"{result.student}/{result.assignment}")
+        else:
+            entries.append(entry)
+    return entries, tuple(missing)
+
+
+def _kept_entry(out_dir: Path, result: SubmissionResult) -> Entry | None:
+    """``result``'s kept entry, or None: none kept (graded before the pass kept entries, with
+    ``--no-similarity``, or left out then), one of another notebook, or one that cannot be read."""
+    path = code_path(out_dir, result.student, result.assignment)
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s: not a readable entry (%s); left out of the similarity pass", path, exc)
+        return None
+    if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
+            and isinstance(kept.get("code"), str) and isinstance(kept.get("wrong"), list)):
+        return Entry(result.student, result.assignment, kept["code"],
+                     frozenset(w for w in kept["wrong"] if isinstance(w, str)))
+    return None
 
 
 def _notebook(path: Path) -> Mapping[str, Any] | None:

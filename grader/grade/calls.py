@@ -27,7 +27,7 @@ from ..run.execute import CellRun, Kernel, recover
 from ..run.harness import HARNESS_SOURCE, VALUE, ExchangeTampered, call_source, discard, write_call
 from ..run.inspect_model import Inspector
 from ..run.sandbox import is_out_of_space
-from .digest import answer_digest
+from .digest import wrong_digest
 from .guard import stage
 from .prepare import PreparedGroup, PreparedQuestion
 
@@ -322,7 +322,7 @@ def _grade_group(pq: PreparedQuestion, pg: PreparedGroup, answers: Sequence[tupl
             continue
         if failure.kind == "wrong":
             failing.append(Failing(case, expected, answer.value))
-            if (digest := answer_digest(answer.value)) is not None:
+            if (digest := wrong_digest(answer.value, case)) is not None:
                 wrong.append(f"{index}:{digest}")
         seen += [name for name in _wrong_inside(case, answer, watch, config) if name not in seen]
         called |= {call.function for call in answer.inner}

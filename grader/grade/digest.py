@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_VALUES", "answer_digest"]
+__all__ = ["MIN_VALUES", "answer_digest", "wrong_digest"]
 
 MIN_VALUES = 4  # fewer values than this, and a wrong answer is too easily the same by chance
 _DEPTH = 16  # nesting deeper than a course answer ever is (layer tables, (output, cache) pairs)
@@ -41,6 +41,18 @@ def answer_digest(value: Any) -> str | None:
     if count < MIN_VALUES or len(seen) < _DISTINCT:
         return None
     return h.hexdigest()
+
+
+def wrong_digest(value: Any, case: Any) -> str | None:
+    """:func:`answer_digest` of a wrong answer to ``case`` (a :class:`~grader.course.spec.Case`),
+    or None also when the answer is one of the case's own arguments handed back unchanged:
+    ``return x`` is the placeholder anyone writes (and leaves when time runs out), so two students
+    who both left it are not alike, though their wrong values are the same byte for byte."""
+    digest = answer_digest(value)
+    if digest is None:
+        return None
+    arguments = (*getattr(case, "args", ()), *dict(getattr(case, "kwargs", {})).values())
+    return None if any(answer_digest(argument) == digest for argument in arguments) else digest
 
 
 def _feed(value: Any, h: Any, seen: set[bytes], depth: int) -> int:

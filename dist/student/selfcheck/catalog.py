@@ -914,6 +914,11 @@ CATALOG: Mapping[str, Mapping[str, str]] = {
         "zh": "未参加相似度检查（笔记本无法读取）：{submissions}",
         "en": "left out of the similarity pass (notebook unreadable): {submissions}",
     },
+    "cli.similar_not_compared": {
+        "zh": "{count} 份较早的评分结果未参加相似度检查（评分时跳过了相似度检查，没有保存其代码；重新评分即可比较）：{submissions}",
+        "en": "{count} earlier result(s) not compared (graded without the similarity pass, so no code of theirs is kept; "
+              "grade them again to compare): {submissions}",
+    },
     "index.similar_intro": {
         "zh": "同一作业中，学生自己的代码（已去掉发布模板的代码）非常相像，或在相同的隐藏测试上给出相同错误答案的提交对。",
         "en": "Pairs of submissions of one assignment whose own code (the released template's left out) is much "

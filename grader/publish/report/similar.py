@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,17 +56,31 @@ def _key(pair: SimilarPair) -> tuple[str, str, str]:
 def pair_files(pairs: Sequence[SimilarPair]) -> dict[tuple[str, str, str], str]:
     """Each flagged pair's page, relative to ``DIR/similarity/``: ``ASSIGNMENT/A--B.html`` (names made
     safe as in ``results/``). Two pairs whose names would meet (``a--b`` with ``c``, ``a`` with
-    ``b--c``; or only the case differs, on a case-insensitive disk) get a hash of their own."""
+    ``b--c``; or only the case differs, on a case-insensitive disk) get a hash of their own, tried
+    again until it is free (a student may be named like another pair's hashed page); so does a
+    name too long for a file (two long keys), cut to :data:`_STEM_BYTES`."""
     files: dict[tuple[str, str, str], str] = {}
     taken: set[str] = set()
     for pair in pairs:
-        name = f"{safe_filename(pair.assignment)}/{safe_filename(pair.student_a)}--{safe_filename(pair.student_b)}"
-        if name.lower() in taken:
-            digest = hashlib.sha256("\0".join(_key(pair)).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-            name = f"{name}~{digest}"
-        taken.add(name.lower())
-        files[_key(pair)] = f"{name}.html"
+        folder = safe_filename(pair.assignment)
+        stem = f"{safe_filename(pair.student_a)}--{safe_filename(pair.student_b)}"
+        name, attempt = stem, 0
+        if len(stem.encode("utf-8")) > _STEM_BYTES:
+            stem = stem.encode("utf-8")[:_STEM_BYTES - 10].decode("utf-8", "ignore")
+            name, attempt = _hashed(stem, pair, 0), 1
+        while f"{folder}/{name}".lower() in taken:
+            name, attempt = _hashed(stem, pair, attempt), attempt + 1
+        taken.add(f"{folder}/{name}".lower())
+        files[_key(pair)] = f"{folder}/{name}.html"
     return files
+
+
+_STEM_BYTES = 200  # of a page's name before ".html": with write_atomic's temporary affixes, under 255
+
+
+def _hashed(stem: str, pair: SimilarPair, attempt: int) -> str:
+    key = "\0".join(_key(pair)) + (f"\0{attempt}" if attempt else "")
+    return f"{stem}~{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def student_names(results: Iterable[object]) -> dict[str, str]:
@@ -182,10 +197,20 @@ def _column(side: str, code: str | None, spans: Sequence[tuple[int, int]], who: 
         for number in range(max(first, 1), min(last, len(shown)) + 1):
             region[number] = region[number] or k
         starts.setdefault(first, []).append(k)
-    lines = tuple(CodeLine(number, line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…", region[number],
-                           tuple(starts.get(number, ()))) for number, line in enumerate(shown, start=1))
+    lines = tuple(CodeLine(number, _visible(line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + "…"),
+                           region[number], tuple(starts.get(number, ()))) for number, line in enumerate(shown, start=1))
     note = t("similar.cut", count=f"{hidden:,}", limit=f"{CODE_CHARS:,}", lines=f"{CODE_LINES:,}") if hidden > 0 else ""
     return CodeColumn(side, other, who, lines, note)
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(line: str) -> str:
+    """``line`` with its bidirectional controls written out (``\\u202e``), not obeyed: they make a
+    browser show code in another order than the one it has ("Trojan Source"), and the instructor
+    comparing two columns would read code that is not there."""
+    return _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 def render_pair_page(pair: SimilarPair, similarity: Similarity, config: CourseConfig, names: Mapping[str, str],
