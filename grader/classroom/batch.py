@@ -68,30 +68,24 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         on_start(len(plan.gradable))
         prepared = ready(plan, config)
         key = cache_key(config)
-        try:
-            with Gradebook(out_dir) as book:
-                clear_similarity(out_dir)  # once the gradebook opens: a run killed from here on leaves no earlier pairs
-                run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
-                try:
-                    cached, todo = partition(book, plan.gradable, key)
-                    keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
-                    for sub, result in cached:
-                        keeper.cached(sub, result)
-                    with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
-                        collect(session, todo, keeper)
-                    book.finish_run(run)
-                finally:  # a stopped run's changes too, marked unfinished: the page must not show the last run's
-                    changes = keep_changes(book, out_dir, run)
-        except BaseException:  # stopped (Ctrl-C) or the machine cannot grade: no similarity of this run
+        with Gradebook(out_dir) as book:
+            # Once the gradebook opens, the earlier run's pairs go: however this run ends (stopped,
+            # killed, --no-similarity), none is shown as its own; only the pass below writes new ones.
             clear_similarity(out_dir)
-            raise
+            run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
+            try:
+                cached, todo = partition(book, plan.gradable, key)
+                keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
+                for sub, result in cached:
+                    keeper.cached(sub, result)
+                with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
+                    collect(session, todo, keeper)
+                book.finish_run(run)
+            finally:  # a stopped run's changes too, marked unfinished: the page must not show the last run's
+                changes = keep_changes(book, out_dir, run)
         results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
         write_grades_csv(out_dir, results, plan.columns)
-        outcome = None
-        if similarity:
-            outcome = _similarity(out_dir, results, plan.gradable, config)
-        else:  # skipped: an earlier run's pairs must not stand as this run's
-            clear_similarity(out_dir)
+        outcome = _similarity(out_dir, results, plan.gradable, config) if similarity else None
     return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes,
                     list(plan.missing), list(plan.roster_problems), outcome)
 
