@@ -532,7 +532,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         mark = "ok  " if finding.ok else "FAIL"
         print(f"{mark} {finding.check}: {finding.detail}", flush=True)
 
-    findings = validate(config, jobs=args.jobs, sandbox=args.sandbox, on_finding=show)
+    findings = validate(config, jobs=args.jobs or _cores(), sandbox=args.sandbox, on_finding=show)
     failed = [f for f in findings if not f.ok]
     print(f"\n{len(findings) - len(failed)} passed, {len(failed)} failed")
     for finding in failed:
@@ -562,6 +562,23 @@ def cmd_packages(args: argparse.Namespace) -> int:
             missing += 1
             print(f"{name}: not installed (run `grader packages --install`)")
     return EXIT_FAILED if missing else EXIT_OK
+
+
+def _cores() -> int:
+    from .run.sandbox import cores
+
+    return cores()
+
+
+def _jobs(value: str) -> int:
+    """``--jobs``: a whole number of at least 1 (0 or a negative number graded one at a time, silently)."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {jobs}")
+    return jobs
 
 
 def _sandbox_option(parser: argparse.ArgumentParser, trusted: str = "") -> None:
@@ -604,8 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="out", help="output folder (default: out)")
     grade.add_argument("--assignment", help="treat every notebook as this assignment id")
     where = grade.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, default=1, metavar="N",
-                       help="grade N submissions at once on this machine (default 1); not with --dask")
+    where.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="grade N submissions at once on this machine (default: one per core, "
+                            f"{_cores()} here); not with --dask")
     where.add_argument("--dask", metavar="ADDRESS",
                        help="grade on this Dask scheduler's workers, e.g. tcp://host:8786 (needs cnn-grader[dask]); "
                             "how many run at once is the workers' threads, so --jobs is refused with it")
@@ -617,7 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.set_defaults(run=cmd_grade)
 
     val = verbs.add_parser("validate", help="course CI: solutions full marks, templates 0, tests catch mistakes")
-    val.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N notebooks at once (default 1)")
+    val.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                     help=f"grade N notebooks at once (default: one per core, {_cores()} here)")
     _sandbox_option(val, trusted="it runs the course's own solutions, templates and mutants")
     val.set_defaults(run=cmd_validate)
 

@@ -22,15 +22,18 @@ from typing import Protocol
 from ..course.config import CourseConfig
 from ..course.spec import Assignment
 from ..grade.notebook import grade_notebook
-from ..grade.workspace import Workspace
+from ..grade.workspace import Workspace, preload_for
 from ..grade.prepare import PreparedQuestion
 from ..intake.submissions import Submission
 from ..judge.results import SubmissionResult
 from ..run.execute import Aborted, KernelStartError
 from ..run.pool import WarmPool
-from ..run.sandbox import Isolation, SandboxMode, isolation
+from ..run.sandbox import Isolation, SandboxMode, cores, isolation
 
-__all__ = ["LocalRunner", "Runner", "Session", "Work", "local_runner"]
+__all__ = ["LocalRunner", "Runner", "Session", "Work", "default_jobs", "local_runner"]
+
+
+Kind = tuple[str, tuple[str, ...]]  # the kernel a submission needs: its assignment and what to preload
 
 
 @dataclass(frozen=True)
@@ -72,27 +75,41 @@ class LocalRunner:
     @contextmanager
     def session(self, work: Work) -> Iterator[Session]:
         jobs = max(1, self.jobs)
+        kinds = {sub: (sub.assignment, preload_for(work.assignments[sub.assignment], sub.path)) for sub in work.todo}
 
-        def launch(aid: str) -> Workspace:  # jobs kernels at once: each one's fair CPU share
-            return Workspace(work.assignments[aid], work.config, self.isolation, jobs)
+        def launch(kind: Kind) -> Workspace:  # jobs kernels at once: each one's fair CPU share
+            aid, preload = kind
+            return Workspace(work.assignments[aid], work.config, self.isolation, jobs, preload)
 
+        # One kernel more than the jobs is starting while they run: a kernel's start (Python, ipykernel,
+        # NumPy) takes longer than grading a light notebook, so with only one ahead per job each
+        # submission waited for its kernel; two starting at once use the cores the jobs leave idle.
         with ThreadPoolExecutor(jobs, thread_name_prefix="cnn-grader-job") as pool, \
-                WarmPool(launch, [sub.assignment for sub in work.todo], ahead=jobs) as warm:
-            yield _LocalSession(pool, warm, work)
+                WarmPool(launch, [kinds[sub] for sub in work.todo], ahead=jobs + 1) as warm:
+            yield _LocalSession(pool, warm, work, kinds)
 
 
-def local_runner(jobs: int = 1, sandbox: SandboxMode = "required") -> LocalRunner:
-    """A :class:`LocalRunner` whose sandbox is settled now: with ``required`` and no working
-    bubblewrap this raises :class:`~grader.run.sandbox.SandboxUnavailable` before anything is written."""
-    return LocalRunner(jobs, isolation(sandbox))
+def default_jobs() -> int:
+    """How many submissions a class run grades at once when not told: one per core this process
+    may use, each kernel with a core's CPU quota (:func:`~grader.run.sandbox.fair_cpus`). Grading
+    a light notebook is mostly a kernel's own start and cells, so each core is kept busy."""
+    return cores()
+
+
+def local_runner(jobs: int | None = None, sandbox: SandboxMode = "required") -> LocalRunner:
+    """A :class:`LocalRunner` for ``jobs`` at once (:func:`default_jobs` when None) whose sandbox is
+    settled now: with ``required`` and no working bubblewrap this raises
+    :class:`~grader.run.sandbox.SandboxUnavailable` before anything is written."""
+    return LocalRunner(default_jobs() if jobs is None else jobs, isolation(sandbox))
 
 
 class _LocalSession:
     """Submissions on the job threads, each in the workspace launched ahead for it. Once a kernel
     could not start at all (the machine cannot grade), the submissions still queued are not tried."""
 
-    def __init__(self, pool: ThreadPoolExecutor, warm: WarmPool[str, Workspace], work: Work) -> None:
-        self._pool, self._warm, self._work = pool, warm, work
+    def __init__(self, pool: ThreadPoolExecutor, warm: WarmPool[Kind, Workspace], work: Work,
+                 kinds: Mapping[Submission, Kind]) -> None:
+        self._pool, self._warm, self._work, self._kinds = pool, warm, work, kinds
         self._lock = threading.Lock()
         self._active: set[Workspace] = set()
         self._stopping = False
@@ -104,7 +121,7 @@ class _LocalSession:
         with self._lock:
             if self._stopping:
                 raise Aborted()
-        workspace = self._warm.take(sub.assignment)
+        workspace = self._warm.take(self._kinds[sub])
         with self._lock:
             self._active.add(workspace)
             if self._stopping:  # Ctrl-C came between take and here

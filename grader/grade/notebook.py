@@ -37,7 +37,7 @@ from .calls import Caller, grade_question
 from .causes import Source, calls, cells_of, explain
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
-from .workspace import Workspace, copy_files, inspector_for, replace_selfcheck
+from .workspace import Workspace, copy_files, inspector_for, preload_for, replace_selfcheck
 
 __all__ = ["NotebookUnreadable", "grade_notebook", "grader_error_result", "read_notebook"]
 
@@ -156,7 +156,8 @@ def _grade_notebook(path: Path, *, student: str, assignment: Assignment, prepare
                 nb = read_notebook(path)
             except NotebookUnreadable as exc:
                 return ungraded("error", exc.about(path.name), sha)
-        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"), jobs)
+        workspace = workspace or Workspace(assignment, config, isolation or sandbox.isolation("required"), jobs,
+                                           preload_for(assignment, path))
         limits = config.limits_for(assignment.id)
         with stage("copy"):
             if files is not None and (problem := copy_files(files, workspace.scratch, limits.scratch_mb)):

@@ -25,7 +25,7 @@ from ..run.inspect_model import Inspector
 from ..run.sandbox import NO_SPACE, Confinement, Isolation, ScratchSpace, is_out_of_space
 from .kit import install_selfcheck
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "preload_for"]
 
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 
@@ -65,9 +65,12 @@ class Workspace:
     where the grader may mount) before the student's files are copied in, so a folder too large for
     it is that submission's error (:func:`copy_files`), found before anything is written."""
 
-    def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation, jobs: int = 1) -> None:
+    def __init__(self, assignment: Assignment, config: CourseConfig, isolation: Isolation, jobs: int = 1,
+                 preload: tuple[str, ...] | None = None) -> None:
         """``jobs`` is how many kernels run at once here: without ``[limits] cpus`` each one's CPU
-        quota is a fair share of the cores (:func:`grader.run.sandbox.fair_cpus`)."""
+        quota is a fair share of the cores (:func:`grader.run.sandbox.fair_cpus`). ``preload`` is
+        what the kernel imports as it starts (:func:`preload_for`; the assignment's whole list
+        when not given)."""
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
         self.scratch = self.folder / "work"
         self.scratch.mkdir()
@@ -83,7 +86,7 @@ class Workspace:
                 self.folder.chmod(0o711)
                 self.hand_over()
             try:
-                self.launch = Launch(confinement, assignment.preload)
+                self.launch = Launch(confinement, assignment.preload if preload is None else preload)
             except BaseException:
                 self.space.close()
                 raise
@@ -104,6 +107,22 @@ class Workspace:
         self.launch.close()  # the kernel and everything it started are gone: nothing holds the tmpfs
         self.space.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def preload_for(assignment: Assignment, notebook: Path) -> tuple[str, ...]:
+    """The assignment's preloads this notebook may use: those whose package its file names at all.
+
+    A preload is CPU a kernel spends before the student's first cell; ``matplotlib.pyplot`` alone
+    is half a second, more than a light NumPy notebook's grading, so a notebook that never names
+    matplotlib gets a kernel without it. The file's bytes are searched, never parsed or run: a
+    module named only in a comment or an output is preloaded for nothing (as every preload was
+    before), and one imported under a name made at run time is imported by the student's cell,
+    as in Jupyter. The grade cannot differ: a preload binds no name in the student's namespace."""
+    try:
+        text = notebook.read_bytes()
+    except OSError:  # reported where the notebook is read; the kernel gets the whole list meanwhile
+        return assignment.preload
+    return tuple(module for module in assignment.preload if module.partition(".")[0].encode("ascii") in text)
 
 
 def inspector_for(workspace: Workspace, config: CourseConfig, limits: Limits) -> Inspector:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import time
 import uuid
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Cgroup", "Controller", "fair_cpus"]
+__all__ = ["Cgroup", "Controller", "cores", "fair_cpus"]
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +29,19 @@ _CFS_PERIOD_US = 100_000  # the kernel's default scheduling period; the quota is
 _V1_SHARES, _V2_WEIGHT = 1024, 100  # the default weights: every kernel the same
 
 
-def fair_cpus(jobs: int) -> float:
-    """The default CPU quota of a kernel: this machine's cores (those this process may run on)
-    shared equally by the ``jobs`` kernels graded at once. A cell then runs at the same speed alone
-    and next to a busy neighbour, so its time limit means the same for every student."""
+def cores() -> int:
+    """The cores this process may run on (its affinity: a container's share, not the host's count)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0)) or 1
     except (AttributeError, OSError):  # not Linux
-        cores = os.cpu_count() or 1
-    return cores / max(1, jobs)
+        return os.cpu_count() or 1
+
+
+def fair_cpus(jobs: int) -> float:
+    """The default CPU quota of a kernel: this machine's :func:`cores` shared equally by the
+    ``jobs`` kernels graded at once. A cell then runs at the same speed alone and next to a busy
+    neighbour, so its time limit means the same for every student."""
+    return cores() / max(1, jobs)
 
 
 Controller = Literal["pids", "memory", "cpu"]
@@ -119,15 +124,16 @@ class Cgroup:
         return found
 
     def kill(self, patience: float = 5.0) -> None:
-        """SIGKILL every process in the cgroup, again until none is left (a fork bomb refills)."""
+        """SIGKILL every process in the cgroup, again until none is left (a fork bomb refills).
+        Each round waits for the processes it killed to end (:func:`kill_and_wait`), not for a
+        fixed time: a graded kernel's cgroup is empty as soon as its processes are."""
         deadline = time.monotonic() + patience
-        while (pids := self.pids()) and time.monotonic() < deadline:
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.02)
+        before: set[int] = set()
+        while (pids := self.pids()) and (left := deadline - time.monotonic()) > 0:
+            if pids == before:  # ended yet still listed for a moment: give the kernel that moment
+                time.sleep(0.002)
+            kill_and_wait(pids, left)
+            before = pids
 
     def remove(self) -> None:
         self.kill()
@@ -135,12 +141,62 @@ class Cgroup:
             _remove(folder)
 
 
+def kill_and_wait(pids: set[int], timeout: float) -> None:
+    """SIGKILL each of ``pids`` and wait until each has ended or ``timeout`` has passed.
+
+    Through pidfds (Linux 5.3): the signal cannot reach another process that took a recycled pid,
+    and a pidfd turns readable when its process ends, so the wait is one ``poll``, never a sleep.
+    Without pidfds the signal goes by pid and the wait is a short sleep, as the caller repeats."""
+    fds: list[int] = []
+    by_pid = False
+    try:
+        for pid in pids:
+            try:
+                fd = os.pidfd_open(pid)
+            except ProcessLookupError:
+                continue
+            except (AttributeError, OSError):  # no pidfds here
+                _kill_by_pid(pid)
+                by_pid = True
+                continue
+            fds.append(fd)
+            try:
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _wait_readable(fds, timeout)
+        if by_pid:
+            time.sleep(0.002)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _kill_by_pid(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_readable(fds: list[int], timeout: float) -> None:
+    """Until every one of ``fds`` is readable (its process ended), or ``timeout`` seconds."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    waiting, deadline = set(fds), time.monotonic() + timeout
+    while waiting and (left := deadline - time.monotonic()) > 0:
+        for fd, _ in poller.poll(left * 1000):
+            poller.unregister(fd)
+            waiting.discard(fd)
+
+
 def _parent_weight(v2: bool) -> str:
     """The weight of the ``cnn-grader`` parent: as many default weights as the machine has cores.
     Grouped, all kernels would otherwise weigh as much as one process against the rest of the
     machine, and grade slower beside a busy neighbour than ungrouped kernels did."""
-    cores = max(1, round(fair_cpus(1)))
-    return str(min(10_000, _V2_WEIGHT * cores)) if v2 else str(_V1_SHARES * cores)
+    count = cores()
+    return str(min(10_000, _V2_WEIGHT * count)) if v2 else str(_V1_SHARES * count)
 
 
 def _make_parent_v1(parent: Path, controller: Controller) -> None:

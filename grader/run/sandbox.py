@@ -67,14 +67,14 @@ from pathlib import Path
 from typing import Literal
 
 from . import scratch
-from .cgroup import Cgroup, fair_cpus
+from .cgroup import Cgroup, cores, fair_cpus
 from .limits import limits_in_force, warn_weaker
 from .scratch import NO_SPACE, ScratchLimit, ScratchSpace, is_out_of_space
 
-# Cgroup, fair_cpus, limits_in_force, NO_SPACE, ScratchLimit, ScratchSpace and is_out_of_space live in
+# Cgroup, cores, fair_cpus, limits_in_force, NO_SPACE, ScratchLimit, ScratchSpace and is_out_of_space live in
 # grader.run.cgroup, .limits and .scratch; they are named here too, as the confinement's whole surface.
 __all__ = ["INSPECTOR_USER", "KERNEL_USER", "NO_SPACE", "Cgroup", "Confinement", "Isolation", "SandboxMode",
-           "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined", "fair_cpus", "hand_over",
+           "SandboxUnavailable", "ScratchLimit", "ScratchSpace", "confined", "cores", "fair_cpus", "hand_over",
            "is_out_of_space", "isolation", "limits_in_force", "refusal", "user_or_bwrap", "user_problem"]
 
 log = logging.getLogger(__name__)
