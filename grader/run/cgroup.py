@@ -15,11 +15,12 @@ import select
 import signal
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Cgroup", "Controller", "cores", "fair_cpus"]
+__all__ = ["Cgroup", "Controller", "cores", "fair_cpus", "kill_and_wait", "wait_ended"]
 
 log = logging.getLogger(__name__)
 
@@ -141,42 +142,55 @@ class Cgroup:
             _remove(folder)
 
 
-def kill_and_wait(pids: set[int], timeout: float) -> None:
+def kill_and_wait(pids: Iterable[int], timeout: float) -> None:
     """SIGKILL each of ``pids`` and wait until each has ended or ``timeout`` has passed.
 
     Through pidfds (Linux 5.3): the signal cannot reach another process that took a recycled pid,
     and a pidfd turns readable when its process ends, so the wait is one ``poll``, never a sleep.
     Without pidfds the signal goes by pid and the wait is a short sleep, as the caller repeats."""
-    fds: list[int] = []
-    by_pid = False
-    try:
-        for pid in pids:
-            try:
-                fd = os.pidfd_open(pid)
-            except ProcessLookupError:
-                continue
-            except (AttributeError, OSError):  # no pidfds here
-                _kill_by_pid(pid)
-                by_pid = True
-                continue
-            fds.append(fd)
+    with _pidfds(pids) as (fds, unsupported):
+        for fd in fds:
             try:
                 signal.pidfd_send_signal(fd, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        for pid in unsupported:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         _wait_readable(fds, timeout)
-        if by_pid:
+        if unsupported:
             time.sleep(0.002)
+
+
+def wait_ended(pids: Iterable[int], timeout: float) -> None:
+    """Wait until each of ``pids`` has ended (killed by someone else), or ``timeout`` seconds: one
+    ``poll`` on their pidfds, or a short sleep where there are none."""
+    with _pidfds(pids) as (fds, unsupported):
+        _wait_readable(fds, timeout)
+        if unsupported:
+            time.sleep(0.002)
+
+
+@contextmanager
+def _pidfds(pids: Iterable[int]) -> Iterator[tuple[list[int], list[int]]]:
+    """(pidfds of those of ``pids`` still running, the pids for which this system has none);
+    the pidfds are closed on exit."""
+    fds: list[int] = []
+    unsupported: list[int] = []
+    try:
+        for pid in pids:
+            try:
+                fds.append(os.pidfd_open(pid))
+            except ProcessLookupError:
+                continue
+            except (AttributeError, OSError):  # no pidfds here (before Linux 5.3, not Linux)
+                unsupported.append(pid)
+        yield fds, unsupported
     finally:
         for fd in fds:
             os.close(fd)
-
-
-def _kill_by_pid(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_readable(fds: list[int], timeout: float) -> None:
@@ -229,13 +243,19 @@ def _make_parent_v2(parent: Path) -> None:
             log.debug("could not weigh %s: %s", parent, exc)
 
 
-def _remove(folder: Path) -> None:
-    for _ in range(50):
+def _remove(folder: Path, patience: float = 1.0) -> None:
+    """rmdir the cgroup, which the kernel refuses for a moment after its last process ended:
+    retried after 1 ms, then twice as long each time, for about ``patience`` seconds."""
+    pause, deadline = 0.001, time.monotonic() + patience
+    while True:
         try:
             folder.rmdir()
             return
         except FileNotFoundError:
             return
         except OSError:  # still busy for a moment after the last process died
-            time.sleep(0.02)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
     log.debug("could not remove cgroup %s", folder)

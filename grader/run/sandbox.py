@@ -67,7 +67,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import scratch
-from .cgroup import Cgroup, cores, fair_cpus
+from .cgroup import Cgroup, cores, fair_cpus, wait_ended
 from .limits import limits_in_force, warn_weaker
 from .scratch import NO_SPACE, ScratchLimit, ScratchSpace, is_out_of_space
 
@@ -339,7 +339,7 @@ def end_processes_of(user: str, patience: float = 5.0) -> None:
     except KeyError:
         return
     deadline = time.monotonic() + patience
-    while _alive(account.pw_uid) and time.monotonic() < deadline:
+    while (alive := _alive(account.pw_uid)) and (left := deadline - time.monotonic()) > 0:
         try:
             subprocess.run(["sh", "-c", "kill -s KILL -- -1"], user=account.pw_uid, group=account.pw_gid,
                            extra_groups=[], timeout=30, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -347,11 +347,12 @@ def end_processes_of(user: str, patience: float = 5.0) -> None:
         except (OSError, subprocess.SubprocessError, ValueError):
             log.exception("could not end the processes of %s", user)
             return
-        time.sleep(0.02)
+        wait_ended(alive, left)  # those the shell killed; a fork made meanwhile is found next round
 
 
-def _alive(uid: int) -> bool:
-    """Whether a process whose real user is ``uid`` is running (zombies, already dead, not counted)."""
+def _alive(uid: int) -> list[int]:
+    """The processes whose real user is ``uid`` that are running (zombies, already dead, left out)."""
+    found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -362,8 +363,8 @@ def _alive(uid: int) -> bool:
             continue
         dead = fields.get("State", "").strip().startswith(("Z", "X"))
         if fields.get("Uid", "").split()[:1] == [str(uid)] and not dead:
-            return True
-    return False
+            found.append(int(entry.name))
+    return found
 
 
 @contextmanager
