@@ -378,20 +378,23 @@ def print_light(m: dict) -> None:
     print(f"  {scored}; load average {' → '.join(map(str, m['load']))}")
 
 
-def print_targets(report: dict) -> None:
-    if "class" in report:
+def print_part(part: str, report: dict) -> None:
+    """One part's lines of the table, printed as soon as it is measured."""
+    if part == "light":
+        print_light(report["light"])
+    if part == "class":
         c = report["class"]
         print(f"class of {c['notebooks']} light notebooks, grader --jobs {c['jobs']} (the default) vs bare one after "
               f"another: {c['grader_seconds']:.1f} s vs {c['bare_seconds']:.1f} s = {c['ratio']:.2f}x   "
               f"target <= 0.5   {met(c['ratio'], 0.5)}"
               + (f"   PROBLEMS: {'; '.join(c['problems'][:3])}" if c["problems"] else ""))
-    if "gender" in report:
+    if part == "gender":
         g = report["gender"]
         print(f"gender notebooks ({g['notebooks']}), grader --jobs 1 vs bare, per notebook: {g['grader_per_notebook']:.2f} s"
               f" vs {g['bare_per_notebook']:.2f} s = {g['ratio']:.2f}x   target <= 1.1   {met(g['ratio'], 1.1)}"
               f"   (recorded run per notebook {g['recorded_median']:.2f} s; TensorFlow in the grader process: "
               f"{g['tensorflow_in_grader']})")
-    if "regrade" in report:
+    if part == "regrade":
         r = report["regrade"]
         cached = "" if r["all_cached"] else "   PROBLEM: not every submission came from the gradebook"
         print(f"cached regrade of {r['submissions']:,} unchanged submissions (`grader grade`, end to end): "
@@ -418,6 +421,7 @@ def main() -> None:
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown --parts: {', '.join(sorted(unknown))} (known: {', '.join(PARTS)})")
+    sys.stdout.reconfigure(line_buffering=True)  # each part's lines show as it ends, into a pipe or file too
     course = str(ROOT / "course.toml")
     report: dict = {"load_at_start": load(), "cores": len(os.sched_getaffinity(0))}
     print(f"cnn-grader bench: {report['cores']} cores, load average {report['load_at_start']} at the start")
@@ -439,9 +443,7 @@ def main() -> None:
                 except nbgrader_course.NbgraderFailed as exc:
                     sys.exit(f"nbgrader: {exc}")
                 report[part]["part_seconds"] = time.perf_counter() - part_started
-    if "light" in report:
-        print_light(report["light"])
-    print_targets(report)
+                print_part(part, report)
     if "similarity" in parts:
         print()
         report["similarity"] = similarity()
