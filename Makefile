@@ -39,9 +39,11 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-# Issue 8's measurements: N=60 submissions by default (BENCH_ARGS="-n 20 --kind numpy" for a quick look,
-# BENCH_ARGS="--scale 1000" for the grader's memory over a large class), then issue 16's similarity pass
-# over generated classes of 1,000 and 2,000 (BENCH_ARGS="--similarity-only" for that part alone).
+# Issue 17's side-by-side table (README.md, "Speed"): 12 light NumPy notebooks run bare, by nbgrader
+# autograde (installed once into ~/.cache/cnn-grader/bench-nbgrader) and by the grader --jobs 1, median
+# of three interleaved runs; 60 at the default --jobs vs bare; the gender notebooks vs bare; a cached
+# regrade of 1,000 and its RSS; then issue 16's similarity pass over generated classes of 1,000 and
+# 2,000. BENCH_ARGS="--regrade 200" for a smaller regrade, "--parts light,class" for some parts only.
 bench: $(STAMP) $(FACES)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
