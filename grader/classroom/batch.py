@@ -76,8 +76,9 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
             try:
                 cached, todo = partition(book, plan.gradable, key)
                 keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
-                for sub, result in cached:
-                    keeper.cached(sub, result)
+                with book.batch():  # one commit for them all: a stopped run finds them again next time
+                    for sub, result in cached:
+                        keeper.cached(sub, result)
                 with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
                     collect(session, todo, keeper)
                 book.finish_run(run)

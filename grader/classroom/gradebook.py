@@ -26,8 +26,9 @@ import os
 import socket
 import sqlite3
 import secrets
+import stat
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,11 +52,13 @@ __all__ = [
     "csv_number",
     "csv_text",
     "grades_header",
+    "json_bytes",
     "load_results",
     "output_lock",
     "result_path",
     "safe_filename",
     "write_atomic",
+    "write_if_changed",
     "write_grades_csv",
     "write_json",
     "write_result",
@@ -175,6 +178,33 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
         f.write(data)
 
 
+def write_if_changed(path: Path, data: bytes, *, private: bool = False) -> bool:
+    """:func:`write_atomic`, unless ``path`` already is a regular file holding exactly ``data`` (and,
+    when ``private``, mode 0600): a cached regrade then costs a read, not an fsync. Returns whether
+    it wrote. Anything else there (a symbolic link, other bytes, an open mode, nothing) is replaced."""
+    if not _holds(path, data, private):
+        write_atomic(path, data, private=private)
+        return True
+    return False
+
+
+def _holds(path: Path, data: bytes, private: bool) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        if private and stat.S_IMODE(info.st_mode) != PRIVATE:
+            return False
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read(len(data) + 1) == data
+    finally:
+        os.close(fd)
+
+
 def _sync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable; not possible on every platform."""
     try:
@@ -189,31 +219,42 @@ def _sync_folder(folder: Path) -> None:
         os.close(dir_fd)
 
 
+def json_bytes(data: object) -> bytes:
+    """``data`` as indented UTF-8 JSON (Chinese as itself, not escaped): the bytes of every JSON file."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def write_json(path: Path, data: object, *, private: bool = False) -> None:
-    """``data`` as indented UTF-8 JSON (Chinese as itself, not escaped), written atomically."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"), private=private)
+    """``data`` as :func:`json_bytes`, written atomically."""
+    write_atomic(path, json_bytes(data), private=private)
 
 
 def result_path(out_dir: Path, student: str, assignment: str) -> Path:
     return Path(out_dir) / RESULTS_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
 
 
-def write_result(out_dir: Path, result: SubmissionResult) -> Path:
+def write_result(out_dir: Path, result: SubmissionResult, *, unless_same: bool = False) -> Path:
     """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path. It holds
     the hidden inputs and expected values, so it is the instructor's alone: 0600, in a ``results/``
-    folder made 0700."""
+    folder made 0700. ``unless_same`` leaves a file already holding these bytes as it is
+    (:func:`write_if_changed`: a cached result, unchanged since the last run)."""
     path = result_path(out_dir, result.student, result.assignment)
     (Path(out_dir) / RESULTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_json(path, result.to_json(), private=True)
+    data = json_bytes(result.to_json())
+    if unless_same:
+        write_if_changed(path, data, private=True)
+    else:
+        write_atomic(path, data, private=True)
     return path
 
 
-def load_results(out_dir: Path) -> list[SubmissionResult]:
-    """The results under ``out_dir/results``, sorted by (student, assignment); bad files are logged."""
+def load_results(out_dir: Path, skip: Collection[Path] = ()) -> list[SubmissionResult]:
+    """The results under ``out_dir/results``, sorted by (student, assignment); bad files are logged.
+    The files of ``skip`` (:func:`result_path`: results the caller already holds) are not read."""
     results = []
+    skip = set(skip)
     for path in sorted((Path(out_dir) / RESULTS_DIR).glob("*/*.json")):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path in skip:
             continue
         try:
             results.append(SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8"))))
@@ -464,6 +505,7 @@ class Gradebook:
     def __init__(self, out_dir: Path) -> None:
         self.path = Path(out_dir) / GRADEBOOK_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._batched = False  # inside batch(): each record is a savepoint of its transaction
         try:
             _create_private(self.path)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -516,13 +558,43 @@ class Gradebook:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One ``BEGIN IMMEDIATE`` … ``COMMIT``: a run's entry and its verdicts land together or not at all."""
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``: a run's entry and its verdicts land together or not at
+        all. Inside :meth:`batch`, a savepoint instead: the same all-or-nothing, committed with the batch."""
+        if self._batched:
+            self._db.execute("SAVEPOINT record")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO record")
+                self._db.execute("RELEASE record")
+                raise
+            self._db.execute("RELEASE record")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        self._db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records in one commit (one fsync, not one each): for the cached results of a run,
+        which an interrupted run loses nothing by not keeping (the next run finds them again). A
+        record that fails inside is undone alone (its savepoint); the others still commit."""
+        if self._batched:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._batched = True
+        try:
+            yield
+        except BaseException:
+            self._batched = False
+            self._db.execute("ROLLBACK")
+            raise
+        self._batched = False
         self._db.execute("COMMIT")
 
     @property

@@ -53,7 +53,7 @@ from ..course.config import SimilarityPolicy
 from ..judge.results import SubmissionResult
 
 __all__ = ["Entry", "Match", "SimilarPair", "Similarity", "Span", "compare_class", "entry_of", "own_code",
-           "template_code"]
+           "template_code", "wrong_of"]
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,13 @@ def entry_of(result: SubmissionResult, notebook: Mapping[str, Any], template: Ma
     Its wrong answers are those of the tests no declared mistake explains (``diagnosis is None``): a
     declared mistake is one the course knows many students make on their own (that is why it was
     declared), so two students sharing its wrong values is expected and carries no signal."""
-    wrong = frozenset(f"{t.question}/{t.group}/{item}" for t in result.tests if t.diagnosis is None
-                      for item in (t.wrong if isinstance(t.wrong, (tuple, list)) else ()) if isinstance(item, str))
-    return Entry(result.student, result.assignment, own_code(notebook, template), wrong)
+    return Entry(result.student, result.assignment, own_code(notebook, template), wrong_of(result))
+
+
+def wrong_of(result: SubmissionResult) -> frozenset[str]:
+    """The wrong answers of ``result`` that no declared mistake explains (see :func:`entry_of`)."""
+    return frozenset(f"{t.question}/{t.group}/{item}" for t in result.tests if t.diagnosis is None
+                     for item in (t.wrong if isinstance(t.wrong, (tuple, list)) else ()) if isinstance(item, str))
 
 
 def compare_class(entries: Sequence[Entry], templates: Mapping[str, str], policy: SimilarityPolicy) -> Similarity:

@@ -30,6 +30,7 @@ import io
 import json
 import logging
 import os
+import hashlib
 import shutil
 import stat
 from collections.abc import Iterable, Mapping
@@ -40,8 +41,9 @@ from typing import Any
 from ..course.config import CourseConfig
 from ..grade.notebook import NotebookUnreadable, read_notebook
 from ..judge.results import SubmissionResult
-from .gradebook import csv_text, load_results, safe_filename, write_atomic, write_json
-from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code
+from .cache import code_fingerprint
+from .gradebook import PRIVATE, csv_text, load_results, result_path, safe_filename, write_atomic, write_json
+from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code, wrong_of
 
 __all__ = [
     "CODE_DIR",
@@ -61,6 +63,7 @@ log = logging.getLogger(__name__)
 SIMILARITY_JSON = "similarity.json"
 SIMILARITY_CSV = "similarity.csv"
 CODE_DIR = "code"  # DIR/code/STUDENT/ASSIGNMENT.json: each submission's Entry, for the runs after it
+_MAX_ENTRY = 64 << 20  # a kept entry larger than this is not read back: recomputed instead
 PAIRS_DIR = "similarity"  # DIR/similarity/ASSIGNMENT/A--B.html: never under report/, whose pages go to students
 CSV_COLUMNS = ("assignment", "student_a", "student_b", "code_score", "shared_wrong", "flagged")
 
@@ -104,27 +107,47 @@ def similarity_pass(out_dir: Path, results: Iterable[SubmissionResult], notebook
 def _entries(out_dir: Path, results: Iterable[SubmissionResult], notebooks: Mapping[tuple[str, str], Path],
              config: CourseConfig) -> tuple[list[Entry], tuple[str, ...]]:
     """The pass's entries of the results whose notebook can be read, each kept for later runs; the
-    others, by name."""
+    others, by name. A kept entry of the same notebook bytes, template and grader code
+    (:func:`_entry_key`) gives its code without reading the notebook again, and is not rewritten."""
     entries, left_out = [], []
-    templates: dict[str, Mapping[str, Any] | None] = {}
+    templates: dict[str, tuple[Mapping[str, Any] | None, str]] = {}
     for result in results:
         path = notebooks.get((result.student, result.assignment))
-        notebook = _notebook(path) if path is not None else None
-        if notebook is None:
+        if path is None:
             left_out.append(f"{result.student}/{result.assignment}")
             continue
         if result.assignment not in templates:
-            templates[result.assignment] = _template(config, result.assignment)
-        entries.append(entry := entry_of(result, notebook, templates[result.assignment]))
-        _keep_entry(out_dir, result, entry)
+            templates[result.assignment] = _template_and_key(config, result.assignment)
+        template, key = templates[result.assignment]
+        kept = _kept_code(out_dir, result, key)
+        if kept is not None:
+            entries.append(Entry(result.student, result.assignment, kept, wrong_of(result)))
+            continue
+        notebook = _notebook(path)
+        if notebook is None:
+            left_out.append(f"{result.student}/{result.assignment}")
+            continue
+        entries.append(entry := entry_of(result, notebook, template))
+        _keep_entry(out_dir, result, entry, key)
     return entries, tuple(left_out)
+
+
+def _template_and_key(config: CourseConfig, assignment: str) -> tuple[Mapping[str, Any] | None, str]:
+    """The released template and the key of the entries made with it: its bytes and the grader's
+    code (:func:`~grader.classroom.cache.code_fingerprint`: how own code is cut from a notebook)."""
+    digest = hashlib.sha256(code_fingerprint().encode("ascii") + b"\0")
+    try:
+        digest.update((config.root / "assignments" / f"{assignment}.ipynb").read_bytes())
+    except OSError:
+        digest.update(b"no template")
+    return _template(config, assignment), digest.hexdigest()
 
 
 def code_path(out_dir: Path, student: str, assignment: str) -> Path:
     return Path(out_dir) / CODE_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
 
 
-def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
+def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry, key: str) -> None:
     """``entry`` for the runs after this one, with the hash of the notebook it was read from. It is
     students' code: private, like ``results/``, its folders 0700 even when an earlier copy of ``DIR``
     (``cp -r``, an unpacked archive) left them open."""
@@ -132,8 +155,8 @@ def _keep_entry(out_dir: Path, result: SubmissionResult, entry: Entry) -> None:
     _private_folder(path.parent.parent)
     _private_folder(path.parent)
     write_json(path, {"student": entry.student, "assignment": entry.assignment,
-                      "submission_sha256": result.submission_sha256, "code": entry.code, "wrong": sorted(entry.wrong)},
-               private=True)
+                      "submission_sha256": result.submission_sha256, "entry_key": key, "code": entry.code,
+                      "wrong": sorted(entry.wrong)}, private=True)
 
 
 def _private_folder(folder: Path) -> None:
@@ -150,7 +173,7 @@ def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> tuple[lis
     notebook hash is its result's, so an entry never outlives the grade it belongs to; and the
     results without one, by name (``student/assignment``)."""
     entries, missing = [], []
-    for result in load_results(out_dir):
+    for result in load_results(out_dir, skip={result_path(out_dir, *key) for key in this_run}):
         if (result.student, result.assignment) in this_run:
             continue
         entry = _kept_entry(out_dir, result)
@@ -159,6 +182,33 @@ def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> tuple[lis
         else:
             entries.append(entry)
     return entries, tuple(missing)
+
+
+def _kept_code(out_dir: Path, result: SubmissionResult, key: str) -> str | None:
+    """The code of ``result``'s kept entry when it was cut from the same notebook bytes with the same
+    ``key`` (:func:`_template_and_key`), or None: then the notebook is read again. The file is the
+    instructor's disk, which a student may have influenced: one that is not a private regular file
+    of the expected shape is recomputed (and rewritten), never trusted."""
+    path = code_path(out_dir, result.student, result.assignment)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            data = f.read(_MAX_ENTRY + 1) if stat.S_ISREG(mode) and stat.S_IMODE(mode) == PRIVATE else b""
+        if not data or len(data) > _MAX_ENTRY:
+            return None
+        kept = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
+            and kept.get("entry_key") == key and kept.get("student") == result.student
+            and kept.get("assignment") == result.assignment and isinstance(kept.get("code"), str)
+            and kept.get("wrong") == sorted(wrong_of(result))):
+        return str(kept["code"])
+    return None
 
 
 def _kept_entry(out_dir: Path, result: SubmissionResult) -> Entry | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 from ...course.config import CourseConfig
-from ...classroom.gradebook import write_atomic
+from ...classroom.gradebook import write_atomic, write_if_changed
 from ...classroom.regrade import read_changes
 from ...classroom.similarity_files import read_similarity
 from ...judge.results import SubmissionResult
@@ -65,7 +65,9 @@ def render_reports(out_dir: Path, results: Iterable[SubmissionResult], config: C
                 continue
             html = _UNRENDERED_PAGE.format(lang=lang, title=escape(t("index.unrendered")),
                                            text=escape(t("index.unrendered_page")))
-        write_atomic(path, html.encode("utf-8"))  # never leave an earlier run's page standing for this one
+        # Never leave an earlier run's page standing for this one; a page already holding exactly
+        # these bytes is left as it is (a cached regrade renders it again, but costs no fsync).
+        write_if_changed(path, html.encode("utf-8"))
         written.append(path)
     similarity = read_similarity(Path(out_dir))
     try:  # outside report/: never a student's
