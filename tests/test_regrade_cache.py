@@ -121,12 +121,12 @@ def test_a_cached_result_file_holding_the_same_bytes_is_not_rewritten(tmp_path: 
     written: list[Path] = []
     real = gradebook.write_atomic
     monkeypatch.setattr(gradebook, "write_atomic", lambda p, d, **k: (written.append(p), real(p, d, **k)))
-    write_result(tmp_path, result, unless_same=True)
+    write_result(tmp_path, result)
     assert written == []
-    write_result(tmp_path, report_result("ann", score=3.0), unless_same=True)
+    write_result(tmp_path, report_result("ann", score=3.0))
     assert written == [path] and SubmissionResult.from_json(json.loads(path.read_text())) is not None
     os.chmod(path, 0o644)  # an open copy is made private again
-    write_result(tmp_path, report_result("ann", score=3.0), unless_same=True)
+    write_result(tmp_path, report_result("ann", score=3.0))
     assert written == [path, path] and (path.stat().st_mode & 0o777) == 0o600
 
 

@@ -63,7 +63,7 @@ class Keeper:
         result = apply_late(sub, with_intake(sub, result), self._course)
         try:
             with stage("write"):  # a cached result's file is rewritten only when it changed (a roster, a date)
-                write_result(self._out_dir, result, unless_same=event == "cached")
+                write_result(self._out_dir, result)
                 if result.grader_error is None:
                     self._book.record(result, self._key, self._run, cached=event == "cached")
         except StageFailure as failure:

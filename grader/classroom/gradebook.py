@@ -233,18 +233,14 @@ def result_path(out_dir: Path, student: str, assignment: str) -> Path:
     return Path(out_dir) / RESULTS_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
 
 
-def write_result(out_dir: Path, result: SubmissionResult, *, unless_same: bool = False) -> Path:
+def write_result(out_dir: Path, result: SubmissionResult) -> Path:
     """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path. It holds
     the hidden inputs and expected values, so it is the instructor's alone: 0600, in a ``results/``
-    folder made 0700. ``unless_same`` leaves a file already holding these bytes as it is
-    (:func:`write_if_changed`: a cached result, unchanged since the last run)."""
+    folder made 0700. A file already holding these bytes is left as it is (:func:`write_if_changed`:
+    a cached result, unchanged since the last run, costs no fsync)."""
     path = result_path(out_dir, result.student, result.assignment)
     (Path(out_dir) / RESULTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
-    data = json_bytes(result.to_json())
-    if unless_same:
-        write_if_changed(path, data, private=True)
-    else:
-        write_atomic(path, data, private=True)
+    write_if_changed(path, json_bytes(result.to_json()), private=True)
     return path
 
 

@@ -184,25 +184,37 @@ def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> tuple[lis
     return entries, tuple(missing)
 
 
-def _kept_code(out_dir: Path, result: SubmissionResult, key: str) -> str | None:
-    """The code of ``result``'s kept entry when it was cut from the same notebook bytes with the same
-    ``key`` (:func:`_template_and_key`), or None: then the notebook is read again. The file is the
-    instructor's disk, which a student may have influenced: one that is not a private regular file
-    of the expected shape is recomputed (and rewritten), never trusted."""
-    path = code_path(out_dir, result.student, result.assignment)
+def _read_kept(path: Path) -> Any:
+    """The JSON of a kept entry file, or None: none there, or one refused. The file is the
+    instructor's disk, which a student may have influenced, so it is read as untrusted input: never
+    through a link, only a private regular file, at most ``_MAX_ENTRY`` bytes. A refused one is
+    logged; its submission's entry is then recomputed (this run's) or left out (an earlier one's)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("%s: not a readable entry (%s)", path, exc)
         return None
     try:
         with os.fdopen(fd, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
-            data = f.read(_MAX_ENTRY + 1) if stat.S_ISREG(mode) and stat.S_IMODE(mode) == PRIVATE else b""
-        if not data or len(data) > _MAX_ENTRY:
-            return None
-        kept = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+            if not (stat.S_ISREG(mode) and stat.S_IMODE(mode) == PRIVATE):
+                raise ValueError("not a private regular file")
+            data = f.read(_MAX_ENTRY + 1)
+        if len(data) > _MAX_ENTRY:
+            raise ValueError(f"larger than {_MAX_ENTRY} bytes")
+        return json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        log.warning("%s: not a readable entry (%s)", path, exc)
         return None
+
+
+def _kept_code(out_dir: Path, result: SubmissionResult, key: str) -> str | None:
+    """The code of ``result``'s kept entry when it was cut from the same notebook bytes with the same
+    ``key`` (:func:`_template_and_key`), or None: then the notebook is read again (and the entry
+    rewritten)."""
+    kept = _read_kept(code_path(out_dir, result.student, result.assignment))
     if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
             and kept.get("entry_key") == key and kept.get("student") == result.student
             and kept.get("assignment") == result.assignment and isinstance(kept.get("code"), str)
@@ -213,15 +225,8 @@ def _kept_code(out_dir: Path, result: SubmissionResult, key: str) -> str | None:
 
 def _kept_entry(out_dir: Path, result: SubmissionResult) -> Entry | None:
     """``result``'s kept entry, or None: none kept (graded before the pass kept entries, with
-    ``--no-similarity``, or left out then), one of another notebook, or one that cannot be read."""
-    path = code_path(out_dir, result.student, result.assignment)
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        log.warning("%s: not a readable entry (%s); left out of the similarity pass", path, exc)
-        return None
+    ``--no-similarity``, or left out then), one of another notebook, or one refused (:func:`_read_kept`)."""
+    kept = _read_kept(code_path(out_dir, result.student, result.assignment))
     if (isinstance(kept, dict) and kept.get("submission_sha256") == result.submission_sha256
             and isinstance(kept.get("code"), str) and isinstance(kept.get("wrong"), list)):
         return Entry(result.student, result.assignment, kept["code"],
