@@ -624,3 +624,101 @@ def test_a_hidden_groups_hint_carries_no_words_the_student_made_up(ename: str, e
                           [graded(False, "Python integer 300 out of bounds for uint8")] if ename == "OverflowError" else
                           [graded(False, "module 'numpy' has no attribute 'float_'")], [], Execution(()), ("numpy",))
     assert "hint" in known.failure.params, "the grader's own vocabulary stays in a hidden group"
+
+
+# --- parsing beside other job threads (CPython 3.11's shared AST depth counter) --------------------------
+
+_NESTED = "\n".join(f"def f{i}(x):\n    return [[(x + {i}) * (y - {i}) for y in range(3)] for _ in (1, 2)]\n"
+                    for i in range(40))
+
+
+class _Finaliser:
+    """Garbage whose ``__del__`` runs Python code: the collector runs it in the middle of another
+    thread's parse, which is how a second job thread gets in."""
+
+    def __del__(self) -> None:
+        sum(i for i in range(3))
+
+
+def _parse_beside_garbage(parse, rounds: int) -> list[object]:
+    results: list[object] = []
+    for n in range(rounds):
+        results.append(parse(_NESTED))
+        if n % 20 == 0:
+            for _ in range(200):
+                cycle = _Finaliser()
+                cycle.self = cycle  # type: ignore[attr-defined]
+    return results
+
+
+def test_cells_parsed_by_several_job_threads_at_once_each_get_their_own_tree() -> None:
+    """Unguarded, three threads doing this get "AST constructor recursion depth mismatch" within a few
+    hundred parses on 3.11 (it graded a correct submission 0 in CI); guarded, every parse agrees with
+    a lone one."""
+    import gc
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = Source.of([_NESTED]).refers
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(50)
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            runs = [pool.submit(_parse_beside_garbage, lambda s: Source.of([s]).refers, 150) for _ in range(3)]
+            results = [r for run in runs for r in run.result()]
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+    assert len(results) == 450 and all(r == alone for r in results)
+    assert len(alone) == 40
+
+
+def test_a_parse_upset_by_a_parse_outside_the_grader_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock cannot cover a parse of a library's own (traceback underlines a logged error's line
+    with one): a mismatch is retried from a clean count, not turned into a grader error."""
+    import ast as real_ast
+
+    from grader.grade import causes
+
+    failures = iter([True, True])
+
+    class Upset:
+        def __getattr__(self, name):
+            return getattr(real_ast, name)
+
+        @staticmethod
+        def parse(source):
+            if next(failures, False):
+                raise SystemError("AST constructor recursion depth mismatch (before=36, after=28)")
+            return real_ast.parse(source)
+
+    monkeypatch.setattr(causes, "ast", Upset())
+    assert defined_names("def f(x):\n    return x\ny = 2\n") == {"f", "y"}
+
+
+def test_a_mismatch_that_persists_is_the_graders_error_not_a_silent_empty_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ast as real_ast
+
+    from grader.grade import causes
+
+    class Broken:
+        def __getattr__(self, name):
+            return getattr(real_ast, name)
+
+        @staticmethod
+        def parse(source):
+            raise SystemError("AST constructor recursion depth mismatch (before=36, after=28)")
+
+    monkeypatch.setattr(causes, "ast", Broken())
+    with pytest.raises(SystemError):
+        defined_names("def f(x):\n    return x\n")
+
+
+def test_the_grader_parses_python_only_through_the_guarded_parser() -> None:
+    """Any other ``ast.parse`` in the grader's process would race the job threads again."""
+    root = Path(__file__).resolve().parents[1] / "grader"
+    found = [str(p.relative_to(root)) for p in root.rglob("*.py")
+             for line in p.read_text(encoding="utf-8").splitlines()
+             if "ast.parse(" in line or "PyCF_ONLY_AST" in line]
+    assert found == ["grade/causes.py"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,12 +48,34 @@ class Cell:
 _DEF_LINE = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
+_PARSING = threading.Lock()
+_ATTEMPTS = 3
+
+
 def _parsed(source: str) -> ast.Module | None:
     """A cell's syntax tree, or None where there is none to read: a syntax error, a NUL byte, or code
     nested deeper than the parser (a sum of 200,000 terms, 5,000 nested lambdas) — the student's
-    source must not turn into the grader's exception."""
+    source must not turn into the grader's exception.
+
+    Parsing is serialised, and retried on CPython's "AST constructor recursion depth mismatch": in
+    3.11 the depth counter of :func:`ast.parse` is one per interpreter, so two job threads parsing at
+    once (a finaliser run by the garbage collector lets the other thread in mid-parse) corrupt each
+    other's count and one gets a ``SystemError`` — a correct submission graded 0 as a grader error
+    because another was parsed beside it. The lock covers the grader's own parses; the retry covers
+    a parse the lock cannot see (the :mod:`traceback` module parses a line to underline it when an
+    error is logged). The count is reset at each call, so a retry parses from a clean state."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return _parse_once(source)
+        except SystemError:
+            continue
+    return _parse_once(source)
+
+
+def _parse_once(source: str) -> ast.Module | None:
     try:
-        return ast.parse(source)
+        with _PARSING:
+            return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
