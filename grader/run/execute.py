@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager
@@ -54,6 +56,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _MAX_RESTARTS = 3
 _PING_TIMEOUT = 5.0
 _TRACEBACK_CHARS = 8000
+# A unix socket's path must fit sockaddr_un.sun_path: 108 bytes on Linux, 104 on macOS, NUL included.
+_SOCKET_PATH_MAX = 103
+# What follows the temporary directory: the kernel's folder, sockets/, and jupyter_client's longest
+# ipc name with room to spare ("k12-99999": generation 12, port 99,999).
+_SOCKET_TAIL = "/cnn-grader-kernel-xxxxxxxx/sockets/k12-99999"
 
 
 def _preview(source: str, lines: int = 3, width: int = 100) -> str:
@@ -80,6 +87,19 @@ def _ends(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit // 2] + f"\n… [{len(text) - limit} characters not kept]\n" + text[-(limit // 2):]
+
+
+def kernel_folder_base(temporary: str | None = None) -> str:
+    """Where a kernel's folder (its connection file and unix sockets) is made: the temporary directory,
+    unless its path is so long that a socket inside would not fit a unix socket address — a long
+    ``TMPDIR`` (a deep home folder, a CI runner's workspace, pytest's own folders) would otherwise
+    make every kernel fail to start with an error naming no file. Then ``/tmp``, which always fits
+    (where there is no writable ``/tmp`` either, the kernel's start fails and says so, as any failed
+    start does). Only the kernel's sockets move; the submission's scratch copy stays where it was."""
+    temporary = temporary or tempfile.gettempdir()
+    if len(os.fsencode(temporary + _SOCKET_TAIL)) <= _SOCKET_PATH_MAX or not os.access("/tmp", os.W_OK | os.X_OK):
+        return temporary
+    return "/tmp"
 
 
 @dataclass(frozen=True)
@@ -190,6 +210,14 @@ class RestartFailed(RuntimeError):
         super().__init__(self.message.text("en"))
 
 
+class _Manager(AsyncKernelManager):
+    """A kernel manager whose clients share its zmq context (jupyter_client gives each client a
+    context of its own), so that one owner can end them all: see :meth:`Launch.close`."""
+
+    def client(self, **kwargs: Any) -> Any:
+        return super().client(context=self.context, **kwargs)
+
+
 class Launch:
     """A confined kernel process on its way up: its folder (kernelspec, sockets), its cgroup and its
     started kernel manager. Launching is split from connecting so that :class:`KernelPool` can do it
@@ -202,15 +230,21 @@ class Launch:
         self._managers: list[AsyncKernelManager] = []
         self._on_abort: list[Callable[[], None]] = []
         self._stack = ExitStack()
+        self._context = zmq.asyncio.Context()
         try:
-            self.folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-")))
+            self.folder = Path(self._stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-", dir=kernel_folder_base())))
             (self.folder / "sockets").mkdir()
             if confinement.user is not None:  # its user may reach sockets/ (the launcher hands it over)
                 self.folder.chmod(0o711)
             prefix, self.cgroup = self._stack.enter_context(confined(confinement, self.folder / "sockets"))
             _write_kernelspec(self.folder / "spec", prefix, preload)
             self.km: AsyncKernelManager | None = self.manager(0)
-            _start_kernel(self.km, **self.launch_args())
+            try:
+                _start_kernel(self.km, **self.launch_args())
+            except (OSError, zmq.ZMQError) as exc:  # no student code has run: this machine's problem
+                raise KernelStartError(f"the grading kernel did not start ({confinement.isolation} sandbox): "
+                                       f"{exc}") from exc
         except BaseException:
             self.close()
             raise
@@ -226,9 +260,8 @@ class Launch:
         specs = KernelSpecManager(kernel_dirs=[str(self.folder / "spec")], ensure_native_kernel=False)
         sockets = self.folder / "sockets"
         # ipc: unix sockets in a folder bound into the sandbox; TCP would not cross its network namespace.
-        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
-                                ip=str(sockets / f"k{generation}"),
-                                connection_file=str(sockets / f"kernel{generation}.json"))
+        km = _Manager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc", context=self._context,
+                      ip=str(sockets / f"k{generation}"), connection_file=str(sockets / f"kernel{generation}.json"))
         self._managers.append(km)
         return km
 
@@ -278,14 +311,23 @@ class Launch:
         return km
 
     def close(self) -> None:
-        """Kill whatever is left (a kernel never taken, anything the student started) and clean up."""
+        """Kill whatever is left (a kernel never taken, anything the student started) and clean up.
+
+        Last, the zmq context of every manager and client of this launch is destroyed with no
+        linger. Left to the garbage collector, a context whose socket still holds a message for a
+        kernel that is gone (a shutdown request to a kernel that never came up) blocks forever in
+        ``Context.term``, in whichever thread the collector happens to run: the whole class run, or
+        the process's exit, hangs on one failed start."""
         km, self.km = self.km, None
-        if km is not None:
-            try:
-                _shutdown_kernel(km, now=True)
-            except Exception:
-                log.debug("shutting down an unused kernel failed", exc_info=True)
-        self._stack.close()
+        try:
+            if km is not None:
+                try:
+                    _shutdown_kernel(km, now=True)
+                except Exception:
+                    log.debug("shutting down an unused kernel failed", exc_info=True)
+            self._stack.close()
+        finally:
+            self._context.destroy(linger=0)
 
 
 _start_kernel = run_sync(AsyncKernelManager.start_kernel)
