@@ -1,5 +1,6 @@
 """Session-wide test setup and shared fixtures."""
 
+import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -27,3 +28,14 @@ def chromium() -> str:
     from browser import chromium_path
 
     return chromium_path()
+
+
+@pytest.fixture
+def kernel_accounts() -> Iterator[None]:
+    """The "user" isolation's accounts (cnn-grader-student, cnn-grader-inspector), this test's alone
+    while it runs: ending that confinement kills every process of the account, so two tests using
+    them at once (pytest-xdist workers are separate processes) would end each other's kernels. A lock
+    file in /tmp, which every worker sees, makes them take turns."""
+    with open("/tmp/cnn-grader-tests-accounts.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

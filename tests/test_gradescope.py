@@ -240,6 +240,7 @@ def _hidden_values(config_path: Path) -> tuple[list[str], list[str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("kernel_accounts")
 def test_run_autograder_grades_the_submission_into_results_json(autograder_zip: Path) -> None:
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:  # pytest's own folders are closed to other users
         Path(tmp).chmod(0o755)

@@ -207,6 +207,7 @@ def _pids_of(uid: int) -> set[int]:
 
 @pytest.mark.skipif(_kernel_user_uid() is None and not os.environ.get("CI"),  # .ci/run makes the accounts
                     reason="needs root and the account cnn-grader-student")
+@pytest.mark.usefixtures("kernel_accounts")
 def test_a_process_the_kernel_left_running_as_its_user_is_ended_with_it(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Gradescope's container (Docker) gives no cgroup: under the "user" isolation a cell that
@@ -243,6 +244,7 @@ def test_a_process_the_kernel_left_running_as_its_user_is_ended_with_it(tmp_path
 
 @pytest.mark.skipif(_kernel_user_uid() is None and not os.environ.get("CI"),  # .ci/run makes the accounts
                     reason="needs root and the accounts of the user isolation")
+@pytest.mark.usefixtures("kernel_accounts")
 def test_a_process_the_model_inspector_left_running_is_ended_with_it(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The inspector loads the student's model (its layers' code runs) as its own account; a process
