@@ -3,8 +3,9 @@
 The code is ``tests/student_code.py``'s: loops, plain lists, channels-first indexing,
 ``window == window.max()``, not the declared variants imported. One notebook per assignment holds the
 correct code of every question; each other notebook makes at most one mistake per question (the
-others correct), so every mistake is graded in a real kernel once. The sandbox is not the point here:
-``isolation="off"``.
+others correct), so every mistake is graded in a real kernel once. They are graded as one class (the
+pool's jobs at once, as an instructor grades them), each notebook its own student. The sandbox is not
+the point here: ``sandbox="off"``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.course.assignments import course_assignments
 from grader.course.config import load_config
-from grader.grade.notebook import grade_notebook
-from grader.grade.prepare import prepare
 from grader.judge.results import SubmissionResult
 from student_code import CORRECT, MISTAKES, with_mistake
 
@@ -58,13 +56,29 @@ def config():
     return dataclasses.replace(config, limits=dataclasses.replace(config.limits, call_timeout=10))
 
 
-def _grade(tmp_path: Path, config, assignment_id: str, cells: dict[str, str]) -> SubmissionResult:
-    assignment = course_assignments()[assignment_id]
-    path = tmp_path / "student" / f"{assignment_id}.ipynb"
-    path.parent.mkdir()
-    nbformat.write(new_notebook(cells=[new_code_cell(source) for source in cells.values()]), path)
-    return grade_notebook(path, student="student", assignment=assignment, prepared=prepare(assignment, config),
-                          config=config, isolation="off")
+def _label(assignment_id: str, planted: Planted) -> str:
+    return f"{assignment_id}-{'+'.join(planted.values()) or 'correct'}"
+
+
+def _student(assignment_id: str, planted: Planted) -> str:
+    """The notebook's student in the class: its place in :func:`_notebooks` (a folder name any intake takes)."""
+    return f"s{_notebooks().index((assignment_id, planted)):02d}"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory, config) -> dict[str, SubmissionResult]:
+    """Every notebook of :func:`_notebooks`, graded as one class: the result of each by its student."""
+    from grader.classroom.batch import grade_class
+    from grader.classroom.runner import local_runner
+
+    base = tmp_path_factory.mktemp("mistakes")
+    for assignment_id, planted in _notebooks():
+        path = base / "subs" / _student(assignment_id, planted) / f"{assignment_id}.ipynb"
+        path.parent.mkdir(parents=True)
+        cells = _cells(assignment_id, planted)
+        nbformat.write(new_notebook(cells=[new_code_cell(source) for source in cells.values()]), path)
+    run = grade_class(base / "subs", base / "out", config, runner=local_runner(sandbox="off"), similarity=False)
+    return {r.student: r for r in run.results}
 
 
 def test_every_student_mistake_is_packed_once() -> None:
@@ -74,9 +88,11 @@ def test_every_student_mistake_is_packed_once() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("assignment_id", "planted"), _notebooks(),
-                         ids=[f"{a}-{'+'.join(p.values()) or 'correct'}" for a, p in _notebooks()])
-def test_student_code_is_named_or_full_marks(tmp_path: Path, config, assignment_id: str, planted: Planted) -> None:
-    result = _grade(tmp_path, config, assignment_id, _cells(assignment_id, planted))
+                         ids=[_label(a, p) for a, p in _notebooks()])
+def test_student_code_is_named_or_full_marks(graded: dict[str, SubmissionResult], assignment_id: str,
+                                            planted: Planted) -> None:
+    result = graded[_student(assignment_id, planted)]
+    assert result.assignment == assignment_id and result.grader_error is None, result.grader_error
     for question in CORRECT[assignment_id]:
         tests = [t for t in result.tests if t.question == question]
         named = {t.diagnosis.id for t in tests if t.diagnosis is not None}
