@@ -16,7 +16,7 @@ from grader.course.assignments import course_assignments
 from grader.course.config import load_config
 
 __all__ = ["CONFIG", "DECLARED", "EXAMPLES_ANSWER", "ROOT", "example_scores", "grades_columns", "max_score", "points",
-           "questions"]
+           "questions", "quick_gender_solution"]
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = load_config(ROOT / "course.toml", environ={})
@@ -62,3 +62,23 @@ def example_scores(assignment: str) -> dict[str, float]:
     0 for the questions declared after them."""
     answered = questions(assignment)[: EXAMPLES_ANSWER[assignment]]
     return {q: (points(assignment)[q] if q in answered else 0.0) for q in questions(assignment)}
+
+
+# The gender solution's training lengths, and the ones a test that is not about the trained model uses.
+_GENDER_EPOCHS = (("EPOCHS = 40\n", "EPOCHS = 2\n"), ("epochs=15, batch_size=32", "epochs=2, batch_size=32"))
+
+
+def quick_gender_solution(dest: Path) -> Path:
+    """A copy of the gender solution that trains for 2 epochs instead of 40 (and its optional rating
+    model for 2 instead of 15), written to ``dest``: for tests whose point is not the trained model
+    (the self-check's output, the check cells' coverage), each of which trained it for a minute or
+    more. Every cell is still run; a solution whose training lines changed fails here, loudly."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / "04-gender-cnn.ipynb", as_version=4)
+    for old, new in _GENDER_EPOCHS:
+        cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert len(cells) == 1, f"the gender solution's training line {old!r} is not there once"
+        cells[0].source = cells[0].source.replace(old, new)
+    nbformat.write(nb, dest)
+    return dest

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_facts import quick_gender_solution
 from grader.course.assignments.convolution import FLIPPED_EN
 from grader.grade.kit import _Encoder
 from grader.cli import main
@@ -136,16 +138,26 @@ def test_the_terminal_command_exits_0_1_2(tmp_path: Path) -> None:
     assert student_python("-m", "selfcheck", cwd=tmp_path).returncode == 2
 
 
-@pytest.mark.parametrize("notebook", [CORRECT, FLIPPED, ROOT / "assignments" / "02-pooling.ipynb",
-                                      ROOT / "solutions" / "04-gender-cnn.ipynb"],
+@pytest.mark.parametrize("notebook", [CORRECT, FLIPPED, ROOT / "assignments" / "02-pooling.ipynb", "gender"],
                          ids=["correct", "flipped", "template", "gender"])
-def test_grader_check_prints_what_the_student_sees(notebook: Path, tmp_path: Path,
+def test_grader_check_prints_what_the_student_sees(notebook: Path | str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    if notebook == "gender":  # every cell runs, the model trains briefly: its accuracy is not the point
+        (tmp_path / "data").symlink_to(ROOT / "data")  # the notebook's default ../data/faces/train
+        (tmp_path / "course").mkdir()
+        notebook = quick_gender_solution(tmp_path / "course" / "04-gender-cnn.ipynb")
     code = main(["--course", str(ROOT / "course.toml"), "check", str(notebook), "--lang", "en"])
     ours = capsys.readouterr().out
     theirs = student_python("-m", "selfcheck", str(notebook), cwd=tmp_path)
     assert code == theirs.returncode
-    assert [line.rstrip() for line in ours.splitlines()] == [line.rstrip() for line in theirs.stdout.splitlines()]
+    assert _lines(ours) == _lines(theirs.stdout)
+
+
+def _lines(out: str) -> list[str]:
+    """The printed lines, a briefly trained model's accuracy (``0.594``) as ``0.###``: two trainings
+    of it, in two processes, do not agree to three digits (TensorFlow's threads), and what is
+    compared is the self-check's report, not the model."""
+    return [re.sub(r"\b0\.\d{3}\b", "0.###", line.rstrip()) for line in out.splitlines()]
 
 
 def test_grader_check_and_the_bundle_name_groups_by_their_chinese_titles(tmp_path: Path,
