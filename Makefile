@@ -35,9 +35,12 @@ demo: $(STAMP) $(KERNEL) $(FACES)
 	$(BIN)/grader grade examples/submissions --out out/demo --jobs 2 --sandbox $$sandbox
 
 # The layer contracts (pyproject.toml's [tool.importlinter]) first: a broken layer fails in a second.
+# Then the suite on one pytest-xdist worker per core (at most 4: each grades with kernels of its own),
+# a test file per worker (tests/conftest.py); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 4
 
 # Issue 17's side-by-side table (README.md, "Speed"): 12 light NumPy notebooks run bare, by nbgrader
 # autograde (installed once into ~/.cache/cnn-grader/bench-nbgrader) and by the grader --jobs 1, median

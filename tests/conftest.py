@@ -39,3 +39,18 @@ def kernel_accounts() -> Iterator[None]:
     with open("/tmp/cnn-grader-tests-accounts.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under pytest-xdist (``make test`` runs two workers or more), each test file goes to one worker,
+    so its module fixtures are built once; tests/security is one unit, since its files share one
+    session fixture (the hostile class, graded once in a run of about two minutes)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/security" if path.startswith("tests/security/") else path
+
+    return ByFile(config, log)
