@@ -722,3 +722,43 @@ def test_the_grader_parses_python_only_through_the_guarded_parser() -> None:
              for line in p.read_text(encoding="utf-8").splitlines()
              if "ast.parse(" in line or "PyCF_ONLY_AST" in line]
     assert found == ["grade/causes.py"]
+
+
+class _ParsingFinaliser:
+    """Garbage whose ``__del__`` parses code unguarded, as :mod:`traceback` does to underline a logged
+    error's line, and leaves another of itself behind: the collector runs one at almost every
+    allocation while ``budget`` lasts, so one gets into the middle of each of the grader's parses."""
+
+    budget = 0
+
+    def __init__(self) -> None:
+        self.self = self
+
+    def __del__(self) -> None:
+        import ast
+
+        if _ParsingFinaliser.budget > 0:
+            _ParsingFinaliser.budget -= 1
+            ast.parse("y = x + 1")
+            _ParsingFinaliser()
+
+
+def test_a_parse_outside_the_grader_cannot_get_into_the_middle_of_the_graders() -> None:
+    """Another thread's parse (traceback underlining an error it logs) gets into the grader's through
+    a finaliser, like a job thread's did: the retries alone met one each time, and a correct
+    submission was graded 0 as a grader error. Here the finaliser parses on the grader's own thread,
+    so it reaches every attempt, every time; no collection may happen inside the grader's parse."""
+    import gc
+
+    alone = Source.of([_NESTED]).refers
+    threshold = gc.get_threshold()
+    _ParsingFinaliser.budget = 2000
+    gc.set_threshold(1)
+    try:
+        _ParsingFinaliser()
+        results = [Source.of([_NESTED]).refers for _ in range(5)]
+    finally:
+        gc.set_threshold(*threshold)
+        _ParsingFinaliser.budget = 0
+        gc.collect()
+    assert results == [alone] * 5

@@ -114,3 +114,26 @@ def test_a_local_run_does_not_import_dask() -> None:
     probe = ("import sys; from grader import cli; from grader.classroom import batch, distributed; "
              "sys.exit(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", probe], timeout=60).returncode == 0
+
+
+def test_the_kernels_a_worker_grades_at_once_share_its_cores_as_local_jobs_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker with three threads grades three submissions beside each other, like ``--jobs 3``:
+    each kernel's CPU quota is a third of the cores (grader.run.sandbox.fair_cpus), not all of them,
+    so whether a cell meets its time limit does not depend on what its neighbours do."""
+    from distributed import Client
+
+    from grader.classroom import distributed as cluster_side
+    from grader.classroom.distributed import Task, grade_task
+
+    seen: list[int] = []
+    monkeypatch.setattr(cluster_side, "grade_notebook", lambda *args, **kwargs: seen.append(kwargs.get("jobs", 1)))
+    notebook = (EXAMPLES / "zhou_xun_02-pooling.ipynb").read_bytes()
+    task = Task("zhou_xun", "02-pooling", "zhou_xun_02-pooling.ipynb", "02-pooling.ipynb", notebook, None,
+                load_config(ROOT / "course.toml", environ={}), sandbox="off")
+    with LocalCluster(n_workers=1, threads_per_worker=3, processes=False, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as threads, Client(threads, set_as_default=False) as client:
+        client.submit(grade_task, task, pure=False).result()
+    assert seen == [3]
+    grade_task(task)  # not on a worker: one at a time
+    assert seen == [3, 1]

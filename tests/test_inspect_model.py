@@ -206,3 +206,31 @@ def test_a_huge_dense_layer_is_refused_within_the_limits_and_grading_carries_on(
         assert inspector.inspect(again)["layers"][0]["params"] == 4 * 3 + 3, "the grader carries on"
         assert inspector.starts == 2
     assert os.path.getsize(huge) < 64 * 1024
+
+
+# -- stopping from another thread (Ctrl-C: the class run kills each submission's inspector) ----------
+_ANSWERS_AT_ONCE = "import json, sys\nfor line in sys.stdin:\n    print(json.dumps({'layers': []}), flush=True)"
+
+
+def test_after_a_kill_no_request_starts_an_inspection(tmp_path: Path) -> None:
+    """The job thread may have its model from the kernel just before the run is stopped: its next
+    request must not start TensorFlow and an evaluation that a stopping run would wait for."""
+    with _inspector(tmp_path, stand_in=_ANSWERS_AT_ONCE) as inspector:
+        inspector.kill()
+        reply = inspector.inspect(_file(tmp_path))
+    assert "error" in reply and reply["message"]["code"].startswith("model.crashed"), reply
+
+
+def test_a_kill_while_the_inspector_starts_reaches_the_process_it_starts(tmp_path: Path) -> None:
+    """The kill comes from the thread stopping the run while the job thread is starting the process
+    (here: between choosing the command and starting it), when there is no process yet to kill."""
+    with _inspector(tmp_path, stand_in=_ANSWERS_AT_ONCE) as inspector:
+        command = inspector._command
+
+        def stopped_meanwhile() -> list[str]:
+            inspector.kill()
+            return command()
+
+        inspector._command = stopped_meanwhile  # type: ignore[method-assign]
+        reply = inspector.inspect(_file(tmp_path))
+    assert "error" in reply and reply["message"]["code"].startswith("model.crashed"), reply

@@ -110,7 +110,22 @@ def grade_task(task: Task) -> SubmissionResult:
         notebook, folder = task.unpack(Path(tmp))
         return grade_notebook(notebook, student=task.student, assignment=assignment,
                               prepared=_prepared(task.assignment, task.config), config=task.config,
-                              source=task.source, files=folder, isolation=isolation(task.sandbox))
+                              source=task.source, files=folder, isolation=isolation(task.sandbox),
+                              jobs=_threads_here())
+
+
+def _threads_here() -> int:
+    """How many tasks this worker runs at once (its threads), each with a kernel: they share the
+    machine's cores as ``--jobs`` kernels do locally (each quota a fair share, see
+    :func:`grader.run.sandbox.fair_cpus`). Given all of them each, a cell would run as fast as alone
+    only beside idle neighbours, and whether it met its time limit would depend on which other
+    submissions the scheduler sent to the same worker. One when not run by a worker."""
+    try:
+        from distributed import get_worker
+
+        return max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError):
+        return 1
 
 
 _PREPARED: dict[tuple[str, bytes], tuple[PreparedQuestion, ...]] = {}

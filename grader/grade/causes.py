@@ -16,10 +16,12 @@ The source is only parsed, with :mod:`ast`, never run in the grader. A cell that
 from __future__ import annotations
 
 import ast
+import gc
 import importlib.util
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,13 +59,16 @@ def _parsed(source: str) -> ast.Module | None:
     nested deeper than the parser (a sum of 200,000 terms, 5,000 nested lambdas) — the student's
     source must not turn into the grader's exception.
 
-    Parsing is serialised, and retried on CPython's "AST constructor recursion depth mismatch": in
-    3.11 the depth counter of :func:`ast.parse` is one per interpreter, so two job threads parsing at
-    once (a finaliser run by the garbage collector lets the other thread in mid-parse) corrupt each
-    other's count and one gets a ``SystemError`` — a correct submission graded 0 as a grader error
-    because another was parsed beside it. The lock covers the grader's own parses; the retry covers
-    a parse the lock cannot see (the :mod:`traceback` module parses a line to underline it when an
-    error is logged). The count is reset at each call, so a retry parses from a clean state."""
+    In 3.11 the depth counter that :func:`ast.parse` keeps while it builds the tree is one per
+    interpreter: any other parse that gets into the middle of one (another job thread's, or the one
+    :mod:`traceback` makes to underline the line of an error it logs) corrupts its count, and it
+    raises "AST constructor recursion depth mismatch" — a correct submission graded 0 as a grader
+    error because another was parsed beside it. Building the tree is C code that lets no other
+    thread in unless the garbage collector runs a finaliser, so :func:`_unbroken` parses with the
+    collector off, under one lock (so that two job threads never switch it on under each other).
+    A finaliser could otherwise get into every retry (the test does). The retry stays for what
+    this cannot see (a library switching the collector back on); the count is reset at each call,
+    so a retry parses from a clean state."""
     for _ in range(_ATTEMPTS - 1):
         try:
             return _parse_once(source)
@@ -74,10 +79,26 @@ def _parsed(source: str) -> ast.Module | None:
 
 def _parse_once(source: str) -> ast.Module | None:
     try:
-        with _PARSING:
+        with _unbroken():
             return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+@contextmanager
+def _unbroken() -> Iterator[None]:
+    """No other parse in the middle of the block's: the grader's parses one at a time, and no
+    collection (whose finalisers are the only way another thread or parse gets in) until it ends.
+    The collector is switched back on only if it was on; objects it would have freed meanwhile
+    wait for the next collection."""
+    with _PARSING:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if enabled:
+                gc.enable()
 
 
 def defined_names(source: str) -> set[str]:

@@ -300,6 +300,7 @@ class Inspector:
             self.user = INSPECTOR_USER
         self.starts = 0  # processes started over this inspector's life
         self._process: _Process | None = None
+        self._killed = False  # the class run is stopping (see kill)
         self._cache: dict[tuple[Path, bool], ModelReport] = {}
         self._copies = 0
 
@@ -390,6 +391,8 @@ class Inspector:
             if cgroup is not None:
                 cgroup.remove()
             raise
+        if self._killed:  # killed while starting, when kill() found no process yet: the request gets its end
+            self._process.kill()
         self.starts += 1
         log.debug("model inspector started (%s): pid %d", self.isolation, self._process.popen.pid)
         return self._process
@@ -409,7 +412,12 @@ class Inspector:
 
     def kill(self) -> None:
         """Kill the running process, from any thread (the class run is stopping): a request
-        waiting for it gets its end at once."""
+        waiting for it gets its end at once, and so does any later one. The job thread may have had
+        its model from the kernel just before the kill, or be starting the process as it comes: a
+        process started then, found here as none, would load TensorFlow and evaluate the model for
+        a stopping run that waits for it. The flag is set before the process is looked up, and
+        :meth:`_start` looks at it after setting the process, so one of the two sees the other."""
+        self._killed = True
         process = self._process
         if process is not None:
             process.kill()

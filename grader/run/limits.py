@@ -3,8 +3,8 @@ weaker than meant, and the record of every limit in each result (``grader.limits
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,9 +16,20 @@ __all__ = ["limits_in_force", "warn_weaker"]
 log = logging.getLogger(__name__)
 
 
-@functools.cache
+_warned: set[tuple[str, str]] = set()
+_claiming = threading.Lock()
+
+
 def warn_weaker(limit: str, problem: str) -> None:
-    """One warning per run and limit (``"cpu"``, ``"scratch"``) that could not be enforced as meant."""
+    """One warning per run and limit (``"cpu"``, ``"scratch"``) that could not be enforced as meant.
+    Job threads make kernels at once (``grader validate --jobs``, a cluster worker's threads), and the
+    second to find the limit weaker may come while the first is still writing: the warning is
+    claimed under a lock first (``functools.cache``, which this was, lets every call made before the
+    first has returned run again), and written outside it."""
+    with _claiming:
+        if (limit, problem) in _warned:
+            return
+        _warned.add((limit, problem))
     log.warning("%s; results record it under grader.limits.%s", problem, limit)
 
 

@@ -297,7 +297,7 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     about once per run, results record it, and a too-large file fails at the per-file limit."""
     monkeypatch.setattr(sandbox.Cgroup, "create", classmethod(lambda cls, *a, **k: None))
     monkeypatch.setattr(run_scratch, "mount_tmpfs", lambda *a, **k: "cannot mount a tmpfs (Operation not permitted)")
-    run_limits.warn_weaker.cache_clear()
+    run_limits._warned.clear()
     config = load_course(tmp_path / "course", {**LIMITS, "scratch_mb": 8})
     assignment = course_assignments()[ASSIGNMENT]
     prepared = prepare(assignment, config)
@@ -314,7 +314,39 @@ def test_without_cgroups_or_mounts_limits_are_weaker_said_once_and_recorded(
     assert len(warnings) == 2, warnings  # one each, for two submissions
     assert "CPU is NOT shared fairly" in warnings[0] and warnings[0].endswith("grader.limits.cpu")
     assert "capped per file only (8 MB each)" in warnings[1] and warnings[1].endswith("grader.limits.scratch")
-    run_limits.warn_weaker.cache_clear()
+    run_limits._warned.clear()
+
+
+def test_a_weaker_limit_is_said_once_when_two_threads_find_it_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Job threads make kernels at once (``grader validate --jobs``, a cluster worker's threads): the
+    second to find that no cgroup can be made comes while the first is still writing its warning."""
+    import threading
+
+    said: list[str] = []
+    first_in, second_done = threading.Event(), threading.Event()
+
+    class Log:
+        def warning(self, message: str, *args: object) -> None:
+            said.append(message % args)
+            if len(said) == 1:
+                first_in.set()
+                second_done.wait(timeout=30)  # only a guard against hanging: the second call sets it
+
+    def second() -> None:
+        first_in.wait(timeout=30)
+        run_limits.warn_weaker("cpu", "no cpu cgroup here")
+        second_done.set()
+
+    monkeypatch.setattr(run_limits, "log", Log())
+    run_limits._warned.clear()
+    try:
+        other = threading.Thread(target=second)
+        other.start()
+        run_limits.warn_weaker("cpu", "no cpu cgroup here")
+        other.join(timeout=30)
+    finally:
+        run_limits._warned.clear()
+    assert len(said) == 1, said
 
 
 # --- fairness: an honest kernel next to a CPU hog ------------------------------------------------
