@@ -212,7 +212,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     config = load_config(_course(args))
     out = Path(args.out)
-    console = Console(stderr=True)
+    # soft_wrap: a line is never broken by rich, so a long path (an out folder deep in a course
+    # repository) stays one piece to copy; the terminal wraps it. Tables still fit the width.
+    console = Console(stderr=True, soft_wrap=True)
     lang = args.lang or config.language
     if args.sandbox == "off":
         console.print(f"[bold red]SANDBOX OFF[/]: {_plain(text('cli.sandbox_off', lang))}")

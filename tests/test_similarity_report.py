@@ -481,7 +481,8 @@ def test_the_summary_names_the_pairs_and_where_the_pages_are(subs: Path, tmp_pat
     seen: list = []
     fake_engine(monkeypatch, seen)
     monkeypatch.setattr("grader.cli._runner", _instant_runner)
-    out = tmp_path / "out"
+    out = tmp_path / ("a-course-repository-" + "x" * 60) / "out"  # longer than the terminal's 80 columns
+    monkeypatch.setenv("COLUMNS", "80")
     assert main([*COURSE, "grade", str(subs), "--out", str(out), "--lang", "en"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "similar, worth a look: 1 pair(s)" in err
