@@ -24,7 +24,7 @@ from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
 from ..judge.catalog import Message
 from ..judge.results import StudentRecord, SubmissionResult
-from .cache import cache_key, code_fingerprint, partition
+from .cache import cache_key, code_fingerprint, stored_results
 from .collect import Event, Keeper, collect
 from .gradebook import Gradebook, config_hash, write_grades_csv
 from .plan import plan_class, ready
@@ -74,11 +74,15 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
             clear_similarity(out_dir)
             run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
             try:
-                cached, todo = partition(book, plan.gradable, key)
                 keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
+                todo = []
                 with book.batch():  # one commit for them all: a stopped run finds them again next time
-                    for sub, result in cached:
-                        keeper.cached(sub, result)
+                    for sub, stored in stored_results(book, plan.gradable, key):
+                        if stored is None:
+                            todo.append(sub)
+                        else:
+                            keeper.cached(sub, stored)
+                cached = len(plan.gradable) - len(todo)
                 with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
                     collect(session, todo, keeper)
                 book.finish_run(run)
@@ -87,7 +91,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
         write_grades_csv(out_dir, results, plan.columns)
         outcome = _similarity(out_dir, results, plan.gradable, config) if similarity else None
-    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes,
+    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), cached, changes,
                     list(plan.missing), list(plan.roster_problems), outcome)
 
 
