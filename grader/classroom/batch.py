@@ -47,6 +47,7 @@ class ClassRun:
     missing: list[StudentRecord] = field(default_factory=list)  # on the roster, nothing found (grader.intake.roster)
     roster_problems: list[Message] = field(default_factory=list)
     similarity: SimilarityOutcome | None = None  # the similarity pass; None when skipped (--no-similarity)
+    files: dict[Path, str] = field(default_factory=dict)  # the result files this run wrote or left: their SHA-256
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runner: Runner,
@@ -92,7 +93,7 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         write_grades_csv(out_dir, results, plan.columns)
         outcome = _similarity(out_dir, results, plan.gradable, config) if similarity else None
     return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), cached, changes,
-                    list(plan.missing), list(plan.roster_problems), outcome)
+                    list(plan.missing), list(plan.roster_problems), outcome, keeper.files)
 
 
 def _similarity(out_dir: Path, results: list[SubmissionResult], gradable: Sequence[Submission],

@@ -67,7 +67,7 @@ class Keeper:
         try:
             with stage("write"):  # a cached result's file is rewritten only when it changed (a roster, a date)
                 data = _unchanged_bytes(result, stored) or result_bytes(result)
-                self.files[write_result(self._out_dir, result, data)] = hashlib.sha256(data).hexdigest()
+                self.files[write_result(self._out_dir, result, data=data)] = hashlib.sha256(data).hexdigest()
                 if result.grader_error is None:
                     self._book.record(result, self._key, self._run, cached=event == "cached",
                                       text=data.decode("utf-8"))

@@ -55,6 +55,7 @@ __all__ = [
     "grades_header",
     "json_bytes",
     "load_results",
+    "read_results",
     "output_lock",
     "result_bytes",
     "result_path",
@@ -255,17 +256,26 @@ def write_result(out_dir: Path, result: SubmissionResult, data: bytes | None = N
 def load_results(out_dir: Path, skip: Collection[Path] = ()) -> list[SubmissionResult]:
     """The results under ``out_dir/results``, sorted by (student, assignment); bad files are logged.
     The files of ``skip`` (:func:`result_path`: results the caller already holds) are not read."""
-    results = []
+    return read_results(out_dir, skip)[0]
+
+
+def read_results(out_dir: Path, skip: Collection[Path] = ()) -> tuple[list[SubmissionResult], dict[Path, str]]:
+    """:func:`load_results`, and the SHA-256 of each file a result was read from, by its path (what
+    a report page's key is made of: :mod:`grader.publish.report.page_keys`)."""
+    results, files = [], {}
     skip = set(skip)
     for path in sorted((Path(out_dir) / RESULTS_DIR).glob("*/*.json")):
         if path.name.startswith(".") or path in skip:
             continue
         try:
-            results.append(SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            data = path.read_bytes()
+            results.append(SubmissionResult.from_json(json.loads(data.decode("utf-8"))))
         except Exception as exc:  # a hand-edited file may hold anything (AttributeError, RecursionError…)
             log.warning("skipping %s: not a readable result (%s: %s)", path, type(exc).__name__, exc)
+            continue
+        files[path] = hashlib.sha256(data).hexdigest()
     results.sort(key=lambda r: (r.student, r.assignment))
-    return results
+    return results, files
 
 
 def config_hash(config_path: Path, extra: str = "") -> str:
