@@ -221,7 +221,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     with _runner(args) as runner, output_lock(out, "grade"):
         run = _grade_with_progress(args, config, out, console, runner, lang)
         _print_run(run, out, console, lang)
-        index = _render(out, config, args.lang)
+        index = _render(out, config, args.lang, run)
     console.print(_plain(text("cli.written", lang, index=index, results=out / "results", grades=out / "grades.csv")))
     return EXIT_OK
 
@@ -369,12 +369,19 @@ def _runner(args: argparse.Namespace) -> Iterator[Runner]:
         yield DaskRunner(executor, args.sandbox)
 
 
-def _render(out: Path, config: CourseConfig, lang: str | None) -> Path:
-    """Render every stored result of ``out`` (this run's and earlier ones); returns the index."""
-    from .classroom.gradebook import load_results
+def _render(out: Path, config: CourseConfig, lang: str | None, run: ClassRun | None = None) -> Path:
+    """Render every stored result of ``out`` (this run's and earlier ones); returns the index. After
+    a ``run``, its results are not read again, and only the pages whose inputs changed are rendered
+    (:mod:`grader.publish.report.page_keys`); without one (``grader report``), every page is."""
+    from .classroom.gradebook import read_results, result_path
     from .publish.report import render_reports
 
-    return render_reports(out, load_results(out), config, lang)[-1]
+    held = run.files if run is not None else {}
+    results, files = read_results(out, skip=held)
+    if run is not None:
+        results += [r for r in run.results if result_path(out, r.student, r.assignment) in held]
+        results.sort(key=lambda r: (r.student, r.assignment))
+    return render_reports(out, results, config, lang, files={**files, **held}, reuse=run is not None)[-1]
 
 
 def cmd_report(args: argparse.Namespace) -> int:

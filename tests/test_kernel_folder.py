@@ -79,7 +79,7 @@ def test_a_kernel_that_cannot_start_stops_the_run_and_leaves_no_zmq_context_open
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(execute.zmq.asyncio, "Context", Recorded)
+    monkeypatch.setattr(zmq.asyncio, "Context", Recorded)
     monkeypatch.setattr(execute, "kernel_folder_base", lambda: str(long_temporary))
     (tmp_path / "subs" / "a").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "submissions" / "li_hua" / "02-pooling.ipynb", tmp_path / "subs" / "a")

@@ -17,10 +17,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 from course_facts import CONFIG
 from test_similarity_report import result as report_result
 
+from grader import __version__
 from grader.classroom import gradebook, similarity_files
+from grader.classroom.collect import Keeper
 from grader.classroom.gradebook import Gradebook, result_path, write_if_changed, write_result
 from grader.classroom.similarity_files import CODE_DIR, similarity_pass
-from grader.judge.results import SubmissionResult
+from grader.intake.submissions import Submission
+from grader.judge.results import StudentRecord, SubmissionResult
 
 POOLING = "02-pooling"
 
@@ -159,3 +162,103 @@ def test_the_result_files_of_this_run_are_not_read_again(tmp_path: Path) -> None
         write_result(tmp_path, report_result(student))
     result_path(tmp_path, "ben", POOLING).write_text("not json")  # would be logged if it were read
     assert [r.student for r in gradebook.load_results(tmp_path, skip={result_path(tmp_path, "ben", POOLING)})] == ["ann"]
+
+
+# --- a cached result: encoded once, its gradebook row left alone --------------------------------
+
+
+def _keeper(out: Path, book: Gradebook, run: int) -> Keeper:
+    return Keeper(book, out, "key", {}, lambda sub, event, result: None, run)
+
+
+def _submission(result: SubmissionResult, tmp_path: Path, name: str = "") -> Submission:
+    identity = StudentRecord(result.student, name) if name else None
+    return Submission(result.student, result.assignment, tmp_path / "nb.ipynb", result.submission_sha256,
+                      f"{result.student}.ipynb", identity=identity)
+
+
+def _row(book: Gradebook, student: str) -> tuple:
+    return book._db.execute("SELECT seq, recorded_at, result_json FROM submissions WHERE student = ?",
+                            (student,)).fetchone()
+
+
+@pytest.fixture
+def encodings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The student of every result JSON-encoded."""
+    seen: list[str] = []
+    real = SubmissionResult.to_json
+
+    def counting(self: SubmissionResult) -> dict:
+        seen.append(self.student)
+        return real(self)
+
+    monkeypatch.setattr(SubmissionResult, "to_json", counting)
+    return seen
+
+
+def test_a_cached_result_unchanged_is_not_encoded_and_its_row_not_rewritten(tmp_path: Path,
+                                                                            encodings: list[str]) -> None:
+    out, ann = tmp_path / "out", report_result("ann")
+    with Gradebook(out) as book:
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).graded(_submission(ann, tmp_path), ann)
+        assert encodings == ["ann"]  # once for the file and the row together
+        before, file = _row(book, "ann"), result_path(out, "ann", POOLING)
+        assert before[2].encode("utf-8") == file.read_bytes()
+        second = book.begin_run("key", "", "", "v", 1)
+        keeper = _keeper(out, book, second)
+        keeper.cached(_submission(ann, tmp_path), book.lookup_stored("ann", POOLING, ann.submission_sha256, "key",
+                                                                     __version__))
+        assert encodings == ["ann"] and _row(book, "ann") == before
+        assert keeper.files == {file: hashlib.sha256(file.read_bytes()).hexdigest()}
+        [entry] = book.entries(second)  # the run's own entry is still kept, as cached
+        assert entry.cached and entry.score == ann.score
+
+
+def test_a_cached_result_that_intake_changed_is_encoded_and_stored_again(tmp_path: Path) -> None:
+    out, ann = tmp_path / "out", report_result("ann")
+    with Gradebook(out) as book:
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).graded(_submission(ann, tmp_path), ann)
+        before = _row(book, "ann")
+        stored = book.lookup_stored("ann", POOLING, ann.submission_sha256, "key", __version__)
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).cached(_submission(ann, tmp_path, "安 Ann"), stored)
+        after = _row(book, "ann")
+        assert after[0] > before[0] and "安 Ann" in after[2]
+        assert after[2].encode("utf-8") == result_path(out, "ann", POOLING).read_bytes()
+
+
+def test_a_student_back_to_an_earlier_notebook_has_it_as_latest_again(tmp_path: Path) -> None:
+    out, first, second = tmp_path / "out", report_result("ann"), report_result("ann", sha256="b" * 64, score=3.0)
+    with Gradebook(out) as book:
+        for result in (first, second):
+            _keeper(out, book, book.begin_run("key", "", "", "v", 1)).graded(_submission(result, tmp_path), result)
+        stored = book.lookup_stored("ann", POOLING, "a" * 64, "key", __version__)
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).cached(_submission(first, tmp_path), stored)
+        assert book.latest() == [first]
+
+
+def test_a_gradebook_row_of_compact_json_is_written_out_as_the_file_bytes(tmp_path: Path) -> None:
+    """A gradebook from before the row held the file's text: its cached result's file is encoded, not
+    copied from the row, and the row takes the file's text for the next run."""
+    out, ann = tmp_path / "out", report_result("ann")
+    with Gradebook(out) as book:
+        book.record(ann, "key", text=json.dumps(ann.to_json(), ensure_ascii=False))
+        stored = book.lookup_stored("ann", POOLING, ann.submission_sha256, "key", __version__)
+        assert stored.file_bytes is None
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).cached(_submission(ann, tmp_path), stored)
+        file = result_path(out, "ann", POOLING).read_bytes()
+        assert SubmissionResult.from_json(json.loads(file)) == ann and file.startswith(b"{\n")
+        assert _row(book, "ann")[2].encode("utf-8") == file
+
+
+def test_a_result_file_edited_by_hand_is_put_back_by_a_cached_regrade(tmp_path: Path) -> None:
+    out, ann = tmp_path / "out", report_result("ann")
+    with Gradebook(out) as book:
+        _keeper(out, book, book.begin_run("key", "", "", "v", 1)).graded(_submission(ann, tmp_path), ann)
+        path = result_path(out, "ann", POOLING)
+        kept = path.read_bytes()
+        path.write_bytes(kept.replace(b'"score": 10.0', b'"score": 20.0', 1))
+        assert path.read_bytes() != kept
+        stored = book.lookup_stored("ann", POOLING, ann.submission_sha256, "key", __version__)
+        keeper = _keeper(out, book, book.begin_run("key", "", "", "v", 1))
+        keeper.cached(_submission(ann, tmp_path), stored)
+        assert path.read_bytes() == kept and keeper.files[path] == hashlib.sha256(kept).hexdigest()

@@ -696,6 +696,22 @@ def test_a_result_the_summary_cannot_read_is_listed_not_fatal(config: CourseConf
     assert "ValueError: no idea" in index.text_of("unrendered") and "li_hua" not in index.text_of("students")
 
 
+def test_a_class_the_summary_can_read_is_summarised_at_once_not_per_result(config: CourseConfig,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import grader.publish.report.index as index_page
+
+    real, sizes = index_page._index_view, []
+
+    def counting(results, *args):  # type: ignore[no-untyped-def]
+        sizes.append(len(results))
+        return real(results, *args)
+
+    monkeypatch.setattr(index_page, "_index_view", counting)
+    class_ = [convolution_result(f"s{i}") for i in range(30)]
+    page = Page(render_index(class_, config, "en"))
+    assert sizes == [30, 30] and all(f"s{i}" in page.text_of("students") for i in range(30))
+
+
 def test_a_stored_parameter_the_catalog_cannot_format_keeps_the_result(config: CourseConfig, tmp_path: Path) -> None:
     """``{limit:g}`` of 10**400 raised OverflowError in from_json: the whole result was skipped."""
     data = convolution_result().to_json()

@@ -12,10 +12,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import nbformat
-from nbformat import NotebookNode
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
     "BEGIN",
@@ -93,7 +93,10 @@ def release_notebook(master: NotebookNode, name: str = "<notebook>") -> Notebook
 
 
 def released_text(master_path: Path) -> str:
-    """The exact text ``release`` writes for ``master_path``."""
+    """The exact text ``release`` writes for ``master_path``. nbformat is imported here: every
+    ``grader`` command imports this module (for :class:`ReleaseError`), few release anything."""
+    import nbformat
+
     try:
         master = nbformat.read(master_path, as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for bad files

@@ -24,7 +24,7 @@ from ..course.config import CourseConfig
 from ..intake.submissions import Submission, Unrecognised
 from ..judge.catalog import Message
 from ..judge.results import StudentRecord, SubmissionResult
-from .cache import cache_key, code_fingerprint, partition
+from .cache import cache_key, code_fingerprint, stored_results
 from .collect import Event, Keeper, collect
 from .gradebook import Gradebook, config_hash, write_grades_csv
 from .plan import plan_class, ready
@@ -47,6 +47,7 @@ class ClassRun:
     missing: list[StudentRecord] = field(default_factory=list)  # on the roster, nothing found (grader.intake.roster)
     roster_problems: list[Message] = field(default_factory=list)
     similarity: SimilarityOutcome | None = None  # the similarity pass; None when skipped (--no-similarity)
+    files: dict[Path, str] = field(default_factory=dict)  # the result files this run wrote or left: their SHA-256
 
 
 def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runner: Runner,
@@ -74,11 +75,15 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
             clear_similarity(out_dir)
             run = book.begin_run(key, config_hash(config.path), code_fingerprint(), __version__, len(plan.gradable))
             try:
-                cached, todo = partition(book, plan.gradable, key)
                 keeper = Keeper(book, out_dir, key, prepared, on_done, run, course=config)
+                todo = []
                 with book.batch():  # one commit for them all: a stopped run finds them again next time
-                    for sub, result in cached:
-                        keeper.cached(sub, result)
+                    for sub, stored in stored_results(book, plan.gradable, key):
+                        if stored is None:
+                            todo.append(sub)
+                        else:
+                            keeper.cached(sub, stored)
+                cached = len(plan.gradable) - len(todo)
                 with runner.session(Work(tuple(todo), plan.assignments, prepared, config)) as session:
                     collect(session, todo, keeper)
                 book.finish_run(run)
@@ -87,8 +92,8 @@ def grade_class(submissions: Path, out_dir: Path, config: CourseConfig, *, runne
         results = sorted(keeper.results, key=lambda r: (r.student, r.assignment))
         write_grades_csv(out_dir, results, plan.columns)
         outcome = _similarity(out_dir, results, plan.gradable, config) if similarity else None
-    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), len(cached), changes,
-                    list(plan.missing), list(plan.roster_problems), outcome)
+    return ClassRun(results, list(plan.unrecognised), list(plan.not_graded), cached, changes,
+                    list(plan.missing), list(plan.roster_problems), outcome, keeper.files)
 
 
 def _similarity(out_dir: Path, results: list[SubmissionResult], gradable: Sequence[Submission],

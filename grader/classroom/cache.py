@@ -1,4 +1,4 @@
-"""Which submissions need grading: the gradebook's cache key and the cached/todo partition.
+"""Which submissions need grading: the gradebook's cache key and each submission's stored result.
 
 A submission is taken from the gradebook when its notebook bytes, the course configuration (with
 the seed in force) and the grader's code are all unchanged; anything else is graded again. The late
@@ -13,17 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..course.config import CourseConfig
 from ..intake.submissions import Submission
-from ..judge.results import SubmissionResult
-from .gradebook import Gradebook
+from .gradebook import Gradebook, Stored
 
-__all__ = ["cache_key", "code_fingerprint", "partition"]
+__all__ = ["cache_key", "code_fingerprint", "stored_results"]
 
 
 def code_fingerprint() -> str:
@@ -58,15 +57,8 @@ def graded_part(path: Path) -> bytes:
     return json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def partition(book: Gradebook, gradable: Sequence[Submission],
-              key: str) -> tuple[list[tuple[Submission, SubmissionResult]], list[Submission]]:
-    """(the submissions the gradebook already has, with their stored results; the ones to grade),
-    each in the order of ``gradable``."""
-    cached, todo = [], []
+def stored_results(book: Gradebook, gradable: Sequence[Submission], key: str) -> Iterator[tuple[Submission, Stored | None]]:
+    """Each submission of ``gradable`` in order, with the gradebook's stored result of it (``None``:
+    it is to be graded). One at a time: a class's stored texts are not all held at once."""
     for sub in gradable:
-        result = book.lookup(sub.student, sub.assignment, sub.sha256, key, __version__)
-        if result is None:
-            todo.append(sub)
-        else:
-            cached.append((sub, result))
-    return cached, todo
+        yield sub, book.lookup_stored(sub.student, sub.assignment, sub.sha256, key, __version__)

@@ -10,6 +10,7 @@ the run: a kernel that cannot start on this machine, no sandbox, and Ctrl-C.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future, as_completed
@@ -24,7 +25,7 @@ from ..intake.submissions import Submission
 from ..judge.results import SubmissionResult
 from ..run.execute import Aborted, KernelStartError
 from ..run.sandbox import SandboxUnavailable
-from .gradebook import Gradebook, write_result
+from .gradebook import Gradebook, Stored, result_bytes, result_path, write_result
 from .late import apply_late
 from .runner import Session
 
@@ -48,26 +49,31 @@ class Keeper:
         self._run = run  # the gradebook's run: every kept result is one of its entries, cached ones too
         self._course = course
         self.results: list[SubmissionResult] = []
+        self.files: dict[Path, str] = {}  # each result file this run wrote (or found holding it): its bytes' SHA-256
 
-    def cached(self, sub: Submission, result: SubmissionResult) -> None:
+    def cached(self, sub: Submission, stored: Stored) -> None:
         """Keep a result taken from the gradebook (recorded again: it is this run's latest)."""
-        self._keep(sub, "cached", result)
+        self._keep(sub, "cached", stored.result, stored)
 
     def graded(self, sub: Submission, result: SubmissionResult) -> None:
         """Keep a fresh result; one with an error (an unreadable notebook, say) counts as failed."""
         self._keep(sub, "failed" if result.error else "graded", result)
 
-    def _keep(self, sub: Submission, event: Event, result: SubmissionResult) -> None:
+    def _keep(self, sub: Submission, event: Event, result: SubmissionResult, stored: Stored | None = None) -> None:
         """Write and record ``result``; if even that fails, the submission gets a ``grader_error``
-        result naming the stage."""
+        result naming the stage. A cached result that intake and the late policy left as it was
+        stored is written as the gradebook's text, not encoded again."""
         result = apply_late(sub, with_intake(sub, result), self._course)
         try:
             with stage("write"):  # a cached result's file is rewritten only when it changed (a roster, a date)
-                write_result(self._out_dir, result)
+                data = _unchanged_bytes(result, stored) or result_bytes(result)
+                self.files[write_result(self._out_dir, result, data=data)] = hashlib.sha256(data).hexdigest()
                 if result.grader_error is None:
-                    self._book.record(result, self._key, self._run, cached=event == "cached")
+                    self._book.record(result, self._key, self._run, cached=event == "cached",
+                                      text=data.decode("utf-8"))
         except StageFailure as failure:
             log.error("could not store the result of %s/%s", sub.student, sub.assignment, exc_info=failure.__cause__)
+            self.files.pop(result_path(self._out_dir, result.student, result.assignment), None)  # not what it holds now
             result = apply_late(sub, with_intake(sub, grader_error_result(
                 sub.student, sub.assignment, sub.path, (), "write", failure.__cause__ or failure,
                 result.execution_time, sub.source, like=result.tests)), self._course)
@@ -97,6 +103,13 @@ class Keeper:
         log.error("grading %s failed outside its guard", sub.source, exc_info=exc)
         self.graded(sub, grader_error_result(sub.student, sub.assignment, sub.path, self._prepared[sub.assignment],
                                              "grade", exc, source=sub.source))
+
+
+def _unchanged_bytes(result: SubmissionResult, stored: Stored | None) -> bytes | None:
+    """The stored result's file bytes, if ``result`` is still that stored result."""
+    if stored is None or result != stored.result:
+        return None
+    return stored.file_bytes
 
 
 def with_intake(sub: Submission, result: SubmissionResult) -> SubmissionResult:

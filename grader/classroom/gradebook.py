@@ -45,6 +45,7 @@ __all__ = [
     "GradebookError",
     "OutputBusy",
     "RunRecord",
+    "Stored",
     "Verdict",
     "atomic_file",
     "by_student",
@@ -54,7 +55,9 @@ __all__ = [
     "grades_header",
     "json_bytes",
     "load_results",
+    "read_results",
     "output_lock",
+    "result_bytes",
     "result_path",
     "safe_filename",
     "write_atomic",
@@ -233,31 +236,46 @@ def result_path(out_dir: Path, student: str, assignment: str) -> Path:
     return Path(out_dir) / RESULTS_DIR / safe_filename(student) / f"{safe_filename(assignment)}.json"
 
 
-def write_result(out_dir: Path, result: SubmissionResult) -> Path:
+def result_bytes(result: SubmissionResult) -> bytes:
+    """What ``result``'s file holds (and, since it is the same text, its gradebook row)."""
+    return json_bytes(result.to_json())
+
+
+def write_result(out_dir: Path, result: SubmissionResult, data: bytes | None = None) -> Path:
     """``out_dir/results/STUDENT/ASSIGNMENT.json``, written atomically; returns its path. It holds
     the hidden inputs and expected values, so it is the instructor's alone: 0600, in a ``results/``
     folder made 0700. A file already holding these bytes is left as it is (:func:`write_if_changed`:
-    a cached result, unchanged since the last run, costs no fsync)."""
+    a cached result, unchanged since the last run, costs no fsync). ``data`` is
+    :func:`result_bytes` when the caller has them already (a cached result: its gradebook text)."""
     path = result_path(out_dir, result.student, result.assignment)
     (Path(out_dir) / RESULTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_if_changed(path, json_bytes(result.to_json()), private=True)
+    write_if_changed(path, result_bytes(result) if data is None else data, private=True)
     return path
 
 
 def load_results(out_dir: Path, skip: Collection[Path] = ()) -> list[SubmissionResult]:
     """The results under ``out_dir/results``, sorted by (student, assignment); bad files are logged.
     The files of ``skip`` (:func:`result_path`: results the caller already holds) are not read."""
-    results = []
+    return read_results(out_dir, skip)[0]
+
+
+def read_results(out_dir: Path, skip: Collection[Path] = ()) -> tuple[list[SubmissionResult], dict[Path, str]]:
+    """:func:`load_results`, and the SHA-256 of each file a result was read from, by its path (what
+    a report page's key is made of: :mod:`grader.publish.report.page_keys`)."""
+    results, files = [], {}
     skip = set(skip)
     for path in sorted((Path(out_dir) / RESULTS_DIR).glob("*/*.json")):
         if path.name.startswith(".") or path in skip:
             continue
         try:
-            results.append(SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            data = path.read_bytes()
+            results.append(SubmissionResult.from_json(json.loads(data.decode("utf-8"))))
         except Exception as exc:  # a hand-edited file may hold anything (AttributeError, RecursionError…)
             log.warning("skipping %s: not a readable result (%s: %s)", path, type(exc).__name__, exc)
+            continue
+        files[path] = hashlib.sha256(data).hexdigest()
     results.sort(key=lambda r: (r.student, r.assignment))
-    return results
+    return results, files
 
 
 def config_hash(config_path: Path, extra: str = "") -> str:
@@ -476,6 +494,21 @@ class RunRecord:
         return self.finished_at is not None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A result as the gradebook keeps it, with the text it is kept as (:func:`result_bytes`
+    decoded; a gradebook written before the two were one text holds compact JSON instead)."""
+
+    result: SubmissionResult
+    text: str
+
+    @property
+    def file_bytes(self) -> bytes | None:
+        """The bytes of the result file, when the stored text is them (indented JSON ends with a
+        newline; the compact JSON of older gradebooks holds none), else ``None``."""
+        return self.text.encode("utf-8") if self.text.endswith("\n") else None
+
+
 _ENTRY_COLUMNS = ("run, student, assignment, name, sha256, config_hash, grader_version, cached, status, score, "
                   "max_score, penalty, recorded_at")
 _RUN_COLUMNS = "id, started_at, finished_at, config_hash, course_hash, code_hash, grader_version, planned, origin"
@@ -610,6 +643,13 @@ class Gradebook:
     def lookup(self, student: str, assignment: str, sha256: str, config_hash: str,
                grader_version: str) -> SubmissionResult | None:
         """The stored result of exactly this submission, config and grader, or ``None``."""
+        stored = self.lookup_stored(student, assignment, sha256, config_hash, grader_version)
+        return stored.result if stored is not None else None
+
+    def lookup_stored(self, student: str, assignment: str, sha256: str, config_hash: str,
+                      grader_version: str) -> Stored | None:
+        """:meth:`lookup`, with the text the result is stored as (a cached regrade writes it to the
+        result file as it is, instead of encoding the result again)."""
         row = self._db.execute(
             "SELECT result_json FROM submissions WHERE student = ? AND assignment = ? AND sha256 = ? "
             "AND config_hash = ? AND grader_version = ?",
@@ -618,17 +658,24 @@ class Gradebook:
         if row is None:
             return None
         try:
-            return SubmissionResult.from_json(json.loads(row[0]))
+            return Stored(SubmissionResult.from_json(json.loads(row[0])), row[0])
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("%s: stored result of %s/%s is unreadable (%s); grading again",
                         self.path, student, assignment, exc)
             return None
 
     def record(self, result: SubmissionResult, config_hash: str, run: int | None = None,
-               cached: bool = False) -> None:
+               cached: bool = False, *, text: str | None = None) -> None:
         """Store ``result`` as the current submission of its (student, assignment); with ``run``,
-        also as what that run found (``cached``: taken from the gradebook), verdicts and all."""
+        also as what that run found (``cached``: taken from the gradebook), verdicts and all.
+
+        ``text`` is :func:`result_bytes` decoded, when the caller has it. A row already holding
+        this text that is already its submission's latest is not written again: a cached regrade
+        changes nothing there but when it was seen, which the run's own entry keeps
+        (``run_results.recorded_at``), and :meth:`latest` orders by ``seq``, which it keeps.
+        """
         now = _now()
+        text = result_bytes(result).decode("utf-8") if text is None else text
         with self._transaction():
             self._db.execute(
                 "INSERT INTO submissions (student, assignment, sha256, config_hash, grader_version, graded_at, "
@@ -636,11 +683,13 @@ class Gradebook:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM submissions), ?, ?, ?) "
                 "ON CONFLICT (student, assignment, sha256, config_hash, grader_version) DO UPDATE SET "
                 "recorded_at = excluded.recorded_at, seq = excluded.seq, score = excluded.score, "
-                "max_score = excluded.max_score, result_json = excluded.result_json",
+                "max_score = excluded.max_score, result_json = excluded.result_json "
+                "WHERE submissions.result_json IS NOT excluded.result_json OR submissions.seq < "
+                "(SELECT MAX(t.seq) FROM submissions AS t WHERE t.student = excluded.student "
+                "AND t.assignment = excluded.assignment)",
                 (
                     result.student, result.assignment, result.submission_sha256, config_hash,
-                    result.grader_version, now, now, result.score, result.max_score,
-                    json.dumps(result.to_json(), ensure_ascii=False),
+                    result.grader_version, now, now, result.score, result.max_score, text,
                 ),
             )
             if run is not None:

@@ -19,9 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..course.config import CourseConfig, Limits
@@ -38,6 +36,9 @@ from .causes import Source, calls, cells_of, explain
 from .guard import StageFailure, stage
 from .prepare import PreparedQuestion
 from .workspace import Workspace, copy_files, inspector_for, preload_for, replace_selfcheck
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["NotebookUnreadable", "grade_notebook", "grader_error_result", "read_notebook"]
 
@@ -60,7 +61,10 @@ class NotebookUnreadable(ValueError):
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Parse any nbformat version (v3 is upgraded); raises :class:`NotebookUnreadable` with the reason."""
+    """Parse any nbformat version (v3 is upgraded); raises :class:`NotebookUnreadable` with the reason.
+    nbformat is imported here, when a notebook is first read: a cached regrade reads none."""
+    import nbformat
+
     try:
         nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     except UnicodeDecodeError:

@@ -30,18 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import zmq
-import zmq.asyncio
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_core.utils import run_sync
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
-from nbformat import NotebookNode
-from nbformat.v4 import new_notebook
+from typing import TYPE_CHECKING
 
 from .sandbox import Cgroup, Confinement, confined
 from ..judge.catalog import Message, nested
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
+    from nbformat import NotebookNode
+
+    from .jupyter import CappedClient
 
 __all__ = ["Aborted", "CellRun", "Execution", "Kernel", "KernelStartError", "Launch", "Outcome", "RestartFailed",
            "execute_cells", "kernel", "recover"]
@@ -170,25 +168,6 @@ def _write_kernelspec(folder: Path, prefix: Sequence[str], preload: Sequence[str
     )
 
 
-class _CappedClient(NotebookClient):
-    """nbclient's client, keeping at most ``output_limit`` characters of a cell's outputs: a cell
-    printing 100 MB must not hold 100 MB in the grader (and in every stored notebook)."""
-
-    def __init__(self, *args: Any, output_limit: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.output_limit = output_limit
-        self.kept = self.dropped = 0
-
-    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
-               cell_index: int) -> NotebookNode | None:
-        size = len(json.dumps(msg.get("content", {})))
-        if self.kept + size > self.output_limit:
-            self.dropped += size
-            return None
-        self.kept += size
-        return super().output(outs, msg, display_id, cell_index)
-
-
 class KernelStartError(RuntimeError):
     """No kernel could be started at all: a fault of this machine's setup, reported as such rather
     than graded (every submission would get it)."""
@@ -210,14 +189,6 @@ class RestartFailed(RuntimeError):
         super().__init__(self.message.text("en"))
 
 
-class _Manager(AsyncKernelManager):
-    """A kernel manager whose clients share its zmq context (jupyter_client gives each client a
-    context of its own), so that one owner can end them all: see :meth:`Launch.close`."""
-
-    def client(self, **kwargs: Any) -> Any:
-        return super().client(context=self.context, **kwargs)
-
-
 class Launch:
     """A confined kernel process on its way up: its folder (kernelspec, sockets), its cgroup and its
     started kernel manager. Launching is split from connecting so that :class:`KernelPool` can do it
@@ -230,7 +201,9 @@ class Launch:
         self._managers: list[AsyncKernelManager] = []
         self._on_abort: list[Callable[[], None]] = []
         self._stack = ExitStack()
-        self._context = zmq.asyncio.Context()
+        from .jupyter import ZMQError, new_context
+
+        self._context = new_context()
         try:
             self.folder = Path(self._stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="cnn-grader-kernel-", dir=kernel_folder_base())))
@@ -242,7 +215,7 @@ class Launch:
             self.km: AsyncKernelManager | None = self.manager(0)
             try:
                 _start_kernel(self.km, **self.launch_args())
-            except (OSError, zmq.ZMQError) as exc:  # no student code has run: this machine's problem
+            except (OSError, ZMQError) as exc:  # no student code has run: this machine's problem
                 raise KernelStartError(f"the grading kernel did not start ({confinement.isolation} sandbox): "
                                        f"{exc}") from exc
         except BaseException:
@@ -257,11 +230,14 @@ class Launch:
 
     def manager(self, generation: int) -> AsyncKernelManager:
         """A kernel manager for the ``generation``-th kernel (restarts get fresh sockets)."""
+        from .jupyter import KernelSpecManager, SharedContextManager
+
         specs = KernelSpecManager(kernel_dirs=[str(self.folder / "spec")], ensure_native_kernel=False)
         sockets = self.folder / "sockets"
         # ipc: unix sockets in a folder bound into the sandbox; TCP would not cross its network namespace.
-        km = _Manager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc", context=self._context,
-                      ip=str(sockets / f"k{generation}"), connection_file=str(sockets / f"kernel{generation}.json"))
+        km = SharedContextManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc", context=self._context,
+                                  ip=str(sockets / f"k{generation}"),
+                                  connection_file=str(sockets / f"kernel{generation}.json"))
         self._managers.append(km)
         return km
 
@@ -330,8 +306,16 @@ class Launch:
             self._context.destroy(linger=0)
 
 
-_start_kernel = run_sync(AsyncKernelManager.start_kernel)
-_shutdown_kernel = run_sync(AsyncKernelManager.shutdown_kernel)
+def _start_kernel(km: AsyncKernelManager, **kwargs: Any) -> None:
+    from .jupyter import start_kernel
+
+    start_kernel(km, **kwargs)
+
+
+def _shutdown_kernel(km: AsyncKernelManager, **kwargs: Any) -> None:
+    from .jupyter import shutdown_kernel
+
+    shutdown_kernel(km, **kwargs)
 
 
 class Kernel:
@@ -343,15 +327,17 @@ class Kernel:
         self.cgroup: Cgroup | None = launch.cgroup
         self.restarts = 0
         self._stack = ExitStack()
-        self._client: _CappedClient | None = None
+        self._client: CappedClient | None = None
         self._reply: dict[str, Any] = {}
 
     # -- lifetime -----------------------------------------------------------------------------
     def start(self) -> None:
         """Connect to the launched kernel; after a restart, launch a new one and connect to it."""
         self._check_aborted()
+        from .jupyter import CappedClient, new_notebook
+
         km = self.launch.take() or self.launch.manager(self.restarts)
-        client = _CappedClient(
+        client = CappedClient(
             new_notebook(),
             km=km,
             output_limit=self.output_limit,
@@ -411,6 +397,8 @@ class Kernel:
         self._reply = {}
         started = time.monotonic()
         preview = _preview(source)
+        from .jupyter import DeadKernelError
+
         try:
             client.execute_cell(cell, 0)
         except DeadKernelError:
@@ -442,6 +430,8 @@ def _code_cell(source: str) -> NotebookNode:
     """A code cell for nbclient to run, made as ``new_code_cell`` makes it but not validated
     against the notebook schema: that check took longer than running a small cell, and it is a
     check of the grader's own cell, which never reaches a file."""
+    from nbformat import NotebookNode
+
     return NotebookNode(cell_type="code", metadata=NotebookNode(), execution_count=None, source=source, outputs=[],
                         id=uuid.uuid4().hex[:8])
 

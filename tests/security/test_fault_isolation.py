@@ -109,7 +109,7 @@ def test_a_failure_at_any_stage_is_the_victims_result_and_changes_nobody_else(
     config, submissions = course
     if where == "write":  # the first write of the victim's result fails; its error result is written
         monkeypatch.setattr(grader.classroom.collect, "write_result", _failing(
-            grader.classroom.collect.write_result, lambda out, result: result.student if result.grader_error is None else None))
+            grader.classroom.collect.write_result, lambda out, result, **_: result.student if result.grader_error is None else None))
     else:
         module, name = STAGES[where]
         monkeypatch.setattr(module, name, _failing(getattr(module, name)))
