@@ -15,6 +15,8 @@
 - **Cached regrade** of N unchanged quick submissions (``--regrade``, default 1,000): graded once,
   then ``grader grade`` again on the same folder, the CLI timed end to end in a process of its own,
   with that process's peak RSS.
+- The **synthetic face set** (grader.course.faces, 800 + 300 images of 64 px) made from scratch,
+  in a process of its own: the README's "in seconds", measured here rather than in a unit test.
 - Issue 16's **similarity pass** over generated classes (bench/similarity_class.py): 1,000 and
   2,000 submissions of one assignment and 1,000 spread over the four, each compared in its own
   process: the median time of three passes, the pass's peak of traced allocations and the process's
@@ -46,7 +48,7 @@ sys.path.insert(0, str(ROOT))  # the grader of this checkout, for the few look-u
 import light  # noqa: E402  (beside this script: sys.path[0])
 import nbgrader_course  # noqa: E402
 
-PARTS = ("light", "class", "gender", "regrade", "similarity")
+PARTS = ("light", "class", "gender", "regrade", "faces", "similarity")
 
 # grade_class in a process of its own: argv course, submissions, out, jobs ("default": the CLI's).
 GRADE = """
@@ -330,6 +332,24 @@ def gender_block(work: Path, course: str) -> dict:
             "tensorflow_in_grader": graded["tensorflow"], "load": loads}
 
 
+def faces_block(work: Path, runs: int) -> dict:
+    """The default synthetic face set generated ``runs`` times from scratch, each in a fresh process
+    (its imports included, as ``python -m grader.course.faces`` pays them): the median, and the
+    images made, so a figure for a smaller set cannot pass for this one."""
+    code = ("import sys, time\nfrom pathlib import Path\nstarted = time.perf_counter()\n"
+            "from grader.course.faces import generate_faces\ngenerate_faces(Path(sys.argv[1]))\n"
+            "print(time.perf_counter() - started)")
+    seconds = []
+    for run in range(runs):
+        target = work / f"faces{run}"
+        done = subprocess.run([sys.executable, "-c", code, str(target)], cwd=ROOT, capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        seconds.append(float(done.stdout.split()[-1]))
+    images = sum(1 for _ in target.rglob("*.jpg"))
+    shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": statistics.median(seconds), "runs": seconds, "images": images}
+
+
 def regrade_block(work: Path, size: int) -> dict:
     """``grader grade`` twice on ``size`` quick submissions: the first grades them all, the second
     (timed end to end, a process of its own) finds every one unchanged in the gradebook."""
@@ -403,6 +423,10 @@ def print_part(part: str, report: dict) -> None:
         print(f"grader process peak RSS at {r['submissions']:,}: cached regrade {r['cached_rss_mb']:.0f} MB, first "
               f"grading {r['first_rss_mb']:.0f} MB   target <= 300 MB   "
               f"{met(max(r['cached_rss_mb'], r['first_rss_mb']), 300)}")
+    if part == "faces":
+        f = report["faces"]
+        print(f"synthetic face set ({f['images']:,} images), made from scratch: {f['seconds']:.1f} s (median of "
+              f"{len(f['runs'])}; the README says \"in seconds\")")
 
 
 def main() -> None:
@@ -434,6 +458,7 @@ def main() -> None:
             "class": lambda: class_block(work / "class", course, args.class_size),
             "gender": lambda: gender_block(work / "gender", course),
             "regrade": lambda: regrade_block(work / "regrade", args.regrade),
+            "faces": lambda: faces_block(work / "faces", args.runs),
         }
         for part in parts:
             if part in steps:

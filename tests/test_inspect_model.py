@@ -10,8 +10,8 @@ the memory test runs the real one.
 from __future__ import annotations
 
 import os
+import signal
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -148,14 +148,22 @@ def test_memory_looking_deaths_say_memory(tmp_path: Path) -> None:
 
 
 def test_a_silent_inspector_is_killed_at_the_timeout(tmp_path: Path) -> None:
-    hangs_once = ("import json, sys, time\nfor line in sys.stdin:\n"
-                  "    if json.loads(line)['path'].endswith('1.keras'):\n        time.sleep(3600)\n"
+    """The first model's process never answers (it blocks until killed), so its request can only end
+    by the timeout: it is killed, the reply says so, and the next model gets a new process. No clock
+    in the verdict: the second request is given a timeout no machine comes near."""
+    hangs_once = ("import json, sys, threading\nfor line in sys.stdin:\n"
+                  "    if json.loads(line)['path'].endswith('1.keras'):\n        threading.Event().wait()\n"
                   "    print(json.dumps({'layers': []}), flush=True)")
     with _inspector(tmp_path, stand_in=hangs_once, timeout=1.5) as inspector:
-        started = time.monotonic()
+        started: list = []
+        start = inspector._start
+        inspector._start = lambda: started.append(start()) or started[-1]  # type: ignore[method-assign]
         assert inspector.inspect(_file(tmp_path, "a.keras"))["error"] == "inspecting the model took longer than 1.5 s"
-        assert time.monotonic() - started < 10
+        [silent] = started
+        assert silent.killed and silent.popen.returncode == -signal.SIGKILL, "killed by the grader, at the timeout"
+        inspector.timeout = 120  # a prompt stand-in, however loaded the machine
         assert inspector.inspect(_file(tmp_path, "b.keras")) == {"layers": []}
+        assert len(started) == 2 and inspector.starts == 2
 
 
 def test_stderr_is_drained_and_stdout_noise_is_not_a_reply(tmp_path: Path) -> None:

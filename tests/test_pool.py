@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -41,20 +40,20 @@ class Launcher:
             return [i.key for i in self.items]
 
 
-def settle(launcher: Launcher, count: int) -> None:
-    deadline = time.monotonic() + 5
-    while len(launcher.launched()) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
+def settle(pool: WarmPool[str, Item]) -> None:
+    """Until every launch the pool has asked for so far has run. Its one launcher thread runs them in
+    the order asked, so a marker queued behind them ends after them: an event to wait on, not a
+    guess of how long launching takes (the timeout only guards against a hang)."""
+    pool._starter.submit(lambda: None).result(timeout=120)
 
 
 def test_launches_ahead_in_order_and_at_most_ahead() -> None:
     launcher = Launcher()
     with WarmPool(launcher, ["a", "b", "a", "c"], ahead=2) as pool:
-        settle(launcher, 2)
-        time.sleep(0.05)
+        settle(pool)
         assert launcher.launched() == ["a", "b"]  # not "a" again before one is taken
         first = pool.take("a")
-        settle(launcher, 3)
+        settle(pool)
         assert launcher.launched() == ["a", "b", "a"] and first.number == 0
         assert pool.take("b").number == 1 and pool.take("a").number == 2
         assert pool.take("c").key == "c"
@@ -71,10 +70,11 @@ def test_each_item_serves_one_taker_and_unknown_keys_launch_on_the_spot() -> Non
 def test_close_closes_what_nobody_took_and_stops_launching() -> None:
     launcher = Launcher()
     pool = WarmPool(launcher, ["a", "b", "c", "d"], ahead=2)
-    settle(launcher, 2)
-    pool.close()
-    time.sleep(0.05)
+    settle(pool)
+    pool.close()  # waits for its launcher thread: nothing can be launched after it returns
     assert launcher.launched() == ["a", "b"]
+    with pytest.raises(RuntimeError):  # and nothing more can be asked of it
+        pool._starter.submit(lambda: None)
     assert all(item.closed for item in launcher.items)
 
 

@@ -120,7 +120,6 @@ def test_ten_gb_array_is_refused_in_the_kernel_before_it_is_written(hostile_run:
     message = f"unsupported return value: an array of 10000000000 bytes (the limit is {MAX_ARRAY_BYTES})"
     assert question_failures(result, "conv2d") == {("unsupported", message)}
     assert result.score == 80
-    assert result.execution_time < 30, "10 GB were not written to disk and read back"
     assert_unaffected(hostile_run)
 
 

@@ -4,6 +4,7 @@ finishes the class with exactly one correct result per submission and no kernel 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,16 +29,53 @@ STUDENTS = [f"student{i}" for i in range(6)]
 SCORE = 20
 
 
-def quick_class(base: Path) -> tuple[Path, Path]:
-    """Six quick submissions (one small cell each) and a course copy; returns (submissions, toml)."""
+GATE = "GATE-OPENED-BY-THE-TEST"
+GATED = 2  # student2's notebook waits at its gate: a run can get past it only when the test lets it
+# A named pipe opened for reading blocks until a writer comes: the cell waits for the test, not for
+# a time. The limits are far beyond the test's patience, so only the test (or a kill) ends the wait.
+GATE_CELL = f"import os\nos.mkfifo({GATE!r})\nopen({GATE!r}, 'rb').close()"
+PATIENT = {"cell_timeout": 3000, "notebook_timeout": 3000, "call_timeout": 20}
+
+
+def gated_class(base: Path) -> tuple[Path, Path]:
+    """Six small submissions, student2's with its gate, and a patient course copy; returns
+    (submissions, toml)."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
     submissions = base / "submissions"
-    for student in STUDENTS:
-        nb = new_notebook(cells=[new_code_cell(f"# {student}\n{CORRECT_CONV2D}\nimport time\ntime.sleep(0.5)")])
-        write_notebook(submissions / student / f"{ASSIGNMENT}.ipynb", nbformat.from_dict(nb))
-    return submissions, course_copy(base / "course")
+    for i, student in enumerate(STUDENTS):
+        cells = [new_code_cell(f"# {student}\n{CORRECT_CONV2D}")]
+        if i == GATED:
+            cells.append(new_code_cell(GATE_CELL))
+        write_notebook(submissions / student / f"{ASSIGNMENT}.ipynb", nbformat.from_dict(new_notebook(cells=cells)))
+    return submissions, course_copy(base / "course", PATIENT)
+
+
+def gates(base: Path) -> set[Path]:
+    """The gates the kernels of the runs below ``base`` made (one per run that reached student2)."""
+    return set((base / "tmp").glob(f"cnn-grader-*/work/{GATE}"))
+
+
+def open_gate(gate: Path) -> bool:
+    """Let the waiting cell go on: open its pipe for writing once its reader is there (ENXIO until
+    then) and close it, so the reader's open returns."""
+    try:
+        os.close(os.open(gate, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            return False
+        raise
+    return True
+
+
+def recorded(out: Path) -> int:
+    """How many submissions the gradebook has recorded (0 before it exists)."""
+    try:
+        with closing(sqlite3.connect(f"file:{out / GRADEBOOK_FILE}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    except sqlite3.OperationalError:  # not made yet, or its table not yet
+        return 0
 
 
 def start_grader(base: Path, submissions: Path, toml: Path, ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
@@ -64,8 +103,9 @@ def wait_for_results(out: Path, count: int, proc: subprocess.Popen[bytes], timeo
     wait_for(lambda: len(list((out / RESULTS_DIR).glob("*/*.json"))) >= count, proc, timeout)
 
 
-def wait_gone(base: Path, timeout: float = 15) -> list[tuple[int, str]]:
-    """The run's processes still alive after ``timeout`` seconds (kernels die with their grader)."""
+def wait_gone(base: Path, timeout: float = 120) -> list[tuple[int, str]]:
+    """The run's processes still alive after ``timeout`` seconds (kernels die with their grader: the
+    wait ends as soon as they are gone; the timeout only guards against a hang)."""
     deadline = time.monotonic() + timeout
     while (left := processes_mentioning(str(base))) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -100,26 +140,31 @@ def assert_complete(out: Path, submissions: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_halfway_then_rerun_gives_exactly_one_result_each(tmp_path: Path) -> None:
-    submissions, toml = quick_class(tmp_path)
+    """Deterministic: the first run is killed while student2 waits at its gate, so exactly the two
+    before it are done, however fast the machine; the rerun's student2 is let through its gate."""
+    submissions, toml = gated_class(tmp_path)
     out = tmp_path / "out"
     first = start_grader(tmp_path, submissions, toml)
     try:
-        wait_for_results(out, 2, first)
+        wait_for(lambda: gates(tmp_path) and recorded(out) == GATED, first)
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.communicate()
-    # What the rerun takes as unchanged is what the gradebook recorded: a result file is written just
-    # before its record, so the kill can fall between the two (that submission is graded again).
-    with sqlite3.connect(out / GRADEBOOK_FILE) as db:
-        done = db.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    assert 2 <= done < len(STUDENTS), "killed halfway"
-    assert len(list((out / RESULTS_DIR).glob("*/*.json"))) in (done, done + 1)
+    assert recorded(out) == GATED, "killed halfway: the two before the gate, nothing after"
+    assert sorted(p.parent.name for p in (out / RESULTS_DIR).glob("*/*.json")) == STUDENTS[:GATED]
     assert wait_gone(tmp_path) == [], "the killed grader's kernel outlived it"
 
+    closed = gates(tmp_path)  # the killed run's gate (its scratch folder stays behind)
     second = start_grader(tmp_path, submissions, toml)
-    _, err = second.communicate(timeout=120)
+    try:
+        wait_for(lambda: any(open_gate(gate) for gate in gates(tmp_path) - closed), second)
+        _, err = second.communicate(timeout=300)  # a hang guard only
+    finally:
+        if second.poll() is None:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.communicate()
     assert second.returncode == 0, err.decode()
-    assert f"{done} submission(s) unchanged since the last run" in " ".join(err.decode().split())
+    assert f"{GATED} submission(s) unchanged since the last run" in " ".join(err.decode().split())
     assert_complete(out, submissions)
     assert wait_gone(tmp_path) == []
 
