@@ -4,8 +4,6 @@ without it: test_fail_closed.py)."""
 from __future__ import annotations
 
 import json
-
-import logging
 import os
 import resource
 import signal
@@ -17,10 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.run import sandbox
-from grader.course.assignments import course_assignments
-from grader.grade.notebook import grade_notebook
-from grader.grade.prepare import prepare
-from grader.run.sandbox import Cgroup, Confinement, SandboxUnavailable
+from grader.run.sandbox import Cgroup, Confinement
 
 from .conftest import ASSIGNMENT, BASELINE, ROOT, load_course
 
