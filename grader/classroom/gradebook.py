@@ -191,6 +191,34 @@ def write_if_changed(path: Path, data: bytes, *, private: bool = False) -> bool:
     return False
 
 
+def read_private_json(path: Path, limit: int, consequence: str) -> object:
+    """The JSON of the instructor's own file at ``path``, or None: none there, or one refused — a
+    link, not a regular file, not this user's, not private (0600), larger than ``limit`` bytes, or not
+    JSON. What the grader wrote itself is read back as untrusted input: the output folder is a disk a
+    student may have influenced (a link planted, a file swapped). A refused file is logged with its
+    ``consequence`` ("every page is rendered"), and the caller goes on without it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("%s: not readable (%s); %s", path, exc, consequence)
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not (stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == PRIVATE
+                    and info.st_uid == os.geteuid()):
+                raise ValueError("not this user's private regular file")
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"larger than {limit} bytes")
+        return json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        log.warning("%s: refused (%s); %s", path, exc, consequence)
+        return None
+
+
 def _holds(path: Path, data: bytes, private: bool) -> bool:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)

@@ -42,7 +42,7 @@ from ..course.config import CourseConfig
 from ..grade.notebook import NotebookUnreadable, read_notebook
 from ..judge.results import SubmissionResult
 from .cache import code_fingerprint
-from .gradebook import PRIVATE, csv_text, load_results, result_path, safe_filename, write_atomic, write_json
+from .gradebook import csv_text, load_results, read_private_json, result_path, safe_filename, write_atomic, write_json
 from .similarity import Entry, SimilarPair, Similarity, compare_class, entry_of, template_code, wrong_of
 
 __all__ = [
@@ -185,29 +185,10 @@ def _earlier_entries(out_dir: Path, this_run: set[tuple[str, str]]) -> tuple[lis
 
 
 def _read_kept(path: Path) -> Any:
-    """The JSON of a kept entry file, or None: none there, or one refused. The file is the
-    instructor's disk, which a student may have influenced, so it is read as untrusted input: never
-    through a link, only a private regular file, at most ``_MAX_ENTRY`` bytes. A refused one is
-    logged; its submission's entry is then recomputed (this run's) or left out (an earlier one's)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("%s: not a readable entry (%s)", path, exc)
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if not (stat.S_ISREG(mode) and stat.S_IMODE(mode) == PRIVATE):
-                raise ValueError("not a private regular file")
-            data = f.read(_MAX_ENTRY + 1)
-        if len(data) > _MAX_ENTRY:
-            raise ValueError(f"larger than {_MAX_ENTRY} bytes")
-        return json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        log.warning("%s: not a readable entry (%s)", path, exc)
-        return None
+    """The JSON of a kept entry file, or None: none there, or one refused (:func:`read_private_json`:
+    the instructor's disk, which a student may have influenced). Its submission's entry is then
+    recomputed (this run's) or left out (an earlier one's)."""
+    return read_private_json(path, _MAX_ENTRY, "the entry is not reused")
 
 
 def _kept_code(out_dir: Path, result: SubmissionResult, key: str) -> str | None:

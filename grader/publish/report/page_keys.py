@@ -32,7 +32,7 @@ import numpy
 
 from ... import __version__
 from ...classroom.cache import code_fingerprint
-from ...classroom.gradebook import PRIVATE, write_atomic
+from ...classroom.gradebook import read_private_json, write_atomic
 from ...course.config import CourseConfig
 from ..templates import template_folder
 
@@ -81,7 +81,7 @@ class PageKeys:
     @classmethod
     def read(cls, out_dir: Path, inputs: str) -> PageKeys:
         """The keys the last render left, those of pages made from ``inputs`` only."""
-        data = _read_private(Path(out_dir) / KEYS_FILE)
+        data = read_private_json(Path(out_dir) / KEYS_FILE, _MAX_BYTES, "every page is rendered")
         if not isinstance(data, dict) or data.get("inputs") != inputs or not isinstance(data.get("pages"), dict):
             return cls(Path(out_dir), inputs)
         kept = {page: (entry[0], entry[1]) for page, entry in data["pages"].items()
@@ -127,26 +127,3 @@ def _page_sha(page: Path) -> str | None:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def _read_private(path: Path) -> object:
-    """The JSON of the keys file, or None: none there, or one refused — a link, not a regular file,
-    not this user's own, not private, too large, or not JSON (it is logged, and nothing is reused)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.warning("%s: not readable (%s); every page is rendered", path, exc)
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if not (stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == PRIVATE
-                    and info.st_uid == os.geteuid()):
-                raise ValueError("not this user's private regular file")
-            data = f.read(_MAX_BYTES + 1)
-        if len(data) > _MAX_BYTES:
-            raise ValueError(f"larger than {_MAX_BYTES} bytes")
-        return json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        log.warning("%s: refused (%s); every page is rendered", path, exc)
-        return None
