@@ -235,8 +235,8 @@ class Launch:
         specs = KernelSpecManager(kernel_dirs=[str(self.folder / "spec")], ensure_native_kernel=False)
         sockets = self.folder / "sockets"
         # ipc: unix sockets in a folder bound into the sandbox; TCP would not cross its network namespace.
-        km = SharedContextManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc", context=self._context,
-                                  ip=str(sockets / f"k{generation}"),
+        km = SharedContextManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs, transport="ipc",
+                                  context=self._context, ip=str(sockets / f"k{generation}"),
                                   connection_file=str(sockets / f"kernel{generation}.json"))
         self._managers.append(km)
         return km

@@ -22,6 +22,7 @@ from zmq import ZMQError
 __all__ = ["AsyncKernelManager", "CappedClient", "DeadKernelError", "KernelSpecManager", "SharedContextManager",
            "ZMQError", "new_context", "new_notebook", "shutdown_kernel", "start_kernel"]
 
+
 class SharedContextManager(AsyncKernelManager):
     """A kernel manager whose clients share its zmq context (jupyter_client gives each client a
     context of its own), so that one owner can end them all: see :meth:`grader.run.execute.Launch.close`."""

@@ -125,5 +125,3 @@ def _page_sha(page: Path) -> str | None:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             return None
         return hashlib.sha256(f.read()).hexdigest()
-
-
